@@ -1,0 +1,2 @@
+//! Placeholder: replaced by the OVSDB client benchmark.
+fn main() {}

@@ -1,0 +1,41 @@
+//! The command line: argument parsing, dispatch, rendering of errors, exit codes.
+//!
+//! Every subcommand lives in its own file and returns an [`exit::Outcome`]; only this module
+//! tree prints, and only [`exit`] maps outcomes to process exit codes.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod exit;
+pub mod status;
+
+/// topo — OVN topologies as code: validate, plan, apply, detect drift.
+#[derive(Debug, Parser)]
+#[command(name = "topo", version, about, long_about = None)]
+#[command(after_help = "Exit codes: 0 success (no changes), 1 error, 2 changes present (plan, drift).")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the Northbound and Southbound databases topo would talk to, and the chassis.
+    Status(status::StatusArgs),
+}
+
+/// Output format for commands that have a machine-readable form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Status(args) => status::run(args),
+    };
+    exit::finish(outcome)
+}

@@ -1,0 +1,1 @@
+//! Semantic checks of a loaded topology and lowering to the desired row model.

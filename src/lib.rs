@@ -1,0 +1,16 @@
+//! topo: a declarative, GitOps-style topology compiler for OVN.
+//!
+//! The crate map (see `docs/ARCHITECTURE.md` for the data flow and the invariants):
+//!
+//! - [`ovsdb`]: an RFC 7047 client (transports, JSON-RPC, data model, schema, transactions,
+//!   monitors, locks, clustered databases). Knows nothing about OVN.
+//! - [`rows`]: the one row model shared by desired (compiled) and live (read) state.
+//! - [`spec`]: the topology language: YAML loading with source spans.
+//! - [`compiler`]: semantic checks with diagnostics, and lowering to desired rows.
+//! - [`cli`]: the command line; the only module that prints or chooses exit codes.
+
+pub mod cli;
+pub mod compiler;
+pub mod ovsdb;
+pub mod rows;
+pub mod spec;

@@ -13,7 +13,9 @@ pub mod status;
 /// topo — OVN topologies as code: validate, plan, apply, detect drift.
 #[derive(Debug, Parser)]
 #[command(name = "topo", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 success (no changes), 1 error, 2 changes present (plan, drift).")]
+#[command(
+    after_help = "Exit codes: 0 success (no changes), 1 error, 2 changes present (plan, drift)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

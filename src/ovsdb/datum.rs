@@ -305,8 +305,10 @@ impl Datum<Atom> {
     /// Parses a datum without a schema. An empty `["set", []]` stays a set; a bare atom is a
     /// one-element set.
     pub fn from_json(value: &Value) -> Result<Datum, NotationError> {
-        if let Value::Array(items) = value {
-            if let [Value::String(tag), Value::Array(elems)] = items.as_slice() {
+        if let Value::Array(items) = value
+            && let [Value::String(tag), Value::Array(elems)] = items.as_slice()
+        {
+            {
                 match tag.as_str() {
                     "set" => {
                         return elems
@@ -405,11 +407,17 @@ impl NotationError {
     pub fn new(reason: &str, value: &Value) -> NotationError {
         let mut snippet = value.to_string();
         if snippet.len() > 120 {
-            let cut = (0..=117).rev().find(|i| snippet.is_char_boundary(*i)).unwrap_or(0);
+            let cut = (0..=117)
+                .rev()
+                .find(|i| snippet.is_char_boundary(*i))
+                .unwrap_or(0);
             snippet.truncate(cut);
             snippet.push_str("...");
         }
-        NotationError { reason: reason.to_owned(), snippet }
+        NotationError {
+            reason: reason.to_owned(),
+            snippet,
+        }
     }
 }
 
@@ -471,7 +479,8 @@ mod tests {
         prop_oneof![
             any::<i64>().prop_map(Atom::Integer),
             any::<f64>()
-                .prop_filter("finite reals with a fraction", |r| r.is_finite() && r.fract() != 0.0)
+                .prop_filter("finite reals with a fraction", |r| r.is_finite()
+                    && r.fract() != 0.0)
                 .prop_map(Atom::Real),
             any::<bool>().prop_map(Atom::Boolean),
             ".*".prop_map(Atom::String),

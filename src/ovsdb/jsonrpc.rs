@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, oneshot};
@@ -37,6 +38,13 @@ pub enum CallError {
 pub struct RawNotification {
     pub method: String,
     pub params: Value,
+}
+
+#[derive(Serialize)]
+struct Request<'a, P: Serialize + ?Sized> {
+    id: u64,
+    method: &'a str,
+    params: &'a P,
 }
 
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, CallError>>>>>;
@@ -103,10 +111,10 @@ impl Connection {
     }
 
     /// Sends a request and waits for its reply.
-    pub async fn call(
+    pub async fn call<P: Serialize + ?Sized>(
         &self,
         method: &str,
-        params: Value,
+        params: &P,
         timeout: Option<Duration>,
     ) -> Result<Value, CallError> {
         if self.is_closed() {
@@ -115,8 +123,14 @@ impl Connection {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id, tx);
-        let message = json!({"id": id, "method": method, "params": params});
-        let bytes = serde_json::to_vec(&message).map_err(|e| CallError::NotSent(e.to_string()))?;
+        let message = Request { id, method, params };
+        let bytes = match serde_json::to_vec(&message) {
+            Ok(b) => b,
+            Err(e) => {
+                lock(&self.pending).remove(&id);
+                return Err(CallError::NotSent(e.to_string()));
+            }
+        };
         if let Err(e) = self.write(&bytes).await {
             lock(&self.pending).remove(&id);
             // Some or all of the request may have reached the server: it may run.

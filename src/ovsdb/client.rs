@@ -245,6 +245,7 @@ impl Client {
             .await
             .map_err(TryError::Failed)?;
         let conn = Connection::start(
+            remote.to_string(),
             stream,
             ConnectionOptions {
                 probe: self.options.inactivity_probe,
@@ -637,7 +638,12 @@ fn interpret(raw: RawNotification) -> Notification {
         "locked" => Notification::Locked(first(&raw.params)),
         "stolen" => Notification::Stolen(first(&raw.params)),
         "topo:disconnected" => Notification::Disconnected {
-            remote: String::new(),
+            remote: raw
+                .params
+                .get(1)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             reason: first(&raw.params),
         },
         _ => Notification::Other {

@@ -69,8 +69,10 @@ pub struct ConnectionOptions {
 }
 
 impl Connection {
-    /// Starts the reader task on `stream`; notifications go to `notifications`.
+    /// Starts the reader task on `stream` (connected to `remote`); notifications go to
+    /// `notifications`.
     pub fn start(
+        remote: String,
         stream: Box<dyn Stream>,
         options: ConnectionOptions,
         notifications: mpsc::UnboundedSender<RawNotification>,
@@ -81,6 +83,7 @@ impl Connection {
         let close_reason = Arc::new(Mutex::new(None));
         Arc::new_cyclic(|weak: &std::sync::Weak<Connection>| {
             let reader = tokio::spawn(read_loop(
+                remote,
                 read,
                 weak.clone(),
                 pending.clone(),
@@ -195,6 +198,7 @@ fn mark_closed(closed: &AtomicBool, reason: &Mutex<Option<String>>, pending: &Pe
 }
 
 async fn read_loop(
+    remote: String,
     mut read: ReadHalf<Box<dyn Stream>>,
     conn: std::sync::Weak<Connection>,
     pending: Pending,
@@ -265,7 +269,7 @@ async fn read_loop(
     mark_closed(&closed, &close_reason, &pending, &why);
     let _ = notifications.send(RawNotification {
         method: "topo:disconnected".to_owned(),
-        params: json!([why]),
+        params: json!([why, remote]),
     });
 }
 

@@ -62,7 +62,7 @@ impl Shared {
         if !self.closed.swap(true, Ordering::SeqCst) {
             *lock(&self.close_reason) = Some(why.to_owned());
         }
-        for (_, tx) in lock(&self.shared.pending).drain() {
+        for (_, tx) in lock(&self.pending).drain() {
             let _ = tx.send(Err(CallError::Lost(why.to_owned())));
         }
     }

@@ -7,10 +7,12 @@
 //! - [`rows`]: the one row model shared by desired (compiled) and live (read) state.
 //! - [`spec`]: the topology language: YAML loading with source spans.
 //! - [`compiler`]: semantic checks with diagnostics, and lowering to desired rows.
+//! - [`lab`]: the bundled OVN lab (real daemons, namespaces, packets) and its checks.
 //! - [`cli`]: the command line; the only module that prints or chooses exit codes.
 
 pub mod cli;
 pub mod compiler;
+pub mod lab;
 pub mod ovsdb;
 pub mod rows;
 pub mod spec;

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 pub mod connect;
 pub mod exit;
+pub mod lab;
 pub mod status;
 
 /// topo — OVN topologies as code: validate, plan, apply, detect drift.
@@ -26,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Show the Northbound and Southbound databases topo would talk to, and the chassis.
     Status(status::StatusArgs),
+    /// The bundled OVN lab: real daemons, chassis in namespaces, VMs, real packets.
+    Lab(lab::LabArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Status(args) => status::run(args),
+        Command::Lab(args) => lab::run(args),
     };
     exit::finish(outcome)
 }

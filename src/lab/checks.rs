@@ -199,7 +199,6 @@ fn capture_source(
             status: "not started".into(),
             stderr: e.to_string(),
         })?;
-    let pid = child.id();
     let (tx, rx) = mpsc::channel::<(bool, String)>();
     if let Some(stderr) = child.stderr.take() {
         let tx = tx.clone();
@@ -217,9 +216,10 @@ fn capture_source(
         });
     }
     let stop = |mut child: std::process::Child| {
+        let pid = child.id();
         if child.try_wait().ok().flatten().is_none() {
             let rec = super::process::ProcessRecord {
-                role: "tcpdump".into(),
+                role: "check helper".into(),
                 pid: i32::try_from(pid).unwrap_or(i32::MAX),
                 start_time: super::process::start_time(i32::try_from(pid).unwrap_or(i32::MAX))
                     .unwrap_or(0),
@@ -256,9 +256,30 @@ fn capture_source(
             said.join("; ")
         )));
     }
-    ping(&from.netns, to.ip, deadline)?;
+    // Ping in the background until tcpdump has seen a request or the deadline passes.
+    let secs = deadline.as_secs().max(1).to_string();
+    let to_ip = to.ip.to_string();
+    let pinger = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &from.netns,
+            "ping",
+            "-n",
+            "-q",
+            "-i",
+            "0.2",
+            "-W",
+            "1",
+            "-w",
+        ])
+        .args([&secs, &to_ip])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
     let mut seen = None;
-    let until = Instant::now() + Duration::from_secs(1);
+    let until = Instant::now() + deadline;
     while Instant::now() < until {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok((true, line)) => {
@@ -270,6 +291,9 @@ fn capture_source(
             Ok((false, _)) | Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
+    }
+    if let Ok(p) = pinger {
+        stop(p);
     }
     stop(child);
     Ok(seen)

@@ -112,16 +112,25 @@ impl TestLab {
         );
     }
 
-    /// Runs `ovn-nbctl` once per line; `~` stands for a space (LSP addresses).
-    fn nb_lines(&self, script: &str) {
-        for line in script.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            let args: Vec<String> = line
-                .split_whitespace()
-                .map(|w| w.replace('~', " "))
-                .collect();
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            self.nbctl(&args);
-        }
+    /// Builds the logical topology of example `name` (`examples/lab/NAME.nb.sh`).
+    fn apply_example(&self, name: &str) {
+        let script = examples().join(format!("{name}.nb.sh"));
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg(&self.state.nb)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The example's own checks.
+    fn run_spec_checks(&self, rt: &tokio::runtime::Runtime) -> Vec<lab::CheckResult> {
+        self.check(rt, &self.state.spec.checks, &CheckOptions::default())
     }
 
     fn check(
@@ -196,21 +205,14 @@ fn assert_all_pass(results: &[lab::CheckResult]) {
     );
 }
 
-fn spec(yaml: &str) -> LabSpec {
-    let spec: LabSpec = serde_saphyr::from_str(yaml).unwrap();
-    spec.validate().unwrap();
-    spec
+fn examples() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab")
 }
 
-const TWO_VMS_ON_TWO_CHASSIS: &str = r#"
-name: east-west
-chassis:
-  - { name: ch1, encap_ip: 172.17.42.1 }
-  - { name: ch2, encap_ip: 172.17.42.2 }
-vms:
-  - { name: vm1, chassis: ch1, mac: "00:00:00:00:00:03", ip: 10.10.10.2/24, gateway: 10.10.10.1 }
-  - { name: vm2, chassis: ch2, mac: "00:00:00:00:00:04", ip: 10.10.10.3/24, gateway: 10.10.10.1 }
-"#;
+/// `examples/lab/NAME.yaml`.
+fn example(name: &str) -> LabSpec {
+    LabSpec::load(&examples().join(format!("{name}.yaml"))).unwrap()
+}
 
 /// Waits for one geneve packet on the underlay bridge while `ping` runs.
 fn geneve_seen(state: &LabState, ping: impl FnOnce()) -> String {
@@ -253,23 +255,10 @@ fn east_west_between_chassis_runs_over_geneve() {
     }
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let rt = runtime();
-    let lab = TestLab::up(&rt, spec(TWO_VMS_ON_TWO_CHASSIS));
+    let lab = TestLab::up(&rt, example("east-west"));
     let configured = Instant::now();
-    lab.nb_lines(
-        r#"
-        ls-add ls1
-        lsp-add ls1 vm1 -- lsp-set-addresses vm1 00:00:00:00:00:03~10.10.10.2
-        lsp-add ls1 vm2 -- lsp-set-addresses vm2 00:00:00:00:00:04~10.10.10.3
-        "#,
-    );
-    let results = lab.check(
-        &rt,
-        &[
-            check("vm1", "vm2", Expect::Reachable),
-            check("vm2", "vm1", Expect::Reachable),
-        ],
-        &CheckOptions::default(),
-    );
+    lab.apply_example("east-west");
+    let results = lab.run_spec_checks(&rt);
     eprintln!(
         "logical config to first successful ping: {:.2} s",
         configured.elapsed().as_secs_f64()
@@ -293,43 +282,6 @@ fn east_west_between_chassis_runs_over_geneve() {
     lab.finish();
 }
 
-const L3_GATEWAY: &str = r#"
-name: l3-gateway
-chassis:
-  - { name: ch1, encap_ip: 172.17.42.1 }
-  - { name: ch2, encap_ip: 172.17.42.2 }
-networks:
-  - name: externalnet
-    subnet: 10.10.40.0/24
-    hosts: { client: 10.10.40.10 }
-    mapped_on: { ch1: br-ex }
-vms:
-  - { name: vm1, chassis: ch2, mac: "00:00:00:00:00:03", ip: 10.10.10.2/24, gateway: 10.10.10.1 }
-"#;
-
-/// The seed's L3 gateway: distributed router lr1, join switch, gateway router lr2 pinned to
-/// ch1 with SNAT, localnet to the physical network `externalnet`.
-const L3_GATEWAY_NB: &str = r#"
-ls-add ls1
-lsp-add ls1 vm1 -- lsp-set-addresses vm1 00:00:00:00:00:03~10.10.10.2
-lr-add lr1
-lrp-add lr1 lr1-ls1 00:00:00:00:00:01 10.10.10.1/24
-lsp-add ls1 ls1-lr1 -- lsp-set-type ls1-lr1 router -- lsp-set-addresses ls1-lr1 router -- lsp-set-options ls1-lr1 router-port=lr1-ls1
-lr-add lr2 -- set Logical_Router lr2 options:chassis=ch1
-lrp-add lr2 lr2-lsjoin 00:00:00:00:00:06 10.10.30.2/24
-lrp-add lr2 lr2-lslocal 00:00:00:00:00:07 10.10.40.1/24
-ls-add lsjoin
-lsp-add lsjoin lsjoin-lr2 -- lsp-set-type lsjoin-lr2 router -- lsp-set-addresses lsjoin-lr2 router -- lsp-set-options lsjoin-lr2 router-port=lr2-lsjoin
-lrp-add lr1 lr1-lsjoin 00:00:00:00:00:05 10.10.30.1/24
-lsp-add lsjoin lsjoin-lr1 -- lsp-set-type lsjoin-lr1 router -- lsp-set-addresses lsjoin-lr1 router -- lsp-set-options lsjoin-lr1 router-port=lr1-lsjoin
-lr-route-add lr2 10.10.10.0/24 10.10.30.1
-lr-route-add lr1 0.0.0.0/0 10.10.30.2
-ls-add lslocal
-lsp-add lslocal lslocal-lr2 -- lsp-set-type lslocal-lr2 router -- lsp-set-addresses lslocal-lr2 router -- lsp-set-options lslocal-lr2 router-port=lr2-lslocal
-lsp-add lslocal lslocal-localnet -- lsp-set-addresses lslocal-localnet unknown -- lsp-set-type lslocal-localnet localnet -- lsp-set-options lslocal-localnet network_name=externalnet
-lr-nat-add lr2 snat 10.10.40.1 10.10.10.0/24
-"#;
-
 #[test]
 fn l3_gateway_snat_is_what_the_outside_host_sees() {
     if !lab_available() {
@@ -337,7 +289,7 @@ fn l3_gateway_snat_is_what_the_outside_host_sees() {
     }
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let rt = runtime();
-    let lab = TestLab::up(&rt, spec(L3_GATEWAY));
+    let lab = TestLab::up(&rt, example("l3-gateway"));
     // The chassis settings went through ch1's own Open_vSwitch database.
     let (ids, ports) = rt.block_on(async {
         let c = lab.state.chassis("ch1").unwrap();
@@ -352,19 +304,8 @@ fn l3_gateway_snat_is_what_the_outside_host_sees() {
     assert!(ports.contains(&"nic0".to_owned()), "{ports:?}");
 
     let configured = Instant::now();
-    lab.nb_lines(L3_GATEWAY_NB);
-    let results = lab.check(
-        &rt,
-        &[
-            check("vm1", "client", Expect::Reachable),
-            check(
-                "vm1",
-                "client",
-                Expect::SourceIp("10.10.40.1".parse().unwrap()),
-            ),
-        ],
-        &CheckOptions::default(),
-    );
+    lab.apply_example("l3-gateway");
+    let results = lab.run_spec_checks(&rt);
     eprintln!(
         "logical config to all checks passing: {:.2} s",
         configured.elapsed().as_secs_f64()
@@ -422,41 +363,51 @@ fn switches_without_a_router_are_unreachable() {
     }
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let rt = runtime();
-    let lab = TestLab::up(
-        &rt,
-        spec(
-            r#"
-name: isolated
-chassis:
-  - { name: ch1, encap_ip: 172.17.42.1 }
-  - { name: ch2, encap_ip: 172.17.42.2 }
-vms:
-  - { name: a1, chassis: ch1, mac: "00:00:00:00:01:01", ip: 10.10.10.2/24, gateway: 10.10.10.1 }
-  - { name: a2, chassis: ch2, mac: "00:00:00:00:01:02", ip: 10.10.10.3/24, gateway: 10.10.10.1 }
-  - { name: b1, chassis: ch2, mac: "00:00:00:00:02:01", ip: 10.10.20.2/24, gateway: 10.10.20.1 }
-"#,
-        ),
-    );
-    lab.nb_lines(
-        r#"
-        ls-add lsa
-        lsp-add lsa a1 -- lsp-set-addresses a1 00:00:00:00:01:01~10.10.10.2
-        lsp-add lsa a2 -- lsp-set-addresses a2 00:00:00:00:01:02~10.10.10.3
-        ls-add lsb
-        lsp-add lsb b1 -- lsp-set-addresses b1 00:00:00:00:02:01~10.10.20.2
-        "#,
-    );
+    let lab = TestLab::up(&rt, example("isolated"));
+    lab.apply_example("isolated");
+    let results = lab.run_spec_checks(&rt);
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[1].check.expect, Expect::Unreachable);
+    assert_all_pass(&results);
+    lab.finish();
+}
+
+#[test]
+fn ha_gateway_fails_over_to_the_backup_chassis() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    // Three chassis: with only two, the backup sees BFD down to every peer when the active
+    // one dies and keeps off the port (OVN's guard against split brain).
+    let lab = TestLab::up(&rt, example("ha-gateway"));
+    lab.apply_example("ha-gateway");
+    assert_all_pass(&lab.run_spec_checks(&rt));
+    let bound = rt.block_on(lab::checks::binding(&lab.state, "cr-lr1-ext"));
+    assert!(bound.contains("chassis ch1"), "{bound}");
+
+    let active = lab.state.process("ch1/ovs-vswitchd").unwrap().clone();
+    lab::process::terminate(&active, Duration::from_secs(5)).unwrap();
+    // Traffic resumes through ch2 (scripts/lab-bench.sh measures how fast).
     let results = lab.check(
         &rt,
         &[
-            // The control: the lab does carry traffic.
-            check("a1", "a2", Expect::Reachable),
-            check("a1", "b1", Expect::Unreachable),
-            check("b1", "a2", Expect::Unreachable),
+            check("vm1", "client", Expect::Reachable),
+            check(
+                "vm1",
+                "client",
+                Expect::SourceIp("10.10.40.1".parse().unwrap()),
+            ),
         ],
-        &CheckOptions::default(),
+        &CheckOptions {
+            reachable_deadline: Duration::from_secs(30),
+            ..CheckOptions::default()
+        },
     );
     assert_all_pass(&results);
+    let bound = rt.block_on(lab::checks::binding(&lab.state, "cr-lr1-ext"));
+    assert!(bound.contains("chassis ch2"), "{bound}");
     lab.finish();
 }
 
@@ -467,7 +418,7 @@ fn down_cleans_up_a_crashed_lab_and_strays() {
     }
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let rt = runtime();
-    let lab = TestLab::up(&rt, spec(TWO_VMS_ON_TWO_CHASSIS));
+    let lab = TestLab::up(&rt, example("east-west"));
     // A daemon died, `up` never finished (as after a crash), and something the lab did not
     // record runs in one of its namespaces.
     let vswitchd = lab.state.process("ch2/ovs-vswitchd").unwrap().clone();

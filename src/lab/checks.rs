@@ -384,8 +384,9 @@ async fn select(
         .unwrap_or_default()
 }
 
-/// `chassis ch1, up` / `not bound` / `no Port_Binding`.
-async fn binding(state: &LabState, port: &str) -> String {
+/// Where logical port `port` is bound, in words: `bound to chassis ch1 (up=true)`, `not
+/// bound to any chassis`, `no Port_Binding ...`.
+pub async fn binding(state: &LabState, port: &str) -> String {
     let Some(sb) = connect(&state.sb, "OVN_Southbound").await else {
         return "Southbound database unreachable".into();
     };

@@ -9,11 +9,14 @@ use clap::{Parser, Subcommand};
 
 pub mod exit;
 pub mod status;
+pub mod validate;
 
 /// topo — OVN topologies as code: validate, plan, apply, detect drift.
 #[derive(Debug, Parser)]
 #[command(name = "topo", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 success (no changes), 1 error, 2 changes present (plan, drift).")]
+#[command(
+    after_help = "Exit codes: 0 success (no changes), 1 error, 2 changes present (plan, drift)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -23,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Show the Northbound and Southbound databases topo would talk to, and the chassis.
     Status(status::StatusArgs),
+    /// Load and check a topology; report every problem with its place in the YAML.
+    Validate(validate::ValidateArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -36,6 +41,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Status(args) => status::run(args),
+        Command::Validate(args) => validate::run(args),
     };
     exit::finish(outcome)
 }

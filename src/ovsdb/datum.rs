@@ -405,11 +405,17 @@ impl NotationError {
     pub fn new(reason: &str, value: &Value) -> NotationError {
         let mut snippet = value.to_string();
         if snippet.len() > 120 {
-            let cut = (0..=117).rev().find(|i| snippet.is_char_boundary(*i)).unwrap_or(0);
+            let cut = (0..=117)
+                .rev()
+                .find(|i| snippet.is_char_boundary(*i))
+                .unwrap_or(0);
             snippet.truncate(cut);
             snippet.push_str("...");
         }
-        NotationError { reason: reason.to_owned(), snippet }
+        NotationError {
+            reason: reason.to_owned(),
+            snippet,
+        }
     }
 }
 
@@ -471,7 +477,8 @@ mod tests {
         prop_oneof![
             any::<i64>().prop_map(Atom::Integer),
             any::<f64>()
-                .prop_filter("finite reals with a fraction", |r| r.is_finite() && r.fract() != 0.0)
+                .prop_filter("finite reals with a fraction", |r| r.is_finite()
+                    && r.fract() != 0.0)
                 .prop_map(Atom::Real),
             any::<bool>().prop_map(Atom::Boolean),
             ".*".prop_map(Atom::String),

@@ -6,4 +6,6 @@ pub mod datum;
 pub mod schema;
 
 pub use datum::{Atom, Datum, NotationError};
-pub use schema::{AtomicType, BaseType, ColumnSchema, ColumnType, DatabaseSchema, RefType, TableSchema};
+pub use schema::{
+    AtomicType, BaseType, ColumnSchema, ColumnType, DatabaseSchema, RefType, TableSchema,
+};

@@ -215,13 +215,21 @@ fn column_type_from_json(value: &Value) -> Result<ColumnType, String> {
         Value::Object(o) => {
             let key = BaseType::from_json(o.get("key").ok_or("column type without \"key\"")?)?;
             let value = o.get("value").map(BaseType::from_json).transpose()?;
-            let min = o.get("min").map_or(Some(1), Value::as_u64).ok_or("invalid \"min\"")?;
+            let min = o
+                .get("min")
+                .map_or(Some(1), Value::as_u64)
+                .ok_or("invalid \"min\"")?;
             let max = match o.get("max") {
                 None => Some(1),
                 Some(Value::String(s)) if s == "unlimited" => None,
                 Some(v) => Some(v.as_u64().ok_or("invalid \"max\"")?),
             };
-            Ok(ColumnType { key, value, min, max })
+            Ok(ColumnType {
+                key,
+                value,
+                min,
+                max,
+            })
         }
         other => Err(format!("invalid column type {other}")),
     }
@@ -289,7 +297,10 @@ mod tests {
         assert!(schema.column_type("Parent", "name").unwrap().is_scalar());
         let children = schema.column_type("Parent", "children").unwrap();
         assert_eq!(children.max, None);
-        assert_eq!(children.references().collect::<Vec<_>>(), vec![("Child", RefType::Strong)]);
+        assert_eq!(
+            children.references().collect::<Vec<_>>(),
+            vec![("Child", RefType::Strong)]
+        );
         assert!(schema.column_type("Parent", "options").unwrap().is_map());
         let tag = schema.column_type("Parent", "tag").unwrap();
         assert!(tag.is_optional());
@@ -301,7 +312,13 @@ mod tests {
         assert!(!schema.table("Child").unwrap().is_root);
         assert!(schema.column_type("Child", "_uuid").unwrap().is_scalar());
         assert_eq!(
-            schema.column_type("Child", "kind").unwrap().key.enumeration.unwrap().len(),
+            schema
+                .column_type("Child", "kind")
+                .unwrap()
+                .key
+                .enumeration
+                .unwrap()
+                .len(),
             2
         );
     }

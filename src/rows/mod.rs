@@ -186,13 +186,18 @@ impl State {
     pub fn rows(&self) -> impl Iterator<Item = (&Db, &str, &RowKey, &Row)> {
         self.tables.iter().flat_map(|(db, tables)| {
             tables.iter().flat_map(move |(table, rows)| {
-                rows.iter().map(move |(key, row)| (db, table.as_str(), key, row))
+                rows.iter()
+                    .map(move |(key, row)| (db, table.as_str(), key, row))
             })
         })
     }
 
     pub fn len(&self) -> usize {
-        self.tables.values().flat_map(|t| t.values()).map(BTreeMap::len).sum()
+        self.tables
+            .values()
+            .flat_map(|t| t.values())
+            .map(BTreeMap::len)
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod compile;
 pub mod exit;
 pub mod status;
 pub mod validate;
@@ -28,6 +29,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Load and check a topology; report every problem with its place in the YAML.
     Validate(validate::ValidateArgs),
+    /// Print the desired OVN rows and chassis settings of a topology.
+    Compile(compile::CompileArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Status(args) => status::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Compile(args) => compile::run(args),
     };
     exit::finish(outcome)
 }

@@ -12,6 +12,8 @@ mod routers;
 mod routing;
 mod switches;
 
+pub(crate) use switches::address_string;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod compile;
+pub mod connect;
 pub mod exit;
 pub mod status;
 pub mod validate;
@@ -41,7 +42,18 @@ pub enum Format {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on usage errors, which topo reserves for "changes present".
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::finish(exit::Outcome::Failed)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let outcome = match cli.command {
         Command::Status(args) => status::run(args),
         Command::Validate(args) => validate::run(args),

@@ -1,12 +1,312 @@
 //! `topo status`: which databases topo talks to, their cluster role, and the chassis.
+//!
+//! The first thing to run on a new machine or in a new pipeline: it proves the remotes, TLS
+//! files and leader discovery work before anything is planned.
+
+use std::collections::BTreeMap;
 
 use clap::Args;
+use serde::Serialize;
 
+use super::Format;
+use super::connect::{DbArgs, runtime};
 use super::exit::Outcome;
+use crate::ovsdb::{Atom, Client, Condition, Datum, Operation, columns_from_json};
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
 
-pub fn run(_args: StatusArgs) -> Outcome {
-    Outcome::Error(miette::miette!("topo status: not built yet"))
+#[derive(Debug, Serialize)]
+struct Status {
+    northbound: DbStatus,
+    southbound: DbStatus,
+    chassis: Vec<ChassisStatus>,
+}
+
+#[derive(Debug, Serialize)]
+struct DbStatus {
+    database: String,
+    remote: String,
+    /// `standalone`, or `leader` / `follower` of a cluster.
+    role: String,
+    cluster_id: Option<String>,
+    server_id: Option<String>,
+    schema_version: String,
+    /// NB_Global counters (Northbound only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nb_cfg: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sb_cfg: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hv_cfg: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct ChassisStatus {
+    name: String,
+    hostname: String,
+    encaps: Vec<Encap>,
+    bridge_mappings: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Encap {
+    #[serde(rename = "type")]
+    kind: String,
+    ip: String,
+}
+
+pub fn run(args: StatusArgs) -> Outcome {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
+    };
+    match rt.block_on(collect(&args.db)) {
+        Ok(status) => {
+            match args.format {
+                Format::Json => match serde_json::to_string_pretty(&status) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => return Outcome::Error(miette::miette!("{e}")),
+                },
+                Format::Text => print!("{}", render(&status)),
+            }
+            Outcome::Success
+        }
+        Err(report) => Outcome::Error(report),
+    }
+}
+
+async fn collect(db: &DbArgs) -> Result<Status, miette::Report> {
+    let nb = db.connect("Northbound").await?;
+    let sb = db.connect("Southbound").await?;
+    let mut northbound = db_status(&nb, "OVN_Northbound").await?;
+    let southbound = db_status(&sb, "OVN_Southbound").await?;
+    let global = select(
+        &nb,
+        "OVN_Northbound",
+        "NB_Global",
+        &["nb_cfg", "sb_cfg", "hv_cfg"],
+    )
+    .await?;
+    if let Some(g) = global.first() {
+        let int = |c: &str| {
+            g.get(c)
+                .and_then(Datum::as_scalar)
+                .and_then(Atom::as_integer)
+        };
+        northbound.nb_cfg = int("nb_cfg");
+        northbound.sb_cfg = int("sb_cfg");
+        northbound.hv_cfg = int("hv_cfg");
+    }
+    let chassis = chassis(&sb).await?;
+    Ok(Status {
+        northbound,
+        southbound,
+        chassis,
+    })
+}
+
+async fn db_status(client: &Client, database: &str) -> Result<DbStatus, miette::Report> {
+    let info = client.server().await.map_err(|e| miette::miette!("{e}"))?;
+    let schema = client
+        .get_schema(database)
+        .await
+        .map_err(|e| miette::miette!("{e}"))?;
+    let (role, cid, sid) = match &info.database {
+        Some(s) if s.is_clustered() => (
+            if s.leader { "leader" } else { "follower" }.to_owned(),
+            s.cid.map(|u| u.to_string()),
+            s.sid.map(|u| u.to_string()),
+        ),
+        Some(s) if !s.model.is_empty() => (s.model.clone(), None, None),
+        _ => ("standalone".to_owned(), None, None),
+    };
+    Ok(DbStatus {
+        database: database.to_owned(),
+        remote: info.remote.to_string(),
+        role,
+        cluster_id: cid,
+        server_id: sid,
+        schema_version: schema.version,
+        nb_cfg: None,
+        sb_cfg: None,
+        hv_cfg: None,
+    })
+}
+
+/// All rows of `table`, decoded with the server's schema, keyed by `_uuid` order.
+async fn select(
+    client: &Client,
+    database: &str,
+    table: &str,
+    columns: &[&str],
+) -> Result<Vec<BTreeMap<String, Datum>>, miette::Report> {
+    let schema = client
+        .get_schema(database)
+        .await
+        .map_err(|e| miette::miette!("{e}"))?;
+    let mut cols: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
+    cols.push("_uuid".to_owned());
+    let results = client
+        .transact(
+            database,
+            &[Operation::select(
+                table,
+                Vec::<Condition>::new(),
+                Some(cols),
+            )],
+        )
+        .await
+        .map_err(|e| miette::miette!("{e}"))?;
+    results
+        .first()
+        .map(|r| r.rows())
+        .unwrap_or_default()
+        .iter()
+        .map(|row| columns_from_json(&schema, table, row).map_err(|e| miette::miette!("{e}")))
+        .collect()
+}
+
+async fn chassis(sb: &Client) -> Result<Vec<ChassisStatus>, miette::Report> {
+    let encaps = select(sb, "OVN_Southbound", "Encap", &["type", "ip"]).await?;
+    let encap_by_uuid: BTreeMap<Atom, Encap> = encaps
+        .iter()
+        .filter_map(|e| {
+            let uuid = e.get("_uuid")?.as_scalar()?.clone();
+            let text = |c: &str| {
+                e.get(c)
+                    .and_then(Datum::as_scalar)
+                    .and_then(Atom::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            Some((
+                uuid,
+                Encap {
+                    kind: text("type"),
+                    ip: text("ip"),
+                },
+            ))
+        })
+        .collect();
+    let rows = select(
+        sb,
+        "OVN_Southbound",
+        "Chassis",
+        &["name", "hostname", "encaps", "other_config", "external_ids"],
+    )
+    .await?;
+    let mut out: Vec<ChassisStatus> = rows
+        .iter()
+        .map(|c| {
+            let text = |col: &str| {
+                c.get(col)
+                    .and_then(Datum::as_scalar)
+                    .and_then(Atom::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let encaps = c
+                .get("encaps")
+                .and_then(Datum::as_set)
+                .map(|s| {
+                    s.iter()
+                        .filter_map(|u| encap_by_uuid.get(u))
+                        .map(|e| Encap {
+                            kind: e.kind.clone(),
+                            ip: e.ip.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            // ovn-controller copies ovn-bridge-mappings into other_config (external_ids on
+            // releases before 22.09).
+            let mappings = ["other_config", "external_ids"]
+                .iter()
+                .find_map(|col| {
+                    c.get(*col)?
+                        .as_map()?
+                        .get(&Atom::from("ovn-bridge-mappings"))?
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            ChassisStatus {
+                name: text("name"),
+                hostname: text("hostname"),
+                encaps,
+                bridge_mappings: parse_bridge_mappings(&mappings),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// `physnet1:br-ex,physnet2:br-vlan` → {physnet1: br-ex, physnet2: br-vlan}.
+fn parse_bridge_mappings(value: &str) -> BTreeMap<String, String> {
+    value
+        .split(',')
+        .filter_map(|pair| pair.trim().split_once(':'))
+        .map(|(n, b)| (n.trim().to_owned(), b.trim().to_owned()))
+        .collect()
+}
+
+fn render(s: &Status) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for db in [&s.northbound, &s.southbound] {
+        let _ = writeln!(out, "{}", db.database);
+        let _ = writeln!(out, "  remote:  {}", db.remote);
+        let role = match (&db.cluster_id, &db.server_id) {
+            (Some(cid), Some(sid)) => format!("cluster {} (cid {cid}, sid {sid})", db.role),
+            _ => db.role.clone(),
+        };
+        let _ = writeln!(out, "  role:    {role}");
+        let _ = writeln!(out, "  schema:  {}", db.schema_version);
+        if let (Some(nb), Some(sb), Some(hv)) = (db.nb_cfg, db.sb_cfg, db.hv_cfg) {
+            let _ = writeln!(out, "  nb_cfg:  {nb} (sb_cfg {sb}, hv_cfg {hv})");
+        }
+    }
+    let _ = writeln!(out, "Chassis ({})", s.chassis.len());
+    if s.chassis.is_empty() {
+        let _ = writeln!(out, "  none registered");
+    }
+    for c in &s.chassis {
+        let host = if c.hostname.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", c.hostname)
+        };
+        let _ = writeln!(out, "  {}{host}", c.name);
+        for e in &c.encaps {
+            let _ = writeln!(out, "    encap {} {}", e.kind, e.ip);
+        }
+        if c.bridge_mappings.is_empty() {
+            let _ = writeln!(out, "    bridge mappings: none");
+        }
+        for (net, br) in &c.bridge_mappings {
+            let _ = writeln!(out, "    bridge mapping {net} -> {br}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bridge_mappings_parse_like_ovn_controller() {
+        let m = parse_bridge_mappings("physnet1:br-ex, vlan:br-vlan");
+        assert_eq!(m.get("physnet1").map(String::as_str), Some("br-ex"));
+        assert_eq!(m.get("vlan").map(String::as_str), Some("br-vlan"));
+        assert!(parse_bridge_mappings("").is_empty());
+    }
 }

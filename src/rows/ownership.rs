@@ -24,7 +24,7 @@ pub fn mark(stack: &str) -> [(String, String); 2] {
 }
 
 /// The stack that owns a row with these `external_ids`, if any.
-pub fn owner<'a>(external_ids: &'a BTreeMap<Atom, Atom>) -> Option<&'a str> {
+pub fn owner(external_ids: &BTreeMap<Atom, Atom>) -> Option<&str> {
     external_ids
         .get(&Atom::from(STACK_KEY))
         .and_then(Atom::as_str)

@@ -1,0 +1,317 @@
+//! JSON-RPC 1.0 over one OVSDB connection.
+//!
+//! A reader task frames incoming bytes ([`Framer`]), matches replies to requests by id, answers
+//! the server's `echo` requests (ovsdb-server drops clients that don't), forwards
+//! notifications (`update`, `update2`, `update3`, `locked`, `stolen`) to a channel, and runs
+//! the inactivity probe: after `probe` of silence it sends an `echo`, and after another
+//! `probe` without any message it declares the connection dead. Writes go through one lock so
+//! messages are never interleaved.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::{mpsc, oneshot};
+
+use super::framing::Framer;
+use super::transport::Stream;
+
+/// Why a request got no result.
+#[derive(Debug, Clone)]
+pub enum CallError {
+    /// The server answered with a JSON-RPC error.
+    Rpc(Value),
+    /// The connection was closed before (or while) the request was sent.
+    NotSent(String),
+    /// The request was sent, then the connection was lost before the reply.
+    Lost(String),
+    /// No reply within the request timeout (the request was sent).
+    Timeout,
+}
+
+/// A message the server sent on its own initiative.
+#[derive(Debug, Clone)]
+pub struct RawNotification {
+    pub method: String,
+    pub params: Value,
+}
+
+#[derive(Serialize)]
+struct Request<'a, P: Serialize + ?Sized> {
+    id: u64,
+    method: &'a str,
+    params: &'a P,
+}
+
+type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, CallError>>>>>;
+
+/// One live connection. Cheap to share behind an `Arc`.
+pub struct Connection {
+    writer: tokio::sync::Mutex<WriteHalf<Box<dyn Stream>>>,
+    pending: Pending,
+    next_id: AtomicU64,
+    closed: Arc<AtomicBool>,
+    close_reason: Arc<Mutex<Option<String>>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+/// Connection tuning.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionOptions {
+    /// Silence after which an echo is sent, and after which (again) the peer is dead.
+    pub probe: Option<Duration>,
+    /// Largest accepted message.
+    pub max_message: usize,
+}
+
+impl Connection {
+    /// Starts the reader task on `stream` (connected to `remote`); notifications go to
+    /// `notifications`.
+    pub fn start(
+        remote: String,
+        stream: Box<dyn Stream>,
+        options: ConnectionOptions,
+        notifications: mpsc::UnboundedSender<RawNotification>,
+    ) -> Arc<Connection> {
+        let (read, write) = tokio::io::split(stream);
+        let pending: Pending = Arc::default();
+        let closed = Arc::new(AtomicBool::new(false));
+        let close_reason = Arc::new(Mutex::new(None));
+        Arc::new_cyclic(|weak: &std::sync::Weak<Connection>| {
+            let reader = tokio::spawn(read_loop(
+                remote,
+                read,
+                weak.clone(),
+                pending.clone(),
+                closed.clone(),
+                close_reason.clone(),
+                options,
+                notifications,
+            ));
+            Connection {
+                writer: tokio::sync::Mutex::new(write),
+                pending,
+                next_id: AtomicU64::new(1),
+                closed,
+                close_reason,
+                reader,
+            }
+        })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    fn reason(&self) -> String {
+        lock(&self.close_reason)
+            .clone()
+            .unwrap_or_else(|| "connection closed".to_owned())
+    }
+
+    /// Sends a request and waits for its reply.
+    pub async fn call<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: &P,
+        timeout: Option<Duration>,
+    ) -> Result<Value, CallError> {
+        if self.is_closed() {
+            return Err(CallError::NotSent(self.reason()));
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(id, tx);
+        let message = Request { id, method, params };
+        let bytes = match serde_json::to_vec(&message) {
+            Ok(b) => b,
+            Err(e) => {
+                lock(&self.pending).remove(&id);
+                return Err(CallError::NotSent(e.to_string()));
+            }
+        };
+        if let Err(e) = self.write(&bytes).await {
+            lock(&self.pending).remove(&id);
+            // Some or all of the request may have reached the server: it may run.
+            return Err(CallError::Lost(format!("write failed: {e}")));
+        }
+        let reply = match timeout {
+            Some(t) => match tokio::time::timeout(t, rx).await {
+                Ok(r) => r,
+                Err(_) => {
+                    lock(&self.pending).remove(&id);
+                    return Err(CallError::Timeout);
+                }
+            },
+            None => rx.await,
+        };
+        reply.unwrap_or_else(|_| Err(CallError::Lost(self.reason())))
+    }
+
+    /// Sends a message that expects no reply (or whose reply is not awaited).
+    pub async fn notify(&self, message: &Value) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec(message)?;
+        self.write(&bytes).await
+    }
+
+    async fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        let mut w = self.writer.lock().await;
+        w.write_all(bytes).await?;
+        w.flush().await
+    }
+
+    /// Closes the connection; pending requests fail with [`CallError::Lost`].
+    pub async fn close(&self) {
+        mark_closed(
+            &self.closed,
+            &self.close_reason,
+            &self.pending,
+            "closed by topo",
+        );
+        let mut w = self.writer.lock().await;
+        let _ = w.shutdown().await;
+        self.reader.abort();
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn mark_closed(closed: &AtomicBool, reason: &Mutex<Option<String>>, pending: &Pending, why: &str) {
+    if !closed.swap(true, Ordering::SeqCst) {
+        *lock(reason) = Some(why.to_owned());
+    }
+    for (_, tx) in lock(pending).drain() {
+        let _ = tx.send(Err(CallError::Lost(why.to_owned())));
+    }
+}
+
+async fn read_loop(
+    remote: String,
+    mut read: ReadHalf<Box<dyn Stream>>,
+    conn: std::sync::Weak<Connection>,
+    pending: Pending,
+    closed: Arc<AtomicBool>,
+    close_reason: Arc<Mutex<Option<String>>>,
+    options: ConnectionOptions,
+    notifications: mpsc::UnboundedSender<RawNotification>,
+) {
+    let mut framer = Framer::new(options.max_message);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut probing = false;
+    let why = loop {
+        let read_result = match options.probe {
+            Some(probe) => match tokio::time::timeout(probe, read.read(&mut buf)).await {
+                Ok(r) => r,
+                Err(_) if probing => {
+                    break format!(
+                        "inactivity probe: no message from the server for {:?}",
+                        probe * 2
+                    );
+                }
+                Err(_) => {
+                    probing = true;
+                    if let Some(c) = conn.upgrade() {
+                        let echo = json!({"id": "echo", "method": "echo", "params": []});
+                        tokio::spawn(async move {
+                            let _ = c.notify(&echo).await;
+                        });
+                    }
+                    continue;
+                }
+            },
+            None => read.read(&mut buf).await,
+        };
+        let n = match read_result {
+            Ok(0) => break "the server closed the connection".to_owned(),
+            Ok(n) => n,
+            Err(e) => break format!("read failed: {e}"),
+        };
+        probing = false;
+        framer.push(&buf[..n]);
+        let mut failure = None;
+        loop {
+            let message = match framer.next_message() {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                Err(e) => {
+                    failure = Some(e.to_string());
+                    break;
+                }
+            };
+            let value: Value = match serde_json::from_slice(&message) {
+                Ok(v) => v,
+                Err(e) => {
+                    failure = Some(format!("invalid JSON from the server: {e}"));
+                    break;
+                }
+            };
+            if let Err(e) = dispatch(value, &conn, &pending, &notifications) {
+                failure = Some(e);
+                break;
+            }
+        }
+        if let Some(f) = failure {
+            break f;
+        }
+    };
+    mark_closed(&closed, &close_reason, &pending, &why);
+    let _ = notifications.send(RawNotification {
+        method: "topo:disconnected".to_owned(),
+        params: json!([why, remote]),
+    });
+}
+
+fn dispatch(
+    mut value: Value,
+    conn: &std::sync::Weak<Connection>,
+    pending: &Pending,
+    notifications: &mpsc::UnboundedSender<RawNotification>,
+) -> Result<(), String> {
+    let Some(obj) = value.as_object_mut() else {
+        return Err("a JSON-RPC message that is not an object".to_owned());
+    };
+    if let Some(method) = obj.get("method").and_then(Value::as_str).map(str::to_owned) {
+        let params = obj.remove("params").unwrap_or(Value::Null);
+        let id = obj.remove("id").unwrap_or(Value::Null);
+        if method == "echo" && !id.is_null() {
+            // Answered from its own task so a long write by the caller never stalls reading.
+            if let Some(c) = conn.upgrade() {
+                let reply = json!({"id": id, "result": params, "error": null});
+                tokio::spawn(async move {
+                    let _ = c.notify(&reply).await;
+                });
+            }
+        } else if id.is_null() {
+            let _ = notifications.send(RawNotification { method, params });
+        }
+        // Other requests from the server are not part of OVSDB; ignore them.
+        return Ok(());
+    }
+    // A reply. Ids we did not send as integers (the probe's "echo") only prove liveness.
+    let Some(id) = obj.get("id").and_then(Value::as_u64) else {
+        return Ok(());
+    };
+    let Some(tx) = lock(pending).remove(&id) else {
+        return Ok(()); // a request that timed out
+    };
+    let error = obj.remove("error").unwrap_or(Value::Null);
+    let result = if error.is_null() {
+        Ok(obj.remove("result").unwrap_or(Value::Null))
+    } else {
+        Err(CallError::Rpc(error))
+    };
+    let _ = tx.send(result);
+    Ok(())
+}

@@ -12,6 +12,8 @@
 pub mod cli;
 pub mod compiler;
 pub mod diagnostics;
+pub mod diff;
+pub mod live;
 pub mod ovsdb;
 pub mod rows;
 pub mod spec;

@@ -9,6 +9,7 @@
 //! - [`compiler`]: semantic checks with diagnostics, and lowering to desired rows.
 //! - [`cli`]: the command line; the only module that prints or chooses exit codes.
 
+pub mod apply;
 pub mod cli;
 pub mod compiler;
 pub mod diagnostics;

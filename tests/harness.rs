@@ -187,3 +187,31 @@ fn parallel_sandboxes_do_not_collide() {
     assert!(!b.nbctl(&["ls-list"]).contains("only-in-a"));
     assert!(!cli::nbctl(&b.nb_tcp_remote(), &["ls-list"]).contains("only-in-a"));
 }
+
+#[test]
+fn cluster_servers_also_listen_on_loopback_tcp() {
+    require_ovn!();
+    let cluster = NbCluster::builder().tcp(true).start();
+    let remotes = cluster.tcp_remotes();
+    assert_eq!(remotes.len(), 3);
+    let mut ports: Vec<&str> = remotes
+        .iter()
+        .map(|r| r.rsplit(':').next().unwrap())
+        .collect();
+    ports.sort();
+    ports.dedup();
+    assert_eq!(ports.len(), 3, "three distinct ports: {remotes:?}");
+    for r in &remotes {
+        assert!(r.starts_with("tcp:127.0.0.1:"), "{r}");
+    }
+    // ovn-nbctl over the TCP remotes finds the leader and writes; every member serves it.
+    cli::nbctl(&remotes.join(","), &["ls-add", "over-tcp"]);
+    for r in &remotes {
+        let list = wait_for("the write to reach every member", SETTLE_TIMEOUT, || {
+            cli::try_nbctl(r, None, &["--no-leader-only", "ls-list"])
+                .ok()
+                .filter(|l| l.contains("(over-tcp)"))
+        });
+        assert!(list.contains("(over-tcp)"));
+    }
+}

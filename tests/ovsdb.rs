@@ -690,3 +690,124 @@ async fn tls_with_the_right_ca_connects_and_a_wrong_ca_is_refused() {
         .unwrap();
     assert!(matches!(err, Error::TlsMissing { .. }), "{err:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// connection life
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_tcp_session_outlives_the_servers_inactivity_probe() {
+    require_ovn!();
+    // ovsdb-server probes a TCP client after 5 s of silence and drops it 5 s later unless the
+    // client answers `echo`. A monitor lives only as long as its session, so a monitor that
+    // still reports after 12 s idle proves the session was kept.
+    let ovn = OvnSandbox::builder()
+        .sb(false)
+        .northd(false)
+        .tcp(true)
+        .start();
+    // The client's own probe is off, so only its answers to the server's `echo` keep it.
+    let client = Client::connect(
+        &ovn.nb_tcp_remote(),
+        ConnectOptions {
+            inactivity_probe: None,
+            ..ConnectOptions::for_database(NB_DB)
+        },
+    )
+    .await
+    .unwrap();
+    let mut notes = client.notifications().unwrap();
+    let mut req = BTreeMap::new();
+    req.insert(
+        "Logical_Switch".to_owned(),
+        MonitorRequest::columns(&["name"]),
+    );
+    client
+        .monitor_cond(NB_DB, json!("idle"), &req)
+        .await
+        .unwrap();
+
+    // Idle time is the behaviour under test here, not a synchronisation.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+
+    ovn.nbctl(&["ls-add", "after-idle"]);
+    let (monitor, updates) = next_update(&mut notes).await;
+    assert_eq!(monitor, json!("idle"));
+    let names: Vec<_> = updates["Logical_Switch"]
+        .values()
+        .filter_map(name_of)
+        .collect();
+    assert_eq!(names, ["after-idle"]);
+    let log = std::fs::read_to_string(ovn.nb.log_path()).unwrap();
+    assert!(
+        !log.contains("inactivity probe"),
+        "the server dropped the client:\n{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_without_a_reply_is_outcome_unknown_and_not_resent() {
+    require_ovn!();
+    let mut ovn = OvnSandbox::nb_only();
+    let client = Client::connect(
+        &ovn.nb_remote(),
+        ConnectOptions {
+            request_timeout: Some(Duration::from_secs(1)),
+            inactivity_probe: None,
+            ..ConnectOptions::for_database(NB_DB)
+        },
+    )
+    .await
+    .unwrap();
+    client.echo().await.unwrap();
+
+    // A frozen server takes the request into its socket buffer but never replies in time.
+    assert!(ovn.nb.signal("STOP"));
+    let result = client
+        .transact(
+            NB_DB,
+            &[Operation::insert(
+                "Logical_Switch",
+                row(&[("name", s("maybe"))]),
+            )],
+        )
+        .await;
+    assert!(ovn.nb.signal("CONT"));
+    let err = result.unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(&ovn.nb_remote()),
+        "names the remote: {err}"
+    );
+
+    // It did commit once the server woke up: "unknown" was the honest answer. And exactly
+    // once: the client did not send it again.
+    let listed = crate::support::wait_for(
+        "the frozen write to commit",
+        Duration::from_secs(10),
+        || Some(ovn.nbctl(&["ls-list"])).filter(|l| l.contains("(maybe)")),
+    );
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_remote_is_a_clear_error() {
+    require_ovn!();
+    let ovn = OvnSandbox::nb_only();
+    let gone = format!("unix:{}", ovn.dir().join("no-such.sock").display());
+    let err = Client::connect(&gone, ConnectOptions::for_database(NB_DB))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, Error::Unreachable { .. } | Error::Connect { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&gone), "names the remote: {err}");
+
+    // A database the server does not have.
+    let err = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database("No_Such_DB"))
+        .await
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("No_Such_DB"), "{err}");
+}

@@ -215,3 +215,24 @@ fn cluster_servers_also_listen_on_loopback_tcp() {
         assert!(list.contains("(over-tcp)"));
     }
 }
+
+#[test]
+fn a_frozen_daemon_is_still_stopped_on_drop() {
+    require_ovn!();
+    let mut ovn = OvnSandbox::builder()
+        .sb(false)
+        .northd(false)
+        .keep_on_panic(false)
+        .start();
+    assert!(ovn.nb.signal("STOP"));
+    let pid = ovn.nb.pid().unwrap();
+    let started = std::time::Instant::now();
+    drop(ovn);
+    assert!(!pid_alive(pid));
+    // SIGTERM took effect (after SIGCONT), without waiting out the SIGKILL grace period.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -114,6 +114,8 @@ impl Daemon {
             return;
         }
         if self.signal("TERM") {
+            // A daemon a test froze (SIGSTOP) only acts on SIGTERM once it runs again.
+            self.signal("CONT");
             let exited = try_wait_for(TERM_GRACE, || (!self.is_running()).then_some(()));
             if exited.is_none() {
                 eprintln!(

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod cmd;
 pub mod ovn;
 pub mod pki;
 pub mod process;

@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod compiler;
+pub mod diagnostics;
 pub mod ovsdb;
 pub mod rows;
 pub mod spec;

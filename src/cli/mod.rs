@@ -7,9 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod compile;
 pub mod connect;
 pub mod exit;
 pub mod status;
+pub mod validate;
 
 /// topo — OVN topologies as code: validate, plan, apply, detect drift.
 #[derive(Debug, Parser)]
@@ -26,6 +28,10 @@ pub struct Cli {
 pub enum Command {
     /// Show the Northbound and Southbound databases topo would talk to, and the chassis.
     Status(status::StatusArgs),
+    /// Load and check a topology; report every problem with its place in the YAML.
+    Validate(validate::ValidateArgs),
+    /// Print the desired OVN rows and chassis settings of a topology.
+    Compile(compile::CompileArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -50,6 +56,8 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Status(args) => status::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Compile(args) => compile::run(args),
     };
     exit::finish(outcome)
 }

@@ -245,6 +245,7 @@ impl Client {
             .await
             .map_err(TryError::Failed)?;
         let conn = Connection::start(
+            remote.to_string(),
             stream,
             ConnectionOptions {
                 probe: self.options.inactivity_probe,
@@ -296,7 +297,7 @@ impl Client {
         loop {
             let (conn, info) = self.ensure_connected().await?;
             match conn
-                .call(method, params.clone(), self.options.request_timeout)
+                .call(method, &params, self.options.request_timeout)
                 .await
             {
                 Ok(v) => return Ok(v),
@@ -372,15 +373,15 @@ impl Client {
         database: &str,
         operations: &[Operation],
     ) -> Result<Vec<OpResult>, Error> {
-        let mut params = Vec::with_capacity(operations.len() + 1);
-        params.push(json!(database));
-        params.extend(operations.iter().map(Operation::to_json));
-        let params = Value::Array(params);
+        let params = TransactParams {
+            database,
+            operations,
+        };
         let mut retried = false;
         let reply = loop {
             let (conn, info) = self.ensure_connected().await?;
             match conn
-                .call("transact", params.clone(), self.options.request_timeout)
+                .call("transact", &params, self.options.request_timeout)
                 .await
             {
                 Ok(v) => break v,
@@ -431,13 +432,13 @@ impl Client {
             match conn
                 .call(
                     "monitor_cond",
-                    json!([database, id, reqs]),
+                    &json!([database, id, reqs]),
                     self.options.request_timeout,
                 )
                 .await
             {
                 Ok(v) => {
-                    return parse_table_updates(&v).map_err(|m| self.protocol("monitor_cond", m));
+                    return parse_table_updates(v).map_err(|m| self.protocol("monitor_cond", m));
                 }
                 Err(CallError::Rpc(e)) if is_unknown_method(&e) => {
                     self.plain_monitor.store(true, Ordering::Relaxed);
@@ -452,12 +453,12 @@ impl Client {
         let v = conn
             .call(
                 "monitor",
-                json!([database, id, reqs]),
+                &json!([database, id, reqs]),
                 self.options.request_timeout,
             )
             .await
             .map_err(|e| self.call_error(e, "monitor", &info.remote))?;
-        parse_table_updates(&v).map_err(|m| self.protocol("monitor", m))
+        parse_table_updates(v).map_err(|m| self.protocol("monitor", m))
     }
 
     /// `monitor_cancel`.
@@ -489,7 +490,7 @@ impl Client {
     /// another one.
     async fn session_call(&self, method: &str, params: Value) -> Result<Value, Error> {
         let (conn, info) = self.ensure_connected().await?;
-        conn.call(method, params, self.options.request_timeout)
+        conn.call(method, &params, self.options.request_timeout)
             .await
             .map_err(|e| self.call_error(e, method, &info.remote))
     }
@@ -501,6 +502,24 @@ impl Client {
             .await
             .as_ref()
             .is_some_and(|c| c.tls.is_some())
+    }
+}
+
+/// `[database, op, op, ...]`, serialized without copying the operations.
+struct TransactParams<'a> {
+    database: &'a str,
+    operations: &'a [Operation],
+}
+
+impl serde::Serialize for TransactParams<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.operations.len() + 1))?;
+        seq.serialize_element(self.database)?;
+        for op in self.operations {
+            seq.serialize_element(op)?;
+        }
+        seq.end()
     }
 }
 
@@ -600,21 +619,31 @@ fn interpret(raw: RawNotification) -> Notification {
     };
     match raw.method.as_str() {
         "update" | "update2" | "update3" => {
-            let monitor = raw.params.get(0).cloned().unwrap_or(Value::Null);
             // update3 carries the last transaction id before the updates.
             let idx = if raw.method == "update3" { 2 } else { 1 };
-            match raw.params.get(idx).map(parse_table_updates) {
+            let mut params = raw.params;
+            let monitor = params.get(0).cloned().unwrap_or(Value::Null);
+            match params
+                .get_mut(idx)
+                .map(Value::take)
+                .map(parse_table_updates)
+            {
                 Some(Ok(updates)) => Notification::Update { monitor, updates },
                 _ => Notification::Other {
                     method: raw.method,
-                    params: raw.params,
+                    params,
                 },
             }
         }
         "locked" => Notification::Locked(first(&raw.params)),
         "stolen" => Notification::Stolen(first(&raw.params)),
         "topo:disconnected" => Notification::Disconnected {
-            remote: String::new(),
+            remote: raw
+                .params
+                .get(1)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             reason: first(&raw.params),
         },
         _ => Notification::Other {

@@ -51,7 +51,7 @@ pub(crate) async fn database_status(
         "where": [["name", "==", database]],
         "columns": ["name", "model", "connected", "leader", "cid", "sid", "index"]
     }]);
-    let reply = match conn.call("transact", params, timeout).await {
+    let reply = match conn.call("transact", &params, timeout).await {
         Ok(v) => v,
         Err(CallError::Rpc(e)) if e.to_string().contains("unknown database") => return Ok(None),
         Err(CallError::Rpc(error)) => {

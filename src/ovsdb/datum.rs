@@ -14,7 +14,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use serde_json::{Value, json};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::schema::{AtomicType, BaseType, ColumnType};
@@ -70,14 +71,7 @@ impl Atom {
 
     /// The RFC 7047 JSON notation of this atom.
     pub fn to_json(&self) -> Value {
-        match self {
-            Atom::Integer(i) => json!(i),
-            Atom::Real(r) => json!(r),
-            Atom::Boolean(b) => json!(b),
-            Atom::String(s) => json!(s),
-            Atom::Uuid(u) => json!(["uuid", u.to_string()]),
-            Atom::NamedUuid(n) => json!(["named-uuid", n]),
-        }
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     /// Parses an atom without knowing its type: numbers with a fraction or exponent are reals,
@@ -131,6 +125,24 @@ impl Atom {
                 | (AtomicType::String, Atom::String(_))
                 | (AtomicType::Uuid, Atom::Uuid(_) | Atom::NamedUuid(_))
         )
+    }
+}
+
+/// Serializes straight to the RFC 7047 notation, so large transactions are written without
+/// building an intermediate JSON tree.
+impl Serialize for Atom {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Atom::Integer(i) => s.serialize_i64(*i),
+            Atom::Real(r) => s.serialize_f64(*r),
+            Atom::Boolean(b) => s.serialize_bool(*b),
+            Atom::String(v) => s.serialize_str(v),
+            Atom::Uuid(u) => {
+                let mut buf = Uuid::encode_buffer();
+                (&"uuid", &*u.hyphenated().encode_lower(&mut buf)).serialize(s)
+            }
+            Atom::NamedUuid(n) => ("named-uuid", n).serialize(s),
+        }
     }
 }
 
@@ -286,20 +298,37 @@ impl<A: Ord + Clone> Datum<A> {
     }
 }
 
-impl Datum<Atom> {
-    /// The RFC 7047 notation. A one-element set is written as its atom, which the RFC allows
-    /// for every set type, so encoding needs no schema.
-    pub fn to_json(&self) -> Value {
-        match self {
-            Datum::Set(s) if s.len() == 1 => s.iter().next().map(Atom::to_json).unwrap_or_default(),
-            Datum::Set(s) => json!(["set", s.iter().map(Atom::to_json).collect::<Vec<_>>()]),
-            Datum::Map(m) => json!([
-                "map",
-                m.iter()
-                    .map(|(k, v)| json!([k.to_json(), v.to_json()]))
-                    .collect::<Vec<_>>()
-            ]),
+/// The RFC 7047 notation. A one-element set is written as its atom, which the RFC allows
+/// for every set type, so encoding needs no schema.
+impl Serialize for Datum<Atom> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Pairs<'a>(&'a BTreeMap<Atom, Atom>);
+        impl Serialize for Pairs<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter())
+            }
         }
+        struct Elems<'a>(&'a BTreeSet<Atom>);
+        impl Serialize for Elems<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter())
+            }
+        }
+        match self {
+            Datum::Set(set) if set.len() == 1 => match set.iter().next() {
+                Some(atom) => atom.serialize(s),
+                None => s.serialize_unit(),
+            },
+            Datum::Set(set) => ("set", Elems(set)).serialize(s),
+            Datum::Map(map) => ("map", Pairs(map)).serialize(s),
+        }
+    }
+}
+
+impl Datum<Atom> {
+    /// The RFC 7047 notation as a JSON value.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     /// Parses a datum without a schema. An empty `["set", []]` stays a set; a bare atom is a
@@ -425,6 +454,7 @@ impl NotationError {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use serde_json::json;
 
     #[test]
     fn scalar_encodes_as_atom_and_set_as_tagged_array() {

@@ -93,8 +93,9 @@ pub enum RowUpdate {
 /// Table name → row UUID → change.
 pub type TableUpdates = BTreeMap<String, BTreeMap<Uuid, RowUpdate>>;
 
-/// Parses a `table-updates` or `table-updates2` object.
-pub fn parse_table_updates(value: &Value) -> Result<TableUpdates, String> {
+/// Parses a `table-updates` or `table-updates2` object, taking the rows out of it without
+/// copying (a monitor's initial reply can hold the whole database).
+pub fn parse_table_updates(value: Value) -> Result<TableUpdates, String> {
     let tables = match value {
         Value::Object(t) => t,
         Value::Null => return Ok(TableUpdates::new()),
@@ -102,33 +103,37 @@ pub fn parse_table_updates(value: &Value) -> Result<TableUpdates, String> {
     };
     let mut out = TableUpdates::new();
     for (table, rows) in tables {
-        let rows = rows
-            .as_object()
-            .ok_or_else(|| format!("updates of table {table} must be an object"))?;
+        let Value::Object(rows) = rows else {
+            return Err(format!("updates of table {table} must be an object"));
+        };
         let mut parsed = BTreeMap::new();
         for (uuid, update) in rows {
-            let uuid = Uuid::parse_str(uuid).map_err(|_| format!("bad row uuid {uuid:?}"))?;
-            let update = update
-                .as_object()
-                .ok_or_else(|| format!("update of row {uuid} must be an object"))?;
-            let row = |key: &str| update.get(key).and_then(Value::as_object).cloned();
-            let parsed_update = if let Some(r) = row("initial") {
+            let uuid = Uuid::parse_str(&uuid).map_err(|_| format!("bad row uuid {uuid:?}"))?;
+            let Value::Object(mut update) = update else {
+                return Err(format!("update of row {uuid} must be an object"));
+            };
+            let deleted = update.contains_key("delete");
+            let mut take = |key: &str| match update.remove(key) {
+                Some(Value::Object(r)) => Some(r),
+                _ => None,
+            };
+            let parsed_update = if let Some(r) = take("initial") {
                 RowUpdate::Initial(r)
-            } else if let Some(r) = row("insert") {
+            } else if let Some(r) = take("insert") {
                 RowUpdate::Insert(r)
-            } else if let Some(r) = row("modify") {
+            } else if let Some(r) = take("modify") {
                 RowUpdate::Modify(r)
-            } else if update.contains_key("delete") {
+            } else if deleted {
                 RowUpdate::Delete
             } else {
                 RowUpdate::Update {
-                    old: row("old"),
-                    new: row("new"),
+                    old: take("old"),
+                    new: take("new"),
                 }
             };
             parsed.insert(uuid, parsed_update);
         }
-        out.insert(table.clone(), parsed);
+        out.insert(table, parsed);
     }
     Ok(out)
 }
@@ -140,7 +145,7 @@ mod tests {
     #[test]
     fn both_update_forms_parse() {
         let u = "6b7c6a3e-0000-4000-8000-000000000001";
-        let updates = parse_table_updates(&json!({
+        let updates = parse_table_updates(json!({
             "Logical_Switch": {
                 u: {"initial": {"name": "ls1"}}
             },
@@ -161,6 +166,6 @@ mod tests {
                 new: None
             }
         ));
-        assert!(parse_table_updates(&json!({"T": {"not-a-uuid": {}}})).is_err());
+        assert!(parse_table_updates(json!({"T": {"not-a-uuid": {}}})).is_err());
     }
 }

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::datum::{Atom, Datum, NotationError};
@@ -72,8 +74,8 @@ impl Condition {
         Condition::new(column, Function::Includes, value)
     }
 
-    fn to_json(&self) -> Value {
-        json!([self.column, self.function.as_str(), self.value.to_json()])
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
@@ -128,8 +130,8 @@ impl Mutation {
         Mutation::new(column, Mutator::Delete, value)
     }
 
-    fn to_json(&self) -> Value {
-        json!([self.column, self.mutator.as_str(), self.value.to_json()])
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
@@ -275,7 +277,47 @@ impl Operation {
 
     /// The RFC 7047 JSON of this operation.
     pub fn to_json(&self) -> Value {
-        let conds = |c: &[Condition]| Value::Array(c.iter().map(Condition::to_json).collect());
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// `insert Logical_Switch`, `commit`: how error messages name an operation.
+    pub fn describe(&self) -> String {
+        let (op, table) = match self {
+            Operation::Insert { table, .. } => ("insert", Some(table)),
+            Operation::Select { table, .. } => ("select", Some(table)),
+            Operation::Update { table, .. } => ("update", Some(table)),
+            Operation::Mutate { table, .. } => ("mutate", Some(table)),
+            Operation::Delete { table, .. } => ("delete", Some(table)),
+            Operation::Wait { table, .. } => ("wait", Some(table)),
+            Operation::Commit { .. } => ("commit", None),
+            Operation::Abort => ("abort", None),
+            Operation::Comment(_) => ("comment", None),
+            Operation::Assert { .. } => ("assert", None),
+        };
+        match table {
+            Some(t) => format!("{op} {t}"),
+            None => op.to_owned(),
+        }
+    }
+}
+
+impl Serialize for Condition {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&self.column, self.function.as_str(), &self.value).serialize(s)
+    }
+}
+
+impl Serialize for Mutation {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&self.column, self.mutator.as_str(), &self.value).serialize(s)
+    }
+}
+
+/// Written straight to the wire form, without an intermediate JSON tree: apply's
+/// transactions hold tens of thousands of operations.
+impl Serialize for Operation {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
         match self {
             Operation::Insert {
                 table,
@@ -283,47 +325,52 @@ impl Operation {
                 uuid_name,
                 uuid,
             } => {
-                let mut o = Map::new();
-                o.insert("op".into(), json!("insert"));
-                o.insert("table".into(), json!(table));
-                o.insert("row".into(), columns_to_json(row));
+                m.serialize_entry("op", "insert")?;
+                m.serialize_entry("table", table)?;
+                m.serialize_entry("row", row)?;
                 if let Some(name) = uuid_name {
-                    o.insert("uuid-name".into(), json!(name));
+                    m.serialize_entry("uuid-name", name)?;
                 }
                 if let Some(uuid) = uuid {
-                    o.insert("uuid".into(), json!(uuid.to_string()));
+                    m.serialize_entry("uuid", &uuid.to_string())?;
                 }
-                Value::Object(o)
             }
             Operation::Select {
                 table,
                 conditions,
                 columns,
             } => {
-                let mut o = json!({"op": "select", "table": table, "where": conds(conditions)});
-                if let (Some(cols), Value::Object(m)) = (columns, &mut o) {
-                    m.insert("columns".into(), json!(cols));
+                m.serialize_entry("op", "select")?;
+                m.serialize_entry("table", table)?;
+                m.serialize_entry("where", conditions)?;
+                if let Some(cols) = columns {
+                    m.serialize_entry("columns", cols)?;
                 }
-                o
             }
             Operation::Update {
                 table,
                 conditions,
                 row,
-            } => json!({
-                "op": "update", "table": table, "where": conds(conditions),
-                "row": columns_to_json(row)
-            }),
+            } => {
+                m.serialize_entry("op", "update")?;
+                m.serialize_entry("table", table)?;
+                m.serialize_entry("where", conditions)?;
+                m.serialize_entry("row", row)?;
+            }
             Operation::Mutate {
                 table,
                 conditions,
                 mutations,
-            } => json!({
-                "op": "mutate", "table": table, "where": conds(conditions),
-                "mutations": mutations.iter().map(Mutation::to_json).collect::<Vec<_>>()
-            }),
+            } => {
+                m.serialize_entry("op", "mutate")?;
+                m.serialize_entry("table", table)?;
+                m.serialize_entry("where", conditions)?;
+                m.serialize_entry("mutations", mutations)?;
+            }
             Operation::Delete { table, conditions } => {
-                json!({"op": "delete", "table": table, "where": conds(conditions)})
+                m.serialize_entry("op", "delete")?;
+                m.serialize_entry("table", table)?;
+                m.serialize_entry("where", conditions)?;
             }
             Operation::Wait {
                 table,
@@ -333,28 +380,41 @@ impl Operation {
                 rows,
                 timeout_ms,
             } => {
-                let mut o = json!({
-                    "op": "wait", "table": table, "where": conds(conditions),
-                    "columns": columns,
-                    "until": match until { WaitUntil::Equal => "==", WaitUntil::NotEqual => "!=" },
-                    "rows": rows.iter().map(columns_to_json).collect::<Vec<_>>(),
-                });
-                if let (Some(t), Value::Object(m)) = (timeout_ms, &mut o) {
-                    m.insert("timeout".into(), json!(t));
+                m.serialize_entry("op", "wait")?;
+                m.serialize_entry("table", table)?;
+                m.serialize_entry("where", conditions)?;
+                m.serialize_entry("columns", columns)?;
+                let until = match until {
+                    WaitUntil::Equal => "==",
+                    WaitUntil::NotEqual => "!=",
+                };
+                m.serialize_entry("until", until)?;
+                m.serialize_entry("rows", rows)?;
+                if let Some(t) = timeout_ms {
+                    m.serialize_entry("timeout", t)?;
                 }
-                o
             }
-            Operation::Commit { durable } => json!({"op": "commit", "durable": durable}),
-            Operation::Abort => json!({"op": "abort"}),
-            Operation::Comment(text) => json!({"op": "comment", "comment": text}),
-            Operation::Assert { lock } => json!({"op": "assert", "lock": lock}),
+            Operation::Commit { durable } => {
+                m.serialize_entry("op", "commit")?;
+                m.serialize_entry("durable", durable)?;
+            }
+            Operation::Abort => m.serialize_entry("op", "abort")?,
+            Operation::Comment(text) => {
+                m.serialize_entry("op", "comment")?;
+                m.serialize_entry("comment", text)?;
+            }
+            Operation::Assert { lock } => {
+                m.serialize_entry("op", "assert")?;
+                m.serialize_entry("lock", lock)?;
+            }
         }
+        m.end()
     }
 }
 
 /// A row's columns as a JSON object.
 pub fn columns_to_json(row: &Columns) -> Value {
-    Value::Object(row.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+    serde_json::to_value(row).unwrap_or(Value::Null)
 }
 
 /// Decodes a row object (as in select results and monitor updates) with the column types of
@@ -431,6 +491,7 @@ impl OpResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn operations_encode_as_rfc7047() {

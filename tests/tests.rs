@@ -1,3 +1,9 @@
 //! The single integration test binary. Modules are named after what they test, so
 //! `cargo test ovsdb::` or `cargo test spec::` select a family.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod harness;
+mod ovsdb;
+mod status;

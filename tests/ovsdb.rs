@@ -682,6 +682,10 @@ async fn tls_with_the_right_ca_connects_and_a_wrong_ca_is_refused() {
         refused.contains("UnknownCA"),
         "says the server refused the client's CA: {refused}"
     );
+    assert!(
+        refused.contains("TLS") && refused.contains("client certificate"),
+        "a TLS refusal, not an unreachable server: {refused}"
+    );
 
     // An ssl: remote without certificates is refused before any connection.
     let err = Client::connect(&remote, ConnectOptions::for_database(NB_DB))

@@ -7,9 +7,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod apply;
 pub mod compile;
 pub mod connect;
+pub mod desired;
+pub mod drift;
 pub mod exit;
+pub mod plan;
 pub mod status;
 pub mod validate;
 
@@ -32,6 +36,12 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Print the desired OVN rows and chassis settings of a topology.
     Compile(compile::CompileArgs),
+    /// Show what apply would change in the live databases, row by row.
+    Plan(plan::PlanArgs),
+    /// Apply a topology (or a saved plan) in one atomic transaction.
+    Apply(apply::ApplyArgs),
+    /// Report what changed out of band (read-only; exit 2 on drift).
+    Drift(drift::DriftArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -58,6 +68,9 @@ pub fn main() -> ExitCode {
         Command::Status(args) => status::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Compile(args) => compile::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Apply(args) => apply::run(args),
+        Command::Drift(args) => drift::run(args),
     };
     exit::finish(outcome)
 }

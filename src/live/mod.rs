@@ -149,10 +149,19 @@ pub async fn read(
                 RowUpdate::Update { new: Some(r), .. } => r,
                 _ => continue,
             };
-            let columns = columns_from_json(schema, &table, &row).map_err(|e| Error::Decode {
-                table: table.clone(),
-                message: e.to_string(),
-            })?;
+            let mut columns =
+                columns_from_json(schema, &table, &row).map_err(|e| Error::Decode {
+                    table: table.clone(),
+                    message: e.to_string(),
+                })?;
+            // Monitors leave out columns that hold their default value.
+            if let Some(ts) = schema.table(&table) {
+                for (name, column) in &ts.columns {
+                    columns
+                        .entry(name.clone())
+                        .or_insert_with(|| column.ty.default_datum());
+                }
+            }
             decoded.insert(uuid, columns);
         }
     }

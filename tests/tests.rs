@@ -1,3 +1,5 @@
 //! The single integration test binary. Modules are named after what they test, so
 //! `cargo test ovsdb::` or `cargo test spec::` select a family.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod lang;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 pub mod compile;
 pub mod connect;
 pub mod exit;
+pub mod schema;
 pub mod status;
 pub mod validate;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Print the desired OVN rows and chassis settings of a topology.
     Compile(compile::CompileArgs),
+    /// Print the JSON Schema of the topology file (for yaml-language-server).
+    Schema(schema::SchemaArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Status(args) => status::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Compile(args) => compile::run(args),
+        Command::Schema(args) => schema::run(args),
     };
     exit::finish(outcome)
 }

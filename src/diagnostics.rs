@@ -90,7 +90,7 @@ codes! {
     AddrOverlappingNetworks = "topo::addr::overlapping-networks",
     /// A router port address outside the subnet of the switch it connects to.
     AddrRouterPortOutsideSubnet = "topo::addr::router-port-outside-subnet",
-    /// A value outside its allowed range, or a key missing that the object needs.
+    /// A key the object needs is missing.
     ValueMissing = "topo::value::missing",
     /// Keys that cannot be used together.
     ValueConflict = "topo::value::conflict",

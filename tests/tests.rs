@@ -5,5 +5,6 @@
 mod support;
 
 mod harness;
+mod lang;
 mod ovsdb;
 mod status;

@@ -14,6 +14,7 @@ pub mod desired;
 pub mod drift;
 pub mod exit;
 pub mod plan;
+pub mod schema;
 pub mod status;
 pub mod validate;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Report what changed out of band (read-only; exit 2 on drift).
     Drift(drift::DriftArgs),
+    /// Print the JSON Schema of the topology file (for yaml-language-server).
+    Schema(schema::SchemaArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -71,6 +74,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Drift(args) => drift::run(args),
+        Command::Schema(args) => schema::run(args),
     };
     exit::finish(outcome)
 }

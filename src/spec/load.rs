@@ -135,12 +135,17 @@ pub fn parse(text: &str, base: usize) -> Result<Topology, Diagnostic> {
     }
     let _guard = BaseGuard::set(base);
     serde_saphyr::from_str_with_options::<Topology>(text, options(text.len()))
-        .map_err(|e| yaml_diagnostic(&e))
+        .map_err(|e| yaml_diagnostic(&e, text, base))
 }
 
-fn yaml_diagnostic(err: &serde_saphyr::Error) -> Diagnostic {
+fn yaml_diagnostic(err: &serde_saphyr::Error, text: &str, base: usize) -> Diagnostic {
     use serde_saphyr::Error as E;
-    let span = err.location().map(|l| span_of(&l)).unwrap_or_default();
+    let span = match err.location() {
+        Some(l) if l.span().byte_offset().is_some() => span_of(&l),
+        // Scanner errors carry only line and column.
+        Some(l) => Span::new(base + offset_of(text, l.line(), l.column()), 1),
+        None => Span::new(base, 0),
+    };
     match err {
         E::SerdeUnknownField {
             field, expected, ..
@@ -172,17 +177,35 @@ fn yaml_diagnostic(err: &serde_saphyr::Error) -> Diagnostic {
         E::Budget { .. }
         | E::AliasReplayLimitExceeded { .. }
         | E::AliasExpansionLimitExceeded { .. }
-        | E::AliasReplayStackDepthExceeded { .. } => Diagnostic::error(
-            Code::YamlBudget,
-            format!("document refused: {}", message(err)),
-        )
-        .at(span, "here")
-        .help(format!(
-            "topo accepts at most {MAX_DEPTH} levels of nesting, {MAX_ALIASES} aliases and \
-             {MAX_REPLAYED_EVENTS} events replayed through aliases"
-        )),
+        | E::AliasReplayStackDepthExceeded { .. } => budget(&message(err), span),
         _ => from_message(&message(err), span),
     }
+}
+
+/// Byte offset of a 1-based line and column (in characters).
+fn offset_of(text: &str, line: u64, column: u64) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1) as usize)
+        .map(str::len)
+        .sum();
+    let rest = text.get(start..).unwrap_or_default();
+    let col: usize = rest
+        .chars()
+        .take(column.saturating_sub(1) as usize)
+        .map(char::len_utf8)
+        .sum();
+    (start + col).min(text.len())
+}
+
+fn budget(msg: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(Code::YamlBudget, format!("document refused: {msg}"))
+        .at(span, "budget exceeded here")
+        .help(format!(
+            "topo accepts at most {MAX_DEPTH} levels of nesting, {MAX_ALIASES} aliases and \
+             {MAX_REPLAYED_EVENTS} events replayed through aliases; write the values out or \
+             split the file"
+        ))
 }
 
 /// Serde's own errors arrive as text when they pass through span wrappers; recover the
@@ -234,6 +257,9 @@ fn from_message(msg: &str, span: Span) -> Diagnostic {
     if let (true, Some(field)) = (msg.starts_with("missing field"), quoted(msg)) {
         return Diagnostic::error(Code::YamlMissingKey, format!("missing key `{field}`"))
             .at(span, format!("`{field}` is required in this mapping"));
+    }
+    if msg.contains("limit exceeded") || msg.contains("budget") {
+        return budget(msg, span);
     }
     if let Some(key) = msg.strip_prefix("duplicate mapping key: ") {
         let key = key.split(',').next().unwrap_or(key).trim();

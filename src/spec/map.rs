@@ -68,6 +68,9 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Map<V> {
                 // `switches:` with nothing after it: an empty mapping.
                 Ok(Map::default())
             }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Map<V>, E> {
+                Ok(Map::default())
+            }
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Map<V>, A::Error> {
                 let mut entries = Vec::new();
                 while let Some(key) = access.next_key::<Sp<String>>()? {
@@ -77,7 +80,8 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Map<V> {
                 Ok(Map { entries })
             }
         }
-        d.deserialize_map(MapVisitor(PhantomData))
+        // `deserialize_any` so that an empty value (`ports:`) reaches `visit_unit`.
+        d.deserialize_any(MapVisitor(PhantomData))
     }
 }
 

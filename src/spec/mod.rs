@@ -6,6 +6,7 @@
 
 pub mod load;
 pub mod map;
+pub mod schema;
 pub mod source;
 pub mod types;
 

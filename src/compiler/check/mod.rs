@@ -108,6 +108,7 @@ impl<'a> Checker<'a> {
             }
             None => self.push(
                 Diagnostic::error(Code::NameMissingStack, "the topology has no stack `name`")
+                    .at(Span::default(), "no file gives `name:`")
                     .help("add `name: <stack>` to one file; it marks every row topo creates"),
             ),
         }

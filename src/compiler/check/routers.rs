@@ -59,11 +59,15 @@ impl Checker<'_> {
                 }
                 let lrp = lrp_name(router, &sw.value);
                 let lsp = router_lsp_name(&sw.value, router);
-                self.facts.lsps.push((
-                    lsp,
-                    sw.span,
-                    format!("derived from router `{router}`'s port on `{}`", sw.value),
-                ));
+                // Connecting a router twice to one switch is reported once, as a duplicate
+                // router port.
+                if !self.facts.lrps.iter().any(|(n, _, _)| *n == lrp) {
+                    self.facts.lsps.push((
+                        lsp,
+                        sw.span,
+                        format!("derived from router `{router}`'s port on `{}`", sw.value),
+                    ));
+                }
                 (Link::Switch(sw.value.clone()), sw.span, lrp)
             }
             (None, Some(peer)) => {
@@ -111,6 +115,9 @@ impl Checker<'_> {
                 return None;
             }
         };
+        // A second port with this name is reported by `port_names`; its addresses would only
+        // repeat that error as duplicate MACs and IPs.
+        let repeated = self.facts.lrps.iter().any(|(n, _, _)| *n == lrp);
         self.facts
             .lrps
             .push((lrp.clone(), link_span, format!("port of router `{router}`")));
@@ -153,7 +160,7 @@ impl Checker<'_> {
             },
             None => Some((Mac::derived(&lrp), link_span)),
         };
-        if let (Link::Switch(sw), Some((mac, span))) = (&link, mac) {
+        if let (Link::Switch(sw), Some((mac, span)), false) = (&link, mac, repeated) {
             self.facts
                 .switch_macs
                 .entry(sw.clone())
@@ -228,12 +235,20 @@ impl Checker<'_> {
         };
         if let (Some(g), true) = (&p.gateway, gateway_router) {
             ok = false;
+            // The gateway mapping itself has no useful span; point at what it names.
+            let span = g
+                .chassis
+                .iter()
+                .next()
+                .map(|(k, _)| k.span)
+                .or(g.ha_group.as_ref().map(|h| h.span))
+                .unwrap_or(g.span);
             self.push(
                 Diagnostic::error(
                     Code::GatewayOnGatewayRouter,
                     format!("router `{router}` is a gateway router; port `{lrp}` cannot be a distributed gateway port"),
                 )
-                .at(g.span, "gateway chassis on a gateway router")
+                .at(span, "gateway chassis on a gateway router")
                 .help("a gateway router already runs on its `chassis`; drop `gateway` here, or drop the router's `chassis` to make it distributed"),
             );
         }

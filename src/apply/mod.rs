@@ -11,6 +11,7 @@
 //! 5. optionally wait for northd (`sb`) or the chassis (`hv`) with a deadline;
 //! 6. re-read and re-plan: the plan must now be empty.
 
+pub mod southbound;
 pub mod transaction;
 
 use std::collections::BTreeSet;
@@ -89,6 +90,8 @@ pub enum Error {
     NotApplied { reason: String },
     #[error("applied, but the live state still differs from the topology: {0}")]
     NotConverged(String),
+    #[error("applied, but the Southbound outcome differs from the topology: {}", .0.join("; "))]
+    Southbound(Vec<String>),
     #[error("applied, but waiting for {what} timed out after {after:?}{}", if lagging.is_empty() { String::new() } else { format!("; lagging: {}", lagging.join(", ")) })]
     WaitTimeout {
         what: &'static str,
@@ -269,6 +272,14 @@ async fn run_locked(
         let (after, _) = read_and_plan(nb, desired, &options.stack, options.prune).await?;
         if !after.is_empty() {
             return Err(Error::NotConverged(diff::render::summary_line(&after)));
+        }
+        // And northd (and the chassis) must have made of it what the topology says.
+        if let (Some(sb), true) = (sb, options.wait != WaitFor::None) {
+            let bindings = southbound::read_bindings(sb).await?;
+            let problems = southbound::check(&northbound(desired), &bindings, options.wait);
+            if !problems.is_empty() {
+                return Err(Error::Southbound(problems));
+            }
         }
     }
     Ok(Report::Applied {

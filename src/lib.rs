@@ -10,9 +10,13 @@
 //! - [`lab`]: the bundled OVN lab (real daemons, namespaces, packets) and its checks.
 //! - [`cli`]: the command line; the only module that prints or chooses exit codes.
 
+pub mod apply;
 pub mod cli;
 pub mod compiler;
+pub mod diagnostics;
+pub mod diff;
 pub mod lab;
+pub mod live;
 pub mod ovsdb;
 pub mod rows;
 pub mod spec;

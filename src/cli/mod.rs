@@ -7,10 +7,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod apply;
+pub mod compile;
 pub mod connect;
+pub mod desired;
+pub mod drift;
 pub mod exit;
 pub mod lab;
+pub mod plan;
+pub mod schema;
 pub mod status;
+pub mod validate;
 
 /// topo — OVN topologies as code: validate, plan, apply, detect drift.
 #[derive(Debug, Parser)]
@@ -27,6 +34,18 @@ pub struct Cli {
 pub enum Command {
     /// Show the Northbound and Southbound databases topo would talk to, and the chassis.
     Status(status::StatusArgs),
+    /// Load and check a topology; report every problem with its place in the YAML.
+    Validate(validate::ValidateArgs),
+    /// Print the desired OVN rows and chassis settings of a topology.
+    Compile(compile::CompileArgs),
+    /// Show what apply would change in the live databases, row by row.
+    Plan(plan::PlanArgs),
+    /// Apply a topology (or a saved plan) in one atomic transaction.
+    Apply(apply::ApplyArgs),
+    /// Report what changed out of band (read-only; exit 2 on drift).
+    Drift(drift::DriftArgs),
+    /// Print the JSON Schema of the topology file (for yaml-language-server).
+    Schema(schema::SchemaArgs),
     /// The bundled OVN lab: real daemons, chassis in namespaces, VMs, real packets.
     Lab(lab::LabArgs),
 }
@@ -53,6 +72,12 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Status(args) => status::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Compile(args) => compile::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Apply(args) => apply::run(args),
+        Command::Drift(args) => drift::run(args),
+        Command::Schema(args) => schema::run(args),
         Command::Lab(args) => lab::run(args),
     };
     exit::finish(outcome)

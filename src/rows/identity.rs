@@ -5,6 +5,186 @@
 //! routers and their ports by name; NAT by (router, type, external_ip, logical_ip); routes by
 //! (router, ip_prefix, nexthop, policy); Gateway_Chassis by name; HA_Chassis_Group by name;
 //! HA_Chassis by (group, chassis_name). Tables whose rows are keyed by their parent get the
-//! parent's key as their first part.
-//!
-//! Filled in by the compiler and live-reader work; see `docs/ARCHITECTURE.md`.
+//! parent's key as their first part: [`parent`] says which parent column holds them.
+//! The `Open_vSwitch` table has one row, keyed `.` as `ovs-vsctl` names it.
+
+use super::{Cell, Row, RowKey, Value};
+use crate::ovsdb::Atom;
+
+/// How rows of a table are keyed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// By the `name` column.
+    Name,
+    /// By the parent's key, then these columns (in order).
+    Child {
+        parent_table: &'static str,
+        parent_column: &'static str,
+        columns: &'static [&'static str],
+    },
+    /// The table's only row, keyed [`SINGLETON`].
+    Singleton,
+}
+
+/// Key of the one row of a singleton table.
+pub const SINGLETON: &str = ".";
+
+/// The key rule of a table, or `None` for tables topo neither writes nor reads by key.
+pub fn rule(table: &str) -> Option<Rule> {
+    Some(match table {
+        "Logical_Switch"
+        | "Logical_Switch_Port"
+        | "Logical_Router"
+        | "Logical_Router_Port"
+        | "Gateway_Chassis"
+        | "HA_Chassis_Group"
+        | "Bridge"
+        | "Port"
+        | "Interface" => Rule::Name,
+        "Logical_Router_Static_Route" => Rule::Child {
+            parent_table: "Logical_Router",
+            parent_column: "static_routes",
+            columns: &["ip_prefix", "nexthop", "policy"],
+        },
+        "Logical_Router_Policy" => Rule::Child {
+            parent_table: "Logical_Router",
+            parent_column: "policies",
+            columns: &["priority", "match"],
+        },
+        "NAT" => Rule::Child {
+            parent_table: "Logical_Router",
+            parent_column: "nat",
+            columns: &["type", "external_ip", "logical_ip"],
+        },
+        "HA_Chassis" => Rule::Child {
+            parent_table: "HA_Chassis_Group",
+            parent_column: "ha_chassis",
+            columns: &["chassis_name"],
+        },
+        "Open_vSwitch" => Rule::Singleton,
+        _ => return None,
+    })
+}
+
+/// The parent table and column that own rows of a child-keyed table.
+pub fn parent(table: &str) -> Option<(&'static str, &'static str)> {
+    match rule(table)? {
+        Rule::Child {
+            parent_table,
+            parent_column,
+            ..
+        } => Some((parent_table, parent_column)),
+        _ => None,
+    }
+}
+
+/// Derives a row's key from its columns (and its parent's key for child tables). Columns
+/// that are empty sets key as OVN's default where it has one (`policy` empty = `dst-ip`).
+pub fn key_of(table: &str, row: &Row, parent_key: Option<&RowKey>) -> Option<RowKey> {
+    match rule(table)? {
+        Rule::Name => Some(RowKey::name(scalar(row.get("name")?)?)),
+        Rule::Singleton => Some(RowKey::name(SINGLETON)),
+        Rule::Child { columns, .. } => {
+            let mut parts = parent_key?.0.clone();
+            for c in columns {
+                let part = match row.get(c).and_then(scalar) {
+                    Some(v) => v,
+                    None if *c == "policy" => "dst-ip".to_owned(),
+                    None => return None,
+                };
+                parts.push(part);
+            }
+            Some(RowKey(parts))
+        }
+    }
+}
+
+fn scalar(cell: &Cell) -> Option<String> {
+    match cell.as_scalar()? {
+        Value::Atom(Atom::String(s)) => Some(s.clone()),
+        Value::Atom(Atom::Integer(i)) => Some(i.to_string()),
+        Value::Atom(a) => Some(a.to_string()),
+        Value::Ref(_) => None,
+    }
+}
+
+/// Key of a static route; an absent policy is OVN's default `dst-ip`.
+pub fn route_key(router: &str, prefix: &str, nexthop: &str, policy: Option<&str>) -> RowKey {
+    RowKey(vec![
+        router.to_owned(),
+        prefix.to_owned(),
+        nexthop.to_owned(),
+        policy.unwrap_or("dst-ip").to_owned(),
+    ])
+}
+
+pub fn policy_key(router: &str, priority: i64, matches: &str) -> RowKey {
+    RowKey(vec![
+        router.to_owned(),
+        priority.to_string(),
+        matches.to_owned(),
+    ])
+}
+
+pub fn nat_key(router: &str, ty: &str, external_ip: &str, logical_ip: &str) -> RowKey {
+    RowKey(vec![
+        router.to_owned(),
+        ty.to_owned(),
+        external_ip.to_owned(),
+        logical_ip.to_owned(),
+    ])
+}
+
+pub fn ha_chassis_key(group: &str, chassis: &str) -> RowKey {
+    RowKey(vec![group.to_owned(), chassis.to_owned()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ovsdb::Datum;
+
+    fn s(v: &str) -> Cell {
+        Datum::scalar(Value::from(v))
+    }
+
+    #[test]
+    fn child_keys_start_with_the_parent() {
+        let nat = Row::new()
+            .with("type", s("snat"))
+            .with("external_ip", s("10.10.40.1"))
+            .with("logical_ip", s("10.10.10.0/24"));
+        let key = key_of("NAT", &nat, Some(&RowKey::name("lr2")));
+        assert_eq!(
+            key,
+            Some(nat_key("lr2", "snat", "10.10.40.1", "10.10.10.0/24"))
+        );
+        assert_eq!(key_of("NAT", &nat, None), None);
+    }
+
+    #[test]
+    fn a_route_without_policy_keys_as_dst_ip() {
+        let route = Row::new()
+            .with("ip_prefix", s("0.0.0.0/0"))
+            .with("nexthop", s("10.10.30.2"));
+        assert_eq!(
+            key_of(
+                "Logical_Router_Static_Route",
+                &route,
+                Some(&RowKey::name("lr1"))
+            ),
+            Some(route_key("lr1", "0.0.0.0/0", "10.10.30.2", None))
+        );
+    }
+
+    #[test]
+    fn named_tables_key_by_name() {
+        let ls = Row::new().with("name", s("ls1"));
+        assert_eq!(
+            key_of("Logical_Switch", &ls, None),
+            Some(RowKey::name("ls1"))
+        );
+        assert_eq!(key_of("Unknown_Table", &ls, None), None);
+        assert_eq!(parent("NAT"), Some(("Logical_Router", "nat")));
+    }
+}

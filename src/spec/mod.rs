@@ -1,1 +1,67 @@
 //! The topology language: YAML files in OVN's words, loaded with source spans.
+//!
+//! [`load_paths`] reads files (the only I/O), [`load_files`] parses and merges text already
+//! in memory. The result is the topology exactly as written ([`types::Topology`]) plus the
+//! [`Sources`] its spans point into; meaning is checked by `crate::compiler`.
+
+pub mod load;
+pub mod map;
+pub mod schema;
+pub mod source;
+pub mod types;
+
+use std::path::PathBuf;
+
+use crate::diagnostics::Diagnostics;
+
+pub use map::Map;
+pub use source::{Sources, Sp, Span};
+pub use types::Topology;
+
+/// A loaded topology: what was written, where, and the problems found while loading.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub sources: Sources,
+    pub topology: Topology,
+    pub diagnostics: Diagnostics,
+}
+
+/// Reads and merges files and directories of `*.yaml`.
+pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+    let (files, io) = load::read_paths(paths);
+    let mut loaded = load_files(files);
+    let mut diags = io;
+    diags.extend(loaded.diagnostics);
+    loaded.diagnostics = diags;
+    loaded
+}
+
+/// Parses and merges files given as (name, text). Pure.
+pub fn load_files(files: Vec<(String, String)>) -> Loaded {
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::new();
+    let mut parts = Vec::new();
+    for (name, text) in files {
+        let base = sources.add(name, text);
+        let text = sources
+            .files()
+            .last()
+            .map(|f| f.text.as_str())
+            .unwrap_or_default();
+        match load::parse(text, base) {
+            Ok(t) => parts.push(t),
+            Err(d) => diagnostics.push(d),
+        }
+    }
+    let topology = load::merge(parts, &mut diagnostics);
+    Loaded {
+        sources,
+        topology,
+        diagnostics,
+    }
+}
+
+/// Parses one text. Pure; for tests and the fuzzer.
+pub fn load_str(name: &str, text: &str) -> Loaded {
+    load_files(vec![(name.to_owned(), text.to_owned())])
+}

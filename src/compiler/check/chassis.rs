@@ -1,0 +1,211 @@
+//! Chassis and HA chassis groups: names, encapsulation, bridge mappings, priorities.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use super::Checker;
+use crate::compiler::model::Chassis;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::spec::Span;
+
+impl Checker<'_> {
+    pub(super) fn chassis(&mut self) {
+        let t = self.t;
+        let mut encap_ips: BTreeMap<IpAddr, (Span, String)> = BTreeMap::new();
+        for (name, ch) in t.chassis.iter() {
+            self.name("chassis", name);
+            self.facts.chassis.insert(name.value.clone(), name);
+            let ip = self.ip(&ch.encap.ip);
+            if let Some(ip) = ip {
+                if let Some((first, owner)) = encap_ips.get(&ip) {
+                    let d = Diagnostic::error(
+                        Code::AddrDuplicateIp,
+                        format!(
+                            "chassis `{}` and `{owner}` share the tunnel address {ip}",
+                            name.value
+                        ),
+                    )
+                    .at(ch.encap.ip.span, "used again here")
+                    .related(*first, "first used here")
+                    .help("every chassis needs its own `ovn-encap-ip`");
+                    self.push(d);
+                } else {
+                    encap_ips.insert(ip, (ch.encap.ip.span, name.value.clone()));
+                }
+            }
+            let mut mappings = BTreeMap::new();
+            let mut bridges_used: BTreeMap<&str, Span> = BTreeMap::new();
+            for (network, bridge) in ch.bridge_mappings.iter() {
+                self.name("network", network);
+                self.ifname("bridge", bridge);
+                if let Some(first) = bridges_used.get(bridge.value.as_str()) {
+                    let d = Diagnostic::error(
+                        Code::ValueConflict,
+                        format!(
+                            "chassis `{}` maps two networks on bridge `{}`",
+                            name.value, bridge.value
+                        ),
+                    )
+                    .at(bridge.span, "mapped again here")
+                    .related(*first, "first mapped here")
+                    .help("ovn-controller needs one provider bridge per physical network");
+                    self.push(d);
+                }
+                bridges_used.insert(bridge.value.as_str(), bridge.span);
+                mappings.insert(network.value.clone(), bridge.value.clone());
+            }
+            let mut bridges = BTreeMap::new();
+            for (bridge, nics) in ch.bridges.iter() {
+                self.ifname("bridge", bridge);
+                for nic in nics {
+                    self.ifname("interface", nic);
+                }
+                bridges.insert(
+                    bridge.value.clone(),
+                    nics.iter().map(|n| n.value.clone()).collect(),
+                );
+            }
+            for remote in [&ch.remote, &ch.ovn_remote].into_iter().flatten() {
+                let ok = ["unix:", "tcp:", "ssl:"]
+                    .iter()
+                    .any(|p| remote.value.starts_with(p));
+                if !ok {
+                    self.push(
+                        Diagnostic::error(
+                            Code::ValueNotAllowed,
+                            format!("`{}` is not an OVSDB remote", remote.value),
+                        )
+                        .at(remote.span, "expected `unix:`, `tcp:` or `ssl:`")
+                        .help("write e.g. `unix:/var/run/openvswitch/db.sock` or `tcp:192.0.2.1:6640`"),
+                    );
+                }
+            }
+            if let Some(ip) = ip {
+                self.model.chassis.insert(
+                    name.value.clone(),
+                    Chassis {
+                        encap_type: ch.encap.ty.value,
+                        encap_ip: ip,
+                        bridge_mappings: mappings,
+                        bridges,
+                        remote: ch.remote.as_ref().map(|r| r.value.clone()),
+                        ovn_remote: ch.ovn_remote.as_ref().map(|r| r.value.clone()),
+                    },
+                );
+            }
+        }
+    }
+
+    pub(super) fn ha_groups(&mut self) {
+        let t = self.t;
+        for (group, members) in t.ha_chassis_groups.iter() {
+            self.name("HA chassis group", group);
+            self.facts.ha_groups.insert(group.value.clone(), group);
+            if members.is_empty() {
+                self.missing(
+                    group.span,
+                    format!("HA chassis group `{}` has no chassis", group.value),
+                    "empty group",
+                    "list its chassis with priorities, e.g. `ha1: { gw1: 20, gw2: 10 }`",
+                );
+            }
+            let mut out = BTreeMap::new();
+            for (chassis, prio) in members.iter() {
+                self.chassis_ref(chassis);
+                self.priority(prio);
+                out.insert(chassis.value.clone(), prio.value);
+            }
+            self.model.ha_groups.insert(group.value.clone(), out);
+        }
+    }
+
+    /// Physical networks: a localnet network no chassis maps (warning), an l2gateway chassis
+    /// that does not map its network, two localnets of one switch on one chassis.
+    pub(super) fn physical_networks(&mut self) {
+        let t = self.t;
+        let mapped_by = |network: &str| -> Vec<String> {
+            t.chassis
+                .iter()
+                .filter(|(_, c)| c.bridge_mappings.get(network).is_some())
+                .map(|(n, _)| n.value.clone())
+                .collect()
+        };
+        for (sw, s) in t.switches.iter() {
+            // chassis -> (network, span of the localnet port's network)
+            let mut on_chassis: BTreeMap<String, (String, Span, String)> = BTreeMap::new();
+            for (port, p) in s.ports.iter() {
+                let Some(ty) = p.ty.as_ref().map(|t| t.value) else {
+                    continue;
+                };
+                let Some(network) = &p.network else { continue };
+                let chassis = mapped_by(&network.value);
+                match ty {
+                    crate::spec::types::PortType::Localnet => {
+                        if chassis.is_empty() {
+                            let d = Diagnostic::warning(
+                                Code::ChassisUnmappedNetwork,
+                                format!(
+                                    "localnet port `{}` uses network `{}`, which no declared chassis maps",
+                                    port.value, network.value
+                                ),
+                            )
+                            .at(network.span, "not in any chassis's `bridge-mappings`")
+                            .help(format!(
+                                "add `{}: <bridge>` to the `bridge-mappings` of the chassis that \
+                                 reach it (fine if those chassis are managed elsewhere)",
+                                network.value
+                            ));
+                            self.push(d);
+                        }
+                        for ch in chassis {
+                            if let Some((first_net, first_span, first_port)) = on_chassis.get(&ch) {
+                                let d = Diagnostic::error(
+                                    Code::ChassisLocalnetConflict,
+                                    format!(
+                                        "switch `{}` has two localnet ports on chassis `{ch}`: `{first_port}` ({first_net}) and `{}` ({})",
+                                        sw.value, port.value, network.value
+                                    ),
+                                )
+                                .at(network.span, format!("chassis `{ch}` maps this network"))
+                                .related(*first_span, format!("and this one, also on `{ch}`"))
+                                .help(
+                                    "a chassis may bridge a switch to one physical network only; \
+                                     map only one of these networks on that chassis",
+                                );
+                                self.push(d);
+                            } else {
+                                on_chassis.insert(
+                                    ch,
+                                    (network.value.clone(), network.span, port.value.clone()),
+                                );
+                            }
+                        }
+                    }
+                    crate::spec::types::PortType::L2gateway => {
+                        let Some(gw) = &p.chassis else { continue };
+                        if !self.facts.chassis.contains_key(&gw.value) {
+                            continue; // reported as unknown chassis
+                        }
+                        if !chassis.contains(&gw.value) {
+                            let d = Diagnostic::error(
+                                Code::ChassisL2gatewayUnmapped,
+                                format!(
+                                    "l2gateway port `{}`: chassis `{}` does not map network `{}`",
+                                    port.value, gw.value, network.value
+                                ),
+                            )
+                            .at(network.span, "not mapped on the gateway chassis")
+                            .related(gw.span, "the gateway chassis")
+                            .help(format!(
+                                "add `{}: <bridge>` to the `bridge-mappings` of chassis `{}`",
+                                network.value, gw.value
+                            ));
+                            self.push(d);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The lab section (physical networks and their hosts) and the connectivity checks.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use super::Checker;
+use crate::compiler::model::{Check, LabNetwork};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::spec::Span;
+use crate::spec::types::{Expect, PortType};
+
+impl Checker<'_> {
+    pub(super) fn lab(&mut self) {
+        let t = self.t;
+        // Endpoint name -> placed on a chassis (ports) / always placed (hosts).
+        let mut endpoints: BTreeMap<String, (Span, bool)> = BTreeMap::new();
+        for (_, sw) in t.switches.iter() {
+            for (port, p) in sw.ports.iter() {
+                let ty = p.ty.as_ref().map(|t| t.value).unwrap_or(PortType::Vif);
+                if matches!(
+                    ty,
+                    PortType::Vif | PortType::Localport | PortType::External | PortType::Virtual
+                ) {
+                    endpoints.insert(port.value.clone(), (port.span, p.chassis.is_some()));
+                }
+            }
+        }
+        let mapped: Vec<&str> = t
+            .chassis
+            .iter()
+            .flat_map(|(_, c)| c.bridge_mappings.iter().map(|(n, _)| n.value.as_str()))
+            .collect();
+        if let Some(lab) = &t.lab {
+            for (net, n) in lab.networks.iter() {
+                self.name("lab network", net);
+                if !mapped.contains(&net.value.as_str()) {
+                    let d = Diagnostic::error(
+                        Code::RefUnknownNetwork,
+                        format!("lab network `{}` is mapped by no chassis", net.value),
+                    )
+                    .at(net.span, "no chassis bridges to it");
+                    let d = d.suggest(
+                        &net.value,
+                        mapped.iter().copied(),
+                        format!("a lab network stands for a physical network: map it in a chassis's `bridge-mappings` (`{}: br-...`)", net.value),
+                    );
+                    self.push(d);
+                }
+                let subnet = self.network(&n.subnet);
+                let mut hosts = BTreeMap::new();
+                for (host, ip) in n.hosts.iter() {
+                    self.name("host", host);
+                    if let Some((first, _)) = endpoints.get(&host.value) {
+                        self.push(
+                            Diagnostic::error(
+                                Code::NameDuplicate,
+                                format!(
+                                    "lab host `{}` has the name of another endpoint",
+                                    host.value
+                                ),
+                            )
+                            .at(host.span, "defined again here")
+                            .related(*first, "first defined here")
+                            .help("checks name endpoints by name: give the host another name"),
+                        );
+                    }
+                    endpoints.insert(host.value.clone(), (host.span, true));
+                    let Some(addr) = self.ip(ip) else { continue };
+                    if let Some(s) = subnet
+                        && !s.contains(&addr)
+                    {
+                        self.push(
+                            Diagnostic::error(
+                                Code::AddrOutsideSubnet,
+                                format!(
+                                    "host `{}` address {addr} is outside {s} of lab network `{}`",
+                                    host.value, net.value
+                                ),
+                            )
+                            .at(ip.span, "outside the network")
+                            .related(n.subnet.span, "the network's subnet")
+                            .help("give the host an address of its network"),
+                        );
+                    }
+                    hosts.insert(host.value.clone(), addr);
+                }
+                if let Some(subnet) = subnet {
+                    self.model
+                        .lab
+                        .insert(net.value.clone(), LabNetwork { subnet, hosts });
+                }
+            }
+        }
+        let names: Vec<String> = endpoints.keys().cloned().collect();
+        for c in &t.checks {
+            let mut ok = true;
+            match endpoints.get(&c.from.value) {
+                None => {
+                    ok = false;
+                    self.unknown(
+                        Code::RefUnknownEndpoint,
+                        "endpoint",
+                        &c.from,
+                        names.iter().map(String::as_str),
+                        "`from` names a switch port or a lab host",
+                    );
+                }
+                Some((_, false)) => {
+                    ok = false;
+                    self.push(
+                        Diagnostic::error(
+                            Code::CheckUnplacedEndpoint,
+                            format!("check from `{}`: the port has no `chassis`", c.from.value),
+                        )
+                        .at(c.from.span, "the lab cannot place this port")
+                        .help(format!(
+                            "give port `{}` a `chassis:` so the lab can create its VM",
+                            c.from.value
+                        )),
+                    );
+                }
+                Some(_) => {}
+            }
+            if c.to.value.parse::<IpAddr>().is_err() && !endpoints.contains_key(&c.to.value) {
+                ok = false;
+                self.unknown(
+                    Code::RefUnknownEndpoint,
+                    "endpoint",
+                    &c.to,
+                    names.iter().map(String::as_str),
+                    "`to` names a switch port, a lab host or an IP address",
+                );
+            }
+            let source_ip = match (c.expect.value, &c.source_ip) {
+                (Expect::SourceIp, None) => {
+                    ok = false;
+                    self.missing(
+                        c.expect.span,
+                        "a source-ip check needs `source-ip`".to_owned(),
+                        "which source address?",
+                        "add `source-ip: <address>`: the source `to` must see (e.g. the SNAT address)",
+                    );
+                    None
+                }
+                (Expect::SourceIp, Some(ip)) => self.ip(ip),
+                (_, Some(ip)) => {
+                    ok = false;
+                    self.push(
+                        Diagnostic::error(
+                            Code::ValueNotAllowed,
+                            "`source-ip` is only for `expect: source-ip`",
+                        )
+                        .at(ip.span, "not used by this check")
+                        .help("write `expect: source-ip`, or drop `source-ip`"),
+                    );
+                    None
+                }
+                (_, None) => None,
+            };
+            if ok {
+                self.model.checks.push(Check {
+                    from: c.from.value.clone(),
+                    to: c.to.value.clone(),
+                    expect: c.expect.value,
+                    source_ip,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! Static routes, router policies and NAT: prefixes, nexthops on connected networks, ECMP,
+//! and the gateway a NAT rule runs on.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::Checker;
+use crate::compiler::model::{Nat, Policy, Route};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::spec::types::{NatType, PolicyAction, Router as SpecRouter};
+use crate::spec::{Sp, Span};
+
+impl Checker<'_> {
+    pub(super) fn routing(&mut self) {
+        let t = self.t;
+        for (name, r) in t.routers.iter() {
+            // This router's ports: LRP name -> networks.
+            let ports: Vec<(String, Vec<IpNet>)> = self
+                .facts
+                .router_ports
+                .iter()
+                .filter(|f| f.router == name.value)
+                .map(|f| (f.lrp.clone(), f.networks.iter().map(|(n, _)| *n).collect()))
+                .collect();
+            self.routes(&name.value, r, &ports);
+            self.policies(&name.value, r);
+            self.nat(&name.value, r, &ports);
+        }
+    }
+
+    fn output_port<'p>(
+        &mut self,
+        router: &str,
+        name: &Sp<String>,
+        ports: &'p [(String, Vec<IpNet>)],
+    ) -> Option<&'p (String, Vec<IpNet>)> {
+        let found = ports.iter().find(|(p, _)| *p == name.value);
+        if found.is_none() {
+            let known: Vec<&str> = ports.iter().map(|(p, _)| p.as_str()).collect();
+            self.unknown(
+                Code::RefUnknownPort,
+                "router port",
+                name,
+                known,
+                &format!("name one of the ports of router `{router}` (`{router}-<switch>`)"),
+            );
+        }
+        found
+    }
+
+    fn routes(&mut self, router: &str, r: &SpecRouter, ports: &[(String, Vec<IpNet>)]) {
+        // (prefix, policy) -> [(nexthop, span, ecmp)]
+        type Seen<'s> = BTreeMap<(IpNet, Option<&'s str>), Vec<(IpAddr, Span, bool)>>;
+        let mut seen: Seen = BTreeMap::new();
+        let mut out = Vec::new();
+        for route in &r.routes {
+            let prefix = self.network(&route.prefix);
+            let nexthop = self.ip(&route.nexthop);
+            let (Some(prefix), Some(nexthop)) = (prefix, nexthop) else {
+                continue;
+            };
+            if prefix.addr().is_ipv4() != nexthop.is_ipv4() {
+                self.push(
+                    Diagnostic::error(
+                        Code::RouteFamilyMismatch,
+                        format!("route {prefix} via {nexthop}: prefix and nexthop are of different IP families"),
+                    )
+                    .at(route.nexthop.span, "other IP family than the prefix")
+                    .related(route.prefix.span, "the prefix")
+                    .help("route IPv4 prefixes via IPv4 nexthops and IPv6 via IPv6"),
+                );
+                continue;
+            }
+            let candidates: Vec<(String, Vec<IpNet>)> = match &route.output_port {
+                Some(op) => match self.output_port(router, op, ports) {
+                    Some(p) => vec![p.clone()],
+                    None => continue,
+                },
+                None => ports.to_vec(),
+            };
+            let connected = candidates
+                .iter()
+                .any(|(_, nets)| nets.iter().any(|n| n.contains(&nexthop)));
+            if !connected && !ports.is_empty() {
+                let nets: Vec<String> = candidates
+                    .iter()
+                    .flat_map(|(_, n)| n.iter().map(|n| n.trunc().to_string()))
+                    .collect();
+                let where_ = match &route.output_port {
+                    Some(op) => format!("port `{}`", op.value),
+                    None => format!("router `{router}`"),
+                };
+                self.push(
+                    Diagnostic::error(
+                        Code::RouteUnreachableNexthop,
+                        format!(
+                            "route {prefix} via {nexthop}: the nexthop is on no network of {where_}"
+                        ),
+                    )
+                    .at(route.nexthop.span, "not directly connected")
+                    .help(if nets.is_empty() {
+                        "give the router a port on the nexthop's network".to_owned()
+                    } else {
+                        format!(
+                            "the nexthop must be on a connected network: {}",
+                            nets.join(", ")
+                        )
+                    }),
+                );
+            }
+            let policy = route.policy.as_ref().map(|p| p.value.as_str());
+            let ecmp = route.ecmp.as_ref().is_some_and(|e| e.value);
+            let entry = seen.entry((prefix, policy)).or_default();
+            if let Some((_, first, _)) = entry.iter().find(|(n, _, _)| *n == nexthop) {
+                out.push(
+                    Diagnostic::error(
+                        Code::RouteDuplicate,
+                        format!("router `{router}`: route {prefix} via {nexthop} is given twice"),
+                    )
+                    .at(route.prefix.span, "given again here")
+                    .related(*first, "first given here")
+                    .help("remove one of the two routes"),
+                );
+            } else if let Some((other, first, first_ecmp)) = entry.first()
+                && !(ecmp && *first_ecmp)
+            {
+                out.push(
+                    Diagnostic::error(
+                        Code::RouteEcmpNotMarked,
+                        format!("router `{router}`: {prefix} has nexthops {other} and {nexthop}, not marked ECMP"),
+                    )
+                    .at(route.prefix.span, "second nexthop for this prefix")
+                    .related(*first, "first route for this prefix")
+                    .help("to balance over several nexthops mark every one `ecmp: true` (as `ovn-nbctl --ecmp`); otherwise keep one"),
+                );
+            }
+            entry.push((nexthop, route.prefix.span, ecmp));
+            if let Some(m) = self.model.routers.get_mut(router) {
+                m.routes.push(Route {
+                    prefix,
+                    nexthop,
+                    policy: route.policy.as_ref().map(|p| p.value),
+                    output_port: route.output_port.as_ref().map(|p| p.value.clone()),
+                });
+            }
+        }
+        for d in out {
+            self.push(d);
+        }
+    }
+
+    fn policies(&mut self, router: &str, r: &SpecRouter) {
+        let mut seen: BTreeMap<(i64, &str), Span> = BTreeMap::new();
+        for p in &r.policies {
+            self.priority(&p.priority);
+            if p.matches.value.trim().is_empty() {
+                self.missing(
+                    p.matches.span,
+                    format!("a policy of router `{router}` has an empty `match`"),
+                    "empty match",
+                    "write an OVN match, e.g. `ip4.src == 10.0.0.0/24`",
+                );
+            }
+            let reroute = p.action.value == PolicyAction::Reroute;
+            if reroute && p.nexthops.is_empty() {
+                self.missing(
+                    p.action.span,
+                    format!("a reroute policy of router `{router}` has no `nexthops`"),
+                    "reroute to where?",
+                    "add `nexthops: [<ip>]`",
+                );
+            }
+            if !reroute && let Some(n) = p.nexthops.first() {
+                self.push(
+                    Diagnostic::error(
+                        Code::ValueNotAllowed,
+                        format!("a {} policy has no nexthops", p.action.value.as_str()),
+                    )
+                    .at(n.span, "only used by `reroute`")
+                    .help("drop `nexthops`, or make the action `reroute`"),
+                );
+            }
+            let nexthops: Vec<IpAddr> = p.nexthops.iter().filter_map(|n| self.ip(n)).collect();
+            let key = (p.priority.value, p.matches.value.as_str());
+            if let Some(first) = seen.get(&key) {
+                self.push(
+                    Diagnostic::error(
+                        Code::RouteDuplicate,
+                        format!(
+                            "router `{router}`: policy {} `{}` is given twice",
+                            key.0, key.1
+                        ),
+                    )
+                    .at(p.matches.span, "given again here")
+                    .related(*first, "first given here")
+                    .help("a router holds one policy per priority and match"),
+                );
+            }
+            seen.insert(key, p.matches.span);
+            if let Some(m) = self.model.routers.get_mut(router) {
+                m.policies.push(Policy {
+                    priority: p.priority.value,
+                    matches: p.matches.value.clone(),
+                    action: p.action.value,
+                    nexthops,
+                });
+            }
+        }
+    }
+
+    fn nat(&mut self, router: &str, r: &SpecRouter, ports: &[(String, Vec<IpNet>)]) {
+        let dgps: Vec<&str> = r
+            .ports
+            .iter()
+            .filter(|p| p.gateway.is_some())
+            .filter_map(|p| {
+                p.switch
+                    .as_ref()
+                    .or(p.peer.as_ref())
+                    .map(|l| format!("{router}-{}", l.value))
+            })
+            .filter_map(|n| ports.iter().find(|(p, _)| *p == n).map(|(p, _)| p.as_str()))
+            .collect();
+        let gateway_router = r.chassis.is_some();
+        let mut seen: BTreeMap<(NatType, IpAddr, String), Span> = BTreeMap::new();
+        for n in &r.nat {
+            let ty = n.ty.value;
+            let external = self.ip(&n.external_ip);
+            let logical = match ty {
+                NatType::Snat => match (
+                    n.logical_ip.value.parse::<IpAddr>(),
+                    n.logical_ip.value.contains('/'),
+                ) {
+                    (Ok(ip), _) => Some(ip.to_string()),
+                    (Err(_), true) => self.network(&n.logical_ip).map(|n| n.to_string()),
+                    (Err(_), false) => self.ip(&n.logical_ip).map(|ip| ip.to_string()),
+                },
+                _ => self.ip(&n.logical_ip).map(|ip| ip.to_string()),
+            };
+            // Distributed NAT: both keys or neither; only on dnat_and_snat.
+            let mut mac = None;
+            match (ty, &n.logical_port, &n.external_mac) {
+                (NatType::DnatAndSnat, Some(lp), Some(em)) => {
+                    mac = self.mac(em);
+                    if !self.facts.lsps.iter().any(|(name, _, _)| *name == lp.value) {
+                        let known: Vec<String> = self.facts.lsps.iter().map(|(n, _, _)| n.clone()).collect();
+                        self.unknown(
+                            Code::RefUnknownPort,
+                            "switch port",
+                            lp,
+                            known.iter().map(String::as_str),
+                            "`logical-port` names the VIF that holds the floating IP",
+                        );
+                    }
+                }
+                (NatType::DnatAndSnat, Some(lp), None) => self.push(
+                    Diagnostic::error(
+                        Code::NatDistributedIncomplete,
+                        format!("NAT {}: `logical-port` without `external-mac`", n.external_ip.value),
+                    )
+                    .at(lp.span, "logical-port here")
+                    .help("distributed NAT needs both `logical-port` and `external-mac` (as `ovn-nbctl lr-nat-add`); drop both for centralized NAT"),
+                ),
+                (NatType::DnatAndSnat, None, Some(em)) => self.push(
+                    Diagnostic::error(
+                        Code::NatDistributedIncomplete,
+                        format!("NAT {}: `external-mac` without `logical-port`", n.external_ip.value),
+                    )
+                    .at(em.span, "external-mac here")
+                    .help("distributed NAT needs both `logical-port` and `external-mac`; drop both for centralized NAT"),
+                ),
+                (_, lp, em) => {
+                    if let Some(s) = lp.as_ref().or(em.as_ref()) {
+                        self.push(
+                            Diagnostic::error(
+                                Code::ValueNotAllowed,
+                                format!("a {} rule cannot be distributed", ty.as_str()),
+                            )
+                            .at(s.span, "only for dnat_and_snat")
+                            .help("`logical-port` and `external-mac` make a `dnat_and_snat` floating IP distributed"),
+                        );
+                    }
+                }
+            }
+            // Which networks the external IP must be on.
+            let gateway_nets: Option<Vec<IpNet>> = if gateway_router {
+                if let Some(gp) = &n.gateway_port {
+                    self.push(
+                        Diagnostic::error(
+                            Code::ValueNotAllowed,
+                            format!(
+                                "router `{router}` is a gateway router: NAT needs no `gateway-port`"
+                            ),
+                        )
+                        .at(gp.span, "only for distributed routers")
+                        .help("drop `gateway-port`; a gateway router does NAT on its chassis"),
+                    );
+                }
+                Some(ports.iter().flat_map(|(_, n)| n.iter().copied()).collect())
+            } else if let Some(gp) = &n.gateway_port {
+                match self.output_port(router, gp, ports) {
+                    Some((name, nets)) if dgps.contains(&name.as_str()) => Some(nets.clone()),
+                    Some(_) => {
+                        self.push(
+                            Diagnostic::error(
+                                Code::NatNoGatewayPort,
+                                format!("`{}` is not a distributed gateway port", gp.value),
+                            )
+                            .at(gp.span, "no `gateway` on this port")
+                            .help(format!(
+                                "NAT runs on a port with `gateway: ...`; router `{router}` has: {}",
+                                if dgps.is_empty() {
+                                    "none".to_owned()
+                                } else {
+                                    dgps.join(", ")
+                                }
+                            )),
+                        );
+                        None
+                    }
+                    None => None,
+                }
+            } else {
+                match dgps.as_slice() {
+                    [] => {
+                        self.push(
+                            Diagnostic::error(
+                                Code::NatNoGatewayPort,
+                                format!("router `{router}` is distributed and has no gateway port for NAT"),
+                            )
+                            .at(n.ty.span, format!("{} needs a gateway", ty.as_str()))
+                            .help("make the router's external port a distributed gateway port (`gateway: { chassis: {...} }` or `gateway: { ha-group: ... }`), or bind the router to a chassis (`chassis:`)"),
+                        );
+                        None
+                    }
+                    [one] => ports.iter().find(|(p, _)| p == one).map(|(_, n)| n.clone()),
+                    _ => {
+                        self.push(
+                            Diagnostic::error(
+                                Code::NatAmbiguousGatewayPort,
+                                format!("router `{router}` has several gateway ports; this NAT rule names none"),
+                            )
+                            .at(n.ty.span, "which gateway port?")
+                            .help(format!("add `gateway-port: <one of {}>`", dgps.join(", "))),
+                        );
+                        None
+                    }
+                }
+            };
+            if let (Some(ext), Some(nets)) = (external, &gateway_nets)
+                && !nets.is_empty()
+                && !nets.iter().any(|net| net.contains(&ext))
+            {
+                let list = nets
+                    .iter()
+                    .map(|n| n.trunc().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.push(
+                    Diagnostic::error(
+                        Code::NatExternalIpOffNetwork,
+                        format!("NAT external IP {ext} is on none of the gateway's networks ({list})"),
+                    )
+                    .at(n.external_ip.span, "not on the gateway's networks")
+                    .help("use an address of the external network the gateway port is on, so upstream ARP finds it"),
+                );
+            }
+            if let (Some(ext), Some(logical)) = (external, &logical) {
+                let key = (ty, ext, logical.clone());
+                if let Some(first) = seen.get(&key) {
+                    self.push(
+                        Diagnostic::error(
+                            Code::NatDuplicate,
+                            format!(
+                                "router `{router}`: {} {ext} <-> {logical} is given twice",
+                                ty.as_str()
+                            ),
+                        )
+                        .at(n.external_ip.span, "given again here")
+                        .related(*first, "first given here")
+                        .help("remove one of the two rules"),
+                    );
+                }
+                seen.insert(key, n.external_ip.span);
+                if let Some(m) = self.model.routers.get_mut(router) {
+                    m.nat.push(Nat {
+                        ty,
+                        external_ip: ext,
+                        logical_ip: logical.clone(),
+                        logical_port: n.logical_port.as_ref().map(|p| p.value.clone()),
+                        external_mac: mac,
+                        gateway_port: n.gateway_port.as_ref().map(|p| p.value.clone()),
+                    });
+                }
+            }
+        }
+    }
+}

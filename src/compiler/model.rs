@@ -1,0 +1,140 @@
+//! The validated model: names resolved, addresses parsed, names derived.
+//!
+//! Built by `check` only when a topology has no errors, so lowering can trust it: every
+//! reference names an existing object, every address parsed, every range is respected.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use super::naming::Mac;
+use crate::spec::types::{EncapType, Expect, NatType, PolicyAction, PortType, RoutePolicy};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Model {
+    pub stack: String,
+    pub chassis: BTreeMap<String, Chassis>,
+    /// group -> chassis -> priority
+    pub ha_groups: BTreeMap<String, BTreeMap<String, i64>>,
+    pub switches: BTreeMap<String, Switch>,
+    pub routers: BTreeMap<String, Router>,
+    pub lab: BTreeMap<String, LabNetwork>,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chassis {
+    pub encap_type: EncapType,
+    pub encap_ip: IpAddr,
+    pub bridge_mappings: BTreeMap<String, String>,
+    pub bridges: BTreeMap<String, Vec<String>>,
+    pub remote: Option<String>,
+    pub ovn_remote: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Switch {
+    pub subnet: Option<Ipv4Net>,
+    pub ipv6_prefix: Option<Ipv6Net>,
+    pub exclude_ips: Vec<String>,
+    pub ports: BTreeMap<String, SwitchPort>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwitchPort {
+    pub kind: PortType,
+    pub mac: Option<Mac>,
+    pub ips: Vec<IpAddr>,
+    pub dynamic: bool,
+    pub unknown: bool,
+    /// `port_security` entries, already rendered.
+    pub port_security: Vec<String>,
+    /// vif: requested chassis; l2gateway: gateway chassis.
+    pub chassis: Option<String>,
+    pub network: Option<String>,
+    pub tag: Option<i64>,
+    pub ha_group: Option<String>,
+    pub vtep_physical_switch: Option<String>,
+    pub vtep_logical_switch: Option<String>,
+    pub parents: Vec<String>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Router {
+    /// Gateway router: bound to this chassis.
+    pub chassis: Option<String>,
+    /// By LRP name.
+    pub ports: BTreeMap<String, RouterPort>,
+    pub routes: Vec<Route>,
+    pub policies: Vec<Policy>,
+    pub nat: Vec<Nat>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Link {
+    Switch(String),
+    /// Peered directly with router `router`, whose port is `port`.
+    Peer {
+        router: String,
+        port: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouterPort {
+    pub link: Link,
+    pub mac: Mac,
+    /// Address with prefix length, as OVN's `networks`.
+    pub networks: Vec<IpNet>,
+    pub gateway: Option<Gateway>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gateway {
+    /// chassis -> priority
+    Chassis(BTreeMap<String, i64>),
+    HaGroup(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub prefix: IpNet,
+    pub nexthop: IpAddr,
+    pub policy: Option<RoutePolicy>,
+    pub output_port: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub priority: i64,
+    pub matches: String,
+    pub action: PolicyAction,
+    pub nexthops: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nat {
+    pub ty: NatType,
+    pub external_ip: IpAddr,
+    /// An address or (snat) a network, as written canonically.
+    pub logical_ip: String,
+    pub logical_port: Option<String>,
+    pub external_mac: Option<Mac>,
+    pub gateway_port: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabNetwork {
+    pub subnet: IpNet,
+    pub hosts: BTreeMap<String, IpAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub from: String,
+    pub to: String,
+    pub expect: Expect,
+    pub source_ip: Option<IpAddr>,
+}

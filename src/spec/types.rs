@@ -1,0 +1,420 @@
+//! The topology file as written: serde types in OVN's words.
+//!
+//! Every value a user writes is an [`Sp`] so diagnostics can point at it. Types are plain
+//! structs with `deny_unknown_fields` (no flatten, no untagged or internally tagged enums:
+//! those lose spans). Addresses stay strings here; `compiler::check` parses them so a bad one
+//! gets a diagnostic of its own instead of a generic YAML error. The doc comments become the
+//! JSON Schema descriptions editors show.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+
+use super::map::Map;
+use super::source::Sp;
+
+/// A topology file. Several files (or a directory) are merged into one topology.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Topology {
+    /// The stack: written as `topo:stack=<name>` into `external_ids` of every row topo creates.
+    pub name: Option<Sp<String>>,
+    /// The chassis (hypervisors and gateways), by OVN chassis name (`system-id`).
+    #[serde(default)]
+    pub chassis: Map<Sp<Chassis>>,
+    /// HA chassis groups: group name -> { chassis name: priority }.
+    #[serde(default)]
+    pub ha_chassis_groups: Map<Map<Sp<i64>>>,
+    /// Logical switches, by name.
+    #[serde(default)]
+    pub switches: Map<Sp<Switch>>,
+    /// Logical routers, by name.
+    #[serde(default)]
+    pub routers: Map<Sp<Router>>,
+    /// The physical side of the bundled lab (`topo lab`, `topo verify`); no OVN rows.
+    pub lab: Option<Sp<Lab>>,
+    /// Connectivity checks `topo verify` runs in the lab.
+    #[serde(default)]
+    pub checks: Vec<Sp<Check>>,
+}
+
+/// One chassis: what `ovn-controller` reads from its `Open_vSwitch` external_ids.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Chassis {
+    /// Tunnel encapsulation: `ovn-encap-type` and `ovn-encap-ip`.
+    pub encap: Sp<Encap>,
+    /// Physical network name -> provider bridge (`ovn-bridge-mappings`).
+    #[serde(default)]
+    pub bridge_mappings: Map<Sp<String>>,
+    /// Provider bridges topo creates on the chassis -> the NIC ports to add to them.
+    #[serde(default)]
+    pub bridges: Map<Vec<Sp<String>>>,
+    /// How topo reaches this chassis's own Open_vSwitch database (`unix:`, `tcp:`, `ssl:`).
+    pub remote: Option<Sp<String>>,
+    /// The Southbound database ovn-controller connects to (`ovn-remote`).
+    pub ovn_remote: Option<Sp<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Encap {
+    /// `ovn-encap-type`.
+    #[serde(rename = "type")]
+    pub ty: Sp<EncapType>,
+    /// `ovn-encap-ip`: this chassis's tunnel endpoint address.
+    pub ip: Sp<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EncapType {
+    Geneve,
+    Vxlan,
+    Stt,
+}
+
+impl EncapType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EncapType::Geneve => "geneve",
+            EncapType::Vxlan => "vxlan",
+            EncapType::Stt => "stt",
+        }
+    }
+}
+
+/// A logical switch (`Logical_Switch`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Switch {
+    /// IPv4 subnet (`other_config:subnet`), e.g. `10.10.10.0/24`.
+    pub subnet: Option<Sp<String>>,
+    /// IPv6 prefix (`other_config:ipv6_prefix`), e.g. `fd00:10::/64`.
+    pub ipv6_prefix: Option<Sp<String>>,
+    /// Addresses OVN must not assign dynamically (`other_config:exclude_ips`): `10.0.0.5` or
+    /// `10.0.0.10..10.0.0.20`.
+    #[serde(default)]
+    pub exclude_ips: Vec<Sp<String>>,
+    /// Logical switch ports, by their OVN name (`Logical_Switch_Port.name`, the VIF's
+    /// `iface-id`). Router ports are derived from `routers`, never written here.
+    #[serde(default)]
+    pub ports: Map<Sp<Port>>,
+}
+
+/// A logical switch port (`Logical_Switch_Port`). Which keys apply depends on `type`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Port {
+    /// The port type; a VM or container interface (`vif`) when absent.
+    #[serde(rename = "type")]
+    pub ty: Option<Sp<PortType>>,
+    /// Ethernet address (first word of `addresses`).
+    pub mac: Option<Sp<String>>,
+    /// One IP address (in `addresses`); `virtual`: the virtual IP.
+    pub ip: Option<Sp<String>>,
+    /// Several IP addresses (IPv4 and IPv6) instead of `ip`.
+    #[serde(default)]
+    pub ips: Vec<Sp<String>>,
+    /// Let OVN assign the addresses (`addresses: dynamic` or `<mac> dynamic`).
+    pub dynamic: Option<Sp<bool>>,
+    /// Also accept unknown destination MACs (`unknown` in `addresses`).
+    pub unknown: Option<Sp<bool>>,
+    /// `port_security`: `true` (the port's addresses), `false` (none, OVN's default), or an
+    /// explicit list of `"<mac> [ip...]"` entries.
+    pub port_security: Option<Sp<PortSecurity>>,
+    /// vif: the chassis to bind on (`options:requested-chassis`); l2gateway: the gateway
+    /// chassis (`options:l2gateway-chassis`).
+    pub chassis: Option<Sp<String>>,
+    /// localnet, l2gateway: the physical network (`options:network_name`).
+    pub network: Option<Sp<String>>,
+    /// localnet, l2gateway: the VLAN (`tag_request`), 1..4095.
+    pub tag: Option<Sp<i64>>,
+    /// external: the HA chassis group that binds it (`ha_chassis_group`).
+    pub ha_group: Option<Sp<String>>,
+    /// vtep: `options:vtep-physical-switch`.
+    pub vtep_physical_switch: Option<Sp<String>>,
+    /// vtep: `options:vtep-logical-switch`.
+    pub vtep_logical_switch: Option<Sp<String>>,
+    /// virtual: the ports that may own the virtual IP (`options:virtual-parents`).
+    #[serde(default)]
+    pub parents: Vec<Sp<String>>,
+    /// Administrative state (`enabled`); enabled when absent.
+    pub enabled: Option<Sp<bool>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PortType {
+    Vif,
+    Localnet,
+    Localport,
+    L2gateway,
+    Vtep,
+    External,
+    Virtual,
+    /// Never written by hand: router ports come from `routers`.
+    Router,
+}
+
+impl PortType {
+    /// The `Logical_Switch_Port.type` OVN stores.
+    pub fn ovn_type(self) -> &'static str {
+        match self {
+            PortType::Vif => "",
+            PortType::Localnet => "localnet",
+            PortType::Localport => "localport",
+            PortType::L2gateway => "l2gateway",
+            PortType::Vtep => "vtep",
+            PortType::External => "external",
+            PortType::Virtual => "virtual",
+            PortType::Router => "router",
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            PortType::Vif => "vif",
+            other => other.ovn_type(),
+        }
+    }
+}
+
+/// `port-security: true | false | [entries]`.
+#[derive(Debug, Clone)]
+pub enum PortSecurity {
+    Enabled(bool),
+    Explicit(Vec<Sp<String>>),
+}
+
+impl<'de> Deserialize<'de> for PortSecurity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PortSecurity;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("true, false, or a list of \"<mac> [ip...]\" entries")
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<PortSecurity, E> {
+                Ok(PortSecurity::Enabled(b))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PortSecurity, A::Error> {
+                let mut v = Vec::new();
+                while let Some(s) = seq.next_element::<Sp<String>>()? {
+                    v.push(s);
+                }
+                Ok(PortSecurity::Explicit(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for PortSecurity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PortSecurity".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "true (the port's addresses), false (none), or explicit entries",
+            "anyOf": [
+                { "type": "boolean" },
+                { "type": "array", "items": { "type": "string" } }
+            ]
+        })
+    }
+}
+
+/// A logical router (`Logical_Router`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Router {
+    /// Makes this a gateway router bound to that chassis (`options:chassis`).
+    pub chassis: Option<Sp<String>>,
+    /// Router ports: each connects to a switch (or peers with another router).
+    #[serde(default)]
+    pub ports: Vec<Sp<RouterPort>>,
+    /// Static routes (`Logical_Router_Static_Route`).
+    #[serde(default)]
+    pub routes: Vec<Sp<Route>>,
+    /// Policy-based routing (`Logical_Router_Policy`).
+    #[serde(default)]
+    pub policies: Vec<Sp<Policy>>,
+    /// NAT rules (`NAT`).
+    #[serde(default)]
+    pub nat: Vec<Sp<Nat>>,
+}
+
+/// A router port. On switch `ls1` of router `lr1` it becomes LRP `lr1-ls1` and the switch's
+/// router-type LSP `ls1-lr1`; peered with router `lr2` it becomes LRP `lr1-lr2`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RouterPort {
+    /// The switch this port connects to.
+    pub switch: Option<Sp<String>>,
+    /// Instead of a switch: the router this port peers with directly (`peer`).
+    pub peer: Option<Sp<String>>,
+    /// `mac`; derived from the port name when absent (stable across runs).
+    pub mac: Option<Sp<String>>,
+    /// The port's address with prefix length (`networks`), e.g. `10.10.10.1/24`.
+    pub ip: Option<Sp<String>>,
+    /// Several networks instead of `ip`.
+    #[serde(default)]
+    pub ips: Vec<Sp<String>>,
+    /// Makes this a distributed gateway port.
+    pub gateway: Option<Sp<Gateway>>,
+}
+
+/// A distributed gateway port's chassis: priorities, or an HA chassis group.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Gateway {
+    /// chassis name -> priority: `Gateway_Chassis` rows named `<lrp>-<chassis>`.
+    #[serde(default)]
+    pub chassis: Map<Sp<i64>>,
+    /// An HA chassis group (`ha_chassis_group`).
+    pub ha_group: Option<Sp<String>>,
+}
+
+/// A static route.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Route {
+    /// `ip_prefix`, e.g. `0.0.0.0/0`.
+    pub prefix: Sp<String>,
+    /// `nexthop`.
+    pub nexthop: Sp<String>,
+    /// Match the destination (`dst-ip`, default) or the source (`src-ip`).
+    pub policy: Option<Sp<RoutePolicy>>,
+    /// `output_port`: the LRP name (`lr1-lsjoin`).
+    pub output_port: Option<Sp<String>>,
+    /// One of several nexthops for this prefix (ECMP, as `ovn-nbctl --ecmp`).
+    pub ecmp: Option<Sp<bool>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoutePolicy {
+    DstIp,
+    SrcIp,
+}
+
+impl RoutePolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoutePolicy::DstIp => "dst-ip",
+            RoutePolicy::SrcIp => "src-ip",
+        }
+    }
+}
+
+/// A router policy.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Policy {
+    /// 0..32767, higher first.
+    pub priority: Sp<i64>,
+    /// An OVN logical flow match, e.g. `ip4.src == 10.0.0.0/24`.
+    #[serde(rename = "match")]
+    pub matches: Sp<String>,
+    pub action: Sp<PolicyAction>,
+    /// reroute: the nexthop(s).
+    #[serde(default)]
+    pub nexthops: Vec<Sp<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyAction {
+    Allow,
+    Drop,
+    Reroute,
+}
+
+impl PolicyAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyAction::Allow => "allow",
+            PolicyAction::Drop => "drop",
+            PolicyAction::Reroute => "reroute",
+        }
+    }
+}
+
+/// A NAT rule.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Nat {
+    #[serde(rename = "type")]
+    pub ty: Sp<NatType>,
+    /// `external_ip`: one address.
+    pub external_ip: Sp<String>,
+    /// `logical_ip`: a network for `snat`, one address otherwise.
+    pub logical_ip: Sp<String>,
+    /// dnat_and_snat: the VIF holding the floating IP (`logical_port`), for distributed NAT.
+    pub logical_port: Option<Sp<String>>,
+    /// dnat_and_snat: the floating IP's MAC (`external_mac`), with `logical-port`.
+    pub external_mac: Option<Sp<String>>,
+    /// The distributed gateway port to use when the router has several (`gateway_port`).
+    pub gateway_port: Option<Sp<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NatType {
+    Snat,
+    Dnat,
+    DnatAndSnat,
+}
+
+impl NatType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NatType::Snat => "snat",
+            NatType::Dnat => "dnat",
+            NatType::DnatAndSnat => "dnat_and_snat",
+        }
+    }
+}
+
+/// The lab's physical side.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Lab {
+    /// Physical networks (by the name chassis map in `bridge-mappings`).
+    #[serde(default)]
+    pub networks: Map<Sp<LabNetwork>>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LabNetwork {
+    /// The network's subnet, e.g. `10.10.40.0/24`.
+    pub subnet: Sp<String>,
+    /// Hosts on the network: host name -> IP address.
+    #[serde(default)]
+    pub hosts: Map<Sp<String>>,
+}
+
+/// A connectivity check run by `topo verify`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Check {
+    /// A VIF port (with `chassis`) or a lab host.
+    pub from: Sp<String>,
+    /// A port, a lab host, or an IP address.
+    pub to: Sp<String>,
+    pub expect: Sp<Expect>,
+    /// expect source-ip: the source address `to` must see.
+    pub source_ip: Option<Sp<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    Reachable,
+    Unreachable,
+    SourceIp,
+}

@@ -1,0 +1,116 @@
+//! One invalid topology per mistake (`tests/fixtures/invalid/*.yaml`), each rendered as the
+//! user sees it. A fixture is named after the code it must produce (`ref--unknown-switch`
+//! expects `topo::ref::unknown-switch`, optionally followed by `--<variant>`), and produces
+//! only that code, so a fixture cannot silently start testing something else.
+
+use std::collections::BTreeSet;
+
+use topo::diagnostics::Code;
+
+use super::{diagnose, load, render, root};
+
+fn expected_code(stem: &str) -> String {
+    let parts: Vec<&str> = stem.split("--").collect();
+    format!("topo::{}::{}", parts[0], parts[1])
+}
+
+#[test]
+fn invalid_topologies_render_their_diagnostics() {
+    insta::glob!("../fixtures/invalid", "*.yaml", |path| {
+        let loaded = load(path);
+        let diags = diagnose(&loaded);
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        let expected = expected_code(stem);
+        assert!(!diags.is_empty(), "{stem}: no diagnostic");
+        for d in &diags.items {
+            assert_eq!(
+                d.code.as_str(),
+                expected,
+                "{stem}: unexpected {}",
+                d.message
+            );
+            assert!(d.primary.is_some(), "{stem}: diagnostic without a place");
+        }
+        let source = std::fs::read_to_string(path).unwrap();
+        insta::with_settings!({ description => source, omit_expression => true }, {
+            insta::assert_snapshot!(render(&loaded, &diags));
+        });
+    });
+}
+
+/// Every code is produced by some fixture, except those about files, which have their own
+/// tests in `loader`.
+#[test]
+fn every_code_has_a_fixture() {
+    let dir = root().join("tests/fixtures/invalid");
+    let covered: BTreeSet<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| expected_code(p.file_stem().unwrap().to_str().unwrap()))
+        .collect();
+    let io = [Code::IoRead, Code::IoTooLarge];
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| !io.contains(c))
+        .map(|c| c.as_str())
+        .filter(|c| !covered.contains(*c))
+        .collect();
+    assert!(missing.is_empty(), "codes without a fixture: {missing:?}");
+    assert!(covered.len() >= 40);
+}
+
+#[test]
+fn only_the_unmapped_network_fixture_is_a_warning() {
+    let path = root().join("tests/fixtures/invalid/chassis--unmapped-network.yaml");
+    let loaded = load(&path);
+    let diags = diagnose(&loaded);
+    assert!(!diags.has_errors());
+    assert_eq!(diags.warnings(), 1);
+}
+
+/// All problems are reported at once, not just the first.
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = r#"
+name: lab
+switches:
+  ls1:
+    subnet: 10.0.0.0/24
+    ports:
+      vm1: { mac: "00:00:00:00:00:01", ip: 10.0.1.11, chassis: hv9 }
+      vm2: { mac: "zz", ip: 10.0.0.12 }
+routers:
+  lr1:
+    ports:
+      - { switch: ls9, ip: 10.0.0.1/24 }
+"#;
+    let loaded = topo::spec::load_str("many.yaml", text);
+    let diags = diagnose(&loaded);
+    let codes: BTreeSet<&str> = diags.items.iter().map(|d| d.code.as_str()).collect();
+    for c in [
+        "topo::ref::unknown-chassis",
+        "topo::addr::bad-mac",
+        "topo::addr::outside-subnet",
+        "topo::ref::unknown-switch",
+    ] {
+        assert!(codes.contains(c), "{c} missing from {codes:?}");
+    }
+}
+
+/// Two files defining the same switch: one error naming both files.
+#[test]
+fn an_object_defined_in_two_files_names_both() {
+    let loaded = topo::spec::load_files(vec![
+        ("a.yaml".into(), "name: lab\nswitches:\n  ls1: {}\n".into()),
+        ("b.yaml".into(), "switches:\n  ls2: {}\n  ls1: {}\n".into()),
+    ]);
+    let diags = diagnose(&loaded);
+    assert_eq!(diags.items.len(), 1);
+    let out = render(&loaded, &diags);
+    insta::assert_snapshot!(out);
+    assert!(
+        out.contains("a.yaml:3:3") && out.contains("b.yaml:3:3"),
+        "{out}"
+    );
+}

@@ -74,7 +74,11 @@ pub async fn up(spec: LabSpec, dir: &Path, options: &UpOptions) -> Result<LabSta
         Err(e) => {
             state.phase = Phase::Failed;
             let _ = state.save();
-            let _ = teardown(&state);
+            // Once everything is gone the directory is free for the next `up`; if not, the
+            // state stays for `down` to finish the job.
+            if teardown(&state).is_ok() {
+                let _ = remove_state_files(&state.dir);
+            }
             Err(e)
         }
     }
@@ -117,7 +121,8 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
         let ns = names::netns(&id, Kind::Chassis, &c.name);
         new_netns(state, &ns)?;
         underlay::wire(&underlay_ns, &ns, i)?;
-        daemons::start_chassis_db(state, &c.name, &ns).await?;
+        let subdir = format!("ch-{}", c.name);
+        daemons::start_ovsdb(state, &c.name, &subdir, &ns).await?;
         let (cdir, remote) = daemons::chassis_paths(&state.dir, &c.name);
         let vs = Vswitch::connect(&remote, daemons::READY).await?;
         vs.init().await?;
@@ -144,7 +149,7 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
         )
         .await?;
         underlay::configure(&vs).await?;
-        daemons::start_vswitchd(state, &c.name, &ns)?;
+        daemons::start_vswitchd(state, &c.name, &subdir, &ns)?;
         vs.wait_applied(daemons::READY).await?;
         underlay::address(&ns, c.encap_ip, spec.underlay_prefix)?;
         daemons::start_controller(state, &c.name, &ns)?;
@@ -165,12 +170,13 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
     for (n, net) in spec.networks.iter().enumerate() {
         let net_ns = names::netns(&id, Kind::Network, &net.name);
         new_netns(state, &net_ns)?;
-        network::create(&net_ns)?;
+        let mut ports = Vec::new();
         for (host, ip) in &net.hosts {
             let host_ns = names::netns(&id, Kind::Host, host);
             new_netns(state, &host_ns)?;
-            let ep = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet)?;
+            let (port, ep) = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet)?;
             host_index += 1;
+            ports.push((port, net.vlans.get(host).copied()));
             state.endpoints.insert(host.clone(), ep);
         }
         for ch in net.mapped_on.keys() {
@@ -179,10 +185,28 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
                 .iter()
                 .position(|c| &c.name == ch)
                 .ok_or_else(|| LabError::Spec(format!("unknown chassis `{ch}`")))?;
-            let nic = format!("nic{n}");
+            let nic = net
+                .nics
+                .get(ch)
+                .cloned()
+                .unwrap_or_else(|| format!("nic{n}"));
             let chassis = &mut state.chassis[i];
-            network::wire_chassis(&net_ns, &chassis.netns, i, &nic)?;
+            ports.push((
+                network::wire_chassis(&net_ns, &chassis.netns, i, &nic)?,
+                None,
+            ));
             chassis.nics.insert(net.name.clone(), nic);
+        }
+        if net.vlans.is_empty() {
+            network::linux_switch(&net_ns, &ports)?;
+        } else {
+            let owner = format!("net-{}", net.name);
+            let remote = daemons::start_ovsdb(state, &owner, &owner, &net_ns).await?;
+            let vs = Vswitch::connect(&remote, daemons::READY).await?;
+            vs.init().await?;
+            network::ovs_switch(&vs, &ports).await?;
+            daemons::start_vswitchd(state, &owner, &owner, &net_ns)?;
+            vs.wait_applied(daemons::READY).await?;
         }
         state.save()?;
     }
@@ -255,17 +279,20 @@ pub fn down(dir: &Path) -> Result<DownReport, LabError> {
         });
     };
     let report = teardown(&state)?;
-    for f in [
-        LabState::path(&state.dir),
-        state.dir.join(super::targets::TARGETS_FILE),
-    ] {
+    remove_state_files(&state.dir)?;
+    Ok(report)
+}
+
+/// Removes the state and targets files (the logs stay).
+fn remove_state_files(dir: &Path) -> Result<(), LabError> {
+    for f in [LabState::path(dir), dir.join(super::targets::TARGETS_FILE)] {
         match std::fs::remove_file(&f) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(LabError::io(&f, e)),
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Stops every process and deletes every namespace of the lab; keeps the directory (logs).

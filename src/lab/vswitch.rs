@@ -22,6 +22,8 @@ pub struct PortSpec {
     /// `internal`, or empty for a system device (a veth).
     pub kind: String,
     pub external_ids: BTreeMap<String, String>,
+    /// Access VLAN (`Port.tag`); none: a trunk.
+    pub tag: Option<u16>,
 }
 
 impl PortSpec {
@@ -252,7 +254,7 @@ impl Vswitch {
         let own = PortSpec {
             name: bridge.name.clone(),
             kind: "internal".into(),
-            external_ids: BTreeMap::new(),
+            ..PortSpec::default()
         };
         let mut port_refs = Vec::new();
         for (i, p) in std::iter::once(&own).chain(ports).enumerate() {
@@ -384,6 +386,9 @@ fn port_ops(p: &PortSpec, uuid_iface: &str, uuid_port: &str) -> Vec<Operation> {
     }
     let mut port = Columns::new();
     port.insert("name".into(), Datum::scalar(Atom::string(p.name.as_str())));
+    if let Some(tag) = p.tag {
+        port.insert("tag".into(), Datum::scalar(Atom::Integer(i64::from(tag))));
+    }
     port.insert(
         "interfaces".into(),
         Datum::set([Atom::NamedUuid(uuid_iface.to_owned())]),

@@ -411,6 +411,69 @@ fn ha_gateway_fails_over_to_the_backup_chassis() {
     lab.finish();
 }
 
+/// The lab a topology file describes.
+fn topology_lab(path: &Path) -> LabSpec {
+    let loaded = topo::spec::load_paths(&[path.to_owned()]);
+    assert!(!loaded.diagnostics.has_errors(), "{}", path.display());
+    let (model, diags) = topo::compiler::check(&loaded.topology);
+    let model = model.unwrap_or_else(|| panic!("{}: {diags:?}", path.display()));
+    LabSpec::from_model(&model).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn every_example_topology_comes_up_applies_and_passes_its_checks() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/topologies");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5);
+    for file in &files {
+        let spec = topology_lab(file);
+        assert!(spec.chassis.len() >= 2, "{}", file.display());
+        assert!(
+            !spec.checks.is_empty(),
+            "{} declares no checks",
+            file.display()
+        );
+        let lab = TestLab::up(&rt, spec);
+        let applied = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+            .args(["apply", "-y"])
+            .arg(file)
+            .args(["--db", &lab.state.nb, "--sb-db", &lab.state.sb])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "topo apply {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let results = lab.run_spec_checks(&rt);
+        eprintln!(
+            "{}: apply to all checks passing in {:.2} s",
+            file.display(),
+            applied.elapsed().as_secs_f64()
+        );
+        let failed = results.iter().any(|r| !r.passed);
+        assert!(
+            !failed,
+            "{}:\n{}",
+            file.display(),
+            lab::checks::render(&results)
+        );
+        lab.finish();
+    }
+}
+
 #[test]
 fn down_cleans_up_a_crashed_lab_and_strays() {
     if !lab_available() {

@@ -384,8 +384,9 @@ fn ha_gateway_fails_over_to_the_backup_chassis() {
     let lab = TestLab::up(&rt, example("ha-gateway"));
     lab.apply_example("ha-gateway");
     assert_all_pass(&lab.run_spec_checks(&rt));
-    let bound = rt.block_on(lab::checks::binding(&lab.state, "cr-lr1-ext"));
-    assert!(bound.contains("chassis ch1"), "{bound}");
+    // Right after the topology is created, before BFD is up between the gateways, the
+    // backup may hold the port for a moment: wait until the active one has it.
+    wait_bound(&rt, &lab.state, "cr-lr1-ext", "ch1");
 
     let active = lab.state.process("ch1/ovs-vswitchd").unwrap().clone();
     lab::process::terminate(&active, Duration::from_secs(5)).unwrap();
@@ -406,9 +407,25 @@ fn ha_gateway_fails_over_to_the_backup_chassis() {
         },
     );
     assert_all_pass(&results);
-    let bound = rt.block_on(lab::checks::binding(&lab.state, "cr-lr1-ext"));
-    assert!(bound.contains("chassis ch2"), "{bound}");
+    wait_bound(&rt, &lab.state, "cr-lr1-ext", "ch2");
     lab.finish();
+}
+
+/// Waits (at most 10 s) until logical port `port` is bound to `chassis`.
+fn wait_bound(rt: &tokio::runtime::Runtime, state: &LabState, port: &str, chassis: &str) {
+    let want = format!("bound to chassis {chassis} ");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let bound = rt.block_on(lab::checks::binding(state, port));
+        if bound.starts_with(&want) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{port}: {bound}, not on {chassis}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// The lab a topology file describes.

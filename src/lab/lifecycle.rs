@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::chassis;
 use super::daemons;
 use super::error::LabError;
 use super::names::{self, Kind};
@@ -18,11 +19,11 @@ use super::network;
 use super::process::{self, ProcessRecord};
 use super::settings::{self, ChassisSettings};
 use super::spec::LabSpec;
-use super::state::{ChassisState, LabState, Phase};
+use super::state::{LabState, Phase};
 use super::targets::Targets;
 use super::underlay;
 use super::vm;
-use super::vswitch::{BridgeSpec, Vswitch};
+use super::vswitch::Vswitch;
 
 /// The directory `topo lab` uses when none is given.
 pub const DEFAULT_DIR: &str = "/run/topo/lab";
@@ -120,47 +121,8 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
     for (i, c) in spec.chassis.iter().enumerate() {
         let ns = names::netns(&id, Kind::Chassis, &c.name);
         new_netns(state, &ns)?;
-        underlay::wire(&underlay_ns, &ns, i)?;
-        let subdir = format!("ch-{}", c.name);
-        daemons::start_ovsdb(state, &c.name, &subdir, &ns).await?;
-        let (cdir, remote) = daemons::chassis_paths(&state.dir, &c.name);
-        let vs = Vswitch::connect(&remote, daemons::READY).await?;
-        vs.init().await?;
-        vs.set_external_ids(&BTreeMap::from(
-            [
-                ("system-id", c.name.as_str()),
-                ("hostname", c.name.as_str()),
-                ("ovn-remote", state.sb.as_str()),
-                ("ovn-encap-type", "geneve"),
-                ("ovn-encap-ip", &c.encap_ip.to_string()),
-                ("ovn-bridge-datapath-type", "netdev"),
-            ]
-            .map(|(k, v)| (k.to_owned(), v.to_owned())),
-        ))
-        .await?;
-        vs.ensure_bridge(
-            &BridgeSpec {
-                name: vm::BR_INT.into(),
-                datapath_type: "netdev".into(),
-                fail_mode: "secure".into(),
-                ..BridgeSpec::default()
-            },
-            &[],
-        )
-        .await?;
-        underlay::configure(&vs).await?;
-        daemons::start_vswitchd(state, &c.name, &subdir, &ns)?;
-        vs.wait_applied(daemons::READY).await?;
-        underlay::address(&ns, c.encap_ip, spec.underlay_prefix)?;
-        daemons::start_controller(state, &c.name, &ns)?;
-        state.chassis.push(ChassisState {
-            name: c.name.clone(),
-            netns: ns,
-            dir: cdir,
-            remote,
-            encap_ip: c.encap_ip,
-            nics: BTreeMap::new(),
-        });
+        let chassis = chassis::build(state, c, i, &ns, &underlay_ns).await?;
+        state.chassis.push(chassis);
         state.save()?;
     }
     let names: Vec<String> = spec.chassis.iter().map(|c| c.name.clone()).collect();

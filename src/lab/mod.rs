@@ -14,10 +14,11 @@
 //! ```
 //!
 //! One job per file: [`spec`] (input), [`from_model`] (input from a topology), [`state`] (the persisted lab), [`names`],
-//! [`command`], [`netns`], [`process`], [`daemons`], [`vswitch`] (OVSDB writes to a
+//! [`command`], [`netns`], [`process`], [`daemons`], [`chassis`], [`vswitch`] (OVSDB writes to a
 //! chassis), [`settings`] (the chassis settings `apply` writes), [`underlay`], [`network`],
 //! [`vm`], [`targets`], [`checks`], [`lifecycle`] (up / down / status).
 
+pub mod chassis;
 pub mod checks;
 pub mod command;
 pub mod daemons;

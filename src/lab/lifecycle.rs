@@ -64,7 +64,8 @@ pub async fn up(spec: LabSpec, dir: &Path, options: &UpOptions) -> Result<LabSta
         }
     };
     let mut state = LabState::new(id, &dir, spec);
-    state.save()?;
+    // Claims the directory: of two `up`s racing for it, one gets `Exists`.
+    state.create()?;
     match build(&mut state, options).await {
         Ok(()) => {
             state.phase = Phase::Up;

@@ -5,6 +5,7 @@
 mod support;
 
 mod harness;
+mod lab;
 mod lang;
 mod ovsdb;
 mod status;

@@ -13,6 +13,7 @@ pub mod connect;
 pub mod desired;
 pub mod drift;
 pub mod exit;
+pub mod lab;
 pub mod plan;
 pub mod schema;
 pub mod status;
@@ -45,6 +46,8 @@ pub enum Command {
     Drift(drift::DriftArgs),
     /// Print the JSON Schema of the topology file (for yaml-language-server).
     Schema(schema::SchemaArgs),
+    /// The bundled OVN lab: real daemons, chassis in namespaces, VMs, real packets.
+    Lab(lab::LabArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -75,6 +78,7 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => apply::run(args),
         Command::Drift(args) => drift::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Lab(args) => lab::run(args),
     };
     exit::finish(outcome)
 }

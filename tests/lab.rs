@@ -509,12 +509,19 @@ checks:
     let file = file.to_str().unwrap();
     for dir in [a.path(), b.path()] {
         let dir = dir.to_str().unwrap();
-        let (code, out) = run(&["lab", "up", file, "--dir", dir]);
+        let (code, out) = run(&["lab", "up", "--spec", file, "--dir", dir]);
         assert_eq!(code, Some(0), "{out}");
         assert!(out.contains("is up"), "{out}");
     }
     // A second `up` in the same directory is refused.
-    let (code, out) = run(&["lab", "up", file, "--dir", a.path().to_str().unwrap()]);
+    let (code, out) = run(&[
+        "lab",
+        "up",
+        "--spec",
+        file,
+        "--dir",
+        a.path().to_str().unwrap(),
+    ]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("already running"), "{out}");
 

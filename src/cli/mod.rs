@@ -14,10 +14,12 @@ pub mod desired;
 pub mod drift;
 pub mod exit;
 pub mod lab;
+pub mod lab_target;
 pub mod plan;
 pub mod schema;
 pub mod status;
 pub mod validate;
+pub mod verify;
 
 /// topo — OVN topologies as code: validate, plan, apply, detect drift.
 #[derive(Debug, Parser)]
@@ -44,6 +46,8 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Report what changed out of band (read-only; exit 2 on drift).
     Drift(drift::DriftArgs),
+    /// Run the topology's checks with real packets in the bundled lab.
+    Verify(verify::VerifyArgs),
     /// Print the JSON Schema of the topology file (for yaml-language-server).
     Schema(schema::SchemaArgs),
     /// The bundled OVN lab: real daemons, chassis in namespaces, VMs, real packets.
@@ -77,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Drift(args) => drift::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Lab(args) => lab::run(args),
     };

@@ -169,7 +169,7 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
         for (host, ip) in &net.hosts {
             let host_ns = names::netns(&id, Kind::Host, host);
             new_netns(state, &host_ns)?;
-            let ep = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet)?;
+            let ep = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet, net.vlan)?;
             host_index += 1;
             state.endpoints.insert(host.clone(), ep);
         }
@@ -179,7 +179,11 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
                 .iter()
                 .position(|c| &c.name == ch)
                 .ok_or_else(|| LabError::Spec(format!("unknown chassis `{ch}`")))?;
-            let nic = format!("nic{n}");
+            let nic = net
+                .nics
+                .get(ch)
+                .cloned()
+                .unwrap_or_else(|| format!("nic{n}"));
             let chassis = &mut state.chassis[i];
             network::wire_chassis(&net_ns, &chassis.netns, i, &nic)?;
             chassis.nics.insert(net.name.clone(), nic);

@@ -31,6 +31,7 @@ pub mod settings;
 pub mod spec;
 pub mod state;
 pub mod targets;
+pub mod topology;
 pub mod underlay;
 pub mod vm;
 pub mod vswitch;

@@ -78,6 +78,14 @@ pub struct NetworkSpec {
     /// Chassis that reach this network -> their provider bridge (e.g. `br-ex`).
     #[serde(default)]
     pub mapped_on: BTreeMap<String, String>,
+    /// Chassis -> the name of its NIC on this network, when the topology names it (the
+    /// seed's `ens8`); otherwise the lab picks one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub nics: BTreeMap<String, String>,
+    /// The VLAN the hosts sit on, when the network is reached through a tagged localnet
+    /// port: hosts then talk through a VLAN interface on their NIC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<u16>,
 }
 
 /// A VM: a namespace plugged into its chassis's `br-int` as the VIF of the logical switch
@@ -204,6 +212,23 @@ impl LabSpec {
                 }
                 super::netns::check_ifname(bridge)?;
             }
+            if let Some(vlan) = n.vlan
+                && !(1..=4094).contains(&vlan)
+            {
+                return err(format!(
+                    "network `{}`: VLAN {vlan} is not in 1..4094",
+                    n.name
+                ));
+            }
+            for (ch, nic) in &n.nics {
+                if !n.mapped_on.contains_key(ch) {
+                    return err(format!(
+                        "network `{}` names a NIC on chassis `{ch}`, which does not map it",
+                        n.name
+                    ));
+                }
+                super::netns::check_ifname(nic)?;
+            }
         }
         for vm in &self.vms {
             check_name("vm", &vm.name)?;
@@ -234,7 +259,10 @@ impl LabSpec {
         }
         for c in &self.checks {
             for end in [&c.from, &c.to] {
-                if !endpoints.contains(end.as_str()) {
+                // A check may aim at an address (a floating IP, a router port) instead of
+                // a named endpoint; it always starts from one.
+                let address = end == &c.to && end.parse::<Ipv4Addr>().is_ok();
+                if !address && !endpoints.contains(end.as_str()) {
                     return err(format!(
                         "check {} -> {}: `{end}` is neither a vm nor a host",
                         c.from, c.to

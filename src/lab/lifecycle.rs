@@ -169,7 +169,7 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
         for (host, ip) in &net.hosts {
             let host_ns = names::netns(&id, Kind::Host, host);
             new_netns(state, &host_ns)?;
-            let ep = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet, net.vlan)?;
+            let ep = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet)?;
             host_index += 1;
             state.endpoints.insert(host.clone(), ep);
         }

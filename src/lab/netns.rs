@@ -97,18 +97,6 @@ pub fn add_veth(ns_a: &str, a: &str, ns_b: &str, b: &str) -> Result<(), LabError
     link_up(ns_b, b)
 }
 
-/// A VLAN interface `<parent>.<id>` on `parent` in namespace `ns`, up; returns its name.
-pub fn add_vlan(ns: &str, parent: &str, id: u16) -> Result<String, LabError> {
-    let name = format!("{parent}.{id}");
-    check_ifname(&name)?;
-    let id = id.to_string();
-    run(&[
-        "ip", "-n", ns, "link", "add", "link", parent, "name", &name, "type", "vlan", "id", &id,
-    ])?;
-    link_up(ns, &name)?;
-    Ok(name)
-}
-
 /// A Linux bridge `name` in namespace `ns`, up.
 pub fn add_bridge(ns: &str, name: &str) -> Result<(), LabError> {
     check_ifname(name)?;

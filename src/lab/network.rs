@@ -21,29 +21,26 @@ pub fn create(ns: &str) -> Result<(), LabError> {
 }
 
 /// Host number `index` with address `ip` (prefix from `subnet`) in namespace `host_ns`
-/// (already created), on the network in `net_ns`, tagged with `vlan` if given.
+/// (already created), on the network in `net_ns`.
 pub fn add_host(
     net_ns: &str,
     host_ns: &str,
     index: usize,
     ip: Ipv4Addr,
     subnet: Ipv4Net,
-    vlan: Option<u16>,
 ) -> Result<Endpoint, LabError> {
     let outer = format!("h{index}");
     netns::add_veth(net_ns, &outer, host_ns, HOST_IFNAME)?;
     netns::set_master(net_ns, &outer, BRIDGE)?;
-    // On a VLAN network the host's address sits on a tagged interface.
-    let ifname = match vlan {
-        Some(id) => netns::add_vlan(host_ns, HOST_IFNAME, id)?,
-        None => HOST_IFNAME.to_owned(),
-    };
+    // Hosts are untagged even on a VLAN network: the chassis NICs are access ports of that
+    // VLAN (see `topo apply --lab`), as a physical switch's ports would be; kernel VLAN
+    // devices are not needed (this machine's kernel lacks them).
     let addr = Ipv4Net::new(ip, subnet.prefix_len()).map_err(|e| LabError::Spec(e.to_string()))?;
-    netns::add_addr(host_ns, &ifname, addr)?;
+    netns::add_addr(host_ns, HOST_IFNAME, addr)?;
     Ok(Endpoint {
         kind: EndpointKind::Host,
         netns: host_ns.to_owned(),
-        ifname,
+        ifname: HOST_IFNAME.into(),
         ip,
         mac: None,
         chassis: None,

@@ -11,6 +11,7 @@
 //! 5. optionally wait for northd (`sb`) or the chassis (`hv`) with a deadline;
 //! 6. re-read and re-plan: the plan must now be empty.
 
+pub mod chassis;
 pub mod southbound;
 pub mod transaction;
 
@@ -50,11 +51,12 @@ pub struct Options {
 pub enum Report {
     /// The live state already matched.
     NoChanges(Plan),
-    /// Committed; `converged` is the re-plan's verdict.
+    /// Committed and re-planned empty. `warnings`: what the Southbound did not show yet when
+    /// the deadline passed (unplugged VIFs, `cr-` ports waiting for BFD).
     Applied {
         plan: Plan,
         apply_id: Uuid,
-        lagging: Vec<String>,
+        warnings: Vec<String>,
     },
 }
 
@@ -262,10 +264,10 @@ async fn run_locked(
         Err(e) => return Err(e.into()),
     }
 
-    let lagging = match (options.wait, sb) {
-        (WaitFor::None, _) => Vec::new(),
-        (mode, sb) => wait_for_cfg(nb, sb, mode, options.timeout).await?,
-    };
+    if options.wait != WaitFor::None {
+        wait_for_cfg(nb, sb, options.wait, options.timeout).await?;
+    }
+    let mut warnings = Vec::new();
 
     // The re-plan: what was planned must now be true.
     if let Some(desired) = desired {
@@ -274,18 +276,29 @@ async fn run_locked(
             return Err(Error::NotConverged(diff::render::summary_line(&after)));
         }
         // And northd (and the chassis) must have made of it what the topology says.
+        // Bindings settle after the chassis processed the change (a `cr-` port waits for
+        // BFD), so look again until they do or the deadline passes.
         if let (Some(sb), true) = (sb, options.wait != WaitFor::None) {
-            let bindings = southbound::read_bindings(sb).await?;
-            let problems = southbound::check(&northbound(desired), &bindings, options.wait);
-            if !problems.is_empty() {
-                return Err(Error::Southbound(problems));
+            let deadline = Instant::now() + options.timeout;
+            let nb_rows = northbound(desired);
+            loop {
+                let bindings = southbound::read_bindings(sb).await?;
+                let found = southbound::check(&nb_rows, &bindings, options.wait);
+                if found.is_clean() || Instant::now() >= deadline {
+                    if !found.errors.is_empty() {
+                        return Err(Error::Southbound(found.errors));
+                    }
+                    warnings = found.pending;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
             }
         }
     }
     Ok(Report::Applied {
         plan,
         apply_id,
-        lagging,
+        warnings,
     })
 }
 
@@ -374,7 +387,7 @@ async fn wait_for_cfg(
     sb: Option<&Client>,
     mode: WaitFor,
     timeout: Duration,
-) -> Result<Vec<String>, Error> {
+) -> Result<(), Error> {
     let deadline = Instant::now() + timeout;
     let column = if mode == WaitFor::Hv {
         "hv_cfg"
@@ -399,7 +412,7 @@ async fn wait_for_cfg(
         let int = |c: &str| row.get(c).and_then(|v| v.as_i64()).unwrap_or(0);
         let target = int("nb_cfg");
         if int(column) >= target {
-            return Ok(Vec::new());
+            return Ok(());
         }
         if Instant::now() >= deadline {
             let lagging = match (mode, sb) {

@@ -9,6 +9,7 @@ use miette::Diagnostic;
 use super::connect::{DbArgs, runtime};
 use super::desired;
 use super::exit::Outcome;
+use super::lab_target::LabArg;
 use crate::apply;
 use crate::diff::{Plan, render};
 
@@ -35,6 +36,8 @@ pub struct PlanArgs {
     pub no_prune: bool,
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub lab: LabArg,
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -46,10 +49,18 @@ pub struct PlanFailure {
     pub help: Option<String>,
 }
 
-pub fn run(args: PlanArgs) -> Outcome {
-    let Some((stack, desired)) = desired::load(&args.paths) else {
+pub fn run(mut args: PlanArgs) -> Outcome {
+    let Some(desired::Desired {
+        stack,
+        rows: desired,
+        ..
+    }) = desired::load(&args.paths)
+    else {
         return Outcome::Failed;
     };
+    if let Err(report) = args.lab.resolve(&mut args.db) {
+        return Outcome::Error(report);
+    }
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),

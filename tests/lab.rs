@@ -15,7 +15,7 @@ use tempfile::TempDir;
 use topo::lab::checks::CheckOptions;
 use topo::lab::{self, CheckSpec, Expect, LabSpec, LabState, UpOptions};
 
-static SERIAL: Mutex<()> = Mutex::new(());
+pub(crate) static SERIAL: Mutex<()> = Mutex::new(());
 
 const TOOLS: &[&str] = &[
     "ovsdb-server",
@@ -37,7 +37,7 @@ fn on_path(tool: &str) -> bool {
 }
 
 /// Whether the lab can run here; under CI a missing requirement is a failure.
-fn lab_available() -> bool {
+pub(crate) fn lab_available() -> bool {
     let mut missing: Vec<String> = TOOLS
         .iter()
         .filter(|t| !on_path(t))

@@ -6,6 +6,7 @@ mod support;
 
 mod harness;
 mod lab;
+mod lab_topology;
 mod lang;
 mod ovsdb;
 mod status;

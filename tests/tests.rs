@@ -6,7 +6,6 @@ mod support;
 
 mod harness;
 mod lab;
-mod lab_topology;
 mod lang;
 mod ovsdb;
 mod status;

@@ -205,45 +205,12 @@ async fn chassis_settings(
         )
         .await
         .map_err(|e| miette::miette!(code = "topo::apply::chassis", "{e}"))?;
-        if let Some(lab) = lab {
-            lab_access_ports(desired, name, lab, &remote, options.timeout).await?;
-        }
         apply::chassis::confirm(sb, name, &applied.mappings_after, options.timeout)
             .await
             .map_err(|e| miette::miette!(code = "topo::apply::chassis", "{e}"))?;
         out.push(applied);
     }
     Ok(out)
-}
-
-/// In a lab, a network reached through a tagged localnet has untagged hosts: the chassis's
-/// NIC on it becomes an access port of that VLAN, as the physical switch port would be.
-async fn lab_access_ports(
-    desired: &desired::Desired,
-    chassis: &str,
-    lab: &crate::lab::targets::ChassisTarget,
-    remote: &str,
-    timeout: Duration,
-) -> Result<(), miette::Report> {
-    let spec = crate::lab::topology::lab_spec(&desired.model).map_err(miette::Report::new)?;
-    for net in &spec.networks {
-        let (Some(vlan), true) = (net.vlan, net.mapped_on.contains_key(chassis)) else {
-            continue;
-        };
-        let Some(nic) = lab.nics.get(&net.name) else {
-            continue;
-        };
-        let vs = crate::lab::vswitch::Vswitch::connect(remote, timeout)
-            .await
-            .map_err(miette::Report::new)?;
-        vs.set_port_tag(nic, vlan)
-            .await
-            .map_err(miette::Report::new)?;
-        vs.wait_applied(timeout)
-            .await
-            .map_err(miette::Report::new)?;
-    }
-    Ok(())
 }
 
 /// Shows the plan and asks, unless `--yes`. Without a terminal, refuses.

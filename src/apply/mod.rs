@@ -89,6 +89,9 @@ pub enum Error {
     NotApplied { reason: String },
     #[error("applied, but the live state still differs from the topology: {0}")]
     NotConverged(String),
+    /// The transaction committed; what failed is the wait or the re-read after it.
+    #[error("applied (apply {apply_id}), but checking the result failed: {error}")]
+    Unverified { apply_id: Uuid, error: Box<Error> },
     #[error("applied, but waiting for {what} timed out after {after:?}{}", if lagging.is_empty() { String::new() } else { format!("; lagging: {}", lagging.join(", ")) })]
     WaitTimeout {
         what: &'static str,
@@ -259,14 +262,36 @@ async fn run_locked(
         Err(e) => return Err(e.into()),
     }
 
+    // From here on the change is committed: an error must say so, never read as "failed".
+    let unverified = |error: Error| Error::Unverified {
+        apply_id,
+        error: Box::new(error),
+    };
     let lagging = match (options.wait, sb) {
         (WaitFor::None, _) => Vec::new(),
-        (mode, sb) => wait_for_cfg(nb, sb, mode, options.timeout).await?,
+        (mode, sb) => match wait_for_cfg(nb, sb, mode, options.timeout).await {
+            Ok(lagging) => lagging,
+            Err(e @ Error::WaitTimeout { .. }) => return Err(e),
+            Err(e) => return Err(unverified(e)),
+        },
     };
 
-    // The re-plan: what was planned must now be true.
+    // The re-plan: what was planned must now be true. A read is safe to repeat, so a server
+    // that went away after the commit (restarting, a new leader) is waited for until the
+    // deadline.
     if let Some(desired) = desired {
-        let (after, _) = read_and_plan(nb, desired, &options.stack, options.prune).await?;
+        let deadline = Instant::now() + options.timeout;
+        let after = loop {
+            match read_and_plan(nb, desired, &options.stack, options.prune).await {
+                Ok((after, _)) => break after,
+                Err(Error::Ovsdb(_) | Error::Live(live::Error::Ovsdb(_)))
+                    if Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                Err(e) => return Err(unverified(e)),
+            }
+        };
         if !after.is_empty() {
             return Err(Error::NotConverged(diff::render::summary_line(&after)));
         }

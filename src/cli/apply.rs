@@ -58,6 +58,9 @@ fn help_for(e: &apply::Error) -> Option<String> {
         ),
         apply::Error::Moved { .. } => "run `topo plan` again and review the new plan".to_owned(),
         apply::Error::Conflicts(plan) => render::text(plan, false),
+        apply::Error::Unverified { .. } => {
+            "the change is committed; `topo plan` shows whether the live state matches".to_owned()
+        }
         apply::Error::OutcomeUnknown { .. } => {
             "the database may or may not hold the change: `topo plan` shows which".to_owned()
         }

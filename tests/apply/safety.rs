@@ -1,0 +1,1 @@
+//! What apply must never write. (Filled in below.)

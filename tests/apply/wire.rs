@@ -1,0 +1,1 @@
+//! The apply transaction as data. (Filled in below.)

@@ -241,6 +241,7 @@ async fn run_locked(
         lock: Some(lock.to_owned()),
         apply_id,
         bump_nb_cfg: options.wait != WaitFor::None,
+        create_nb_global: !has_nb_global(nb).await?,
     };
     let ops = transaction::build(&plan, &Db::Northbound, &live, &schema, &tx)?;
     match nb.transact(db_name, &ops).await {
@@ -301,6 +302,22 @@ async fn run_locked(
         apply_id,
         lagging,
     })
+}
+
+/// Whether the NB has its `NB_Global` row (a new database may not, until ovn-northd or
+/// ovn-nbctl creates it).
+async fn has_nb_global(nb: &Client) -> Result<bool, Error> {
+    let results = nb
+        .transact(
+            Db::Northbound.schema_name(),
+            &[Operation::select(
+                "NB_Global",
+                Vec::<Condition>::new(),
+                Some(vec!["_uuid".into()]),
+            )],
+        )
+        .await?;
+    Ok(results.first().is_some_and(|r| !r.rows().is_empty()))
 }
 
 /// Names the row whose `wait` guard at `index` failed.

@@ -61,8 +61,7 @@ fn killed_between_plan_and_apply_writes_nothing() {
     ovn.nb.kill();
     let out = topo(&ovn, &["apply", "--yes", "--timeout", "2", f]).expect_code(1);
     assert!(
-        out.stderr_flat()
-            .contains("cannot use the Northbound database at"),
+        super::stderr(&out).contains("cannot use the Northbound database at"),
         "{}",
         out.stderr()
     );
@@ -73,8 +72,7 @@ fn killed_between_plan_and_apply_writes_nothing() {
     )
     .expect_code(1);
     assert!(
-        out.stderr_flat()
-            .contains("cannot use the Northbound database at"),
+        super::stderr(&out).contains("cannot use the Northbound database at"),
         "{}",
         out.stderr()
     );
@@ -200,6 +198,7 @@ impl Apply {
         let stderr = std::fs::read_to_string(&self.stderr)
             .unwrap()
             .split_whitespace()
+            .filter(|w| *w != "│")
             .collect::<Vec<_>>()
             .join(" ");
         (status, took, stdout, stderr)

@@ -139,8 +139,7 @@ fn an_unowned_row_with_a_wanted_name_is_a_conflict() {
     );
     let out = topo(&ovn, &["apply", "--yes", file]).expect_code(1);
     assert!(
-        out.stderr_flat()
-            .contains("the plan has 1 conflict(s); nothing was written"),
+        super::stderr(&out).contains("the plan has 1 conflict(s); nothing was written"),
         "{}",
         out.stderr()
     );

@@ -113,3 +113,13 @@ pub fn owned_rows(ovn: &OvnSandbox, stack: &str) -> usize {
         .map(|r| r["rows"].as_array().map_or(0, Vec::len))
         .sum()
 }
+
+/// stderr as one line: whitespace runs made one space, and miette's wrapping gutter (`│`)
+/// removed, so an assertion does not depend on where the terminal width wrapped a message.
+pub fn stderr(out: &TopoOutput) -> String {
+    out.stderr_flat()
+        .split(' ')
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,1 +1,351 @@
-//! What apply must never write. (Filled in below.)
+//! What apply must never write: rows made by others beside the stack stay byte-identical
+//! through apply and prune; a stale saved plan, an unreachable database, an invalid topology,
+//! a lock held by another client, and a missing `--yes` without a terminal each change nothing
+//! (the NB dump is byte-identical) and say why (exit 1); `--no-prune` keeps owned rows that
+//! left the topology.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::{apply, assert_converged, assert_lines, edited, example, plan, topo, write};
+use crate::require_ovn;
+use crate::support::cli;
+use crate::support::ovn::{NB_DB, OvnSandbox};
+use crate::support::process::Daemon;
+use crate::support::wait_for;
+
+const LS3: &str = "  lsjoin:\n";
+const LS3_ADDED: &str = r#"  ls3:
+    subnet: 10.10.50.0/24
+    ports:
+      ls3-vm1: { mac: "00:00:00:00:00:09", ip: 10.10.50.2, chassis: node1 }
+  lsjoin:
+"#;
+
+/// gateway-router.yaml, and the same with a switch ls3 more, in a temp dir.
+struct Files {
+    dir: tempfile::TempDir,
+    base: PathBuf,
+    with_ls3: PathBuf,
+}
+
+fn files() -> Files {
+    let dir = tempfile::tempdir().unwrap();
+    let with_ls3 = write(
+        dir.path(),
+        "with-ls3.yaml",
+        &edited("gateway-router.yaml", &[(LS3, LS3_ADDED)]),
+    );
+    Files {
+        base: example("gateway-router.yaml"),
+        with_ls3,
+        dir,
+    }
+}
+
+fn nb_only() -> OvnSandbox {
+    OvnSandbox::builder().sb(false).northd(false).start()
+}
+
+/// Every row of the managed tables without a topo mark, as `ovsdb-client dump -f json` shows
+/// it (`_uuid`, `_version` and every column), table by table.
+fn unowned_rows(ovn: &OvnSandbox) -> String {
+    let mut out = String::new();
+    for table in topo::live::NB_TABLES {
+        let dump = cli::dump_json(&ovn.nb_remote(), NB_DB, &[table]);
+        let headings = dump["headings"].as_array().unwrap();
+        let ids = headings.iter().position(|h| h == "external_ids").unwrap();
+        for row in dump["data"].as_array().unwrap() {
+            let owned = row[ids][1]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|kv| kv[0] == "topo:stack");
+            if !owned {
+                out += &format!(
+                    "{table} {}\n",
+                    Value::Array(row.as_array().unwrap().clone())
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn rows_beside_the_stack_are_untouched_by_apply_and_prune() {
+    require_ovn!();
+    let ovn = nb_only();
+    let f = files();
+    // Made by hand beside the stack: a switch with ports, a router with a port, NAT, route.
+    ovn.nbctl(&["ls-add", "side"]);
+    ovn.nbctl(&["lsp-add", "side", "side-p1"]);
+    ovn.nbctl(&[
+        "lsp-set-addresses",
+        "side-p1",
+        "00:00:00:00:aa:01 192.168.9.2",
+    ]);
+    ovn.nbctl(&["lsp-add", "side", "side-p2"]);
+    ovn.nbctl(&["lr-add", "side-r"]);
+    ovn.nbctl(&[
+        "lrp-add",
+        "side-r",
+        "side-r-p",
+        "00:00:00:00:aa:ff",
+        "192.168.9.1/24",
+    ]);
+    ovn.nbctl(&[
+        "lr-nat-add",
+        "side-r",
+        "snat",
+        "198.51.100.1",
+        "192.168.9.0/24",
+    ]);
+    ovn.nbctl(&["lr-route-add", "side-r", "0.0.0.0/0", "192.168.9.254"]);
+    ovn.nbctl(&["ha-chassis-group-add", "side-g"]);
+    ovn.nbctl(&["ha-chassis-group-add-chassis", "side-g", "hvx", "5"]);
+    let before = unowned_rows(&ovn);
+    assert_eq!(before.lines().count(), 9, "{before}");
+
+    apply(&ovn, &f.with_ls3);
+    assert_eq!(
+        before,
+        unowned_rows(&ovn),
+        "apply touched rows it does not own"
+    );
+    // Prune: ls3 left the topology.
+    let out = apply(&ovn, &f.base);
+    assert!(out.stdout().contains("- switch ls3"), "{}", out.stdout());
+    assert!(!ovn.nbctl(&["ls-list"]).contains("(ls3)"));
+    assert_eq!(
+        before,
+        unowned_rows(&ovn),
+        "prune touched rows it does not own"
+    );
+    assert_converged(&ovn, &f.base);
+}
+
+#[test]
+fn a_stale_saved_plan_is_refused_and_writes_nothing() {
+    require_ovn!();
+    let ovn = nb_only();
+    let f = files();
+    apply(&ovn, &f.base);
+    let saved = f.dir.path().join("plan.json");
+    let s = saved.to_str().unwrap();
+    topo(&ovn, &["plan", "-o", s, f.with_ls3.to_str().unwrap()]).expect_code(2);
+    let mode = std::fs::metadata(&saved).unwrap().permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+
+    // 1. A row the plan read (not one it changes) is modified.
+    ovn.nbctl(&[
+        "lsp-set-addresses",
+        "ls2-vm1",
+        "00:00:00:00:00:03 10.10.20.9",
+    ]);
+    let before = ovn.nb_dump();
+    let out = topo(&ovn, &["apply", "--yes", s]).expect_code(1);
+    let err = super::stderr(&out);
+    assert!(
+        err.contains(
+            "the saved plan is stale: 1 row(s) moved since it was made; nothing was written"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("switch port ls2-vm1 was modified"), "{err}");
+    assert_eq!(before, ovn.nb_dump());
+
+    // 2. A name the plan creates is taken meanwhile.
+    ovn.nbctl(&[
+        "lsp-set-addresses",
+        "ls2-vm1",
+        "00:00:00:00:00:03 10.10.20.2",
+    ]);
+    topo(&ovn, &["plan", "-o", s, f.with_ls3.to_str().unwrap()]).expect_code(2);
+    ovn.nbctl(&["ls-add", "ls3"]);
+    let before = ovn.nb_dump();
+    let out = topo(&ovn, &["apply", "--yes", s]).expect_code(1);
+    assert!(
+        super::stderr(&out).contains("switch ls3 was created"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(before, ovn.nb_dump());
+
+    // 3. An owned row the plan did not see appears (another apply of the stack).
+    ovn.nbctl(&["ls-del", "ls3"]);
+    topo(&ovn, &["plan", "-o", s, f.base.to_str().unwrap()]).expect_code(0);
+    apply(&ovn, &f.with_ls3);
+    let before = ovn.nb_dump();
+    let out = topo(&ovn, &["apply", "--yes", s]).expect_code(1);
+    assert!(
+        super::stderr(&out).contains("switch ls3 was created"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(before, ovn.nb_dump());
+
+    // A fresh plan of the same file applies.
+    topo(&ovn, &["plan", "-o", s, f.base.to_str().unwrap()]).expect_code(2);
+    topo(&ovn, &["apply", "--yes", s]).success();
+    assert_converged(&ovn, &f.base);
+}
+
+#[test]
+fn an_unreachable_database_says_so() {
+    require_ovn!();
+    let dir = tempfile::tempdir().unwrap();
+    let remote = format!("unix:{}", dir.path().join("none.sock").display());
+    let base = example("gateway-router.yaml");
+    for cmd in ["plan", "apply", "drift"] {
+        let mut args = vec![
+            cmd,
+            base.to_str().unwrap(),
+            "--db",
+            &remote,
+            "--timeout",
+            "1",
+        ];
+        if cmd == "apply" {
+            args.insert(1, "--yes");
+        }
+        let out = crate::support::cmd::TopoCmd::new(args).run().expect_code(1);
+        let err = super::stderr(&out);
+        assert!(
+            err.contains(&format!("cannot use the Northbound database at {remote}")),
+            "{cmd}: {err}"
+        );
+        assert!(err.contains("No such file or directory"), "{cmd}: {err}");
+    }
+}
+
+#[test]
+fn an_invalid_topology_writes_nothing() {
+    require_ovn!();
+    let ovn = nb_only();
+    let f = files();
+    apply(&ovn, &f.base);
+    let bad = write(
+        f.dir.path(),
+        "bad.yaml",
+        &edited(
+            "gateway-router.yaml",
+            &[("ip: 10.10.10.2,", "ip: 10.10.10.999,")],
+        ),
+    );
+    let before = ovn.nb_dump();
+    for cmd in ["plan", "apply", "drift"] {
+        let mut args = vec![cmd, bad.to_str().unwrap()];
+        if cmd == "apply" {
+            args.insert(1, "--yes");
+        }
+        let out = topo(&ovn, &args).expect_code(1);
+        let err = super::stderr(&out);
+        assert!(err.contains("topo::addr::bad-ip"), "{cmd}: {err}");
+        assert!(
+            err.contains("`10.10.10.999` is not an IP address"),
+            "{cmd}: {err}"
+        );
+        assert!(out.stdout().is_empty(), "{cmd}: {}", out.stdout());
+    }
+    assert_eq!(before, ovn.nb_dump());
+}
+
+#[test]
+fn a_lock_held_by_another_client_writes_nothing() {
+    require_ovn!();
+    let ovn = nb_only();
+    let f = files();
+    apply(&ovn, &f.base);
+    // Another client holds the stack's lock, as a concurrent apply would.
+    let out_path = f.dir.path().join("lock.out");
+    let mut cmd = std::process::Command::new(crate::support::bin("ovsdb-client"));
+    cmd.args(["lock", &ovn.nb_remote(), "topo_tutorial"]);
+    let mut holder = Daemon::spawn("ovsdb-client lock", cmd, &out_path);
+    wait_for(
+        "ovsdb-client to hold the lock",
+        crate::support::READY_TIMEOUT,
+        || {
+            holder.assert_running();
+            std::fs::read_to_string(&out_path)
+                .ok()
+                .filter(|s| s.contains(r#"{"locked":true}"#))
+        },
+    );
+    let before = ovn.nb_dump();
+    let out = topo(&ovn, &["apply", "--yes", f.with_ls3.to_str().unwrap()]).expect_code(1);
+    let err = super::stderr(&out);
+    assert!(
+        err.contains("another apply of stack tutorial holds the lock `topo_tutorial`"),
+        "{err}"
+    );
+    assert!(err.contains("wait for the other apply to finish"), "{err}");
+    assert_eq!(before, ovn.nb_dump());
+    // plan and drift only read: they do not need the lock.
+    plan(&ovn, &f.with_ls3, 2);
+
+    holder.stop();
+    apply(&ovn, &f.with_ls3);
+    assert_converged(&ovn, &f.with_ls3);
+}
+
+#[test]
+fn no_prune_keeps_owned_rows_that_left_the_topology() {
+    require_ovn!();
+    let ovn = nb_only();
+    let f = files();
+    apply(&ovn, &f.with_ls3);
+    let base = f.base.to_str().unwrap();
+
+    let out = topo(&ovn, &["plan", "--no-prune", base]).expect_code(0);
+    assert_lines(
+        "plan --no-prune",
+        &out.stdout(),
+        &[
+            "Kept (owned by tutorial but no longer in the topology; --no-prune):",
+            "switch ls3",
+            "switch port ls3-vm1",
+            "No changes. The live databases match the topology.",
+        ],
+    );
+    let before = ovn.nb_dump();
+    let out = topo(&ovn, &["apply", "--yes", "--no-prune", base]).success();
+    assert!(out.stdout().contains("No changes."), "{}", out.stdout());
+    assert_eq!(before, ovn.nb_dump());
+    assert!(ovn.nbctl(&["ls-list"]).contains("(ls3)"));
+
+    // Without --no-prune, the same file deletes them.
+    let out = plan(&ovn, &f.base, 2);
+    assert_lines(
+        "plan",
+        &out.stdout(),
+        &["- switch ls3", "- switch port ls3-vm1"],
+    );
+}
+
+#[test]
+fn apply_without_a_terminal_and_without_yes_refuses() {
+    require_ovn!();
+    let ovn = nb_only();
+    let f = files();
+    apply(&ovn, &f.base);
+    let before = ovn.nb_dump();
+    // TopoCmd's stdin is /dev/null: not a terminal.
+    let out = topo(&ovn, &["apply", f.with_ls3.to_str().unwrap()]).expect_code(1);
+    let err = super::stderr(&out);
+    assert!(
+        err.contains("Refusing to apply without --yes: stdin is not a terminal."),
+        "{err}"
+    );
+    assert!(
+        err.contains("apply cancelled; nothing was written"),
+        "{err}"
+    );
+    // It showed the plan it refused.
+    assert!(out.stdout().contains("+ switch ls3"), "{}", out.stdout());
+    assert_eq!(before, ovn.nb_dump());
+}

@@ -150,3 +150,57 @@ fn an_unowned_row_with_a_wanted_name_is_a_conflict() {
     apply(&ovn, &path);
     assert_converged(&ovn, &path);
 }
+
+/// R11: two switches with the stack's name and mark (a transaction committed twice, or a
+/// copy made by hand): plan (exit 1), drift (exit 2) and apply (exit 1, nothing written) name
+/// both rows, and no summary says the databases match.
+#[test]
+fn duplicate_owned_rows_are_reported_with_both_uuids() {
+    require_ovn!();
+    let ovn = OvnSandbox::builder().sb(false).northd(false).start();
+    let path = example("distributed-router.yaml");
+    let file = path.to_str().unwrap();
+    apply(&ovn, &path);
+    let first = ovn.nbctl(&[
+        "--bare",
+        "--columns=_uuid",
+        "find",
+        "Logical_Switch",
+        "name=ls1",
+    ]);
+    let second = ovn.nbctl(&[
+        "create",
+        "Logical_Switch",
+        "name=ls1",
+        "external_ids:topo\\:stack=tutorial",
+        "external_ids:topo\\:version=1",
+    ]);
+    let mut uuids = [first.trim().to_owned(), second.trim().to_owned()];
+    uuids.sort();
+    let line = format!(
+        "! switch ls1 is held by 2 rows ({}, {}): remove the extra rows before applying",
+        uuids[0], uuids[1]
+    );
+    let before = ovn.nb_dump();
+    let plan = topo(&ovn, &["plan", file]).expect_code(1).stdout();
+    assert_lines(
+        "plan",
+        &plan,
+        &[&line, "No changes planned, but 1 conflict(s) block apply."],
+    );
+    assert!(!plan.contains("match the topology"), "{plan}");
+    let text = drift(&ovn, file, 2);
+    assert_lines("drift", &text, &[&line]);
+    let out = topo(&ovn, &["apply", "--yes", file]).expect_code(1);
+    assert!(
+        super::stderr(&out).contains("the plan has 1 conflict(s); nothing was written"),
+        "{}",
+        out.stderr()
+    );
+    assert!(
+        !out.stderr().contains("match the topology"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(before, ovn.nb_dump());
+}

@@ -65,7 +65,7 @@ pub enum Error {
     Live(#[from] live::Error),
     #[error(transparent)]
     Build(#[from] transaction::BuildError),
-    #[error("another apply of stack {stack} holds the lock `{lock}`")]
+    #[error("another apply of stack {stack} holds the lock `{lock}`; nothing was written")]
     Locked { stack: String, lock: String },
     #[error("the plan has {} conflict(s); nothing was written", .0.conflicts.len())]
     Conflicts(Box<Plan>),

@@ -280,7 +280,9 @@ fn a_lock_held_by_another_client_writes_nothing() {
     let out = topo(&ovn, &["apply", "--yes", f.with_ls3.to_str().unwrap()]).expect_code(1);
     let err = super::stderr(&out);
     assert!(
-        err.contains("another apply of stack tutorial holds the lock `topo_tutorial`"),
+        err.contains(
+            "another apply of stack tutorial holds the lock `topo_tutorial`; nothing was written"
+        ),
         "{err}"
     );
     assert!(err.contains("wait for the other apply to finish"), "{err}");
@@ -348,4 +350,130 @@ fn apply_without_a_terminal_and_without_yes_refuses() {
     // It showed the plan it refused.
     assert!(out.stdout().contains("+ switch ls3"), "{}", out.stdout());
     assert_eq!(before, ovn.nb_dump());
+}
+
+/// R7 in small: two applies of one stack started together, with different topologies, five
+/// rounds. They never interleave: each ends applied, or refused (the lock, or a guard) with
+/// nothing written; at least one applies; the database then holds exactly one complete
+/// topology, and no name is held twice.
+#[test]
+fn concurrent_applies_of_one_stack_never_interleave() {
+    require_ovn!();
+    let ovn = nb_only();
+    let f = files();
+    apply(&ovn, &f.base);
+    let variant = |name: &str, subnet: &str| {
+        write(
+            f.dir.path(),
+            &format!("{name}.yaml"),
+            &edited(
+                "gateway-router.yaml",
+                &[(
+                    LS3,
+                    &format!(
+                        "  {name}:\n    subnet: {subnet}\n    ports:\n      {name}-vm1: {{ mac: \"00:00:00:00:00:09\", ip: {}, chassis: node1 }}\n  lsjoin:\n",
+                        subnet.replace(".0/24", ".2")
+                    ),
+                )],
+            ),
+        )
+    };
+    let a = variant("lsa", "10.10.50.0/24");
+    let b = variant("lsb", "10.10.60.0/24");
+    for round in 0..5 {
+        let (first, second) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let spawn = |file: &PathBuf| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_topo"))
+                .args([
+                    "apply",
+                    "--yes",
+                    file.to_str().unwrap(),
+                    "--db",
+                    &ovn.nb_remote(),
+                ])
+                .env_remove("OVN_NB_DB")
+                .env("NO_COLOR", "1")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (p1, p2) = (spawn(first), spawn(second));
+        let results: Vec<(Option<i32>, String)> = [p1, p2]
+            .into_iter()
+            .map(|p| {
+                let out = p.wait_with_output().unwrap();
+                let err: String = String::from_utf8_lossy(&out.stderr)
+                    .split_whitespace()
+                    .filter(|w| *w != "│")
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (out.status.code(), err)
+            })
+            .collect();
+        let mut applied = 0;
+        for (code, err) in &results {
+            match code {
+                Some(0) => applied += 1,
+                Some(1) => assert!(
+                    err.contains("nothing was written"),
+                    "round {round}: a refusal must say nothing was written: {err}"
+                ),
+                other => panic!("round {round}: exit {other:?}: {err}"),
+            }
+        }
+        assert!(applied >= 1, "round {round}: neither applied: {results:?}");
+        eprintln!("round {round}: {results:?}");
+        let in_sync = [&a, &b]
+            .iter()
+            .filter(|file| topo(&ovn, &["plan", file.to_str().unwrap()]).code() == Some(0))
+            .count();
+        assert_eq!(
+            in_sync, 1,
+            "round {round}: the database matches neither or both"
+        );
+        let names = ovn.nbctl(&["--bare", "--columns=name", "list", "Logical_Switch"]);
+        let mut names: Vec<&str> = names.split_whitespace().collect();
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(
+            n,
+            names.len(),
+            "round {round}: a duplicate switch: {names:?}"
+        );
+    }
+}
+
+/// `--wait sb` with no ovn-northd to answer: the wait ends at the deadline, and the error says
+/// the change was applied (it was: the plan is empty).
+#[test]
+fn wait_sb_without_northd_ends_at_the_deadline_and_says_applied() {
+    require_ovn!();
+    let ovn = OvnSandbox::builder().northd(false).start();
+    let f = files();
+    let start = std::time::Instant::now();
+    let out = topo(
+        &ovn,
+        &[
+            "apply",
+            "--yes",
+            "--wait",
+            "sb",
+            "--timeout",
+            "2",
+            f.base.to_str().unwrap(),
+        ],
+    )
+    .expect_code(1);
+    let took = start.elapsed();
+    let err = super::stderr(&out);
+    assert!(
+        err.contains("applied, but waiting for ovn-northd (sb_cfg) timed out after 2s"),
+        "{err}"
+    );
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert_converged(&ovn, &f.base);
+    assert_eq!(ovn.nbctl(&["get", "NB_Global", ".", "nb_cfg"]).trim(), "1");
 }

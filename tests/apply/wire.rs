@@ -224,3 +224,100 @@ fn a_new_database_gets_its_nb_global_row_and_the_marker() {
     let marker = ovn.nbctl(&["get", "NB_Global", ".", "external_ids:topo\\:vlan\\:apply"]);
     assert_eq!(marker.trim(), format!("\"{id2}\""));
 }
+
+/// The guards do their job: a transaction built from a read is refused ("timed out" at the
+/// guard's own operation, nothing committed) when a row it read was modified since, or when a
+/// switch name it creates was taken meanwhile (switch names are not unique in the schema:
+/// without the guard the insert would make a duplicate).
+#[test]
+fn a_failed_guard_commits_nothing() {
+    require_ovn!();
+    let ovn = OvnSandbox::builder().sb(false).northd(false).start();
+    let dir = tempfile::tempdir().unwrap();
+    apply_file(&ovn, &example("distributed-router.yaml"));
+    let variant = write(
+        dir.path(),
+        "variant.yaml",
+        &edited(
+            "distributed-router.yaml",
+            &[
+                (
+                    r#"ls1-vm1: { mac: "00:00:00:00:00:03", ip: 10.10.10.2,"#,
+                    r#"ls1-vm1: { mac: "00:00:00:00:00:03", ip: 10.10.10.9,"#,
+                ),
+                (
+                    "routers:\n",
+                    "  ls3: { subnet: 10.10.30.0/24 }\n\nrouters:\n",
+                ),
+            ],
+        ),
+    );
+    let (stack, desired) = topo::cli::desired::load(std::slice::from_ref(&variant)).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
+            .await
+            .unwrap();
+        let schema = nb.get_schema(NB_DB).await.unwrap();
+        let build = || async {
+            let (plan, live) = apply::read_and_plan(&nb, &desired, &stack, true)
+                .await
+                .unwrap();
+            assert_eq!(plan.summary(), (1, 1, 0), "{plan:#?}");
+            let options = transaction::TxOptions {
+                apply_id: Uuid::new_v4(),
+                ..Default::default()
+            };
+            transaction::build(&plan, &Db::Northbound, &live, &schema, &options).unwrap()
+        };
+        let guard_index = |ops: &[topo::ovsdb::Operation], table: &str| {
+            let json = serde_json::to_value(ops).unwrap();
+            json.as_array()
+                .unwrap()
+                .iter()
+                .position(|o| o["op"] == "wait" && o["table"] == table)
+                .unwrap()
+        };
+
+        // 1. A row the transaction updates is modified after the read.
+        let ops = build().await;
+        ovn.nbctl(&[
+            "lsp-set-addresses",
+            "ls1-vm1",
+            "00:00:00:00:00:03 10.10.10.7",
+        ]);
+        let before = ovn.nb_dump();
+        match nb.transact(NB_DB, &ops).await {
+            Err(topo::ovsdb::Error::Transaction { index, error, .. }) => {
+                assert_eq!(error, "timed out");
+                assert_eq!(index, guard_index(&ops, "Logical_Switch_Port"));
+            }
+            other => panic!("expected the _version guard to fail: {other:?}"),
+        }
+        assert_eq!(before, ovn.nb_dump());
+
+        // 2. The switch name it creates is taken after the read.
+        let ops = build().await;
+        ovn.nbctl(&["ls-add", "ls3"]);
+        let before = ovn.nb_dump();
+        match nb.transact(NB_DB, &ops).await {
+            Err(topo::ovsdb::Error::Transaction { index, error, .. }) => {
+                assert_eq!(error, "timed out");
+                assert_eq!(index, guard_index(&ops, "Logical_Switch"));
+            }
+            other => panic!("expected the name guard to fail: {other:?}"),
+        }
+        assert_eq!(before, ovn.nb_dump());
+        let n = ovn.nbctl(&[
+            "--bare",
+            "--columns=_uuid",
+            "find",
+            "Logical_Switch",
+            "name=ls3",
+        ]);
+        assert_eq!(n.split_whitespace().count(), 1, "a duplicate ls3 was made");
+    });
+}

@@ -31,7 +31,8 @@ pub enum WaitFor {
     None,
     /// Until ovn-northd has processed it into the Southbound database.
     Sb,
-    /// Until every chassis has processed it.
+    /// Until every chassis the topology declares has processed it (its
+    /// `Chassis_Private.nb_cfg`); for a saved plan, `NB_Global.hv_cfg` (every chassis).
     Hv,
 }
 
@@ -263,6 +264,18 @@ async fn run_locked(
         Err(e) => return Err(e.into()),
     }
 
+    // The chassis the topology declares: what `--wait hv` waits for.
+    let declared: Vec<String> = desired
+        .map(|d| {
+            d.tables
+                .keys()
+                .filter_map(|db| match db {
+                    Db::Chassis(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     // From here on the change is committed: an error must say so, never read as "failed".
     let unverified = |error: Error| Error::Unverified {
         apply_id,
@@ -270,7 +283,7 @@ async fn run_locked(
     };
     let lagging = match (options.wait, sb) {
         (WaitFor::None, _) => Vec::new(),
-        (mode, sb) => match wait_for_cfg(nb, sb, mode, options.timeout).await {
+        (mode, sb) => match wait_for_cfg(nb, sb, mode, options.timeout, &declared).await {
             Ok(lagging) => lagging,
             Err(e @ Error::WaitTimeout { .. }) => return Err(e),
             Err(e) => return Err(unverified(e)),
@@ -398,20 +411,26 @@ async fn resolve_outcome(
     }
 }
 
-/// Waits until `sb_cfg` (or `hv_cfg`) reaches the `nb_cfg` this apply set. On timeout for
-/// `hv`, names the chassis whose `Chassis_Private.nb_cfg` lags.
+/// Waits until `sb_cfg` reaches the `nb_cfg` this apply set (`sb`), or (`hv`) until every
+/// chassis the topology declares has (its `Chassis_Private.nb_cfg` in the SB). `hv_cfg` is
+/// the minimum over every chassis in the SB, so one stale chassis that is not part of the
+/// topology would hold it back forever; it is used only when the declared chassis are unknown
+/// (a saved plan) or the SB cannot be read. On timeout, names the chassis that lag.
 async fn wait_for_cfg(
     nb: &Client,
     sb: Option<&Client>,
     mode: WaitFor,
     timeout: Duration,
+    declared: &[String],
 ) -> Result<Vec<String>, Error> {
     let deadline = Instant::now() + timeout;
+    let per_chassis = mode == WaitFor::Hv && sb.is_some() && !declared.is_empty();
     let column = if mode == WaitFor::Hv {
         "hv_cfg"
     } else {
         "sb_cfg"
     };
+    let mut target = None;
     loop {
         let results = nb
             .transact(
@@ -428,13 +447,25 @@ async fn wait_for_cfg(
             .and_then(|r| r.rows().first().cloned())
             .unwrap_or_default();
         let int = |c: &str| row.get(c).and_then(|v| v.as_i64()).unwrap_or(0);
-        let target = int("nb_cfg");
-        if int(column) >= target {
+        // The nb_cfg this apply set: later applies may raise it further while we wait.
+        let target = *target.get_or_insert(int("nb_cfg"));
+        let lagging = match sb {
+            Some(sb) if per_chassis => Some(lagging_chassis(sb, target, declared).await?),
+            _ => None,
+        };
+        let done = match &lagging {
+            Some(l) => l.is_empty(),
+            None => int(column) >= target,
+        };
+        if done {
             return Ok(Vec::new());
         }
         if Instant::now() >= deadline {
-            let lagging = match (mode, sb) {
-                (WaitFor::Hv, Some(sb)) => lagging_chassis(sb, target).await.unwrap_or_default(),
+            let lagging = match (lagging, mode, sb) {
+                (Some(l), _, _) => l,
+                (None, WaitFor::Hv, Some(sb)) => {
+                    lagging_chassis(sb, target, &[]).await.unwrap_or_default()
+                }
                 _ => Vec::new(),
             };
             let what = if mode == WaitFor::Hv {
@@ -452,7 +483,13 @@ async fn wait_for_cfg(
     }
 }
 
-async fn lagging_chassis(sb: &Client, target: i64) -> Result<Vec<String>, Error> {
+/// Chassis whose `Chassis_Private.nb_cfg` is below `target`: among `declared` (a declared
+/// chassis the SB does not know lags too, and says so), or among all when `declared` is empty.
+async fn lagging_chassis(
+    sb: &Client,
+    target: i64,
+    declared: &[String],
+) -> Result<Vec<String>, Error> {
     let results = sb
         .transact(
             Db::Southbound.schema_name(),
@@ -463,12 +500,33 @@ async fn lagging_chassis(sb: &Client, target: i64) -> Result<Vec<String>, Error>
             )],
         )
         .await?;
-    Ok(results
+    let rows = results
         .first()
         .map(|r| r.rows().to_vec())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let cfg: std::collections::BTreeMap<String, i64> = rows
         .iter()
-        .filter(|row| row.get("nb_cfg").and_then(|v| v.as_i64()).unwrap_or(0) < target)
-        .filter_map(|row| row.get("name").and_then(|v| v.as_str()).map(str::to_owned))
+        .filter_map(|row| {
+            let name = row.get("name").and_then(|v| v.as_str())?;
+            Some((
+                name.to_owned(),
+                row.get("nb_cfg").and_then(|v| v.as_i64()).unwrap_or(0),
+            ))
+        })
+        .collect();
+    if declared.is_empty() {
+        return Ok(cfg
+            .into_iter()
+            .filter(|(_, n)| *n < target)
+            .map(|(name, _)| name)
+            .collect());
+    }
+    Ok(declared
+        .iter()
+        .filter_map(|c| match cfg.get(c) {
+            Some(n) if *n >= target => None,
+            Some(_) => Some(c.clone()),
+            None => Some(format!("{c} (not in the Southbound database)")),
+        })
         .collect())
 }

@@ -25,7 +25,8 @@ pub struct ApplyArgs {
     /// Apply without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// After the commit, wait for ovn-northd (sb) or every chassis (hv), as ovn-nbctl --wait.
+    /// After the commit, wait for ovn-northd (sb) or the chassis the topology declares (hv),
+    /// as ovn-nbctl --wait, until --timeout.
     #[arg(long, value_enum, default_value_t = WaitFor::None)]
     pub wait: WaitFor,
     /// Keep owned rows that left the topology instead of deleting them.

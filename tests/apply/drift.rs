@@ -183,11 +183,11 @@ fn duplicate_owned_rows_are_reported_with_both_uuids() {
     );
     let before = ovn.nb_dump();
     let plan = topo(&ovn, &["plan", file]).expect_code(1).stdout();
-    assert_lines(
-        "plan",
-        &plan,
-        &[&line, "No changes planned, but 1 conflict(s) block apply."],
-    );
+    assert_lines("plan", &plan, &[&line]);
+    // Which of the two rows the plan compares with follows UUID order (random per run), so
+    // the plan may or may not show changes; its summary always says the conflict blocks.
+    let summary = plan.lines().last().unwrap();
+    assert!(summary.ends_with("1 conflict(s) block apply."), "{plan}");
     assert!(!plan.contains("match the topology"), "{plan}");
     let text = drift(&ovn, file, 2);
     assert_lines("drift", &text, &[&line]);

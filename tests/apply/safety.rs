@@ -477,3 +477,107 @@ fn wait_sb_without_northd_ends_at_the_deadline_and_says_applied() {
     assert_converged(&ovn, &f.base);
     assert_eq!(ovn.nbctl(&["get", "NB_Global", ".", "nb_cfg"]).trim(), "1");
 }
+
+/// Registers a chassis in the SB as ovn-controller would (data only), with the `nb_cfg` it
+/// has processed in its Chassis_Private row.
+fn chassis(ovn: &OvnSandbox, name: &str, ip: &str, nb_cfg: i64) {
+    ovn.sbctl(&["chassis-add", name, "geneve", ip]);
+    let uuid = ovn.sbctl(&[
+        "--bare",
+        "--columns=_uuid",
+        "find",
+        "Chassis",
+        &format!("name={name}"),
+    ]);
+    ovn.sbctl(&[
+        "create",
+        "Chassis_Private",
+        &format!("name={name}"),
+        &format!("chassis={}", uuid.trim()),
+        &format!("nb_cfg={nb_cfg}"),
+    ]);
+}
+
+/// `--wait hv` waits for the chassis the topology declares (their Chassis_Private.nb_cfg),
+/// not for every chassis in the SB: a stale chassis that is not in the topology (which holds
+/// NB_Global.hv_cfg back forever) does not make it hang; on timeout it names the declared
+/// chassis that lag, and one the SB does not know.
+#[test]
+fn wait_hv_waits_for_the_declared_chassis_only() {
+    require_ovn!();
+    let ovn = OvnSandbox::start();
+    // vlan-provider.yaml declares hv1 and hv2. They are ahead (as if ovn-controller had
+    // processed everything); `old` is a decommissioned chassis nobody removed.
+    chassis(&ovn, "hv1", "127.0.0.21", 100);
+    chassis(&ovn, "hv2", "127.0.0.22", 100);
+    chassis(&ovn, "old", "127.0.0.29", 0);
+    let base = example("vlan-provider.yaml");
+    let out = topo(
+        &ovn,
+        &[
+            "apply",
+            "--yes",
+            "--wait",
+            "hv",
+            "--timeout",
+            "5",
+            base.to_str().unwrap(),
+        ],
+    );
+    let out = out.success();
+    assert!(out.stdout().contains("Apply complete:"), "{}", out.stdout());
+    // NB_Global.hv_cfg is held back by `old`: waiting on it would have timed out.
+    assert_eq!(ovn.nbctl(&["get", "NB_Global", ".", "hv_cfg"]).trim(), "0");
+
+    // hv2 falls behind: the timeout names it, and only it.
+    ovn.sbctl(&["set", "Chassis_Private", "hv2", "nb_cfg=0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let v = write(
+        dir.path(),
+        "v.yaml",
+        &edited("vlan-provider.yaml", &[("tag: 100", "tag: 101")]),
+    );
+    let out = topo(
+        &ovn,
+        &[
+            "apply",
+            "--yes",
+            "--wait",
+            "hv",
+            "--timeout",
+            "1",
+            v.to_str().unwrap(),
+        ],
+    )
+    .expect_code(1);
+    let err = super::stderr(&out);
+    assert!(
+        err.contains(
+            "applied, but waiting for the chassis (hv_cfg) timed out after 1s; lagging: hv2"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("old"), "{err}");
+
+    // A declared chassis the SB does not know lags too, and the message says why.
+    ovn.sbctl(&["set", "Chassis_Private", "hv2", "nb_cfg=100"]);
+    ovn.sbctl(&["chassis-del", "hv1"]);
+    let out = topo(
+        &ovn,
+        &[
+            "apply",
+            "--yes",
+            "--wait",
+            "hv",
+            "--timeout",
+            "1",
+            base.to_str().unwrap(),
+        ],
+    )
+    .expect_code(1);
+    let err = super::stderr(&out);
+    assert!(
+        err.contains("lagging: hv1 (not in the Southbound database)"),
+        "{err}"
+    );
+}

@@ -74,6 +74,15 @@ pub enum Error {
     Stale { moved: Vec<String> },
     #[error("the saved plan is for stack {saved}, not {expected}")]
     OtherStack { saved: String, expected: String },
+    #[error(
+        "the database went away before the transaction was sent ({reason}); nothing was written"
+    )]
+    Lost { reason: String },
+    #[error(
+        "the lock `{lock}` was lost with the connection it was taken on (a reconnect, or a new \
+         leader): {reason}; nothing was written"
+    )]
+    LockLost { lock: String, reason: String },
     #[error("the database moved while applying ({what}); nothing was written")]
     Moved { what: String },
     #[error("apply cancelled; nothing was written")]
@@ -242,7 +251,7 @@ async fn run_locked(
         lock: Some(lock.to_owned()),
         apply_id,
         bump_nb_cfg: options.wait != WaitFor::None,
-        create_nb_global: !has_nb_global(nb).await?,
+        create_nb_global: !has_nb_global(nb, options.timeout).await?,
     };
     let ops = transaction::build(&plan, &Db::Northbound, &live, &schema, &tx)?;
     match nb.transact(db_name, &ops).await {
@@ -257,6 +266,13 @@ async fn run_locked(
             let what =
                 guard_subject(&plan, &ops, index).unwrap_or_else(|| details.unwrap_or(error));
             return Err(Error::Moved { what });
+        }
+        Err(ovsdb::Error::Transaction { op, error, .. }) if op == "assert" => {
+            // The lock belongs to the connection: a reconnect (a new leader) lost it.
+            return Err(Error::LockLost {
+                lock: lock.to_owned(),
+                reason: error,
+            });
         }
         Err(ovsdb::Error::OutcomeUnknown { reason, .. }) => {
             resolve_outcome(nb, &plan.stack, apply_id, reason, options.timeout).await?;
@@ -318,19 +334,33 @@ async fn run_locked(
 }
 
 /// Whether the NB has its `NB_Global` row (a new database may not, until ovn-northd or
-/// ovn-nbctl creates it).
-async fn has_nb_global(nb: &Client) -> Result<bool, Error> {
-    let results = nb
-        .transact(
-            Db::Northbound.schema_name(),
-            &[Operation::select(
-                "NB_Global",
-                Vec::<Condition>::new(),
-                Some(vec!["_uuid".into()]),
-            )],
-        )
-        .await?;
-    Ok(results.first().is_some_and(|r| !r.rows().is_empty()))
+/// ovn-nbctl creates it). A `select` sent with `transact`, so the client reports a lost reply
+/// as "outcome unknown"; but it writes nothing, so it is simply asked again (on a new
+/// connection, to the new leader) until the deadline, and a final failure is a plain error.
+async fn has_nb_global(nb: &Client, timeout: Duration) -> Result<bool, Error> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let read = nb
+            .transact(
+                Db::Northbound.schema_name(),
+                &[Operation::select(
+                    "NB_Global",
+                    Vec::<Condition>::new(),
+                    Some(vec!["_uuid".into()]),
+                )],
+            )
+            .await;
+        match read {
+            Ok(results) => return Ok(results.first().is_some_and(|r| !r.rows().is_empty())),
+            Err(ovsdb::Error::OutcomeUnknown { reason, .. }) if Instant::now() >= deadline => {
+                return Err(Error::Lost { reason });
+            }
+            Err(ovsdb::Error::OutcomeUnknown { .. }) => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Names the row whose `wait` guard at `index` failed.

@@ -59,6 +59,9 @@ fn help_for(e: &apply::Error) -> Option<String> {
         ),
         apply::Error::Moved { .. } => "run `topo plan` again and review the new plan".to_owned(),
         apply::Error::Conflicts(plan) => render::text(plan, false),
+        apply::Error::LockLost { .. } | apply::Error::Lost { .. } => {
+            "the database changed hands while applying; run `topo apply` again".to_owned()
+        }
         apply::Error::Unverified { .. } => {
             "the change is committed; `topo plan` shows whether the live state matches".to_owned()
         }

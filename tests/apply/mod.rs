@@ -91,6 +91,12 @@ pub fn assert_lines(what: &str, text: &str, want: &[&str]) {
 /// Rows of the NB whose `external_ids:topo:stack` is `stack`, over every table topo manages,
 /// counted with a raw `select` (columns `_uuid`) through `ovsdb-client transact`, not topo.
 pub fn owned_rows(ovn: &OvnSandbox, stack: &str) -> usize {
+    owned_rows_at(&ovn.nb_remote(), stack)
+}
+
+/// [`owned_rows`] of the NB at one `remote` (of a cluster, pass the leader's: a follower may
+/// answer from a copy that lags).
+pub fn owned_rows_at(remote: &str, stack: &str) -> usize {
     let ops: Vec<serde_json::Value> = topo::live::NB_TABLES
         .iter()
         .map(|t| {
@@ -104,7 +110,7 @@ pub fn owned_rows(ovn: &OvnSandbox, stack: &str) -> usize {
         .collect();
     let mut request = vec![serde_json::json!("OVN_Northbound")];
     request.extend(ops);
-    let reply = crate::support::cli::transact(&ovn.nb_remote(), &serde_json::json!(request))
+    let reply = crate::support::cli::transact(remote, &serde_json::json!(request))
         .unwrap_or_else(|e| panic!("{e}"));
     reply
         .as_array()

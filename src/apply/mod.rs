@@ -157,9 +157,7 @@ pub fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
             (None, Some(_)) => moved.push(format!("{what} was created")),
             (Some(_), None) => moved.push(format!("{what} was deleted")),
             (Some(u), Some(n)) if n.uuid != u => moved.push(format!("{what} was replaced")),
-            (Some(_), Some(n)) if n.version != r.version => {
-                moved.push(format!("{what} was modified"))
-            }
+            (Some(_), Some(n)) if !same_content(r, n) => moved.push(format!("{what} was modified")),
             _ => {}
         }
     }
@@ -174,6 +172,15 @@ pub fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
         }
     }
     moved
+}
+
+/// Whether a row still holds what the plan read: by content when the plan has a digest, else
+/// (plans made before digests) by `_version`.
+fn same_content(read: &ReadRow, now: &live::LiveRow) -> bool {
+    match &read.digest {
+        Some(d) => now.digest() == *d,
+        None => now.version == read.version,
+    }
 }
 
 /// Plans (or checks a saved plan), asks `confirm`, applies, resolves the outcome, waits and
@@ -559,4 +566,68 @@ async fn lagging_chassis(
             None => Some(format!("{c} (not in the Southbound database)")),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::LiveRow;
+    use crate::ovsdb::Columns;
+    use crate::rows::{Row, RowKey, Value};
+
+    fn live_with(version: u128, addresses: &str) -> Live {
+        let key = RowKey::name("vm1");
+        let mut live = Live::default();
+        let row = Row::new().with("addresses", Datum::scalar(Value::from(addresses)));
+        live.state
+            .insert(Db::Northbound, "Logical_Switch_Port", key.clone(), row);
+        let mut columns = Columns::new();
+        columns.insert("addresses".into(), Datum::scalar(Atom::from(addresses)));
+        live.rows.insert(
+            (Db::Northbound, "Logical_Switch_Port".into(), key),
+            LiveRow {
+                uuid: Uuid::from_u128(1),
+                version: Some(Uuid::from_u128(version)),
+                columns,
+            },
+        );
+        live
+    }
+
+    fn saved(live: &Live) -> Plan {
+        let desired = State::new();
+        diff::plan(&desired, live, "lab", diff::Options { prune: false })
+    }
+
+    /// `_version` differs on every member of a RAFT cluster: a saved plan compares content.
+    #[test]
+    fn a_saved_plan_compares_content_not_version() {
+        let mut plan = saved(&live_with(7, "00:00:00:00:00:01 10.0.0.2"));
+        // The plan reads nothing it neither wants nor owns: add the row by hand.
+        let read = live_with(7, "00:00:00:00:00:01 10.0.0.2");
+        let row = read
+            .row(&Db::Northbound, "Logical_Switch_Port", &RowKey::name("vm1"))
+            .unwrap();
+        plan.read.rows.push(ReadRow {
+            db: Db::Northbound,
+            table: "Logical_Switch_Port".into(),
+            key: RowKey::name("vm1"),
+            uuid: Some(row.uuid),
+            version: row.version,
+            digest: Some(row.digest()),
+        });
+        // Same content, another server's _version: not moved.
+        assert!(moved_since(&plan, &live_with(8, "00:00:00:00:00:01 10.0.0.2")).is_empty());
+        // Changed content: moved.
+        assert_eq!(
+            moved_since(&plan, &live_with(7, "00:00:00:00:00:01 10.0.0.9")),
+            ["switch port vm1 was modified"]
+        );
+        // A plan without digests (made before them) falls back to _version.
+        plan.read.rows[0].digest = None;
+        assert_eq!(
+            moved_since(&plan, &live_with(8, "00:00:00:00:00:01 10.0.0.2")),
+            ["switch port vm1 was modified"]
+        );
+    }
 }

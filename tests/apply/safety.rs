@@ -581,3 +581,68 @@ fn wait_hv_waits_for_the_declared_chassis_only() {
         "{err}"
     );
 }
+
+/// `_version` is per server: each member of a RAFT cluster makes its own when it applies a
+/// transaction. A saved plan read from one leader must still apply after the leadership moved
+/// (ovsdb-server hands it over by itself to write snapshots), and a real change made after
+/// the move must still make it stale.
+#[test]
+fn a_saved_plan_survives_a_leader_change_but_not_a_real_change() {
+    require_ovn!();
+    let mut cluster = crate::support::ovn::NbCluster::start();
+    let remote = cluster.remote();
+    let f = files();
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--db", &remote]);
+        crate::support::cmd::TopoCmd::new(all).run()
+    };
+    run(&["apply", "--yes", f.base.to_str().unwrap()]).success();
+    let saved = f.dir.path().join("plan.json");
+    let s = saved.to_str().unwrap();
+    run(&["plan", "-o", s, f.with_ls3.to_str().unwrap()]).expect_code(2);
+
+    // The members disagree on _version (the fact this test is about).
+    let versions: Vec<String> = (0..cluster.len())
+        .map(|i| {
+            let reply = cli::transact(
+                &cluster.server(i).unix_remote(),
+                &serde_json::json!([NB_DB, {"op": "select", "table": "Logical_Switch",
+                    "where": [["name", "==", "ls1"]], "columns": ["_version"]}]),
+            )
+            .unwrap();
+            reply[0]["rows"][0]["_version"][1]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let mut distinct = versions.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), cluster.len(), "{versions:?}");
+
+    let (old, _) = cluster.kill_leader();
+    cluster.restart(old);
+    let out = run(&["apply", "--yes", s]);
+    let out = out.success();
+    assert!(out.stdout().contains("Apply complete:"), "{}", out.stdout());
+    run(&["plan", f.with_ls3.to_str().unwrap()]).expect_code(0);
+
+    // A real change after a leader change is still seen.
+    run(&["plan", "-o", s, f.base.to_str().unwrap()]).expect_code(2);
+    let (old, _) = cluster.kill_leader();
+    cluster.restart(old);
+    cluster.nbctl(&[
+        "lsp-set-addresses",
+        "ls2-vm1",
+        "00:00:00:00:00:03 10.10.20.9",
+    ]);
+    let out = run(&["apply", "--yes", s]).expect_code(1);
+    let err = super::stderr(&out);
+    assert!(
+        err.contains("the saved plan is stale: 1 row(s) moved"),
+        "{err}"
+    );
+    assert!(err.contains("switch port ls2-vm1 was modified"), "{err}");
+}

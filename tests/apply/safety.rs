@@ -646,3 +646,68 @@ fn a_saved_plan_survives_a_leader_change_but_not_a_real_change() {
     );
     assert!(err.contains("switch port ls2-vm1 was modified"), "{err}");
 }
+
+/// A damaged saved plan is refused as a plan, before any connection (S4 in small): truncated,
+/// of another format version, or for another stack. Nothing is written.
+#[test]
+fn a_damaged_saved_plan_is_refused_before_connecting() {
+    require_ovn!();
+    let ovn = nb_only();
+    let f = files();
+    apply(&ovn, &f.base);
+    let saved = f.dir.path().join("plan.json");
+    topo(
+        &ovn,
+        &[
+            "plan",
+            "-o",
+            saved.to_str().unwrap(),
+            f.with_ls3.to_str().unwrap(),
+        ],
+    )
+    .expect_code(2);
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let truncated = write(f.dir.path(), "truncated.json", &text[..text.len() / 2]);
+    let other_version = write(
+        f.dir.path(),
+        "v9.json",
+        &text.replacen("\"format_version\": 1", "\"format_version\": 9", 1),
+    );
+    let nowhere = format!("unix:{}", f.dir.path().join("none.sock").display());
+    for (file, want) in [
+        (&truncated, "not a saved plan: EOF while parsing"),
+        (&other_version, "plan format version 9 is not 1"),
+    ] {
+        // With a database that does not exist: the plan is refused first.
+        let out = crate::support::cmd::TopoCmd::new([
+            "apply",
+            "--yes",
+            file.to_str().unwrap(),
+            "--db",
+            &nowhere,
+        ])
+        .run()
+        .expect_code(1);
+        let err = super::stderr(&out);
+        assert!(err.contains(want), "{err}");
+        assert!(!err.contains("cannot use the Northbound database"), "{err}");
+    }
+    let before = ovn.nb_dump();
+    let out = topo(
+        &ovn,
+        &[
+            "apply",
+            "--yes",
+            "--stack",
+            "other",
+            saved.to_str().unwrap(),
+        ],
+    )
+    .expect_code(1);
+    assert!(
+        super::stderr(&out).contains("the saved plan is for stack tutorial, not other"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(before, ovn.nb_dump());
+}

@@ -711,3 +711,53 @@ fn a_damaged_saved_plan_is_refused_before_connecting() {
     );
     assert_eq!(before, ovn.nb_dump());
 }
+
+/// Two stacks in one database: applying and pruning one never touches the other's rows, and
+/// a name the other stack owns is a conflict that names that stack.
+#[test]
+fn another_stacks_rows_are_neither_touched_nor_taken() {
+    require_ovn!();
+    let ovn = nb_only();
+    let f = files();
+    apply(&ovn, &example("vlan-provider.yaml"));
+    let vlan_rows = super::owned_rows(&ovn, "vlan");
+    assert_eq!(vlan_rows, 4);
+    let dump_vlan = || {
+        let mut out = String::new();
+        for table in ["Logical_Switch", "Logical_Switch_Port"] {
+            let d = cli::dump_json(&ovn.nb_remote(), NB_DB, &[table]);
+            for row in d["data"].as_array().unwrap() {
+                let text = row.to_string();
+                if text.contains(r#"["topo:stack","vlan"]"#) {
+                    out += &text;
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    };
+    let before = dump_vlan();
+    apply(&ovn, &f.with_ls3);
+    apply(&ovn, &f.base); // prunes ls3
+    assert_eq!(before, dump_vlan());
+    assert_eq!(super::owned_rows(&ovn, "vlan"), vlan_rows);
+
+    // A tutorial topology that wants the vlan stack's switch.
+    let greedy = write(
+        f.dir.path(),
+        "greedy.yaml",
+        &edited(
+            "gateway-router.yaml",
+            &[(LS3, "  vlan100:\n    subnet: 203.0.113.0/24\n  lsjoin:\n")],
+        ),
+    );
+    let out = topo(&ovn, &["plan", greedy.to_str().unwrap()]).expect_code(1);
+    assert!(
+        out.stdout().contains("! switch vlan100 exists (")
+            && out.stdout().contains("but is owned by stack vlan"),
+        "{}",
+        out.stdout()
+    );
+    topo(&ovn, &["apply", "--yes", greedy.to_str().unwrap()]).expect_code(1);
+    assert_eq!(before, dump_vlan());
+}

@@ -27,7 +27,8 @@ pub struct ApplyArgs {
     /// Apply without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// After the commit, wait for ovn-northd (sb) or every chassis (hv), as ovn-nbctl --wait.
+    /// After the commit, wait for ovn-northd (sb) or the chassis the topology declares (hv),
+    /// as ovn-nbctl --wait, until --timeout.
     #[arg(long, value_enum, default_value_t = WaitFor::None)]
     pub wait: WaitFor,
     /// Keep owned rows that left the topology instead of deleting them.
@@ -62,6 +63,12 @@ fn help_for(e: &apply::Error) -> Option<String> {
         ),
         apply::Error::Moved { .. } => "run `topo plan` again and review the new plan".to_owned(),
         apply::Error::Conflicts(plan) => render::text(plan, false),
+        apply::Error::LockLost { .. } | apply::Error::Lost { .. } => {
+            "the database changed hands while applying; run `topo apply` again".to_owned()
+        }
+        apply::Error::Unverified { .. } => {
+            "the change is committed; `topo plan` shows whether the live state matches".to_owned()
+        }
         apply::Error::OutcomeUnknown { .. } => {
             "the database may or may not hold the change: `topo plan` shows which".to_owned()
         }

@@ -181,13 +181,23 @@ fn conflict_line(c: &Conflict) -> String {
     }
 }
 
-/// The summary line; "No changes." when there is nothing to do.
+/// The summary line; "No changes." when there is nothing to do. With conflicts it never
+/// says the databases match: they block apply, and the line says so.
 pub fn summary_line(plan: &Plan) -> String {
+    let conflicts = plan.conflicts.len();
     if plan.is_empty() {
+        if conflicts > 0 {
+            return format!("No changes planned, but {conflicts} conflict(s) block apply.");
+        }
         return "No changes. The live databases match the topology.".to_owned();
     }
     let (c, u, d) = plan.summary();
-    format!("Plan: {c} to create, {u} to update, {d} to delete.")
+    let blocked = if conflicts > 0 {
+        format!(" {conflicts} conflict(s) block apply.")
+    } else {
+        String::new()
+    };
+    format!("Plan: {c} to create, {u} to update, {d} to delete.{blocked}")
 }
 
 /// The human plan.

@@ -11,7 +11,8 @@
 //!    same transaction so that an "outcome unknown" can be resolved by reading it back (on a
 //!    new database without an `NB_Global` row, the row is inserted with the marker);
 //! 5. `nb_cfg += 1` when the caller will wait for northd / the chassis;
-//! 6. a `comment` naming the stack, for the server log.
+//! 6. a `comment` naming the stack, for the server log;
+//! 7. `commit` with `durable: true`, so the reply comes only once the change is on disk.
 //!
 //! Scalars and optional columns are written with `update`; sets and maps with `mutate`
 //! (`delete` what left, `insert` what came), so a transaction's size follows the change and
@@ -237,6 +238,8 @@ pub fn build(
         "topo apply: stack {} ({})",
         plan.stack, options.apply_id
     )));
+    // Committed to disk before the reply: an acknowledged apply survives a server crash.
+    ops.push(Operation::Commit { durable: true });
     Ok(ops)
 }
 

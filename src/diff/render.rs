@@ -132,9 +132,14 @@ fn change_block(out: &mut String, ch: &Change, style: &Style, note: &str) {
         return;
     }
     for c in &ch.columns {
-        // New rows: skip empty columns and the ownership mark, which every row carries.
+        // New rows: skip empty columns (and empty strings, OVN's "unset" for a few scalars such
+        // as a VIF's `type`) and the ownership mark, which every row carries.
+        let blank = |d: &Cell| {
+            d.is_empty()
+                || matches!(d.as_scalar(), Some(Value::Atom(Atom::String(s))) if s.is_empty())
+        };
         if ch.action == Action::Create
-            && (c.after.as_ref().is_some_and(Datum::is_empty) || c.column == "external_ids")
+            && (c.after.as_ref().is_some_and(blank) || c.column == "external_ids")
         {
             continue;
         }

@@ -51,13 +51,13 @@ echo "run  lab-up(gateway-router, 2 chassis)  apply->all-checks-pass  ha-failove
 for run in $(seq "$runs"); do
   d=$(mktemp -d /tmp/tlb.XXXX); dirs+=("$d")
   t0=$(now_ms); "$TOPO" lab up "$ex/gateway-router.yaml" --dir "$d" >/dev/null; t1=$(now_ms)
-  "$TOPO" apply -y "$ex/gateway-router.yaml" --lab "$d" >/dev/null
+  "$TOPO" apply -y "$ex/gateway-router.yaml" --lab "$d" --wait hv --timeout 60 >/dev/null
   checks_pass "$d"; t2=$(now_ms)
   "$TOPO" lab down --dir "$d" >/dev/null
 
   h=$(mktemp -d /tmp/tlb.XXXX); dirs+=("$h")
   "$TOPO" lab up "$ex/dgp-ha-group.yaml" --dir "$h" >/dev/null
-  "$TOPO" apply -y "$ex/dgp-ha-group.yaml" --lab "$h" >/dev/null
+  "$TOPO" apply -y "$ex/dgp-ha-group.yaml" --lab "$h" --wait hv --timeout 60 >/dev/null
   checks_pass "$h"
   bound_to "$h" cr-lr1-ext gw1
   id=$(status_field "$h" id); pid=$(status_field "$h" gw1/ovs-vswitchd)

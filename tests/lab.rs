@@ -76,19 +76,6 @@ struct TestLab {
 
 impl TestLab {
     fn up(rt: &tokio::runtime::Runtime, spec: LabSpec) -> TestLab {
-        TestLab::up_with(rt, spec, &UpOptions::default())
-    }
-
-    /// A lab of a topology: as `topo lab up TOPOLOGY`, the chassis settings are left to
-    /// `topo apply --lab`.
-    fn of_topology(rt: &tokio::runtime::Runtime, file: &Path) -> TestLab {
-        let options = UpOptions {
-            chassis_settings: false,
-        };
-        TestLab::up_with(rt, topology_lab(file), &options)
-    }
-
-    fn up_with(rt: &tokio::runtime::Runtime, spec: LabSpec, options: &UpOptions) -> TestLab {
         // Short path: unix socket paths must stay under 108 bytes.
         let dir = tempfile::Builder::new()
             .prefix("tl")
@@ -96,7 +83,7 @@ impl TestLab {
             .unwrap();
         let start = Instant::now();
         let state = rt
-            .block_on(lab::up(spec, dir.path(), options))
+            .block_on(lab::up(spec, dir.path(), &UpOptions::default()))
             .unwrap_or_else(|e| panic!("lab up: {:?}", miette::Report::new(e)));
         eprintln!(
             "lab {} up in {:.2} s",
@@ -439,13 +426,15 @@ fn verify(file: &Path, lab_dir: &Path) -> (Option<i32>, String) {
     )
 }
 
-/// `topo apply -y FILE --lab DIR`: the logical topology and the chassis settings.
+/// `topo apply -y FILE --lab DIR --wait hv` against the lab: the NB rows, then each
+/// chassis's bridge mappings and provider bridges.
 fn apply(file: &Path, state: &LabState) {
     let out = Command::new(env!("CARGO_BIN_EXE_topo"))
         .args(["apply", "-y"])
         .arg(file)
         .arg("--lab")
         .arg(&state.dir)
+        .args(["--wait", "hv", "--timeout", "60"])
         .output()
         .unwrap();
     assert!(
@@ -484,7 +473,7 @@ fn topology_lab(path: &Path) -> LabSpec {
     );
     let (model, diags) = topo::compiler::check(&loaded.topology);
     let model = model.unwrap_or_else(|| panic!("{}: {diags:?}", path.display()));
-    lab::topology::lab_spec(&model).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    LabSpec::from_model(&model).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
@@ -547,7 +536,7 @@ fn verify_fails_on_a_missing_return_route_with_a_trace() {
     let file = dir.path().join("no-return-route.yaml");
     std::fs::write(&file, broken).unwrap();
 
-    let lab = TestLab::of_topology(&rt, &file);
+    let lab = TestLab::up(&rt, topology_lab(&file));
     apply(&file, &lab.state);
     let (code, out) = verify(&file, &lab.state.dir);
     assert_eq!(code, Some(1), "{out}");
@@ -667,19 +656,12 @@ checks:
     let file = file.to_str().unwrap();
     for dir in [a.path(), b.path()] {
         let dir = dir.to_str().unwrap();
-        let (code, out) = run(&["lab", "up", "--spec", file, "--dir", dir]);
+        let (code, out) = run(&["lab", "up", file, "--dir", dir]);
         assert_eq!(code, Some(0), "{out}");
         assert!(out.contains("is up"), "{out}");
     }
     // A second `up` in the same directory is refused.
-    let (code, out) = run(&[
-        "lab",
-        "up",
-        "--spec",
-        file,
-        "--dir",
-        a.path().to_str().unwrap(),
-    ]);
+    let (code, out) = run(&["lab", "up", file, "--dir", a.path().to_str().unwrap()]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("already running"), "{out}");
 

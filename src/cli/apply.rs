@@ -27,7 +27,8 @@ pub struct ApplyArgs {
     /// Apply without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// After the commit, wait for ovn-northd (sb) or every chassis (hv), as ovn-nbctl --wait.
+    /// After the commit, wait for ovn-northd (sb) or the chassis the topology declares (hv),
+    /// as ovn-nbctl --wait, until --timeout.
     #[arg(long, value_enum, default_value_t = WaitFor::None)]
     pub wait: WaitFor,
     /// Keep owned rows that left the topology instead of deleting them.
@@ -62,6 +63,12 @@ fn help_for(e: &apply::Error) -> Option<String> {
         ),
         apply::Error::Moved { .. } => "run `topo plan` again and review the new plan".to_owned(),
         apply::Error::Conflicts(plan) => render::text(plan, false),
+        apply::Error::LockLost { .. } | apply::Error::Lost { .. } => {
+            "the database changed hands while applying; run `topo apply` again".to_owned()
+        }
+        apply::Error::Unverified { .. } => {
+            "the change is committed; `topo plan` shows whether the live state matches".to_owned()
+        }
         apply::Error::OutcomeUnknown { .. } => {
             "the database may or may not hold the change: `topo plan` shows which".to_owned()
         }
@@ -205,45 +212,12 @@ async fn chassis_settings(
         )
         .await
         .map_err(|e| miette::miette!(code = "topo::apply::chassis", "{e}"))?;
-        if let Some(lab) = lab {
-            lab_access_ports(desired, name, lab, &remote, options.timeout).await?;
-        }
         apply::chassis::confirm(sb, name, &applied.mappings_after, options.timeout)
             .await
             .map_err(|e| miette::miette!(code = "topo::apply::chassis", "{e}"))?;
         out.push(applied);
     }
     Ok(out)
-}
-
-/// In a lab, a network reached through a tagged localnet has untagged hosts: the chassis's
-/// NIC on it becomes an access port of that VLAN, as the physical switch port would be.
-async fn lab_access_ports(
-    desired: &desired::Desired,
-    chassis: &str,
-    lab: &crate::lab::targets::ChassisTarget,
-    remote: &str,
-    timeout: Duration,
-) -> Result<(), miette::Report> {
-    let spec = crate::lab::topology::lab_spec(&desired.model).map_err(miette::Report::new)?;
-    for net in &spec.networks {
-        let (Some(vlan), true) = (net.vlan, net.mapped_on.contains_key(chassis)) else {
-            continue;
-        };
-        let Some(nic) = lab.nics.get(&net.name) else {
-            continue;
-        };
-        let vs = crate::lab::vswitch::Vswitch::connect(remote, timeout)
-            .await
-            .map_err(miette::Report::new)?;
-        vs.set_port_tag(nic, vlan)
-            .await
-            .map_err(miette::Report::new)?;
-        vs.wait_applied(timeout)
-            .await
-            .map_err(miette::Report::new)?;
-    }
-    Ok(())
 }
 
 /// Shows the plan and asks, unless `--yes`. Without a terminal, refuses.

@@ -1,7 +1,8 @@
 //! `topo lab up|status|down|check`: the bundled OVN lab.
 //!
-//! Interim input: `up` reads a lab description (the [`crate::lab::LabSpec`] as JSON or
-//! YAML); it will read the topology file once the topology language builds a `LabSpec`.
+//! `up` reads a topology (files or directories, checked like `topo validate`; the lab is
+//! built from its chassis, `lab.networks`, VIF ports with a `chassis` and `checks`), or a
+//! lab description file (the [`crate::lab::LabSpec`] as JSON or YAML; interim format).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -31,15 +32,10 @@ pub enum LabCommand {
     /// Start the lab: OVN central daemons, one namespace per chassis with its own
     /// ovsdb-server, ovs-vswitchd and ovn-controller, physical networks, VMs.
     Up {
-        /// The topology (files or directories): its chassis, `lab.networks`, VMs (VIF ports
-        /// with a chassis) and checks make the lab. `topo apply --lab DIR` then writes the
-        /// logical network and the chassis settings.
-        #[arg(value_name = "FILE|DIR", required_unless_present = "spec")]
-        files: Vec<PathBuf>,
-        /// A lab description instead of a topology (JSON or YAML, see `topo::lab::spec`);
-        /// the lab then also writes the chassis settings itself.
-        #[arg(long, value_name = "FILE", conflicts_with = "files")]
-        spec: Option<PathBuf>,
+        /// Topology files or directories, or one lab description (JSON or YAML, interim
+        /// format, see `topo::lab::spec`).
+        #[arg(required = true, value_name = "FILE|DIR")]
+        paths: Vec<PathBuf>,
         #[command(flatten)]
         dir: DirArg,
     },
@@ -64,7 +60,7 @@ pub enum LabCommand {
 
 pub fn run(args: LabArgs) -> Outcome {
     match args.command {
-        LabCommand::Up { files, spec, dir } => up(&files, spec.as_deref(), &dir.dir),
+        LabCommand::Up { paths, dir } => up(&paths, &dir.dir),
         LabCommand::Status { dir, format } => status(&dir.dir, format),
         LabCommand::Down { dir } => down(&dir.dir),
         LabCommand::Check { dir } => check(&dir.dir),
@@ -75,28 +71,37 @@ fn err(e: impl Into<miette::Report>) -> Outcome {
     Outcome::Error(e.into())
 }
 
-fn up(files: &[PathBuf], spec_file: Option<&std::path::Path>, dir: &std::path::Path) -> Outcome {
-    let (spec, options, topology) = match spec_file {
-        Some(file) => match LabSpec::load(file) {
-            Ok(s) => (s, UpOptions::default(), false),
-            Err(e) => return err(e),
+/// A lab description file if `paths` is one, else the lab of the topology.
+/// The lab to build, and the options that go with its source: the chassis settings of a
+/// topology are the topology's, written by `topo apply --lab`; a lab description has no
+/// `topo apply` of its own, so the lab writes them.
+fn load_spec(paths: &[PathBuf]) -> Result<(LabSpec, UpOptions), Outcome> {
+    if let [file] = paths
+        && file.is_file()
+        && let Ok(spec) = LabSpec::load(file)
+    {
+        return Ok((spec, UpOptions::default()));
+    }
+    let (loaded, model, diags) = super::validate::load_and_check(paths);
+    if diags.has_errors() {
+        super::validate::report(&loaded, &diags, Format::Text);
+        eprintln!("invalid topology: {} error(s)", diags.errors());
+        return Err(Outcome::Failed);
+    }
+    let model = model.ok_or(Outcome::Failed)?;
+    let spec = LabSpec::from_model(&model).map_err(err)?;
+    Ok((
+        spec,
+        UpOptions {
+            chassis_settings: false,
         },
-        None => {
-            let Some(desired) = super::desired::load(files) else {
-                return Outcome::Failed;
-            };
-            match lab::topology::lab_spec(&desired.model) {
-                // The chassis settings are the topology's: `topo apply` writes them.
-                Ok(s) => (
-                    s,
-                    UpOptions {
-                        chassis_settings: false,
-                    },
-                    true,
-                ),
-                Err(e) => return err(e),
-            }
-        }
+    ))
+}
+
+fn up(paths: &[PathBuf], dir: &std::path::Path) -> Outcome {
+    let (spec, options) = match load_spec(paths) {
+        Ok(s) => s,
+        Err(outcome) => return outcome,
     };
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -112,13 +117,6 @@ fn up(files: &[PathBuf], spec_file: Option<&std::path::Path>, dir: &std::path::P
                 start.elapsed().as_secs_f64()
             );
             print_remotes(&state);
-            if topology {
-                let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-                let (files, d) = (files.join(" "), state.dir.display());
-                println!("\nnext: topo plan {files} --lab {d}");
-                println!("      topo apply {files} --lab {d} --yes --wait hv");
-                println!("      topo verify {files} --lab {d}");
-            }
             println!("\nexplore: ip netns exec <namespace> <command>   (e.g. ping, tcpdump)");
             println!("tear down: topo lab down --dir {}", state.dir.display());
             Outcome::Success

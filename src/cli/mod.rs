@@ -46,12 +46,12 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Report what changed out of band (read-only; exit 2 on drift).
     Drift(drift::DriftArgs),
-    /// Run the topology's checks with real packets in the bundled lab.
-    Verify(verify::VerifyArgs),
     /// Print the JSON Schema of the topology file (for yaml-language-server).
     Schema(schema::SchemaArgs),
     /// The bundled OVN lab: real daemons, chassis in namespaces, VMs, real packets.
     Lab(lab::LabArgs),
+    /// Run the topology's checks with real packets in the lab (exit 1 if any fails).
+    Verify(verify::VerifyArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -81,9 +81,9 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Drift(args) => drift::run(args),
-        Command::Verify(args) => verify::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Lab(args) => lab::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     exit::finish(outcome)
 }

@@ -151,10 +151,13 @@ pub fn load_saved(path: &std::path::Path) -> Result<Plan, String> {
     serde_json::from_value(value).map_err(|e| format!("not a saved plan: {e}"))
 }
 
-/// Whether a path holds a saved plan rather than a topology.
+/// Whether a path holds a saved plan rather than a topology: a JSON object. A damaged plan
+/// (truncated, edited) is still one, so that [`load_saved`] refuses it as a plan instead of
+/// it being read as a topology (JSON is YAML) and failing with topology diagnostics.
 pub fn is_saved_plan(path: &std::path::Path) -> bool {
-    std::fs::read(path)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|v| v.get("format_version").is_some() && v.get("changes").is_some())
+    std::fs::read(path).ok().is_some_and(|b| {
+        b.iter()
+            .find(|c| !c.is_ascii_whitespace())
+            .is_some_and(|c| *c == b'{')
+    })
 }

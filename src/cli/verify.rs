@@ -1,64 +1,80 @@
-//! `topo verify FILE... [--lab DIR]`: the topology's `checks`, with real packets, in the lab.
-//!
-//! Prints a table of check, result and evidence; for a failure, the ports' bindings and the
-//! `ovn-trace` of the packet. Exit 0 when every check passes, 1 otherwise.
+//! `topo verify FILE|DIR... [--lab DIR]`: the topology's `checks`, with real packets, in the
+//! bundled lab. Exit 0 when every check passes, 1 otherwise (failures come with the ports'
+//! bindings and the `ovn-trace` of the packet).
 
 use std::path::PathBuf;
 
 use clap::Args;
 
+use super::Format;
 use super::connect::runtime;
-use super::desired;
 use super::exit::Outcome;
-use crate::lab::{self, LabState, checks::CheckOptions};
+use crate::lab::{self, LabSpec, LabState, checks::CheckOptions};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The topology whose `checks` to run.
+    /// Topology files or directories.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
-    /// The lab to run them in.
-    #[arg(long = "lab", value_name = "DIR", default_value = lab::DEFAULT_DIR)]
-    pub lab: PathBuf,
-    /// Seconds a `reachable` check keeps trying before it fails.
-    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
-    pub deadline: u64,
+    /// The lab to verify in (default: the lab in /run/topo/lab, if one runs there).
+    #[arg(long, value_name = "DIR")]
+    pub lab: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 pub fn run(args: VerifyArgs) -> Outcome {
-    let Some(desired) = desired::load(&args.paths) else {
+    let (loaded, model, diags) = super::validate::load_and_check(&args.paths);
+    if diags.has_errors() {
+        super::validate::report(&loaded, &diags, Format::Text);
+        return Outcome::Failed;
+    }
+    let Some(model) = model else {
         return Outcome::Failed;
     };
-    let spec = match lab::topology::lab_spec(&desired.model) {
+    let spec = match LabSpec::from_model(&model) {
         Ok(s) => s,
         Err(e) => return Outcome::Error(e.into()),
     };
-    if spec.checks.is_empty() {
-        println!("The topology declares no checks.");
-        return Outcome::Success;
-    }
-    let state = match LabState::load(&args.lab) {
+    let dir = args
+        .lab
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(lab::DEFAULT_DIR));
+    let state = match LabState::load(&dir) {
         Ok(Some(s)) => s,
         Ok(None) => {
             return Outcome::Error(miette::miette!(
-                help = "start it with `topo lab up TOPOLOGY --dir DIR`, then `topo apply TOPOLOGY --lab DIR`",
+                help = "start one with `topo lab up FILE --dir DIR`",
                 "no lab in {}",
-                args.lab.display()
+                dir.display()
             ));
         }
         Err(e) => return Outcome::Error(e.into()),
     };
+    if args.lab.is_none() && args.format == Format::Text {
+        eprintln!("using the lab in {}", dir.display());
+    }
+    if spec.checks.is_empty() {
+        eprintln!("the topology declares no checks");
+        return Outcome::Success;
+    }
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
     };
-    let options = CheckOptions {
-        reachable_deadline: std::time::Duration::from_secs(args.deadline.max(1)),
-        ..CheckOptions::default()
-    };
-    let results = rt.block_on(lab::run_checks(&state, &spec.checks, &options));
-    print!("{}", lab::checks::render(&results));
-    // The table ends with the count of checks passed.
+    let results = rt.block_on(lab::run_checks(
+        &state,
+        &spec.checks,
+        &CheckOptions::default(),
+    ));
+    match args.format {
+        Format::Text => print!("{}", lab::checks::render(&results)),
+        Format::Json => match serde_json::to_string_pretty(&results) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return Outcome::Error(miette::miette!("{e}")),
+        },
+    }
     if results.iter().all(|r| r.passed) {
         Outcome::Success
     } else {

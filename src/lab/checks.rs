@@ -108,26 +108,19 @@ fn run_one(
     options: &CheckOptions,
 ) -> Result<(bool, String), LabError> {
     let from = endpoint(state, &check.from)?;
-    // `to` is an endpoint, or an address (e.g. a floating IP) reached from `from`.
-    let to_ip = match check.to.parse::<Ipv4Addr>() {
-        Ok(ip) => ip,
-        Err(_) => endpoint(state, &check.to)?.ip,
-    };
     match check.expect {
         Expect::Reachable => {
-            let p = ping(&from.netns, to_ip, options.reachable_deadline)?;
-            Ok((p.reply.is_some(), p.describe(to_ip)))
+            let to = target_ip(state, &check.to)?;
+            let p = ping(&from.netns, to, options.reachable_deadline)?;
+            Ok((p.reply.is_some(), p.describe(to)))
         }
         Expect::Unreachable => {
-            let p = ping(&from.netns, to_ip, options.unreachable_window)?;
-            Ok((p.reply.is_none(), p.describe(to_ip)))
+            let to = target_ip(state, &check.to)?;
+            let p = ping(&from.netns, to, options.unreachable_window)?;
+            Ok((p.reply.is_none(), p.describe(to)))
         }
         Expect::SourceIp(expected) => {
-            // Capturing needs the destination's namespace: an endpoint, named or by address.
-            let to = match state.endpoints.values().find(|e| e.ip == to_ip) {
-                Some(e) => e,
-                None => endpoint(state, &check.to)?,
-            };
+            let to = endpoint(state, &check.to)?;
             let seen = capture_source(from, to, options.reachable_deadline)?;
             Ok(match seen {
                 Some(src) => (

@@ -133,12 +133,13 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
     for (n, net) in spec.networks.iter().enumerate() {
         let net_ns = names::netns(&id, Kind::Network, &net.name);
         new_netns(state, &net_ns)?;
-        network::create(&net_ns)?;
+        let mut ports = Vec::new();
         for (host, ip) in &net.hosts {
             let host_ns = names::netns(&id, Kind::Host, host);
             new_netns(state, &host_ns)?;
-            let ep = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet)?;
+            let (port, ep) = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet)?;
             host_index += 1;
+            ports.push((port, net.vlans.get(host).copied()));
             state.endpoints.insert(host.clone(), ep);
         }
         for ch in net.mapped_on.keys() {
@@ -153,8 +154,22 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
                 .cloned()
                 .unwrap_or_else(|| format!("nic{n}"));
             let chassis = &mut state.chassis[i];
-            network::wire_chassis(&net_ns, &chassis.netns, i, &nic)?;
+            ports.push((
+                network::wire_chassis(&net_ns, &chassis.netns, i, &nic)?,
+                None,
+            ));
             chassis.nics.insert(net.name.clone(), nic);
+        }
+        if net.vlans.is_empty() {
+            network::linux_switch(&net_ns, &ports)?;
+        } else {
+            let owner = format!("net-{}", net.name);
+            let remote = daemons::start_ovsdb(state, &owner, &owner, &net_ns).await?;
+            let vs = Vswitch::connect(&remote, daemons::READY).await?;
+            vs.init().await?;
+            network::ovs_switch(&vs, &ports).await?;
+            daemons::start_vswitchd(state, &owner, &owner, &net_ns)?;
+            vs.wait_applied(daemons::READY).await?;
         }
         state.save()?;
     }

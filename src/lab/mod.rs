@@ -13,7 +13,7 @@
 //!                                  checks ──▶ ping / tcpdump ──▶ results (+ ovn-trace)
 //! ```
 //!
-//! One job per file: [`spec`] (input), [`topology`] (input from a topology), [`state`] (the persisted lab), [`names`],
+//! One job per file: [`spec`] (input), [`from_model`] (input from a topology), [`state`] (the persisted lab), [`names`],
 //! [`command`], [`netns`], [`process`], [`daemons`], [`chassis`], [`vswitch`] (OVSDB writes to a
 //! chassis), [`settings`] (the chassis settings `apply` writes), [`underlay`], [`network`],
 //! [`vm`], [`targets`], [`checks`], [`lifecycle`] (up / down / status).
@@ -23,6 +23,7 @@ pub mod checks;
 pub mod command;
 pub mod daemons;
 pub mod error;
+pub mod from_model;
 pub mod lifecycle;
 pub mod names;
 pub mod netns;
@@ -32,7 +33,6 @@ pub mod settings;
 pub mod spec;
 pub mod state;
 pub mod targets;
-pub mod topology;
 pub mod underlay;
 pub mod vm;
 pub mod vswitch;

@@ -78,14 +78,14 @@ pub struct NetworkSpec {
     /// Chassis that reach this network -> their provider bridge (e.g. `br-ex`).
     #[serde(default)]
     pub mapped_on: BTreeMap<String, String>,
-    /// Chassis -> the name of its NIC on this network, when the topology names it (the
-    /// seed's `ens8`); otherwise the lab picks one.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// Chassis -> name of its NIC on this network (default `nic<N>`, N the network's
+    /// index), the port to add to the provider bridge (the seed's `ens8`).
+    #[serde(default)]
     pub nics: BTreeMap<String, String>,
-    /// The VLAN the hosts sit on, when the network is reached through a tagged localnet
-    /// port: hosts then talk through a VLAN interface on their NIC.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vlan: Option<u16>,
+    /// Host -> VLAN it sits on, as behind a localnet port with a `tag` (the host's port on
+    /// the network's switch is an access port of that VLAN; chassis ports are trunks).
+    #[serde(default)]
+    pub vlans: BTreeMap<String, u16>,
 }
 
 /// A VM: a namespace plugged into its chassis's `br-int` as the VIF of the logical switch
@@ -104,7 +104,8 @@ pub struct VmSpec {
     pub gateway: Option<Ipv4Addr>,
 }
 
-/// One declared check between two endpoints (VM or host names).
+/// One declared check from an endpoint (VM or host name) to an endpoint or an IPv4
+/// address (`source-ip` needs an endpoint: the capture runs there).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
@@ -218,13 +219,16 @@ impl LabSpec {
                     ));
                 }
             }
-            if let Some(vlan) = n.vlan
-                && !(1..=4094).contains(&vlan)
-            {
-                return err(format!(
-                    "network `{}`: VLAN {vlan} is not in 1..4094",
-                    n.name
-                ));
+            for (host, tag) in &n.vlans {
+                if !n.hosts.contains_key(host) {
+                    return err(format!(
+                        "network `{}` gives a VLAN to unknown host `{host}`",
+                        n.name
+                    ));
+                }
+                if !(1..=4094).contains(tag) {
+                    return err(format!("host `{host}`: VLAN {tag} is not in 1..4094"));
+                }
             }
             for (ch, nic) in &n.nics {
                 if !n.mapped_on.contains_key(ch) {
@@ -273,16 +277,24 @@ impl LabSpec {
             }
         }
         for c in &self.checks {
-            for end in [&c.from, &c.to] {
-                // A check may aim at an address (a floating IP, a router port) instead of
-                // a named endpoint; it always starts from one.
-                let address = end == &c.to && end.parse::<Ipv4Addr>().is_ok();
-                if !address && !endpoints.contains(end.as_str()) {
-                    return err(format!(
-                        "check {} -> {}: `{end}` is neither a vm nor a host",
-                        c.from, c.to
-                    ));
-                }
+            if !endpoints.contains(c.from.as_str()) {
+                return err(format!(
+                    "check {} -> {}: `{}` is neither a vm nor a host",
+                    c.from, c.to, c.from
+                ));
+            }
+            let to_is_ip = c.to.parse::<Ipv4Addr>().is_ok();
+            if !endpoints.contains(c.to.as_str()) && !to_is_ip {
+                return err(format!(
+                    "check {} -> {}: `{}` is neither a vm, a host nor an IPv4 address",
+                    c.from, c.to, c.to
+                ));
+            }
+            if matches!(c.expect, Expect::SourceIp(_)) && !endpoints.contains(c.to.as_str()) {
+                return err(format!(
+                    "check {} -> {}: source-ip needs a vm or host to capture on",
+                    c.from, c.to
+                ));
             }
         }
         Ok(())
@@ -374,13 +386,13 @@ checks:
         assert!(spec.validate().is_err());
         spec.checks[0].to = "10.10.40.99".into();
         spec.validate().unwrap();
+        spec.checks[1].to = "10.10.40.99".into();
+        assert!(spec.validate().is_err());
 
         let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
         spec.networks[0]
             .nics
             .insert("ch1".into(), "underlay".into());
-        assert!(spec.validate().is_err());
-        spec.networks[0].nics.insert("ch1".into(), "vif3".into());
         assert!(spec.validate().is_err());
         spec.networks[0].nics.insert("ch1".into(), "ens8".into());
         spec.validate().unwrap();

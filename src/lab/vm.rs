@@ -38,6 +38,7 @@ pub async fn plug(
             name: outer,
             kind: String::new(),
             external_ids: BTreeMap::from([("iface-id".to_owned(), vm.name.clone())]),
+            tag: None,
         },
     )
     .await?;

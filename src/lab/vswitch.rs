@@ -24,6 +24,8 @@ pub struct PortSpec {
     /// `internal`, or empty for a system device (a veth).
     pub kind: String,
     pub external_ids: BTreeMap<String, String>,
+    /// Access VLAN (`Port.tag`); none: a trunk.
+    pub tag: Option<u16>,
 }
 
 impl PortSpec {
@@ -289,22 +291,6 @@ impl Vswitch {
         Ok(())
     }
 
-    /// Makes `port` an access port of VLAN `tag` (as a physical switch's access port would
-    /// be): frames of that VLAN leave it untagged, untagged frames enter on that VLAN.
-    pub async fn set_port_tag(&self, port: &str, tag: u16) -> Result<(), LabError> {
-        let mut row = Columns::new();
-        row.insert("tag".into(), Datum::scalar(Atom::Integer(i64::from(tag))));
-        let op = Operation::update("Port", vec![Condition::eq("name", port)], row);
-        let res = self.transact(&format!("tag port {port}"), &[op]).await?;
-        if res.first().and_then(|r| r.count()) == Some(0) {
-            return Err(LabError::Setup(format!(
-                "no port {port} on {}",
-                self.remote
-            )));
-        }
-        Ok(())
-    }
-
     /// Adds a port (and its interface) to an existing bridge.
     pub async fn add_port(&self, bridge: &str, port: &PortSpec) -> Result<(), LabError> {
         let mut ops = port_ops(port, "iface", "port");
@@ -394,6 +380,9 @@ fn port_ops(p: &PortSpec, uuid_iface: &str, uuid_port: &str) -> Vec<Operation> {
     }
     let mut port = Columns::new();
     port.insert("name".into(), Datum::scalar(Atom::string(p.name.as_str())));
+    if let Some(tag) = p.tag {
+        port.insert("tag".into(), Datum::scalar(Atom::Integer(i64::from(tag))));
+    }
     port.insert(
         "interfaces".into(),
         Datum::set([Atom::NamedUuid(uuid_iface.to_owned())]),

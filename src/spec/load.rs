@@ -324,11 +324,23 @@ pub fn merge(parts: Vec<Topology>, diags: &mut Diagnostics) -> Topology {
 }
 
 fn merge_map<V>(into: &mut Map<V>, from: Map<V>, what: &str, diags: &mut Diagnostics) {
+    if into.entries.is_empty() {
+        into.entries = from.entries;
+        return;
+    }
+    let mut index: std::collections::HashMap<String, usize> = into
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (k.value.clone(), i))
+        .collect();
     for (key, value) in from.entries {
-        if let Some((first, _)) = into.entries.iter().find(|(k, _)| k.value == key.value) {
-            diags.push(duplicate(what, &key, first));
-        } else {
-            into.entries.push((key, value));
+        match index.get(&key.value) {
+            Some(&i) => diags.push(duplicate(what, &key, &into.entries[i].0)),
+            None => {
+                index.insert(key.value.clone(), into.entries.len());
+                into.entries.push((key, value));
+            }
         }
     }
 }

@@ -60,6 +60,8 @@ struct Facts<'a> {
     lsps: Vec<(String, Span, String)>,
     /// Every logical router port: name -> (span, description).
     lrps: Vec<(String, Span, String)>,
+    /// The names in `lrps`, for lookups.
+    lrp_names: std::collections::HashSet<String>,
     /// Router ports in topology order.
     router_ports: Vec<RouterPortFact>,
     /// Addresses on each switch: switch -> entries.

@@ -232,6 +232,7 @@ impl Checker<'_> {
         let gateway_router = r.chassis.is_some();
         let all_nets: Vec<IpNet> = ports.values().flatten().copied().collect();
         let mut seen: BTreeMap<(NatType, IpAddr, String), Span> = BTreeMap::new();
+        let mut dnat: BTreeMap<IpAddr, (Span, String)> = BTreeMap::new();
         for n in &r.nat {
             let ty = n.ty.value;
             let external = self.ip(&n.external_ip);
@@ -375,6 +376,23 @@ impl Checker<'_> {
             }
             if let (Some(ext), Some(logical)) = (external, &logical) {
                 let key = (ty, ext, logical.clone());
+                // One external IP translates to one logical IP: a second DNAT for it would make
+                // the destination ambiguous.
+                if ty != NatType::Snat && !seen.contains_key(&key) {
+                    if let Some((first, other)) = dnat.get(&ext) {
+                        self.push(
+                            Diagnostic::error(
+                                Code::NatDuplicate,
+                                format!("router `{router}`: external IP {ext} is already translated to {other}"),
+                            )
+                            .at(n.external_ip.span, format!("translated again, to {logical}"))
+                            .related(*first, "first translation")
+                            .help("a dnat or dnat_and_snat external IP leads to one logical IP; use another external IP"),
+                        );
+                    } else {
+                        dnat.insert(ext, (n.external_ip.span, logical.clone()));
+                    }
+                }
                 if let Some(first) = seen.get(&key) {
                     self.push(
                         Diagnostic::error(

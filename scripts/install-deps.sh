@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   ovn-central ovn-host openvswitch-switch openvswitch-common ovn-common
-  iproute2 iputils-ping tcpdump openssl ca-certificates
+  iproute2 iputils-ping tcpdump openssl ca-certificates procps
 )
 
 missing=()
@@ -35,6 +35,6 @@ else
   echo "install-deps: all packages present"
 fi
 
-for tool in ovsdb-server ovsdb-tool ovn-northd ovn-nbctl ovs-vsctl ovs-vswitchd ovn-controller ip; do
+for tool in ovsdb-server ovsdb-tool ovsdb-client ovs-appctl ovs-pki ovn-northd ovn-nbctl ovn-sbctl kill ovs-vsctl ovs-vswitchd ovn-controller ip; do
   command -v "$tool" >/dev/null || { echo "install-deps: $tool missing after install" >&2; exit 1; }
 done

@@ -7,11 +7,16 @@
 //! - [`rows`]: the one row model shared by desired (compiled) and live (read) state.
 //! - [`spec`]: the topology language: YAML loading with source spans.
 //! - [`compiler`]: semantic checks with diagnostics, and lowering to desired rows.
+//! - [`lab`]: the bundled OVN lab (real daemons, namespaces, packets) and its checks.
 //! - [`cli`]: the command line; the only module that prints or chooses exit codes.
 
+pub mod apply;
 pub mod cli;
 pub mod compiler;
 pub mod diagnostics;
+pub mod diff;
+pub mod lab;
+pub mod live;
 pub mod ovsdb;
 pub mod rows;
 pub mod spec;

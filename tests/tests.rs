@@ -2,4 +2,10 @@
 //! `cargo test ovsdb::` or `cargo test spec::` select a family.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+mod harness;
+mod lab;
 mod lang;
+mod ovsdb;
+mod status;

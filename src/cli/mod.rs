@@ -7,9 +7,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod apply;
 pub mod compile;
 pub mod connect;
+pub mod desired;
+pub mod drift;
 pub mod exit;
+pub mod lab;
+pub mod plan;
 pub mod schema;
 pub mod status;
 pub mod validate;
@@ -33,8 +38,16 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Print the desired OVN rows and chassis settings of a topology.
     Compile(compile::CompileArgs),
+    /// Show what apply would change in the live databases, row by row.
+    Plan(plan::PlanArgs),
+    /// Apply a topology (or a saved plan) in one atomic transaction.
+    Apply(apply::ApplyArgs),
+    /// Report what changed out of band (read-only; exit 2 on drift).
+    Drift(drift::DriftArgs),
     /// Print the JSON Schema of the topology file (for yaml-language-server).
     Schema(schema::SchemaArgs),
+    /// The bundled OVN lab: real daemons, chassis in namespaces, VMs, real packets.
+    Lab(lab::LabArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -61,7 +74,11 @@ pub fn main() -> ExitCode {
         Command::Status(args) => status::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Compile(args) => compile::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Apply(args) => apply::run(args),
+        Command::Drift(args) => drift::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Lab(args) => lab::run(args),
     };
     exit::finish(outcome)
 }

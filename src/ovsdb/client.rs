@@ -260,7 +260,7 @@ impl Client {
         if let Some(db) = &self.options.database {
             let status = cluster::database_status(&conn, remote, db, self.options.request_timeout)
                 .await
-                .map_err(TryError::Failed)?;
+                .map_err(|e| TryError::Failed(tls_refusal(remote, e)))?;
             match &status {
                 Some(s) if !s.exists => {
                     conn.close().await;
@@ -502,6 +502,24 @@ impl Client {
             .await
             .as_ref()
             .is_some_and(|c| c.tls.is_some())
+    }
+}
+
+/// With TLS 1.3 the server checks the client's certificate after the client considers the
+/// handshake done, so a refused certificate shows up as a fatal alert on the first read.
+/// That is a TLS failure, not an unreachable server.
+fn tls_refusal(remote: &Remote, e: Error) -> Error {
+    match e {
+        Error::Disconnected { reason, .. } if remote.is_ssl() && reason.contains("alert") => {
+            Error::Tls {
+                remote: remote.to_string(),
+                message: format!(
+                    "{reason}: the server refused topo's client certificate (is it signed by a CA the \
+                 server trusts? check -p/-c)"
+                ),
+            }
+        }
+        other => other,
     }
 }
 

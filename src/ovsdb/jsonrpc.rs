@@ -47,15 +47,32 @@ struct Request<'a, P: Serialize + ?Sized> {
     params: &'a P,
 }
 
-type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Value, CallError>>>>>;
+/// What the caller side and the reader task share.
+#[derive(Default)]
+struct Shared {
+    /// Requests awaiting their reply, by id.
+    pending: Mutex<HashMap<u64, oneshot::Sender<Result<Value, CallError>>>>,
+    closed: AtomicBool,
+    close_reason: Mutex<Option<String>>,
+}
+
+impl Shared {
+    /// Marks the connection dead and fails every pending request.
+    fn close(&self, why: &str) {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            *lock(&self.close_reason) = Some(why.to_owned());
+        }
+        for (_, tx) in lock(&self.pending).drain() {
+            let _ = tx.send(Err(CallError::Lost(why.to_owned())));
+        }
+    }
+}
 
 /// One live connection. Cheap to share behind an `Arc`.
 pub struct Connection {
     writer: tokio::sync::Mutex<WriteHalf<Box<dyn Stream>>>,
-    pending: Pending,
+    shared: Arc<Shared>,
     next_id: AtomicU64,
-    closed: Arc<AtomicBool>,
-    close_reason: Arc<Mutex<Option<String>>>,
     reader: tokio::task::JoinHandle<()>,
 }
 
@@ -78,37 +95,31 @@ impl Connection {
         notifications: mpsc::UnboundedSender<RawNotification>,
     ) -> Arc<Connection> {
         let (read, write) = tokio::io::split(stream);
-        let pending: Pending = Arc::default();
-        let closed = Arc::new(AtomicBool::new(false));
-        let close_reason = Arc::new(Mutex::new(None));
+        let shared = Arc::new(Shared::default());
         Arc::new_cyclic(|weak: &std::sync::Weak<Connection>| {
             let reader = tokio::spawn(read_loop(
                 remote,
                 read,
                 weak.clone(),
-                pending.clone(),
-                closed.clone(),
-                close_reason.clone(),
+                shared.clone(),
                 options,
                 notifications,
             ));
             Connection {
                 writer: tokio::sync::Mutex::new(write),
-                pending,
+                shared,
                 next_id: AtomicU64::new(1),
-                closed,
-                close_reason,
                 reader,
             }
         })
     }
 
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst)
+        self.shared.closed.load(Ordering::SeqCst)
     }
 
     fn reason(&self) -> String {
-        lock(&self.close_reason)
+        lock(&self.shared.close_reason)
             .clone()
             .unwrap_or_else(|| "connection closed".to_owned())
     }
@@ -125,17 +136,17 @@ impl Connection {
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(id, tx);
+        lock(&self.shared.pending).insert(id, tx);
         let message = Request { id, method, params };
         let bytes = match serde_json::to_vec(&message) {
             Ok(b) => b,
             Err(e) => {
-                lock(&self.pending).remove(&id);
+                lock(&self.shared.pending).remove(&id);
                 return Err(CallError::NotSent(e.to_string()));
             }
         };
         if let Err(e) = self.write(&bytes).await {
-            lock(&self.pending).remove(&id);
+            lock(&self.shared.pending).remove(&id);
             // Some or all of the request may have reached the server: it may run.
             return Err(CallError::Lost(format!("write failed: {e}")));
         }
@@ -143,7 +154,7 @@ impl Connection {
             Some(t) => match tokio::time::timeout(t, rx).await {
                 Ok(r) => r,
                 Err(_) => {
-                    lock(&self.pending).remove(&id);
+                    lock(&self.shared.pending).remove(&id);
                     return Err(CallError::Timeout);
                 }
             },
@@ -166,12 +177,7 @@ impl Connection {
 
     /// Closes the connection; pending requests fail with [`CallError::Lost`].
     pub async fn close(&self) {
-        mark_closed(
-            &self.closed,
-            &self.close_reason,
-            &self.pending,
-            "closed by topo",
-        );
+        self.shared.close("closed by topo");
         let mut w = self.writer.lock().await;
         let _ = w.shutdown().await;
         self.reader.abort();
@@ -188,22 +194,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn mark_closed(closed: &AtomicBool, reason: &Mutex<Option<String>>, pending: &Pending, why: &str) {
-    if !closed.swap(true, Ordering::SeqCst) {
-        *lock(reason) = Some(why.to_owned());
-    }
-    for (_, tx) in lock(pending).drain() {
-        let _ = tx.send(Err(CallError::Lost(why.to_owned())));
-    }
-}
-
 async fn read_loop(
     remote: String,
     mut read: ReadHalf<Box<dyn Stream>>,
     conn: std::sync::Weak<Connection>,
-    pending: Pending,
-    closed: Arc<AtomicBool>,
-    close_reason: Arc<Mutex<Option<String>>>,
+    shared: Arc<Shared>,
     options: ConnectionOptions,
     notifications: mpsc::UnboundedSender<RawNotification>,
 ) {
@@ -257,7 +252,7 @@ async fn read_loop(
                     break;
                 }
             };
-            if let Err(e) = dispatch(value, &conn, &pending, &notifications) {
+            if let Err(e) = dispatch(value, &conn, &shared, &notifications) {
                 failure = Some(e);
                 break;
             }
@@ -266,7 +261,7 @@ async fn read_loop(
             break f;
         }
     };
-    mark_closed(&closed, &close_reason, &pending, &why);
+    shared.close(&why);
     let _ = notifications.send(RawNotification {
         method: "topo:disconnected".to_owned(),
         params: json!([why, remote]),
@@ -276,7 +271,7 @@ async fn read_loop(
 fn dispatch(
     mut value: Value,
     conn: &std::sync::Weak<Connection>,
-    pending: &Pending,
+    shared: &Shared,
     notifications: &mpsc::UnboundedSender<RawNotification>,
 ) -> Result<(), String> {
     let Some(obj) = value.as_object_mut() else {
@@ -303,7 +298,7 @@ fn dispatch(
     let Some(id) = obj.get("id").and_then(Value::as_u64) else {
         return Ok(());
     };
-    let Some(tx) = lock(pending).remove(&id) else {
+    let Some(tx) = lock(&shared.pending).remove(&id) else {
         return Ok(()); // a request that timed out
     };
     let error = obj.remove("error").unwrap_or(Value::Null);

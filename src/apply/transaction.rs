@@ -1,0 +1,298 @@
+//! Plan → one OVSDB transaction. Pure, so the operations are snapshot-tested as data.
+//!
+//! Shape of every apply transaction (see `shared/research/reliability-anchors.md`):
+//!
+//! 1. `wait` guards: each row the plan updates or deletes still has the `_version` the plan
+//!    read, and each name the plan creates is still free (switch and router names are not
+//!    unique in the NB schema, so nothing else would stop a duplicate);
+//! 2. `assert` of the stack's lock, when held;
+//! 3. inserts (with `uuid-name`s, referenced rows first), column updates, deletes;
+//! 4. the apply marker: `NB_Global.external_ids:topo:<stack>:apply = <apply id>`, written in the
+//!    same transaction so that an "outcome unknown" can be resolved by reading it back;
+//! 5. `nb_cfg += 1` when the caller will wait for northd / the chassis;
+//! 6. a `comment` naming the stack, for the server log.
+//!
+//! Scalars and optional columns are written with `update`; sets and maps with `mutate`
+//! (`delete` what left, `insert` what came), so a transaction's size follows the change and
+//! concurrent additions by others to the same set survive.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use uuid::Uuid;
+
+use crate::diff::{Action, Change, Plan};
+use crate::live::Live;
+use crate::ovsdb::{
+    Atom, Columns, Condition, DatabaseSchema, Datum, Mutation, Mutator, Operation, WaitUntil,
+};
+use crate::rows::{Cell, Db, RowKey, Value, identity};
+
+/// Options of the transaction.
+#[derive(Debug, Clone, Default)]
+pub struct TxOptions {
+    /// Lock to `assert` (held by the caller).
+    pub lock: Option<String>,
+    /// Identifies this apply in the marker.
+    pub apply_id: Uuid,
+    /// Increment `NB_Global.nb_cfg` (for `--wait sb|hv`).
+    pub bump_nb_cfg: bool,
+}
+
+/// The `NB_Global.external_ids` key of a stack's apply marker.
+pub fn marker_key(stack: &str) -> String {
+    format!("topo:{stack}:apply")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    #[error(
+        "{table} {key}: refers to {target_table} {target_key}, which neither exists nor is created"
+    )]
+    Dangling {
+        table: String,
+        key: RowKey,
+        target_table: String,
+        target_key: RowKey,
+    },
+    #[error("{table} {key}: the plan updates or deletes a row the live read did not see")]
+    Unread { table: String, key: RowKey },
+    #[error("the {database} schema has no column {table}.{column}")]
+    UnknownColumn {
+        database: String,
+        table: String,
+        column: String,
+    },
+    #[error("the plan changes database {0}, which this transaction does not cover")]
+    OtherDatabase(String),
+}
+
+/// The operations that apply the plan's changes to `db`.
+pub fn build(
+    plan: &Plan,
+    db: &Db,
+    live: &Live,
+    schema: &DatabaseSchema,
+    options: &TxOptions,
+) -> Result<Vec<Operation>, BuildError> {
+    let changes: Vec<&Change> = plan.changes.iter().filter(|c| &c.db == db).collect();
+    // uuid-names of created rows, in plan order.
+    let named: BTreeMap<(String, RowKey), String> = changes
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .enumerate()
+        .map(|(i, c)| ((c.table.clone(), c.key.clone()), format!("row{i}")))
+        .collect();
+    let resolve = |table: &str, key: &RowKey, v: &Value| -> Result<Atom, BuildError> {
+        match v {
+            Value::Atom(a) => Ok(a.clone()),
+            Value::Ref(r) => {
+                if let Some(name) = named.get(&(r.table.clone(), r.key.clone())) {
+                    return Ok(Atom::NamedUuid(name.clone()));
+                }
+                live.row(db, &r.table, &r.key)
+                    .map(|row| Atom::Uuid(row.uuid))
+                    .ok_or_else(|| BuildError::Dangling {
+                        table: table.to_owned(),
+                        key: key.clone(),
+                        target_table: r.table.clone(),
+                        target_key: r.key.clone(),
+                    })
+            }
+        }
+    };
+    let wire = |table: &str, key: &RowKey, cell: &Cell| -> Result<Datum, BuildError> {
+        cell.try_map_atoms(|v| resolve(table, key, v))
+    };
+    let uuid_of = |c: &Change| -> Result<Uuid, BuildError> {
+        live.row(db, &c.table, &c.key)
+            .map(|r| r.uuid)
+            .ok_or_else(|| BuildError::Unread {
+                table: c.table.clone(),
+                key: c.key.clone(),
+            })
+    };
+
+    let mut guards = Vec::new();
+    let mut body = Vec::new();
+    let mut guarded: BTreeSet<Uuid> = BTreeSet::new();
+    for c in &changes {
+        match c.action {
+            Action::Create => {
+                if identity::rule(&c.table) == Some(identity::Rule::Name) {
+                    // The name must still be free when the transaction commits.
+                    guards.push(Operation::wait(
+                        &c.table,
+                        vec![Condition::eq(
+                            "name",
+                            c.key.0.first().cloned().unwrap_or_default(),
+                        )],
+                        vec!["_uuid".to_owned()],
+                        WaitUntil::Equal,
+                        vec![],
+                    ));
+                }
+                let mut row = Columns::new();
+                for col in &c.columns {
+                    if let Some(after) = &col.after {
+                        row.insert(col.column.clone(), wire(&c.table, &c.key, after)?);
+                    }
+                }
+                let name = named
+                    .get(&(c.table.clone(), c.key.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                body.push(Operation::insert(&c.table, row).with_uuid_name(&name));
+            }
+            Action::Update => {
+                let uuid = uuid_of(c)?;
+                push_guard(&mut guards, &mut guarded, c, uuid, live, db);
+                let mut row = Columns::new();
+                let mut mutations = Vec::new();
+                for col in &c.columns {
+                    let ty = schema.column_type(&c.table, &col.column).ok_or_else(|| {
+                        BuildError::UnknownColumn {
+                            database: schema.name.clone(),
+                            table: c.table.clone(),
+                            column: col.column.clone(),
+                        }
+                    })?;
+                    let after = col
+                        .after
+                        .as_ref()
+                        .map(|a| wire(&c.table, &c.key, a))
+                        .transpose()?;
+                    let before = col
+                        .before
+                        .as_ref()
+                        .map(|b| wire(&c.table, &c.key, b))
+                        .transpose()?;
+                    let after = after.unwrap_or_default();
+                    if ty.max == Some(1) && !ty.is_map() {
+                        row.insert(col.column.clone(), after);
+                    } else {
+                        mutations.extend(set_mutations(&col.column, before.as_ref(), &after));
+                    }
+                }
+                if !row.is_empty() {
+                    body.push(Operation::update(
+                        &c.table,
+                        vec![Condition::uuid(uuid)],
+                        row,
+                    ));
+                }
+                if !mutations.is_empty() {
+                    body.push(Operation::mutate(
+                        &c.table,
+                        vec![Condition::uuid(uuid)],
+                        mutations,
+                    ));
+                }
+            }
+            Action::Delete => {
+                let uuid = uuid_of(c)?;
+                push_guard(&mut guards, &mut guarded, c, uuid, live, db);
+                body.push(Operation::delete(&c.table, vec![Condition::uuid(uuid)]));
+            }
+        }
+    }
+
+    let mut ops = guards;
+    if let Some(lock) = &options.lock {
+        ops.push(Operation::assert_lock(lock));
+    }
+    ops.extend(body);
+    if *db == Db::Northbound {
+        let key = Atom::from(marker_key(&plan.stack));
+        let mut mutations = vec![
+            // A map `insert` never overwrites an existing key (RFC 7047 §5.1): delete first.
+            Mutation::delete("external_ids", Datum::set([key.clone()])),
+            Mutation::insert(
+                "external_ids",
+                Datum::map([(key, Atom::from(options.apply_id.to_string()))]),
+            ),
+        ];
+        if options.bump_nb_cfg {
+            mutations.push(Mutation::new(
+                "nb_cfg",
+                Mutator::Add,
+                Datum::scalar(Atom::Integer(1)),
+            ));
+        }
+        ops.push(Operation::mutate("NB_Global", vec![], mutations));
+    }
+    ops.push(Operation::comment(&format!(
+        "topo apply: stack {} ({})",
+        plan.stack, options.apply_id
+    )));
+    Ok(ops)
+}
+
+fn push_guard(
+    guards: &mut Vec<Operation>,
+    guarded: &mut BTreeSet<Uuid>,
+    c: &Change,
+    uuid: Uuid,
+    live: &Live,
+    db: &Db,
+) {
+    if !guarded.insert(uuid) {
+        return;
+    }
+    let version = live.row(db, &c.table, &c.key).and_then(|r| r.version);
+    let mut row = Columns::new();
+    row.insert("_uuid".to_owned(), Datum::scalar(Atom::Uuid(uuid)));
+    let mut columns = vec!["_uuid".to_owned()];
+    if let Some(v) = version {
+        row.insert("_version".to_owned(), Datum::scalar(Atom::Uuid(v)));
+        columns.push("_version".to_owned());
+    }
+    guards.push(Operation::wait(
+        &c.table,
+        vec![Condition::uuid(uuid)],
+        columns,
+        WaitUntil::Equal,
+        vec![row],
+    ));
+}
+
+/// `mutate` operations that turn `before` into `after` for a set or map column.
+fn set_mutations(column: &str, before: Option<&Datum>, after: &Datum) -> Vec<Mutation> {
+    let mut out = Vec::new();
+    match (before, after) {
+        (Some(Datum::Map(b)), Datum::Map(a)) => {
+            let gone: BTreeSet<Atom> = b
+                .iter()
+                .filter(|(k, v)| a.get(*k) != Some(*v))
+                .map(|(k, _)| k.clone())
+                .collect();
+            let new: BTreeMap<Atom, Atom> = a
+                .iter()
+                .filter(|(k, v)| b.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if !gone.is_empty() {
+                out.push(Mutation::delete(column, Datum::Set(gone)));
+            }
+            if !new.is_empty() {
+                out.push(Mutation::insert(column, Datum::Map(new)));
+            }
+        }
+        (Some(Datum::Set(b)), Datum::Set(a)) => {
+            let gone: BTreeSet<Atom> = b.difference(a).cloned().collect();
+            let new: BTreeSet<Atom> = a.difference(b).cloned().collect();
+            if !gone.is_empty() {
+                out.push(Mutation::delete(column, Datum::Set(gone)));
+            }
+            if !new.is_empty() {
+                out.push(Mutation::insert(column, Datum::Set(new)));
+            }
+        }
+        (_, after) => {
+            // No usable before value: clear what the plan saw is impossible, so insert all.
+            if !after.is_empty() {
+                out.push(Mutation::insert(column, after.clone()));
+            }
+        }
+    }
+    out
+}

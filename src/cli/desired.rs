@@ -1,0 +1,24 @@
+//! Loading a topology into its desired rows for the commands that talk to OVN (plan, apply,
+//! drift): diagnostics are reported exactly as `topo validate` reports them.
+
+use std::path::PathBuf;
+
+use super::Format;
+use super::validate::{load_and_check, report};
+use crate::rows::State;
+
+/// The stack name and desired rows, or `None` after the diagnostics were printed.
+pub fn load(paths: &[PathBuf]) -> Option<(String, State)> {
+    let (loaded, model, diags) = load_and_check(paths);
+    if !diags.items.is_empty() {
+        report(&loaded, &diags, Format::Text);
+    }
+    let model = model?;
+    Some((model.stack.clone(), crate::compiler::lower(&model)))
+}
+
+/// Whether to colour output: a terminal, and `NO_COLOR` unset.
+pub fn color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}

@@ -1,0 +1,149 @@
+//! `topo plan FILE... [-o PLANFILE]`: what apply would change, row by row, against the live
+//! Northbound database. Exit 0 no changes, 2 changes, 1 error (conflicts included).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use miette::Diagnostic;
+
+use super::connect::{DbArgs, runtime};
+use super::desired;
+use super::exit::Outcome;
+use crate::apply;
+use crate::diff::{Plan, render};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Topology files, or directories of `*.yaml` files, merged into one topology.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+    /// Save the plan (JSON) for `topo apply PLANFILE`.
+    #[arg(short = 'o', long = "out", value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Keep owned rows that left the topology instead of deleting them.
+    #[arg(long)]
+    pub no_prune: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(topo::plan::failed))]
+pub struct PlanFailure {
+    pub message: String,
+    #[help]
+    pub help: Option<String>,
+}
+
+pub fn run(args: PlanArgs) -> Outcome {
+    let Some((stack, desired)) = desired::load(&args.paths) else {
+        return Outcome::Failed;
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
+    };
+    let result = rt.block_on(async {
+        let nb = args.db.connect("Northbound").await?;
+        apply::read_and_plan(&nb, &desired, &stack, !args.no_prune)
+            .await
+            .map_err(|e| {
+                miette::Report::new(PlanFailure {
+                    message: e.to_string(),
+                    help: None,
+                })
+            })
+    });
+    let plan = match result {
+        Ok((plan, _)) => plan,
+        Err(report) => return Outcome::Error(report),
+    };
+    print_plan(&plan, args.format);
+    if let Some(path) = &args.out {
+        if let Err(e) = save(&plan, path) {
+            return Outcome::Error(miette::miette!(
+                "cannot write the plan to {}: {e}",
+                path.display()
+            ));
+        }
+        eprintln!(
+            "Saved the plan to {}; apply it with `topo apply {}`.",
+            path.display(),
+            path.display()
+        );
+    }
+    verdict(&plan)
+}
+
+/// 1 with conflicts, 2 with changes, 0 otherwise.
+pub fn verdict(plan: &Plan) -> Outcome {
+    if !plan.conflicts.is_empty() {
+        Outcome::Failed
+    } else if plan.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Changes
+    }
+}
+
+pub fn print_plan(plan: &Plan, format: PlanFormat) {
+    use std::io::Write;
+    let text = match format {
+        PlanFormat::Text => render::text(plan, desired::color()),
+        PlanFormat::Markdown => render::markdown(plan),
+        PlanFormat::Json => serde_json::to_string_pretty(plan).unwrap_or_default() + "\n",
+    };
+    let _ = write!(std::io::stdout().lock(), "{text}");
+}
+
+/// Writes the plan readable by its owner only: it describes the network in detail.
+fn save(plan: &Plan, path: &std::path::Path) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let json = serde_json::to_vec_pretty(plan).map_err(std::io::Error::other)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(&json)?;
+    f.write_all(b"\n")
+}
+
+/// Reads a saved plan, refusing other format versions.
+pub fn load_saved(path: &std::path::Path) -> Result<Plan, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("not a saved plan: {e}"))?;
+    let version = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(crate::diff::plan::FORMAT_VERSION)) {
+        return Err(format!(
+            "plan format version {} is not {} (made by another topo release?)",
+            version.map_or("missing".to_owned(), |v| v.to_string()),
+            crate::diff::plan::FORMAT_VERSION
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| format!("not a saved plan: {e}"))
+}
+
+/// Whether a path holds a saved plan rather than a topology.
+pub fn is_saved_plan(path: &std::path::Path) -> bool {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("format_version").is_some() && v.get("changes").is_some())
+}

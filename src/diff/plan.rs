@@ -1,0 +1,228 @@
+//! The plan: what apply will change, in apply order, and what it read to decide.
+//!
+//! A plan is data: renderers show it (text, JSON, Markdown), apply turns it into one
+//! transaction, and `topo plan -o FILE` saves it. The JSON form is versioned
+//! ([`FORMAT_VERSION`]); its field names are stable and documented in `docs/plan-format.md`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Value as Json, json};
+use uuid::Uuid;
+
+use crate::ovsdb::{Atom, Datum};
+use crate::rows::{Cell, Db, RowKey, RowRef, Value};
+
+/// Bumped whenever a consumer of the JSON must change.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    pub fn symbol(self) -> char {
+        match self {
+            Action::Create => '+',
+            Action::Update => '~',
+            Action::Delete => '-',
+        }
+    }
+}
+
+/// One column's change. `before` is absent for creates, `after` for deletes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnChange {
+    pub column: String,
+    #[serde(with = "opt_cell", default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Cell>,
+    #[serde(with = "opt_cell", default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Cell>,
+}
+
+/// One row to create, update or delete.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub action: Action,
+    pub db: Db,
+    pub table: String,
+    pub key: RowKey,
+    /// Creates: every column set; updates: the columns that differ; deletes: the row's
+    /// columns as they were (for review).
+    pub columns: Vec<ColumnChange>,
+}
+
+/// Something that blocks the plan: apply refuses to run while any exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Conflict {
+    /// The topology wants a row whose natural key is held by a row topo does not own.
+    Unowned {
+        db: Db,
+        table: String,
+        key: RowKey,
+        uuid: Uuid,
+        /// The stack that owns it, if another stack does.
+        owner: Option<String>,
+    },
+    /// Several live rows claim one natural key.
+    Duplicate {
+        db: Db,
+        table: String,
+        key: RowKey,
+        uuids: Vec<Uuid>,
+    },
+}
+
+/// What a row looked like when the plan read it; `None` means "expected absent".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadRow {
+    pub db: Db,
+    pub table: String,
+    pub key: RowKey,
+    pub uuid: Option<Uuid>,
+    pub version: Option<Uuid>,
+}
+
+/// The rows a plan depended on: every row of the stack, every row whose key the topology
+/// wants, and the keys it expects to be free.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadSet {
+    pub rows: Vec<ReadRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub stack: String,
+    /// In apply order: creates (referenced rows first), updates, deletes.
+    pub changes: Vec<Change>,
+    /// Owned rows that left the topology but are kept (`--no-prune`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<Change>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
+    pub read: ReadSet,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Counts of creates, updates, deletes.
+    pub fn summary(&self) -> (usize, usize, usize) {
+        let count = |a| self.changes.iter().filter(|c| c.action == a).count();
+        (
+            count(Action::Create),
+            count(Action::Update),
+            count(Action::Delete),
+        )
+    }
+}
+
+/// A cell in the plan's JSON: `{"set": [..]}` or `{"map": [[k, v], ..]}`; atoms in RFC 7047
+/// notation, references as `{"ref": [table, key...]}`.
+pub fn cell_to_json(cell: &Cell) -> Json {
+    match cell {
+        Datum::Set(s) => json!({"set": s.iter().map(value_to_json).collect::<Vec<_>>()}),
+        Datum::Map(m) => json!({
+            "map": m.iter().map(|(k, v)| json!([value_to_json(k), value_to_json(v)])).collect::<Vec<_>>()
+        }),
+    }
+}
+
+fn value_to_json(v: &Value) -> Json {
+    match v {
+        Value::Atom(a) => a.to_json(),
+        Value::Ref(r) => {
+            let mut parts = vec![r.table.clone()];
+            parts.extend(r.key.0.iter().cloned());
+            json!({"ref": parts})
+        }
+    }
+}
+
+pub fn cell_from_json(j: &Json) -> Result<Cell, String> {
+    if let Some(set) = j.get("set").and_then(Json::as_array) {
+        return set
+            .iter()
+            .map(value_from_json)
+            .collect::<Result<_, _>>()
+            .map(Datum::Set);
+    }
+    if let Some(map) = j.get("map").and_then(Json::as_array) {
+        return map
+            .iter()
+            .map(|pair| match pair.as_array().map(Vec::as_slice) {
+                Some([k, v]) => Ok((value_from_json(k)?, value_from_json(v)?)),
+                _ => Err(format!("invalid map entry {pair}")),
+            })
+            .collect::<Result<BTreeMap<_, _>, _>>()
+            .map(Datum::Map);
+    }
+    Err(format!("invalid cell {j}"))
+}
+
+fn value_from_json(j: &Json) -> Result<Value, String> {
+    if let Some(parts) = j.get("ref").and_then(Json::as_array) {
+        let parts: Vec<String> = parts
+            .iter()
+            .map(|p| p.as_str().map(str::to_owned).ok_or("invalid ref"))
+            .collect::<Result<_, _>>()?;
+        let (table, key) = parts.split_first().ok_or("empty ref")?;
+        return Ok(Value::Ref(RowRef {
+            table: table.clone(),
+            key: RowKey(key.to_vec()),
+        }));
+    }
+    Atom::from_json(j)
+        .map(Value::Atom)
+        .map_err(|e| e.to_string())
+}
+
+mod opt_cell {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(cell: &Option<Cell>, s: S) -> Result<S::Ok, S::Error> {
+        cell.as_ref().map(cell_to_json).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cell>, D::Error> {
+        let j = Option::<Json>::deserialize(d)?;
+        j.map(|j| cell_from_json(&j).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_round_trip_through_the_plan_json() {
+        let cells: Vec<Cell> = vec![
+            Datum::scalar(Value::from("ls1")),
+            Datum::empty(),
+            Datum::set([
+                Value::Ref(RowRef {
+                    table: "NAT".into(),
+                    key: RowKey(vec!["lr".into(), "snat".into()]),
+                }),
+                Value::Atom(Atom::Uuid(Uuid::from_u128(9))),
+            ]),
+            Datum::map([
+                (Value::from("k"), Value::from("v")),
+                (Value::from("n"), Value::from(3)),
+            ]),
+            Datum::scalar(Value::Atom(Atom::Real(1.0))),
+        ];
+        for c in cells {
+            assert_eq!(cell_from_json(&cell_to_json(&c)).unwrap(), c);
+        }
+    }
+}

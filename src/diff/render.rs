@@ -1,0 +1,258 @@
+//! Plans for people: text in the topology's own words (`+ switch ls3`, `~ router lr2`,
+//! column before → after, sets and maps element by element), and Markdown for a pull-request
+//! comment. The JSON form is the [`Plan`]'s own serialization.
+
+use std::fmt::Write;
+
+use super::plan::{Action, Change, ColumnChange, Conflict, Plan};
+use crate::ovsdb::{Atom, Datum};
+use crate::rows::{Cell, Db, RowKey, Value};
+
+/// The word users know a table by (ovn-nbctl's vocabulary).
+pub fn noun(table: &str) -> &str {
+    match table {
+        "Logical_Switch" => "switch",
+        "Logical_Switch_Port" => "switch port",
+        "Logical_Router" => "router",
+        "Logical_Router_Port" => "router port",
+        "Logical_Router_Static_Route" => "route",
+        "Logical_Router_Policy" => "policy",
+        "NAT" => "nat",
+        "Gateway_Chassis" => "gateway chassis",
+        "HA_Chassis_Group" => "ha-chassis-group",
+        "HA_Chassis" => "ha-chassis",
+        "Open_vSwitch" => "chassis settings",
+        "Bridge" => "bridge",
+        "Port" => "ovs port",
+        "Interface" => "interface",
+        other => other,
+    }
+}
+
+/// `switch ls1`, `nat lr2 snat 10.10.40.1 10.10.10.0/24`, `bridge br-ex on chassis node1`.
+pub fn subject(db: &Db, table: &str, key: &RowKey) -> String {
+    match db {
+        Db::Chassis(c) => format!("{} {key} on chassis {c}", noun(table)),
+        _ => format!("{} {key}", noun(table)),
+    }
+}
+
+fn value(v: &Value) -> String {
+    match v {
+        Value::Atom(Atom::String(s)) if s.is_empty() || s.contains([' ', ',', '=', '"']) => {
+            format!("{s:?}")
+        }
+        Value::Atom(a) => a.to_string(),
+        Value::Ref(r) => format!("{} {}", noun(&r.table), r.key),
+    }
+}
+
+fn cell(c: &Cell) -> String {
+    match c {
+        Datum::Set(s) if s.len() == 1 => s.iter().next().map(value).unwrap_or_default(),
+        Datum::Set(s) => format!("[{}]", s.iter().map(value).collect::<Vec<_>>().join(", ")),
+        Datum::Map(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{}={}", value(k), value(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Lines describing one column change, element-level for sets and maps.
+fn column_lines(c: &ColumnChange) -> Vec<String> {
+    match (&c.before, &c.after) {
+        (Some(Datum::Set(b)), Some(Datum::Set(a))) if b.len() > 1 || a.len() > 1 => {
+            let mut out = Vec::new();
+            for v in a.difference(b) {
+                out.push(format!("{}: + {}", c.column, value(v)));
+            }
+            for v in b.difference(a) {
+                out.push(format!("{}: - {}", c.column, value(v)));
+            }
+            out
+        }
+        (Some(Datum::Map(b)), Some(Datum::Map(a))) => {
+            let mut out = Vec::new();
+            for (k, v) in a {
+                match b.get(k) {
+                    None => out.push(format!("{}:{} + {}", c.column, value(k), value(v))),
+                    Some(old) if old != v => out.push(format!(
+                        "{}:{} {} → {}",
+                        c.column,
+                        value(k),
+                        value(old),
+                        value(v)
+                    )),
+                    _ => {}
+                }
+            }
+            for (k, v) in b {
+                if !a.contains_key(k) {
+                    out.push(format!("{}:{} - {}", c.column, value(k), value(v)));
+                }
+            }
+            out
+        }
+        (Some(b), Some(a)) => vec![format!("{}: {} → {}", c.column, cell(b), cell(a))],
+        (None, Some(a)) => vec![format!("{}: {}", c.column, cell(a))],
+        (Some(b), None) => vec![format!("{}: {}", c.column, cell(b))],
+        (None, None) => vec![],
+    }
+}
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, action: Action, s: &str) -> String {
+        if !self.color {
+            return s.to_owned();
+        }
+        let code = match action {
+            Action::Create => "32",
+            Action::Update => "33",
+            Action::Delete => "31",
+        };
+        format!("\x1b[{code}m{s}\x1b[0m")
+    }
+}
+
+fn change_block(out: &mut String, ch: &Change, style: &Style, note: &str) {
+    let head = format!(
+        "{} {}{note}",
+        ch.action.symbol(),
+        subject(&ch.db, &ch.table, &ch.key)
+    );
+    let _ = writeln!(out, "{}", style.paint(ch.action, &head));
+    if ch.action == Action::Delete {
+        return;
+    }
+    for c in &ch.columns {
+        // New rows: skip empty columns and the ownership mark, which every row carries.
+        if ch.action == Action::Create
+            && (c.after.as_ref().is_some_and(Datum::is_empty) || c.column == "external_ids")
+        {
+            continue;
+        }
+        for line in column_lines(c) {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+}
+
+fn conflict_line(c: &Conflict) -> String {
+    match c {
+        Conflict::Unowned {
+            db,
+            table,
+            key,
+            uuid,
+            owner,
+        } => {
+            let whose = match owner {
+                Some(o) => format!("stack {o}"),
+                None => "no stack (made by another tool)".to_owned(),
+            };
+            format!(
+                "! {} exists ({uuid}) but is owned by {whose}: adopt it with `topo import --adopt`, \
+                 or rename it in the topology",
+                subject(db, table, key)
+            )
+        }
+        Conflict::Duplicate {
+            db,
+            table,
+            key,
+            uuids,
+        } => format!(
+            "! {} is held by {} rows ({}): remove the extra rows before applying",
+            subject(db, table, key),
+            uuids.len(),
+            uuids
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The summary line; "No changes." when there is nothing to do.
+pub fn summary_line(plan: &Plan) -> String {
+    if plan.is_empty() {
+        return "No changes. The live databases match the topology.".to_owned();
+    }
+    let (c, u, d) = plan.summary();
+    format!("Plan: {c} to create, {u} to update, {d} to delete.")
+}
+
+/// The human plan.
+pub fn text(plan: &Plan, color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    for ch in &plan.changes {
+        change_block(&mut out, ch, &style, "");
+    }
+    if !plan.kept.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nKept (owned by {} but no longer in the topology; --no-prune):",
+            plan.stack
+        );
+        for ch in &plan.kept {
+            let _ = writeln!(out, "  {}", subject(&ch.db, &ch.table, &ch.key));
+        }
+    }
+    if !plan.conflicts.is_empty() {
+        let _ = writeln!(out, "\nConflicts (apply refuses until they are resolved):");
+        for c in &plan.conflicts {
+            let _ = writeln!(out, "{}", conflict_line(c));
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", summary_line(plan));
+    out
+}
+
+/// A pull-request comment: the summary, then the plan as a `diff` block.
+pub fn markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### topo plan for stack `{}`\n", plan.stack);
+    let _ = writeln!(out, "**{}**\n", summary_line(plan));
+    if !plan.conflicts.is_empty() {
+        let _ = writeln!(out, "> [!WARNING]\n> Conflicts block apply:");
+        for c in &plan.conflicts {
+            let _ = writeln!(out, "> - {}", conflict_line(c).trim_start_matches("! "));
+        }
+        out.push('\n');
+    }
+    if !plan.changes.is_empty() {
+        let mut body = String::new();
+        let style = Style { color: false };
+        for ch in &plan.changes {
+            change_block(&mut body, ch, &style, "");
+        }
+        // `diff` highlighting colours lines by their first character; `~` lines become `!`.
+        let body: String = body
+            .lines()
+            .map(|l| {
+                if let Some(rest) = l.strip_prefix('~') {
+                    format!("!{rest}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<details open><summary>Changes</summary>\n\n```diff\n{body}```\n</details>"
+        );
+    }
+    out
+}

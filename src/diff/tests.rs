@@ -1,0 +1,182 @@
+use super::*;
+use crate::live::{Live, LiveRow};
+use crate::ovsdb::Datum;
+use crate::rows::{RowRef, ownership};
+use uuid::Uuid;
+
+fn marked(stack: &str) -> Cell {
+    Datum::map(
+        ownership::mark(stack)
+            .into_iter()
+            .map(|(k, v)| (Value::from(k), Value::from(v))),
+    )
+}
+
+fn switch(name: &str, stack: &str, ports: &[&str]) -> Row {
+    Row::new()
+        .with("name", Datum::scalar(Value::from(name)))
+        .with("external_ids", marked(stack))
+        .with(
+            "ports",
+            Datum::set(ports.iter().map(|p| {
+                Value::Ref(RowRef {
+                    table: "Logical_Switch_Port".into(),
+                    key: RowKey::name(*p),
+                })
+            })),
+        )
+}
+
+fn port(name: &str, stack: &str, addr: &str) -> Row {
+    Row::new()
+        .with("name", Datum::scalar(Value::from(name)))
+        .with("external_ids", marked(stack))
+        .with("addresses", Datum::scalar(Value::from(addr)))
+}
+
+fn state(rows: Vec<(&str, &str, Row)>) -> State {
+    let mut s = State::new();
+    for (table, key, row) in rows {
+        s.insert(Db::Northbound, table, RowKey::name(key), row);
+    }
+    s
+}
+
+fn live(rows: Vec<(&str, &str, Row)>) -> Live {
+    let mut l = Live {
+        state: state(rows),
+        ..Live::default()
+    };
+    let keys: Vec<_> = l
+        .state
+        .rows()
+        .map(|(db, t, k, _)| (db.clone(), t.to_owned(), k.clone()))
+        .collect();
+    for (i, k) in keys.into_iter().enumerate() {
+        let id = Uuid::from_u128(i as u128 + 1);
+        l.rows.insert(
+            k,
+            LiveRow {
+                uuid: id,
+                version: Some(id),
+                columns: Default::default(),
+            },
+        );
+    }
+    l
+}
+
+#[test]
+fn plan_of_identical_states_is_empty() {
+    let rows = || {
+        vec![
+            ("Logical_Switch", "ls1", switch("ls1", "lab", &["vm1"])),
+            (
+                "Logical_Switch_Port",
+                "vm1",
+                port("vm1", "lab", "00:00:00:00:00:01 10.0.0.2"),
+            ),
+        ]
+    };
+    let p = plan(&state(rows()), &live(rows()), "lab", Options::default());
+    assert!(p.is_empty(), "{p:#?}");
+    assert!(p.conflicts.is_empty());
+    assert_eq!(
+        render::summary_line(&p),
+        "No changes. The live databases match the topology."
+    );
+}
+
+#[test]
+fn creates_come_after_the_rows_they_reference() {
+    let desired = state(vec![
+        ("Logical_Switch", "ls1", switch("ls1", "lab", &["vm1"])),
+        ("Logical_Switch_Port", "vm1", port("vm1", "lab", "dynamic")),
+    ]);
+    let p = plan(&desired, &Live::default(), "lab", Options::default());
+    let order: Vec<_> = p
+        .changes
+        .iter()
+        .map(|c| (c.action, c.table.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            (Action::Create, "Logical_Switch_Port"),
+            (Action::Create, "Logical_Switch")
+        ]
+    );
+    assert_eq!(p.read.rows.iter().filter(|r| r.uuid.is_none()).count(), 2);
+}
+
+#[test]
+fn one_edit_plans_one_column_change() {
+    let desired = state(vec![(
+        "Logical_Switch_Port",
+        "vm1",
+        port("vm1", "lab", "00:00:00:00:00:01 10.0.0.3"),
+    )]);
+    let current = live(vec![(
+        "Logical_Switch_Port",
+        "vm1",
+        port("vm1", "lab", "00:00:00:00:00:01 10.0.0.2"),
+    )]);
+    let p = plan(&desired, &current, "lab", Options::default());
+    assert_eq!(p.changes.len(), 1);
+    assert_eq!(p.changes[0].action, Action::Update);
+    assert_eq!(p.changes[0].columns.len(), 1);
+    assert_eq!(p.changes[0].columns[0].column, "addresses");
+    let text = render::text(&p, false);
+    assert!(text.contains("~ switch port vm1"), "{text}");
+    assert!(
+        text.contains("addresses: \"00:00:00:00:00:01 10.0.0.2\" → \"00:00:00:00:00:01 10.0.0.3\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn owned_rows_that_left_are_deleted_unless_no_prune() {
+    let current = live(vec![
+        ("Logical_Switch", "old", switch("old", "lab", &[])),
+        ("Logical_Switch", "theirs", switch("theirs", "other", &[])),
+    ]);
+    let p = plan(&State::new(), &current, "lab", Options::default());
+    assert_eq!(p.changes.len(), 1);
+    assert_eq!(
+        (p.changes[0].action, p.changes[0].key.to_string()),
+        (Action::Delete, "old".to_owned())
+    );
+    let kept = plan(&State::new(), &current, "lab", Options { prune: false });
+    assert!(kept.changes.is_empty());
+    assert_eq!(kept.kept.len(), 1);
+}
+
+#[test]
+fn unowned_rows_are_conflicts_not_changes() {
+    let mut unowned = switch("ls1", "lab", &[]);
+    unowned.set("external_ids", Datum::empty_map());
+    let p = plan(
+        &state(vec![("Logical_Switch", "ls1", switch("ls1", "lab", &[]))]),
+        &live(vec![("Logical_Switch", "ls1", unowned)]),
+        "lab",
+        Options::default(),
+    );
+    assert!(p.changes.is_empty());
+    assert!(matches!(
+        &p.conflicts[..],
+        [Conflict::Unowned { owner: None, .. }]
+    ));
+    assert!(render::text(&p, false).contains("topo import --adopt"));
+}
+
+#[test]
+fn plan_json_round_trips() {
+    let desired = state(vec![
+        ("Logical_Switch", "ls1", switch("ls1", "lab", &["vm1"])),
+        ("Logical_Switch_Port", "vm1", port("vm1", "lab", "dynamic")),
+    ]);
+    let p = plan(&desired, &Live::default(), "lab", Options::default());
+    let json = serde_json::to_string(&p).unwrap();
+    let back: Plan = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, p);
+}

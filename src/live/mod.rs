@@ -1,0 +1,306 @@
+//! Reading the live databases into the row model.
+//!
+//! The live reader turns what ovsdb-server holds into the same [`State`] the compiler emits:
+//! every row of a keyed table (see [`identity`]) under its natural key, with UUID references
+//! replaced by references by key. It also keeps, per row, what apply needs and the plan must
+//! not show: the row's UUID and its raw wire columns (for `wait` guards), and it reports
+//! natural keys that more than one row claims (switch and router names are not unique in the
+//! NB schema, and a clustered NB can even commit a transaction twice).
+//!
+//! Reading is one `monitor_cond` of the managed tables, initial rows only, then cancelled: the
+//! cheapest full read ovsdb-server offers (see `shared/research/perf-anchors.md`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::ovsdb::{
+    self, Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect, RowUpdate,
+    columns_from_json,
+};
+use crate::rows::identity::{self, Rule};
+use crate::rows::{Db, Row, RowKey, RowRef, State, Value};
+
+/// The Northbound tables topo writes, in the order they are listed to users.
+pub const NB_TABLES: &[&str] = &[
+    "Logical_Switch",
+    "Logical_Switch_Port",
+    "Logical_Router",
+    "Logical_Router_Port",
+    "Logical_Router_Static_Route",
+    "Logical_Router_Policy",
+    "NAT",
+    "Gateway_Chassis",
+    "HA_Chassis_Group",
+    "HA_Chassis",
+];
+
+/// One live row as apply needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveRow {
+    pub uuid: Uuid,
+    /// `_version`: changes with every write to the row; what `wait` guards compare.
+    pub version: Option<Uuid>,
+    /// All columns as the server sent them (UUIDs, not keys).
+    pub columns: Columns,
+}
+
+/// A natural key claimed by several rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub db: Db,
+    pub table: String,
+    pub key: RowKey,
+    pub uuids: Vec<Uuid>,
+}
+
+/// The live state of one database.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    /// Keyed rows in the row model.
+    pub state: State,
+    /// UUID and wire columns of each keyed row.
+    pub rows: BTreeMap<(Db, String, RowKey), LiveRow>,
+    /// Keys held by more than one row: the first row (lowest UUID) is in `state`.
+    pub duplicates: Vec<Duplicate>,
+}
+
+impl Live {
+    pub fn row(&self, db: &Db, table: &str, key: &RowKey) -> Option<&LiveRow> {
+        self.rows.get(&(db.clone(), table.to_owned(), key.clone()))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Ovsdb(#[from] ovsdb::Error),
+    #[error("the {database} schema has no table {table}: is this an OVN release topo supports?")]
+    MissingTable { database: String, table: String },
+    #[error("reading {table}: {message}")]
+    Decode { table: String, message: String },
+}
+
+/// Reads `tables` of the Northbound database.
+pub async fn read_nb(client: &Client, schema: &DatabaseSchema) -> Result<Live, Error> {
+    read(client, schema, Db::Northbound, NB_TABLES).await
+}
+
+/// Reads `tables` (plus the parents their keys need) of `db` through `client`.
+pub async fn read(
+    client: &Client,
+    schema: &DatabaseSchema,
+    db: Db,
+    tables: &[&str],
+) -> Result<Live, Error> {
+    let mut wanted: BTreeSet<&str> = tables.iter().copied().collect();
+    for t in tables {
+        if let Some((parent, _)) = identity::parent(t) {
+            wanted.insert(parent);
+        }
+    }
+    for t in &wanted {
+        if schema.table(t).is_none() {
+            return Err(Error::MissingTable {
+                database: schema.name.clone(),
+                table: (*t).to_owned(),
+            });
+        }
+    }
+    let initial_only = MonitorSelect {
+        initial: true,
+        insert: false,
+        delete: false,
+        modify: false,
+    };
+    let requests: BTreeMap<String, MonitorRequest> = wanted
+        .iter()
+        .map(|t| {
+            // Every column plus `_version`, which a monitor only sends when named.
+            let columns = schema.table(t).map(|ts| {
+                ts.columns
+                    .keys()
+                    .cloned()
+                    .chain(["_version".to_owned()])
+                    .collect()
+            });
+            let request = MonitorRequest {
+                columns,
+                select: Some(initial_only),
+                ..MonitorRequest::all()
+            };
+            ((*t).to_owned(), request)
+        })
+        .collect();
+    let id = json!(format!("topo-read-{}", Uuid::new_v4()));
+    let updates = client
+        .monitor_cond(&schema.name, id.clone(), &requests)
+        .await?;
+    // The monitor only delivered initial rows; cancelling frees it on the server.
+    client.monitor_cancel(id).await?;
+
+    let mut raw: BTreeMap<String, BTreeMap<Uuid, Columns>> = BTreeMap::new();
+    for (table, rows) in updates {
+        let decoded = raw.entry(table.clone()).or_default();
+        for (uuid, update) in rows {
+            let row = match update {
+                RowUpdate::Initial(r) | RowUpdate::Insert(r) => r,
+                RowUpdate::Update { new: Some(r), .. } => r,
+                _ => continue,
+            };
+            let mut columns =
+                columns_from_json(schema, &table, &row).map_err(|e| Error::Decode {
+                    table: table.clone(),
+                    message: e.to_string(),
+                })?;
+            // Monitors leave out columns that hold their default value.
+            if let Some(ts) = schema.table(&table) {
+                for (name, column) in &ts.columns {
+                    columns
+                        .entry(name.clone())
+                        .or_insert_with(|| column.ty.default_datum());
+                }
+            }
+            decoded.insert(uuid, columns);
+        }
+    }
+    Ok(build(schema, db, &raw))
+}
+
+/// Keys every row, then converts references. Pure, so it is tested without a server.
+pub fn build(
+    schema: &DatabaseSchema,
+    db: Db,
+    raw: &BTreeMap<String, BTreeMap<Uuid, Columns>>,
+) -> Live {
+    // 1. Keys of rows keyed by their own columns.
+    let mut keys: BTreeMap<Uuid, (String, RowKey)> = BTreeMap::new();
+    let plain = |columns: &Columns| -> Row {
+        Row {
+            columns: columns
+                .iter()
+                .map(|(c, d)| (c.clone(), to_cell_plain(d)))
+                .collect(),
+        }
+    };
+    for (table, rows) in raw {
+        match identity::rule(table) {
+            Some(Rule::Name) | Some(Rule::Singleton) => {
+                for (uuid, columns) in rows {
+                    if let Some(key) = identity::key_of(table, &plain(columns), None) {
+                        keys.insert(*uuid, (table.clone(), key));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // 2. Children, keyed under their parent's key.
+    for (table, rows) in raw {
+        let Some((parent_table, parent_column)) = identity::parent(table) else {
+            continue;
+        };
+        let mut parent_of: BTreeMap<Uuid, RowKey> = BTreeMap::new();
+        for (parent_uuid, parent) in raw.get(parent_table).into_iter().flatten() {
+            let Some((_, parent_key)) = keys.get(parent_uuid) else {
+                continue;
+            };
+            let Some(children) = parent.get(parent_column).and_then(Datum::as_set) else {
+                continue;
+            };
+            for child in children {
+                if let Some(u) = child.as_uuid() {
+                    parent_of.entry(u).or_insert_with(|| parent_key.clone());
+                }
+            }
+        }
+        for (uuid, columns) in rows {
+            let Some(parent_key) = parent_of.get(uuid) else {
+                continue;
+            };
+            if let Some(key) = identity::key_of(table, &plain(columns), Some(parent_key)) {
+                keys.insert(*uuid, (table.clone(), key));
+            }
+        }
+    }
+    // 3. Rows with references by key, first claim of a key wins (UUID order: deterministic).
+    let mut live = Live::default();
+    let mut claims: BTreeMap<(String, RowKey), Vec<Uuid>> = BTreeMap::new();
+    for (uuid, (table, key)) in &keys {
+        claims
+            .entry((table.clone(), key.clone()))
+            .or_default()
+            .push(*uuid);
+    }
+    for ((table, key), uuids) in claims {
+        let Some(columns) = raw.get(&table).and_then(|t| t.get(&uuids[0])) else {
+            continue;
+        };
+        let version = columns
+            .get("_version")
+            .and_then(|d| d.as_scalar())
+            .and_then(Atom::as_uuid);
+        let row = Row {
+            columns: columns
+                .iter()
+                .filter(|(c, _)| !c.starts_with('_'))
+                .map(|(c, d)| {
+                    let refs = schema
+                        .column_type(&table, c)
+                        .is_some_and(|t| t.references().next().is_some());
+                    let cell = if refs {
+                        to_cell_refs(d, &keys)
+                    } else {
+                        to_cell_plain(d)
+                    };
+                    (c.clone(), cell)
+                })
+                .collect(),
+        };
+        live.state.insert(db.clone(), &table, key.clone(), row);
+        live.rows.insert(
+            (db.clone(), table.clone(), key.clone()),
+            LiveRow {
+                uuid: uuids[0],
+                version,
+                columns: columns
+                    .iter()
+                    .filter(|(c, _)| !c.starts_with('_'))
+                    .map(|(c, d)| (c.clone(), d.clone()))
+                    .collect(),
+            },
+        );
+        if uuids.len() > 1 {
+            live.duplicates.push(Duplicate {
+                db: db.clone(),
+                table,
+                key,
+                uuids,
+            });
+        }
+    }
+    live
+}
+
+fn to_cell_plain(d: &Datum) -> Datum<Value> {
+    d.try_map_atoms::<Value, std::convert::Infallible>(|a| Ok(Value::Atom(a.clone())))
+        .unwrap_or_default()
+}
+
+/// UUIDs of keyed rows become references by key; others (unkeyed or dangling) stay UUIDs.
+fn to_cell_refs(d: &Datum, keys: &BTreeMap<Uuid, (String, RowKey)>) -> Datum<Value> {
+    d.try_map_atoms::<Value, std::convert::Infallible>(|a| {
+        Ok(match a {
+            Atom::Uuid(u) => match keys.get(u) {
+                Some((table, key)) => Value::Ref(RowRef {
+                    table: table.clone(),
+                    key: key.clone(),
+                }),
+                None => Value::Atom(a.clone()),
+            },
+            other => Value::Atom(other.clone()),
+        })
+    })
+    .unwrap_or_default()
+}

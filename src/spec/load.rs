@@ -37,6 +37,7 @@ pub fn options(len: usize) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.alias_limits = alias;
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
     options
 }
 
@@ -261,6 +262,23 @@ fn from_message(msg: &str, span: Span) -> Diagnostic {
     if msg.contains("limit exceeded") || msg.contains("budget") {
         return budget(msg, span);
     }
+    if let Some((key, first, again)) = super::map::parse_duplicate(msg) {
+        return Diagnostic::error(Code::YamlDuplicateKey, format!("`{key}` is defined twice"))
+            .at(again, "defined again here")
+            .related(first, "first defined here")
+            .help("a YAML mapping holds each key once: merge the two entries or rename one");
+    }
+    if let Some(field) = msg
+        .strip_prefix("duplicate field `")
+        .and_then(|r| r.split('`').next())
+    {
+        return Diagnostic::error(
+            Code::YamlDuplicateKey,
+            format!("key `{field}` appears twice"),
+        )
+        .at(span, format!("`{field}` appears twice in this mapping"))
+        .help("a YAML mapping holds each key once; keep one");
+    }
     if let Some(key) = msg.strip_prefix("duplicate mapping key: ") {
         let key = key.split(',').next().unwrap_or(key).trim();
         return Diagnostic::error(Code::YamlDuplicateKey, format!("key `{key}` appears twice"))
@@ -273,6 +291,10 @@ fn from_message(msg: &str, span: Span) -> Diagnostic {
 /// The error's own words, without the location serde-saphyr appends.
 fn message(err: &serde_saphyr::Error) -> String {
     let text = err.without_snippet().to_string();
+    // Our own duplicate-key marker carries its places; keep it whole.
+    if let Some(i) = text.find(super::map::DUPLICATE_MARK) {
+        return text[i..].lines().next().unwrap_or_default().to_owned();
+    }
     let text = match text.find(" at line ") {
         Some(i) => text[..i].to_owned(),
         None => text,

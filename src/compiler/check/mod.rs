@@ -184,7 +184,14 @@ impl<'a> Checker<'a> {
         let d = match did_you_mean(&name.value, known.iter().copied()) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None if known.is_empty() => d.help(otherwise.to_owned()),
-            None => d.help(format!("{otherwise} (defined: `{}`)", known.join("`, `"))),
+            None if known.len() <= 8 => {
+                d.help(format!("{otherwise} (defined: `{}`)", known.join("`, `")))
+            }
+            None => d.help(format!(
+                "{otherwise} (defined: `{}`, and {} more)",
+                known[..8].join("`, `"),
+                known.len() - 8
+            )),
         };
         self.push(d);
     }

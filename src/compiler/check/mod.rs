@@ -60,6 +60,9 @@ struct Facts<'a> {
     lsps: Vec<(String, Span, String)>,
     /// Every logical router port: name -> (span, description).
     lrps: Vec<(String, Span, String)>,
+    /// Routers with a port whose address did not parse: their connected networks are not
+    /// known, so checks that need them stay quiet rather than repeat the error.
+    incomplete_routers: std::collections::HashSet<String>,
     /// The names in `lrps`, for lookups.
     lrp_names: std::collections::HashSet<String>,
     /// Router ports in topology order.

@@ -138,7 +138,10 @@ impl Checker<'_> {
         for ip in p.ip.iter().chain(p.ips.iter()) {
             match self.host_cidr(ip) {
                 Some(net) => networks.push((net, ip.span)),
-                None => ok = false,
+                None => {
+                    ok = false;
+                    self.facts.incomplete_routers.insert(router.to_owned());
+                }
             }
         }
         if networks.is_empty() && p.ip.is_none() && p.ips.is_empty() {

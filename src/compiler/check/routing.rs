@@ -89,7 +89,8 @@ impl Checker<'_> {
             let connected = candidates
                 .iter()
                 .any(|nets| nets.iter().any(|n| n.contains(&nexthop)));
-            if !connected && !ports.is_empty() {
+            let known = !self.facts.incomplete_routers.contains(router);
+            if !connected && !ports.is_empty() && known {
                 let nets: Vec<String> = candidates
                     .iter()
                     .flat_map(|n| n.iter().map(|n| n.trunc().to_string()))
@@ -357,6 +358,7 @@ impl Checker<'_> {
                 }
             };
             if let (Some(ext), Some(nets)) = (external, &gateway_nets)
+                && !self.facts.incomplete_routers.contains(router)
                 && !nets.is_empty()
                 && !nets.iter().any(|net| net.contains(&ext))
             {

@@ -257,7 +257,10 @@ fn from_message(msg: &str, span: Span) -> Diagnostic {
     }
     if let (true, Some(field)) = (msg.starts_with("missing field"), quoted(msg)) {
         return Diagnostic::error(Code::YamlMissingKey, format!("missing key `{field}`"))
-            .at(span, format!("`{field}` is required in this mapping"));
+            .at(span, format!("this mapping lacks `{field}`"))
+            .help(format!(
+                "add `{field}: ...`; `topo schema` lists every key and what it takes"
+            ));
     }
     if msg.contains("limit exceeded") || msg.contains("budget") {
         return budget(msg, span);

@@ -19,6 +19,8 @@ pub const MAX_DEPTH: usize = 32;
 /// Alias limits: generous for templates (`<<: *vif`), far below any bomb.
 pub const MAX_ALIASES: usize = 10_000;
 pub const MAX_REPLAYED_EVENTS: usize = 200_000;
+/// Events all anchors together may record (each template's size, summed).
+pub const MAX_RECORDED_ANCHOR_EVENTS: usize = 20_000;
 
 /// The serde-saphyr options topo parses with. Event and node budgets grow with the file size
 /// (which is capped), so only aliases can multiply work, and they are limited separately.
@@ -31,6 +33,13 @@ pub fn options(len: usize) -> serde_saphyr::Options {
     budget.max_events = len + MAX_REPLAYED_EVENTS + 1_000;
     budget.max_nodes = len + MAX_REPLAYED_EVENTS + 1_000;
     budget.max_merge_keys = MAX_ALIASES;
+    // Anchors record the events they stand for; a template is small and recorded once, while
+    // a bomb's anchors grow tenfold per level. Capping what anchors record stops a bomb after
+    // a few levels, long before the replay budget.
+    budget.max_recorded_anchor_events = MAX_RECORDED_ANCHOR_EVENTS;
+    // The ratio heuristic (more than ten aliases per anchor) refuses the ordinary use of a
+    // template by hundreds of ports; the limits above already bound the work.
+    budget.enforce_alias_anchor_ratio = false;
     let mut alias = serde_saphyr::options::AliasLimits::default();
     alias.max_total_replayed_events = MAX_REPLAYED_EVENTS;
     alias.max_replay_stack_depth = 16;
@@ -200,12 +209,23 @@ fn offset_of(text: &str, line: u64, column: u64) -> usize {
 }
 
 fn budget(msg: &str, span: Span) -> Diagnostic {
-    Diagnostic::error(Code::YamlBudget, format!("document refused: {msg}"))
+    let what = if msg.contains("RecordedAnchorEvents") || msg.contains("replay") {
+        "its anchors and aliases expand to too much (an alias bomb?)"
+    } else if msg.contains("Depth") || msg.contains("depth") {
+        "it is nested too deeply"
+    } else if msg.contains("Nodes") || msg.contains("Events") {
+        "it has too many YAML nodes"
+    } else if msg.contains("Aliases") || msg.contains("Anchors") || msg.contains("MergeKeys") {
+        "it uses too many anchors, aliases or merge keys"
+    } else {
+        "it exceeds a resource limit"
+    };
+    Diagnostic::error(Code::YamlBudget, format!("document refused: {what}"))
         .at(span, "budget exceeded here")
         .help(format!(
-            "topo accepts at most {MAX_DEPTH} levels of nesting, {MAX_ALIASES} aliases and \
-             {MAX_REPLAYED_EVENTS} events replayed through aliases; write the values out or \
-             split the file"
+            "topo accepts at most {MAX_DEPTH} levels of nesting, {MAX_ALIASES} aliases, \
+             {MAX_RECORDED_ANCHOR_EVENTS} events inside anchors and {MAX_REPLAYED_EVENTS} \
+             events replayed through aliases; write the values out or split the file"
         ))
 }
 

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
 use super::map::Map;
 use super::source::{BaseGuard, Sp, Span, span_of};
@@ -402,9 +402,4 @@ pub fn duplicate(what: &str, again: &Sp<String>, first: &Sp<String>) -> Diagnost
         "rename one of them or merge the two definitions of `{}`",
         again.value
     ))
-}
-
-/// Suggestion helper re-exported for the checker.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    did_you_mean(name, candidates)
 }

@@ -103,9 +103,12 @@ fn the_apply_transaction_is_guarded_and_minimal() {
         assert_eq!(op(waits), "assert");
         assert_eq!(ops_json[waits]["lock"], lock.as_str());
         let last = ops_json.len() - 1;
-        assert_eq!(op(last), "comment");
-        assert_eq!(op(last - 1), "mutate");
-        assert_eq!(ops_json[last - 1]["table"], "NB_Global");
+        // Committed to disk before the reply (R12).
+        assert_eq!(op(last), "commit");
+        assert_eq!(ops_json[last]["durable"], true);
+        assert_eq!(op(last - 1), "comment");
+        assert_eq!(op(last - 2), "mutate");
+        assert_eq!(ops_json[last - 2]["table"], "NB_Global");
         let find = |table: &str, opname: &str| -> Vec<&Value> {
             ops_json
                 .iter()

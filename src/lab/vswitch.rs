@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::error::LabError;
 use crate::ovsdb::{
@@ -150,84 +150,56 @@ impl Vswitch {
         Ok(out)
     }
 
+    /// The rows of `table` matching `conditions`, projected on `columns`.
+    async fn select(
+        &self,
+        table: &str,
+        conditions: Vec<Condition>,
+        columns: &[&str],
+    ) -> Result<Vec<Map<String, Value>>, LabError> {
+        let columns = Some(columns.iter().map(|c| (*c).to_owned()).collect());
+        let res = self
+            .transact(
+                &format!("select {table}"),
+                &[Operation::select(table, conditions, columns)],
+            )
+            .await?;
+        Ok(res
+            .into_iter()
+            .next()
+            .map(|r| r.rows().to_vec())
+            .unwrap_or_default())
+    }
+
     /// Names of the existing bridges.
     pub async fn bridges(&self) -> Result<Vec<String>, LabError> {
-        self.names("Bridge", vec![]).await
+        let rows = self.select("Bridge", vec![], &["name"]).await?;
+        Ok(rows.iter().filter_map(name_of).collect())
     }
 
     /// Names of the ports of `bridge` (empty if it does not exist).
     pub async fn ports(&self, bridge: &str) -> Result<Vec<String>, LabError> {
-        let res = self
-            .transact(
-                "select Bridge",
-                &[Operation::select(
-                    "Bridge",
-                    vec![Condition::eq("name", bridge)],
-                    Some(vec!["ports".into()]),
-                )],
-            )
+        let bridges = self
+            .select("Bridge", vec![Condition::eq("name", bridge)], &["ports"])
             .await?;
-        let Some(ports) = res
+        let wanted: Vec<Atom> = match bridges
             .first()
-            .and_then(|r| r.rows().first())
             .and_then(|row| row.get("ports"))
-        else {
-            return Ok(Vec::new());
+            .map(Datum::from_json)
+        {
+            Some(Ok(Datum::Set(s))) => s.into_iter().collect(),
+            _ => return Ok(Vec::new()),
         };
-        let wanted: Vec<Atom> = match Datum::from_json(ports) {
-            Ok(Datum::Set(s)) => s.into_iter().collect(),
-            Ok(Datum::Map(_)) | Err(_) => Vec::new(),
-        };
-        let res = self
-            .transact(
-                "select Port",
-                &[Operation::select(
-                    "Port",
-                    vec![],
-                    Some(vec!["_uuid".into(), "name".into()]),
-                )],
-            )
-            .await?;
-        Ok(res
-            .first()
-            .map(|r| {
-                r.rows()
-                    .iter()
-                    .filter(|row| {
-                        row.get("_uuid")
-                            .and_then(|u| Atom::from_json(u).ok())
-                            .is_some_and(|u| wanted.contains(&u))
-                    })
-                    .filter_map(|row| row.get("name").and_then(Value::as_str).map(str::to_owned))
-                    .collect()
+        let ports = self.select("Port", vec![], &["_uuid", "name"]).await?;
+        Ok(ports
+            .iter()
+            .filter(|row| {
+                row.get("_uuid")
+                    .and_then(|u| Atom::from_json(u).ok())
+                    .is_some_and(|u| wanted.contains(&u))
             })
-            .unwrap_or_default())
-    }
-
-    async fn names(
-        &self,
-        table: &str,
-        conditions: Vec<Condition>,
-    ) -> Result<Vec<String>, LabError> {
-        let res = self
-            .transact(
-                &format!("select {table}"),
-                &[Operation::select(
-                    table,
-                    conditions,
-                    Some(vec!["name".into()]),
-                )],
-            )
-            .await?;
-        Ok(res
-            .first()
-            .map(|r| {
-                r.rows()
-                    .iter()
-                    .filter_map(|row| row.get("name").and_then(Value::as_str).map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default())
+            .filter_map(name_of)
+            .collect())
     }
 
     /// Creates `bridge` with its internal port and `ports`, unless a bridge of that name
@@ -366,6 +338,11 @@ impl Vswitch {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// A row's `name`.
+fn name_of(row: &Map<String, Value>) -> Option<String> {
+    row.get("name").and_then(Value::as_str).map(str::to_owned)
 }
 
 /// Inserts an Interface and a Port named `uuid_port` holding it.

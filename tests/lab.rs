@@ -275,6 +275,30 @@ fn east_west_between_chassis_runs_over_geneve() {
         .unwrap();
     });
     assert!(seen.contains("Geneve"), "{seen}");
+
+    // Without vm2's logical port, the check fails; the diagnosis says so and traces both ways.
+    lab.nbctl(&["--wait=hv", "lsp-del", "vm2"]);
+    let results = lab.check(
+        &rt,
+        &[check("vm1", "vm2", Expect::Reachable)],
+        &CheckOptions {
+            reachable_deadline: Duration::from_secs(2),
+            ..CheckOptions::default()
+        },
+    );
+    assert!(!results[0].passed);
+    let diagnosis = results[0].diagnosis.as_deref().unwrap_or_default();
+    assert!(
+        diagnosis.contains("binding vm1: bound to chassis ch1"),
+        "{diagnosis}"
+    );
+    assert!(
+        diagnosis.contains("binding vm2: no Port_Binding"),
+        "{diagnosis}"
+    );
+    assert!(diagnosis.contains("icmp4.type == 8"), "{diagnosis}");
+    assert!(diagnosis.contains("the reply:"), "{diagnosis}");
+    assert!(diagnosis.contains("icmp4.type == 0"), "{diagnosis}");
     assert!(
         seen.contains("172.17.42.1") && seen.contains("172.17.42.2"),
         "{seen}"

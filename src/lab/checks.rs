@@ -380,12 +380,18 @@ async fn diagnose(state: &LabState, check: &CheckSpec) -> String {
     if let (Some(from), Some(to_ip)) = (from, to_ip) {
         if from.kind == EndpointKind::Vm {
             let to_mac = to.and_then(|t| t.mac.clone());
-            out.push_str(&trace(state, &check.from, from, to_ip, to_mac).await);
+            out.push_str(&trace(state, &check.from, from, to_ip, to_mac, 8).await);
         } else {
             out.push_str(&format!(
                 "no ovn-trace: {} is an outside host, not an OVN port\n",
                 check.from
             ));
+        }
+        // The way back matters as much: the reply from a destination VM.
+        if let Some(to) = to.filter(|t| t.kind == EndpointKind::Vm) {
+            out.push_str("the reply:\n");
+            let from_mac = from.mac.clone();
+            out.push_str(&trace(state, &check.to, to, from.ip, from_mac, 0).await);
         }
     }
     out
@@ -455,13 +461,14 @@ pub async fn binding(state: &LabState, port: &str) -> String {
     format!("bound to chassis {name} (up={up})")
 }
 
-/// `ovn-trace` of an echo request from VM `name` to `to`.
+/// `ovn-trace` of an ICMP echo request (`icmp_type` 8) or reply (0) from VM `name` to `to`.
 async fn trace(
     state: &LabState,
     name: &str,
     from: &Endpoint,
     to_ip: Ipv4Addr,
     to_mac: Option<String>,
+    icmp_type: u8,
 ) -> String {
     let gateway_mac = match state.spec.vms.iter().find(|v| v.name == name) {
         Some(vm) if vm.ip.contains(&to_ip) => to_mac,
@@ -473,7 +480,7 @@ async fn trace(
     };
     let eth_dst = gateway_mac.unwrap_or_else(|| "ff:ff:ff:ff:ff:ff".into());
     let flow = format!(
-        "inport == \"{name}\" && eth.src == {} && eth.dst == {eth_dst} && ip4.src == {} && ip4.dst == {} && ip.ttl == 64 && icmp4.type == 8",
+        "inport == \"{name}\" && eth.src == {} && eth.dst == {eth_dst} && ip4.src == {} && ip4.dst == {} && ip.ttl == 64 && icmp4.type == {icmp_type}",
         from.mac.as_deref().unwrap_or("00:00:00:00:00:00"),
         from.ip,
         to_ip

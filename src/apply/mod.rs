@@ -364,6 +364,25 @@ async fn run_locked(
     })
 }
 
+/// The `NB_Global` row's `columns` (`None` on a database that has no such row yet).
+async fn read_nb_global(
+    nb: &Client,
+    columns: &[&str],
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, ovsdb::Error> {
+    let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+    let results = nb
+        .transact(
+            Db::Northbound.schema_name(),
+            &[Operation::select(
+                "NB_Global",
+                Vec::<Condition>::new(),
+                Some(columns),
+            )],
+        )
+        .await?;
+    Ok(results.first().and_then(|r| r.rows().first().cloned()))
+}
+
 /// Whether the NB has its `NB_Global` row (a new database may not, until ovn-northd or
 /// ovn-nbctl creates it). A `select` sent with `transact`, so the client reports a lost reply
 /// as "outcome unknown"; but it writes nothing, so it is simply asked again (on a new
@@ -371,18 +390,8 @@ async fn run_locked(
 async fn has_nb_global(nb: &Client, timeout: Duration) -> Result<bool, Error> {
     let deadline = Instant::now() + timeout;
     loop {
-        let read = nb
-            .transact(
-                Db::Northbound.schema_name(),
-                &[Operation::select(
-                    "NB_Global",
-                    Vec::<Condition>::new(),
-                    Some(vec!["_uuid".into()]),
-                )],
-            )
-            .await;
-        match read {
-            Ok(results) => return Ok(results.first().is_some_and(|r| !r.rows().is_empty())),
+        match read_nb_global(nb, &["_uuid"]).await {
+            Ok(row) => return Ok(row.is_some()),
             Err(ovsdb::Error::OutcomeUnknown { reason, .. }) if Instant::now() >= deadline => {
                 return Err(Error::Lost { reason });
             }
@@ -437,21 +446,9 @@ async fn resolve_outcome(
     let deadline = Instant::now() + timeout;
     let key = Atom::from(transaction::marker_key(stack));
     loop {
-        let read = nb
-            .transact(
-                Db::Northbound.schema_name(),
-                &[Operation::select(
-                    "NB_Global",
-                    Vec::<Condition>::new(),
-                    Some(vec!["external_ids".into()]),
-                )],
-            )
-            .await;
-        match read {
-            Ok(results) => {
-                let marker = results
-                    .first()
-                    .and_then(|r| r.rows().first().cloned())
+        match read_nb_global(nb, &["external_ids"]).await {
+            Ok(row) => {
+                let marker = row
                     .and_then(|row| row.get("external_ids").cloned())
                     .and_then(|ids| Datum::from_json(&ids).ok())
                     .and_then(|ids| ids.as_map().and_then(|m| m.get(&key).cloned()));
@@ -493,19 +490,8 @@ async fn wait_for_cfg(
     };
     let mut target = None;
     loop {
-        let results = nb
-            .transact(
-                Db::Northbound.schema_name(),
-                &[Operation::select(
-                    "NB_Global",
-                    Vec::<Condition>::new(),
-                    Some(vec!["nb_cfg".into(), column.into()]),
-                )],
-            )
-            .await?;
-        let row = results
-            .first()
-            .and_then(|r| r.rows().first().cloned())
+        let row = read_nb_global(nb, &["nb_cfg", column])
+            .await?
             .unwrap_or_default();
         let int = |c: &str| row.get(c).and_then(|v| v.as_i64()).unwrap_or(0);
         // The nb_cfg this apply set: later applies may raise it further while we wait.

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod apply;
 mod harness;
 mod lab;
 mod lang;

@@ -114,11 +114,28 @@ fn option(row: &Row, column: &str, key: &str) -> Option<String> {
         })
 }
 
+/// What the Southbound shows against the topology.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// Wrong: a missing binding, a port on the wrong chassis.
+    pub errors: Vec<String>,
+    /// Not there yet: a VIF no interface has claimed (is the VM plugged in?), a `cr-` port
+    /// waiting for BFD between the gateway chassis.
+    pub pending: Vec<String>,
+}
+
+impl Findings {
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty() && self.pending.is_empty()
+    }
+}
+
 /// What differs between the topology and the Southbound outcome, in words. Pure.
-pub fn check(desired: &State, bindings: &BTreeMap<String, Binding>, wait: WaitFor) -> Vec<String> {
+pub fn check(desired: &State, bindings: &BTreeMap<String, Binding>, wait: WaitFor) -> Findings {
     let mut problems = Vec::new();
+    let mut pending = Vec::new();
     let Some(nb) = desired.tables.get(&Db::Northbound) else {
-        return problems;
+        return Findings::default();
     };
     let empty = BTreeMap::new();
     let table = |t: &str| nb.get(t).unwrap_or(&empty);
@@ -130,13 +147,14 @@ pub fn check(desired: &State, bindings: &BTreeMap<String, Binding>, wait: WaitFo
             problems.push(format!("switch port {name} has no Port_Binding"));
             continue;
         };
-        if let (true, Some(want)) = (hv, option(lsp, "options", "requested-chassis"))
-            && b.chassis.as_deref() != Some(want.as_str())
-        {
-            problems.push(format!(
-                "switch port {name} is bound to {} instead of chassis {want}",
-                b.chassis.as_deref().unwrap_or("no chassis")
-            ));
+        if let (true, Some(want)) = (hv, option(lsp, "options", "requested-chassis")) {
+            match b.chassis.as_deref() {
+                Some(on) if on == want => {}
+                Some(on) => problems.push(format!("switch port {name} is bound to {on} instead of chassis {want}")),
+                None => pending.push(format!(
+                    "switch port {name} is not bound yet: no interface with external_ids:iface-id={name} on chassis {want}?"
+                )),
+            }
         }
     }
 
@@ -207,17 +225,23 @@ pub fn check(desired: &State, bindings: &BTreeMap<String, Binding>, wait: WaitFo
                 })
                 .collect();
             candidates.sort();
-            if let Some((_, want)) = candidates.last()
-                && crb.chassis.as_deref() != Some(want.as_str())
-            {
-                problems.push(format!(
-                    "{cr} is bound to {} instead of the highest-priority gateway chassis {want}",
-                    crb.chassis.as_deref().unwrap_or("no chassis")
-                ));
+            if let Some((_, want)) = candidates.last() {
+                match crb.chassis.as_deref() {
+                    Some(on) if on == want => {}
+                    Some(on) => problems.push(format!(
+                        "{cr} is bound to {on} instead of the highest-priority gateway chassis {want}"
+                    )),
+                    None => pending.push(format!(
+                        "{cr} is not bound yet: the gateway chassis claim it once BFD is up between them"
+                    )),
+                }
             }
         }
     }
-    problems
+    Findings {
+        errors: problems,
+        pending,
+    }
 }
 
 #[cfg(test)]
@@ -289,15 +313,25 @@ mod tests {
             },
         );
 
-        let sb_only = check(&desired, &bindings, WaitFor::Sb);
+        let sb_only = check(&desired, &bindings, WaitFor::Sb).errors;
         assert_eq!(sb_only.len(), 2, "{sb_only:?}");
         assert!(sb_only[0].contains("vm2 has no Port_Binding"));
         assert!(sb_only[1].contains("l3gateway binding on hv1"));
-        let hv = check(&desired, &bindings, WaitFor::Hv);
+        let hv = check(&desired, &bindings, WaitFor::Hv).errors;
         assert!(
             hv.iter()
                 .any(|p| p.contains("vm1 is bound to hv2 instead of chassis hv1")),
             "{hv:?}"
+        );
+        // Not bound at all is pending (an unplugged VM), not wrong.
+        bindings.get_mut("vm1").unwrap().chassis = None;
+        let unplugged = check(&desired, &bindings, WaitFor::Hv);
+        assert!(
+            unplugged
+                .pending
+                .iter()
+                .any(|p| p.contains("vm1 is not bound yet")),
+            "{unplugged:?}"
         );
     }
 }

@@ -1,7 +1,8 @@
 //! `topo lab up|status|down|check`: the bundled OVN lab.
 //!
-//! Interim input: `up` reads a lab description (the [`crate::lab::LabSpec`] as JSON or
-//! YAML); it will read the topology file once the topology language builds a `LabSpec`.
+//! `up` reads a topology (files or directories, checked like `topo validate`; the lab is
+//! built from its chassis, `lab.networks`, VIF ports with a `chassis` and `checks`), or a
+//! lab description file (the [`crate::lab::LabSpec`] as JSON or YAML; interim format).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -31,8 +32,10 @@ pub enum LabCommand {
     /// Start the lab: OVN central daemons, one namespace per chassis with its own
     /// ovsdb-server, ovs-vswitchd and ovn-controller, physical networks, VMs.
     Up {
-        /// Lab description (JSON or YAML; interim format, see `topo::lab::spec`).
-        file: PathBuf,
+        /// Topology files or directories, or one lab description (JSON or YAML, interim
+        /// format, see `topo::lab::spec`).
+        #[arg(required = true, value_name = "FILE|DIR")]
+        paths: Vec<PathBuf>,
         #[command(flatten)]
         dir: DirArg,
     },
@@ -57,7 +60,7 @@ pub enum LabCommand {
 
 pub fn run(args: LabArgs) -> Outcome {
     match args.command {
-        LabCommand::Up { file, dir } => up(&file, &dir.dir),
+        LabCommand::Up { paths, dir } => up(&paths, &dir.dir),
         LabCommand::Status { dir, format } => status(&dir.dir, format),
         LabCommand::Down { dir } => down(&dir.dir),
         LabCommand::Check { dir } => check(&dir.dir),
@@ -68,17 +71,44 @@ fn err(e: impl Into<miette::Report>) -> Outcome {
     Outcome::Error(e.into())
 }
 
-fn up(file: &std::path::Path, dir: &std::path::Path) -> Outcome {
-    let spec = match LabSpec::load(file) {
+/// A lab description file if `paths` is one, else the lab of the topology.
+/// The lab to build, and the options that go with its source: the chassis settings of a
+/// topology are the topology's, written by `topo apply --lab`; a lab description has no
+/// `topo apply` of its own, so the lab writes them.
+fn load_spec(paths: &[PathBuf]) -> Result<(LabSpec, UpOptions), Outcome> {
+    if let [file] = paths
+        && file.is_file()
+        && let Ok(spec) = LabSpec::load(file)
+    {
+        return Ok((spec, UpOptions::default()));
+    }
+    let (loaded, model, diags) = super::validate::load_and_check(paths);
+    if diags.has_errors() {
+        super::validate::report(&loaded, &diags, Format::Text);
+        eprintln!("invalid topology: {} error(s)", diags.errors());
+        return Err(Outcome::Failed);
+    }
+    let model = model.ok_or(Outcome::Failed)?;
+    let spec = LabSpec::from_model(&model).map_err(err)?;
+    Ok((
+        spec,
+        UpOptions {
+            chassis_settings: false,
+        },
+    ))
+}
+
+fn up(paths: &[PathBuf], dir: &std::path::Path) -> Outcome {
+    let (spec, options) = match load_spec(paths) {
         Ok(s) => s,
-        Err(e) => return err(e),
+        Err(outcome) => return outcome,
     };
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => return err(miette::miette!("cannot start the runtime: {e}")),
     };
     let start = Instant::now();
-    match rt.block_on(lab::up(spec, dir, &UpOptions::default())) {
+    match rt.block_on(lab::up(spec, dir, &options)) {
         Ok(state) => {
             println!(
                 "lab {} ({}) is up in {:.1} s",

@@ -90,23 +90,37 @@ fn endpoint<'a>(state: &'a LabState, name: &str) -> Result<&'a Endpoint, LabErro
         .ok_or_else(|| LabError::Spec(format!("`{name}` is neither a vm nor a host of this lab")))
 }
 
+/// The address of endpoint `to`, or `to` itself if it is an address.
+fn target_ip(state: &LabState, to: &str) -> Result<Ipv4Addr, LabError> {
+    match state.endpoints.get(to) {
+        Some(e) => Ok(e.ip),
+        None => to.parse().map_err(|_| {
+            LabError::Spec(format!(
+                "`{to}` is neither a vm, a host of this lab nor an IPv4 address"
+            ))
+        }),
+    }
+}
+
 fn run_one(
     state: &LabState,
     check: &CheckSpec,
     options: &CheckOptions,
 ) -> Result<(bool, String), LabError> {
     let from = endpoint(state, &check.from)?;
-    let to = endpoint(state, &check.to)?;
     match check.expect {
         Expect::Reachable => {
-            let p = ping(&from.netns, to.ip, options.reachable_deadline)?;
-            Ok((p.reply.is_some(), p.describe(to.ip)))
+            let to = target_ip(state, &check.to)?;
+            let p = ping(&from.netns, to, options.reachable_deadline)?;
+            Ok((p.reply.is_some(), p.describe(to)))
         }
         Expect::Unreachable => {
-            let p = ping(&from.netns, to.ip, options.unreachable_window)?;
-            Ok((p.reply.is_none(), p.describe(to.ip)))
+            let to = target_ip(state, &check.to)?;
+            let p = ping(&from.netns, to, options.unreachable_window)?;
+            Ok((p.reply.is_none(), p.describe(to)))
         }
         Expect::SourceIp(expected) => {
+            let to = endpoint(state, &check.to)?;
             let seen = capture_source(from, to, options.reachable_deadline)?;
             Ok(match seen {
                 Some(src) => (
@@ -131,6 +145,8 @@ fn run_one(
 pub struct Ping {
     /// The first reply line (`64 bytes from ...: icmp_seq=3 ttl=62 time=0.5 ms`).
     pub reply: Option<String>,
+    /// What ping said on stderr (e.g. `connect: Network is unreachable`).
+    pub error: Option<String>,
     pub elapsed: Duration,
 }
 
@@ -147,10 +163,16 @@ impl Ping {
                     self.elapsed.as_secs_f64()
                 )
             }
-            None => format!(
-                "no reply from {to} within {:.1} s",
-                self.elapsed.as_secs_f64()
-            ),
+            None => {
+                let mut s = format!(
+                    "no reply from {to} within {:.1} s",
+                    self.elapsed.as_secs_f64()
+                );
+                if let Some(e) = &self.error {
+                    s.push_str(&format!(" ({e})"));
+                }
+                s
+            }
         }
     }
 }
@@ -173,7 +195,15 @@ pub fn ping(ns: &str, to: Ipv4Addr, deadline: Duration) -> Result<Ping, LabError
         .lines()
         .find(|l| l.contains("bytes from") && l.contains("icmp_seq"))
         .map(str::to_owned);
-    Ok(Ping { reply, elapsed })
+    let error = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .next()
+        .map(|l| l.trim_start_matches("ping: ").to_owned());
+    Ok(Ping {
+        reply,
+        error,
+        elapsed,
+    })
 }
 
 /// Captures, on `to`, the source of the first echo request addressed to it while `from`
@@ -346,9 +376,11 @@ async fn diagnose(state: &LabState, check: &CheckSpec) -> String {
             out.push_str(&format!("binding {name}: {}\n", binding(state, name).await));
         }
     }
-    if let (Some(from), Some(to)) = (from, to) {
+    let to_ip = target_ip(state, &check.to).ok();
+    if let (Some(from), Some(to_ip)) = (from, to_ip) {
         if from.kind == EndpointKind::Vm {
-            out.push_str(&trace(state, &check.from, from, to).await);
+            let to_mac = to.and_then(|t| t.mac.clone());
+            out.push_str(&trace(state, &check.from, from, to_ip, to_mac).await);
         } else {
             out.push_str(&format!(
                 "no ovn-trace: {} is an outside host, not an OVN port\n",
@@ -424,9 +456,15 @@ pub async fn binding(state: &LabState, port: &str) -> String {
 }
 
 /// `ovn-trace` of an echo request from VM `name` to `to`.
-async fn trace(state: &LabState, name: &str, from: &Endpoint, to: &Endpoint) -> String {
+async fn trace(
+    state: &LabState,
+    name: &str,
+    from: &Endpoint,
+    to_ip: Ipv4Addr,
+    to_mac: Option<String>,
+) -> String {
     let gateway_mac = match state.spec.vms.iter().find(|v| v.name == name) {
-        Some(vm) if vm.ip.contains(&to.ip) => to.mac.clone(),
+        Some(vm) if vm.ip.contains(&to_ip) => to_mac,
         Some(vm) => match vm.gateway {
             Some(gw) => router_mac(state, gw).await,
             None => None,
@@ -438,7 +476,7 @@ async fn trace(state: &LabState, name: &str, from: &Endpoint, to: &Endpoint) -> 
         "inport == \"{name}\" && eth.src == {} && eth.dst == {eth_dst} && ip4.src == {} && ip4.dst == {} && ip.ttl == 64 && icmp4.type == 8",
         from.mac.as_deref().unwrap_or("00:00:00:00:00:00"),
         from.ip,
-        to.ip
+        to_ip
     );
     let db = format!("--db={}", state.sb);
     let argv = ["timeout", "10", "ovn-trace", &db, "--summary", &flow];

@@ -185,20 +185,28 @@ pub async fn start_central(state: &mut LabState, netns: &str) -> Result<(), LabE
     }
 }
 
-/// The chassis's private directory and its Open_vSwitch remote.
-pub fn chassis_paths(lab_dir: &Path, name: &str) -> (PathBuf, String) {
-    let dir = lab_dir.join(format!("ch-{name}"));
+/// The private directory of a chassis (`ch-NAME`) or of a physical network's switch
+/// (`net-NAME`) and its Open_vSwitch remote.
+pub fn ovs_paths(lab_dir: &Path, subdir: &str) -> (PathBuf, String) {
+    let dir = lab_dir.join(subdir);
     let remote = format!("unix:{}", s(&dir.join("db.sock")));
     (dir, remote)
 }
 
-/// The chassis's Open_vSwitch ovsdb-server, ready to be configured.
-pub async fn start_chassis_db(
+/// `ovs_paths` of chassis `name`.
+pub fn chassis_paths(lab_dir: &Path, name: &str) -> (PathBuf, String) {
+    ovs_paths(lab_dir, &format!("ch-{name}"))
+}
+
+/// An Open_vSwitch ovsdb-server in `netns` with its files in `subdir`, ready to be
+/// configured; its processes are recorded as `<owner>/ovsdb-server`.
+pub async fn start_ovsdb(
     state: &mut LabState,
-    name: &str,
+    owner: &str,
+    subdir: &str,
     netns: &str,
-) -> Result<(), LabError> {
-    let (dir, remote) = chassis_paths(&state.dir, name);
+) -> Result<String, LabError> {
+    let (dir, remote) = ovs_paths(&state.dir, subdir);
     std::fs::create_dir_all(&dir).map_err(|e| LabError::io(&dir, e))?;
     let db = dir.join("conf.db");
     create_db(&db, VSWITCH_SCHEMA)?;
@@ -211,7 +219,7 @@ pub async fn start_chassis_db(
     let env = chassis_env(&dir);
     let rec = start(
         state,
-        &format!("{name}/ovsdb-server"),
+        &format!("{owner}/ovsdb-server"),
         netns,
         &dir,
         "ovsdb-server",
@@ -227,12 +235,17 @@ pub async fn start_chassis_db(
     .await?
     .close()
     .await;
-    Ok(())
+    Ok(remote)
 }
 
-/// `ovs-vswitchd` of a chassis (its database must be configured first).
-pub fn start_vswitchd(state: &mut LabState, name: &str, netns: &str) -> Result<(), LabError> {
-    let (dir, remote) = chassis_paths(&state.dir, name);
+/// `ovs-vswitchd` on the database of `subdir` (configure the database first).
+pub fn start_vswitchd(
+    state: &mut LabState,
+    owner: &str,
+    subdir: &str,
+    netns: &str,
+) -> Result<(), LabError> {
+    let (dir, remote) = ovs_paths(&state.dir, subdir);
     let argv = vec![
         "ovs-vswitchd".to_owned(),
         remote,
@@ -241,7 +254,7 @@ pub fn start_vswitchd(state: &mut LabState, name: &str, netns: &str) -> Result<(
     let env = chassis_env(&dir);
     start(
         state,
-        &format!("{name}/ovs-vswitchd"),
+        &format!("{owner}/ovs-vswitchd"),
         netns,
         &dir,
         "ovs-vswitchd",

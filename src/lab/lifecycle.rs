@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::chassis;
 use super::daemons;
 use super::error::LabError;
 use super::names::{self, Kind};
@@ -18,11 +19,11 @@ use super::network;
 use super::process::{self, ProcessRecord};
 use super::settings::{self, ChassisSettings};
 use super::spec::LabSpec;
-use super::state::{ChassisState, LabState, Phase};
+use super::state::{LabState, Phase};
 use super::targets::Targets;
 use super::underlay;
 use super::vm;
-use super::vswitch::{BridgeSpec, Vswitch};
+use super::vswitch::Vswitch;
 
 /// The directory `topo lab` uses when none is given.
 pub const DEFAULT_DIR: &str = "/run/topo/lab";
@@ -63,7 +64,8 @@ pub async fn up(spec: LabSpec, dir: &Path, options: &UpOptions) -> Result<LabSta
         }
     };
     let mut state = LabState::new(id, &dir, spec);
-    state.save()?;
+    // Claims the directory: of two `up`s racing for it, one gets `Exists`.
+    state.create()?;
     match build(&mut state, options).await {
         Ok(()) => {
             state.phase = Phase::Up;
@@ -74,7 +76,11 @@ pub async fn up(spec: LabSpec, dir: &Path, options: &UpOptions) -> Result<LabSta
         Err(e) => {
             state.phase = Phase::Failed;
             let _ = state.save();
-            let _ = teardown(&state);
+            // Once everything is gone the directory is free for the next `up`; if not, the
+            // state stays for `down` to finish the job.
+            if teardown(&state).is_ok() {
+                let _ = remove_state_files(&state.dir);
+            }
             Err(e)
         }
     }
@@ -116,46 +122,8 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
     for (i, c) in spec.chassis.iter().enumerate() {
         let ns = names::netns(&id, Kind::Chassis, &c.name);
         new_netns(state, &ns)?;
-        underlay::wire(&underlay_ns, &ns, i)?;
-        daemons::start_chassis_db(state, &c.name, &ns).await?;
-        let (cdir, remote) = daemons::chassis_paths(&state.dir, &c.name);
-        let vs = Vswitch::connect(&remote, daemons::READY).await?;
-        vs.init().await?;
-        vs.set_external_ids(&BTreeMap::from(
-            [
-                ("system-id", c.name.as_str()),
-                ("hostname", c.name.as_str()),
-                ("ovn-remote", state.sb.as_str()),
-                ("ovn-encap-type", "geneve"),
-                ("ovn-encap-ip", &c.encap_ip.to_string()),
-                ("ovn-bridge-datapath-type", "netdev"),
-            ]
-            .map(|(k, v)| (k.to_owned(), v.to_owned())),
-        ))
-        .await?;
-        vs.ensure_bridge(
-            &BridgeSpec {
-                name: vm::BR_INT.into(),
-                datapath_type: "netdev".into(),
-                fail_mode: "secure".into(),
-                ..BridgeSpec::default()
-            },
-            &[],
-        )
-        .await?;
-        underlay::configure(&vs).await?;
-        daemons::start_vswitchd(state, &c.name, &ns)?;
-        vs.wait_applied(daemons::READY).await?;
-        underlay::address(&ns, c.encap_ip, spec.underlay_prefix)?;
-        daemons::start_controller(state, &c.name, &ns)?;
-        state.chassis.push(ChassisState {
-            name: c.name.clone(),
-            netns: ns,
-            dir: cdir,
-            remote,
-            encap_ip: c.encap_ip,
-            nics: BTreeMap::new(),
-        });
+        let chassis = chassis::build(state, c, i, &ns, &underlay_ns).await?;
+        state.chassis.push(chassis);
         state.save()?;
     }
     let names: Vec<String> = spec.chassis.iter().map(|c| c.name.clone()).collect();
@@ -165,12 +133,13 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
     for (n, net) in spec.networks.iter().enumerate() {
         let net_ns = names::netns(&id, Kind::Network, &net.name);
         new_netns(state, &net_ns)?;
-        network::create(&net_ns)?;
+        let mut ports = Vec::new();
         for (host, ip) in &net.hosts {
             let host_ns = names::netns(&id, Kind::Host, host);
             new_netns(state, &host_ns)?;
-            let ep = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet)?;
+            let (port, ep) = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet)?;
             host_index += 1;
+            ports.push((port, net.vlans.get(host).copied()));
             state.endpoints.insert(host.clone(), ep);
         }
         for ch in net.mapped_on.keys() {
@@ -179,10 +148,28 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
                 .iter()
                 .position(|c| &c.name == ch)
                 .ok_or_else(|| LabError::Spec(format!("unknown chassis `{ch}`")))?;
-            let nic = format!("nic{n}");
+            let nic = net
+                .nics
+                .get(ch)
+                .cloned()
+                .unwrap_or_else(|| format!("nic{n}"));
             let chassis = &mut state.chassis[i];
-            network::wire_chassis(&net_ns, &chassis.netns, i, &nic)?;
+            ports.push((
+                network::wire_chassis(&net_ns, &chassis.netns, i, &nic)?,
+                None,
+            ));
             chassis.nics.insert(net.name.clone(), nic);
+        }
+        if net.vlans.is_empty() {
+            network::linux_switch(&net_ns, &ports)?;
+        } else {
+            let owner = format!("net-{}", net.name);
+            let remote = daemons::start_ovsdb(state, &owner, &owner, &net_ns).await?;
+            let vs = Vswitch::connect(&remote, daemons::READY).await?;
+            vs.init().await?;
+            network::ovs_switch(&vs, &ports).await?;
+            daemons::start_vswitchd(state, &owner, &owner, &net_ns)?;
+            vs.wait_applied(daemons::READY).await?;
         }
         state.save()?;
     }
@@ -255,17 +242,20 @@ pub fn down(dir: &Path) -> Result<DownReport, LabError> {
         });
     };
     let report = teardown(&state)?;
-    for f in [
-        LabState::path(&state.dir),
-        state.dir.join(super::targets::TARGETS_FILE),
-    ] {
+    remove_state_files(&state.dir)?;
+    Ok(report)
+}
+
+/// Removes the state and targets files (the logs stay).
+fn remove_state_files(dir: &Path) -> Result<(), LabError> {
+    for f in [LabState::path(dir), dir.join(super::targets::TARGETS_FILE)] {
         match std::fs::remove_file(&f) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(LabError::io(&f, e)),
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Stops every process and deletes every namespace of the lab; keeps the directory (logs).

@@ -13,15 +13,17 @@
 //!                                  checks ──▶ ping / tcpdump ──▶ results (+ ovn-trace)
 //! ```
 //!
-//! One job per file: [`spec`] (input), [`state`] (the persisted lab), [`names`],
-//! [`command`], [`netns`], [`process`], [`daemons`], [`vswitch`] (OVSDB writes to a
+//! One job per file: [`spec`] (input), [`from_model`] (input from a topology), [`state`] (the persisted lab), [`names`],
+//! [`command`], [`netns`], [`process`], [`daemons`], [`chassis`], [`vswitch`] (OVSDB writes to a
 //! chassis), [`settings`] (the chassis settings `apply` writes), [`underlay`], [`network`],
 //! [`vm`], [`targets`], [`checks`], [`lifecycle`] (up / down / status).
 
+pub mod chassis;
 pub mod checks;
 pub mod command;
 pub mod daemons;
 pub mod error;
+pub mod from_model;
 pub mod lifecycle;
 pub mod names;
 pub mod netns;

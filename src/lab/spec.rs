@@ -78,6 +78,14 @@ pub struct NetworkSpec {
     /// Chassis that reach this network -> their provider bridge (e.g. `br-ex`).
     #[serde(default)]
     pub mapped_on: BTreeMap<String, String>,
+    /// Chassis -> name of its NIC on this network (default `nic<N>`, N the network's
+    /// index), the port to add to the provider bridge (the seed's `ens8`).
+    #[serde(default)]
+    pub nics: BTreeMap<String, String>,
+    /// Host -> VLAN it sits on, as behind a localnet port with a `tag` (the host's port on
+    /// the network's switch is an access port of that VLAN; chassis ports are trunks).
+    #[serde(default)]
+    pub vlans: BTreeMap<String, u16>,
 }
 
 /// A VM: a namespace plugged into its chassis's `br-int` as the VIF of the logical switch
@@ -96,7 +104,8 @@ pub struct VmSpec {
     pub gateway: Option<Ipv4Addr>,
 }
 
-/// One declared check between two endpoints (VM or host names).
+/// One declared check from an endpoint (VM or host name) to an endpoint or an IPv4
+/// address (`source-ip` needs an endpoint: the capture runs there).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
@@ -203,6 +212,41 @@ impl LabSpec {
                     ));
                 }
                 super::netns::check_ifname(bridge)?;
+                if RESERVED_IFNAMES.contains(&bridge.as_str()) {
+                    return err(format!(
+                        "network `{}`: `{bridge}` is the lab's own bridge on chassis `{ch}`",
+                        n.name
+                    ));
+                }
+            }
+            for (host, tag) in &n.vlans {
+                if !n.hosts.contains_key(host) {
+                    return err(format!(
+                        "network `{}` gives a VLAN to unknown host `{host}`",
+                        n.name
+                    ));
+                }
+                if !(1..=4094).contains(tag) {
+                    return err(format!("host `{host}`: VLAN {tag} is not in 1..4094"));
+                }
+            }
+            for (ch, nic) in &n.nics {
+                if !n.mapped_on.contains_key(ch) {
+                    return err(format!(
+                        "network `{}` names a NIC on chassis `{ch}`, which does not map it",
+                        n.name
+                    ));
+                }
+                super::netns::check_ifname(nic)?;
+                let vif_like = nic
+                    .strip_prefix("vif")
+                    .is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()));
+                if RESERVED_IFNAMES.contains(&nic.as_str()) || vif_like {
+                    return err(format!(
+                        "network `{}`: NIC name `{nic}` is taken by the lab on chassis `{ch}`",
+                        n.name
+                    ));
+                }
             }
         }
         for vm in &self.vms {
@@ -233,18 +277,32 @@ impl LabSpec {
             }
         }
         for c in &self.checks {
-            for end in [&c.from, &c.to] {
-                if !endpoints.contains(end.as_str()) {
-                    return err(format!(
-                        "check {} -> {}: `{end}` is neither a vm nor a host",
-                        c.from, c.to
-                    ));
-                }
+            if !endpoints.contains(c.from.as_str()) {
+                return err(format!(
+                    "check {} -> {}: `{}` is neither a vm nor a host",
+                    c.from, c.to, c.from
+                ));
+            }
+            let to_is_ip = c.to.parse::<Ipv4Addr>().is_ok();
+            if !endpoints.contains(c.to.as_str()) && !to_is_ip {
+                return err(format!(
+                    "check {} -> {}: `{}` is neither a vm, a host nor an IPv4 address",
+                    c.from, c.to, c.to
+                ));
+            }
+            if matches!(c.expect, Expect::SourceIp(_)) && !endpoints.contains(c.to.as_str()) {
+                return err(format!(
+                    "check {} -> {}: source-ip needs a vm or host to capture on",
+                    c.from, c.to
+                ));
             }
         }
         Ok(())
     }
 }
+
+/// Interface names the lab itself uses inside a chassis namespace.
+pub const RESERVED_IFNAMES: &[&str] = &["lo", "underlay", "br-int", "br-phy", "ovs-netdev"];
 
 /// Names end up in namespace names and file names: keep them plain.
 fn check_name(what: &str, name: &str) -> Result<(), LabError> {
@@ -325,6 +383,20 @@ checks:
 
         let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
         spec.checks[0].to = "ghost".into();
+        assert!(spec.validate().is_err());
+        spec.checks[0].to = "10.10.40.99".into();
+        spec.validate().unwrap();
+        spec.checks[1].to = "10.10.40.99".into();
+        assert!(spec.validate().is_err());
+
+        let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
+        spec.networks[0]
+            .nics
+            .insert("ch1".into(), "underlay".into());
+        assert!(spec.validate().is_err());
+        spec.networks[0].nics.insert("ch1".into(), "ens8".into());
+        spec.validate().unwrap();
+        spec.networks[0].nics.insert("ch2".into(), "ens8".into());
         assert!(spec.validate().is_err());
 
         let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();

@@ -128,14 +128,39 @@ impl LabState {
         Ok(Some(state))
     }
 
-    /// Writes the state atomically.
+    fn to_text(&self, path: &Path) -> Result<String, LabError> {
+        serde_json::to_string_pretty(self).map_err(|e| LabError::State {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes the first state; fails with [`LabError::Exists`] if the directory already
+    /// has one (the file is created exclusively, so two `up`s cannot both claim it).
+    pub fn create(&self) -> Result<(), LabError> {
+        use std::io::Write;
+        let path = Self::path(&self.dir);
+        let text = self.to_text(&path)?;
+        let mut f = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(LabError::Exists(self.dir.clone()));
+            }
+            Err(e) => return Err(LabError::io(&path, e)),
+        };
+        f.write_all(text.as_bytes())
+            .map_err(|e| LabError::io(&path, e))
+    }
+
+    /// Writes the state atomically (write, then rename over the old one).
     pub fn save(&self) -> Result<(), LabError> {
         let path = Self::path(&self.dir);
         let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(self).map_err(|e| LabError::State {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let text = self.to_text(&path)?;
         std::fs::write(&tmp, text).map_err(|e| LabError::io(&tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| LabError::io(&path, e))
     }
@@ -160,5 +185,35 @@ impl LabState {
 
     pub fn process(&self, role: &str) -> Option<&ProcessRecord> {
         self.processes.iter().rev().find(|p| p.role == role)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> LabSpec {
+        serde_json::from_value(serde_json::json!({
+            "name": "t",
+            "chassis": [{ "name": "ch1", "encap_ip": "172.17.42.1" }]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn state_round_trips_and_a_directory_is_claimed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = LabState::new("abc123".into(), dir.path(), spec());
+        state.create().unwrap();
+        assert!(matches!(state.create(), Err(LabError::Exists(_))));
+        state.record_netns("topo-abc123-central").unwrap();
+        let loaded = LabState::load(dir.path()).unwrap().unwrap();
+        assert_eq!(loaded.namespaces, ["topo-abc123-central"]);
+        assert_eq!(loaded.nb, format!("unix:{}/nb.sock", dir.path().display()));
+        assert!(
+            LabState::load(&dir.path().join("nothing"))
+                .unwrap()
+                .is_none()
+        );
     }
 }

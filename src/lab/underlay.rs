@@ -1,5 +1,5 @@
 //! The underlay: the segment the chassis tunnel over. A Linux bridge in the lab's underlay
-//! namespace; per chassis a veth whose inner end (`eth0`) is a port of the chassis's netdev
+//! namespace; per chassis a veth whose inner end (`underlay`) is a port of the chassis's netdev
 //! bridge `br-phy`, whose own interface carries the chassis's encap IP. Geneve between
 //! chassis crosses that bridge (`ip netns exec topo-<id>-underlay tcpdump -ni br0` shows it).
 
@@ -15,8 +15,8 @@ use super::vswitch::{BridgeSpec, PortSpec, Vswitch};
 pub const BRIDGE: &str = "br0";
 /// The chassis's netdev bridge holding the encap IP.
 pub const PHY_BRIDGE: &str = "br-phy";
-/// The chassis's end of its underlay veth.
-pub const UPLINK: &str = "eth0";
+/// The chassis's end of its underlay veth (a name no topology NIC will want).
+pub const UPLINK: &str = "underlay";
 
 /// Creates the underlay bridge in namespace `ns` (which must exist).
 pub fn create(ns: &str) -> Result<(), LabError> {

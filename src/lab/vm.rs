@@ -17,14 +17,14 @@ pub const BR_INT: &str = "br-int";
 pub const IFNAME: &str = "eth0";
 
 /// Builds VM `vm` in namespace `vm_ns` (already created) and plugs it into `chassis` as
-/// port `vm<index>`.
+/// port `vif<index>`.
 pub async fn plug(
     vm: &VmSpec,
     vm_ns: &str,
     chassis: &ChassisState,
     index: usize,
 ) -> Result<Endpoint, LabError> {
-    let outer = format!("vm{index}");
+    let outer = format!("vif{index}");
     netns::add_veth(&chassis.netns, &outer, vm_ns, IFNAME)?;
     netns::set_mac(vm_ns, IFNAME, &vm.mac)?;
     netns::add_addr(vm_ns, IFNAME, vm.ip)?;
@@ -38,6 +38,7 @@ pub async fn plug(
             name: outer,
             kind: String::new(),
             external_ids: BTreeMap::from([("iface-id".to_owned(), vm.name.clone())]),
+            tag: None,
         },
     )
     .await?;

@@ -8,10 +8,12 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::error::LabError;
-use crate::ovsdb::{Atom, Client, Columns, ConnectOptions, Datum, Mutation, Mutator, Operation};
+use crate::ovsdb::{
+    Atom, Client, Columns, Condition, ConnectOptions, Datum, Mutation, Mutator, OpResult, Operation,
+};
 
 const DB: &str = "Open_vSwitch";
 
@@ -22,6 +24,8 @@ pub struct PortSpec {
     /// `internal`, or empty for a system device (a veth).
     pub kind: String,
     pub external_ids: BTreeMap<String, String>,
+    /// Access VLAN (`Port.tag`); none: a trunk.
+    pub tag: Option<u16>,
 }
 
 impl PortSpec {
@@ -56,10 +60,6 @@ fn string_map(m: &BTreeMap<String, String>) -> Datum {
     )
 }
 
-fn col<'a>(row: &'a Map<String, Value>, c: &str) -> Option<&'a Value> {
-    row.get(c)
-}
-
 impl Vswitch {
     /// Connects, waiting up to `deadline` for a server that is still starting.
     pub async fn connect(remote: &str, deadline: Duration) -> Result<Vswitch, LabError> {
@@ -83,11 +83,7 @@ impl Vswitch {
         &self.remote
     }
 
-    async fn transact(
-        &self,
-        what: &str,
-        ops: &[Operation],
-    ) -> Result<Vec<crate::ovsdb::OpResult>, LabError> {
+    async fn transact(&self, what: &str, ops: &[Operation]) -> Result<Vec<OpResult>, LabError> {
         self.client
             .transact(DB, ops)
             .await
@@ -141,7 +137,7 @@ impl Vswitch {
         if let Some(v) = res
             .first()
             .and_then(|r| r.rows().first())
-            .and_then(|row| col(row, "external_ids"))
+            .and_then(|row| row.get("external_ids"))
             && let Ok(d) = Datum::from_json(v)
             && let Some(m) = d.as_map()
         {
@@ -166,7 +162,7 @@ impl Vswitch {
                 "select Bridge",
                 &[Operation::select(
                     "Bridge",
-                    vec![crate::ovsdb::Condition::eq("name", bridge)],
+                    vec![Condition::eq("name", bridge)],
                     Some(vec!["ports".into()]),
                 )],
             )
@@ -174,7 +170,7 @@ impl Vswitch {
         let Some(ports) = res
             .first()
             .and_then(|r| r.rows().first())
-            .and_then(|row| col(row, "ports"))
+            .and_then(|row| row.get("ports"))
         else {
             return Ok(Vec::new());
         };
@@ -211,7 +207,7 @@ impl Vswitch {
     async fn names(
         &self,
         table: &str,
-        conditions: Vec<crate::ovsdb::Condition>,
+        conditions: Vec<Condition>,
     ) -> Result<Vec<String>, LabError> {
         let res = self
             .transact(
@@ -252,7 +248,7 @@ impl Vswitch {
         let own = PortSpec {
             name: bridge.name.clone(),
             kind: "internal".into(),
-            external_ids: BTreeMap::new(),
+            ..PortSpec::default()
         };
         let mut port_refs = Vec::new();
         for (i, p) in std::iter::once(&own).chain(ports).enumerate() {
@@ -300,7 +296,7 @@ impl Vswitch {
         let mut ops = port_ops(port, "iface", "port");
         ops.push(Operation::mutate(
             "Bridge",
-            vec![crate::ovsdb::Condition::eq("name", bridge)],
+            vec![Condition::eq("name", bridge)],
             vec![Mutation::insert(
                 "ports",
                 Datum::set([Atom::NamedUuid("port".into())]),
@@ -384,6 +380,9 @@ fn port_ops(p: &PortSpec, uuid_iface: &str, uuid_port: &str) -> Vec<Operation> {
     }
     let mut port = Columns::new();
     port.insert("name".into(), Datum::scalar(Atom::string(p.name.as_str())));
+    if let Some(tag) = p.tag {
+        port.insert("tag".into(), Datum::scalar(Atom::Integer(i64::from(tag))));
+    }
     port.insert(
         "interfaces".into(),
         Datum::set([Atom::NamedUuid(uuid_iface.to_owned())]),

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod compiler;
 pub mod diagnostics;
 pub mod diff;
+pub mod drift;
 pub mod lab;
 pub mod live;
 pub mod ovsdb;

@@ -5,6 +5,7 @@
 mod support;
 
 mod apply;
+mod chassis_drift;
 mod harness;
 mod lab;
 mod lang;

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   ovn-central ovn-host openvswitch-switch openvswitch-common ovn-common
   iproute2 iputils-ping tcpdump openssl ca-certificates procps
+  time   # /usr/bin/time, for the benchmark scripts' peak memory
 )
 
 missing=()
@@ -35,6 +36,7 @@ else
   echo "install-deps: all packages present"
 fi
 
-for tool in ovsdb-server ovsdb-tool ovsdb-client ovs-appctl ovs-pki ovn-northd ovn-nbctl ovn-sbctl kill ovs-vsctl ovs-vswitchd ovn-controller ip; do
+for tool in ovsdb-server ovsdb-tool ovsdb-client ovs-appctl ovs-pki ovn-northd ovn-nbctl ovn-sbctl \
+    ovn-trace kill ovs-vsctl ovs-vswitchd ovn-controller ip ping tcpdump timeout; do
   command -v "$tool" >/dev/null || { echo "install-deps: $tool missing after install" >&2; exit 1; }
 done

@@ -265,6 +265,19 @@ pub struct RouterPort {
     pub ips: Vec<Sp<String>>,
     /// Makes this a distributed gateway port.
     pub gateway: Option<Sp<Gateway>>,
+    /// The LRP's name when it is not `<router>-<switch>` (or `<router>-<peer>`), e.g. for rows
+    /// made by another tool (`topo import` writes it).
+    pub name: Option<Sp<String>>,
+    /// The name of the switch's router-type LSP when it is not `<switch>-<router>`.
+    pub switch_port: Option<Sp<String>>,
+    /// `addresses` of the switch's router-type LSP: `[router]` when absent; ovn-nbctl
+    /// tutorials write the router port's MAC instead (`lsp-set-addresses ls1-lr1 <mac>`).
+    #[serde(default)]
+    pub switch_port_addresses: Vec<Sp<String>>,
+    /// `options:nat-addresses` of the switch's router-type LSP: `router` (topo's default on a
+    /// gateway's switch with a localnet port), `none` (leave the option out), or an explicit
+    /// `"<mac> <ip>..."` value.
+    pub nat_addresses: Option<Sp<String>>,
 }
 
 /// A distributed gateway port's chassis: priorities, or an HA chassis group.

@@ -7,6 +7,7 @@
 //! - [`rows`]: the one row model shared by desired (compiled) and live (read) state.
 //! - [`spec`]: the topology language: YAML loading with source spans.
 //! - [`compiler`]: semantic checks with diagnostics, and lowering to desired rows.
+//! - [`import`]: the live Northbound as a topology file (`topo import`), and adoption.
 //! - [`cli`]: the command line; the only module that prints or chooses exit codes.
 
 pub mod apply;
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod compiler;
 pub mod diagnostics;
 pub mod diff;
+pub mod import;
 pub mod live;
 pub mod ovsdb;
 pub mod rows;

@@ -13,6 +13,7 @@ pub mod connect;
 pub mod desired;
 pub mod drift;
 pub mod exit;
+pub mod import;
 pub mod plan;
 pub mod schema;
 pub mod status;
@@ -43,6 +44,8 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Report what changed out of band (read-only; exit 2 on drift).
     Drift(drift::DriftArgs),
+    /// Write a topology file from the live databases (and optionally adopt its rows).
+    Import(import::ImportArgs),
     /// Print the JSON Schema of the topology file (for yaml-language-server).
     Schema(schema::SchemaArgs),
 }
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Drift(args) => drift::run(args),
+        Command::Import(args) => import::run(args),
         Command::Schema(args) => schema::run(args),
     };
     exit::finish(outcome)

@@ -5,6 +5,7 @@
 mod support;
 
 mod harness;
+mod import;
 mod lang;
 mod ovsdb;
 mod status;

@@ -512,14 +512,16 @@ fn routers(
             let what = format!("router port {lrp}");
             cx.unhandled("Logical_Router_Port", &p_key, &what);
             let mut f: Vec<(String, Node)> = Vec::new();
+            // The switch side's settings, written after the port's own.
+            let mut tail: Vec<(String, Node)> = Vec::new();
             let gateway = gateway(cx, &lrp, &p);
             let derived = if let Some(side) = sides.get(&lrp) {
                 f.push(("switch".to_owned(), Node::str(side.switch.as_str())));
                 if side.lsp != router_lsp_name(&side.switch, &name) {
-                    f.push(("switch-port".to_owned(), Node::str(side.lsp.as_str())));
+                    tail.push(("switch-port".to_owned(), Node::str(side.lsp.as_str())));
                 }
                 if side.addresses != ["router"] {
-                    f.push((
+                    tail.push((
                         "switch-port-addresses".to_owned(),
                         Node::List(side.addresses.iter().map(Node::str).collect()),
                     ));
@@ -528,8 +530,8 @@ fn routers(
                     && localnet.contains(&side.switch);
                 match (&side.nat_addresses, default_nat) {
                     (Some(v), true) if v == "router" => {}
-                    (Some(v), _) => f.push(("nat-addresses".to_owned(), Node::str(v.as_str()))),
-                    (None, true) => f.push(("nat-addresses".to_owned(), Node::str("none"))),
+                    (Some(v), _) => tail.push(("nat-addresses".to_owned(), Node::str(v.as_str()))),
+                    (None, true) => tail.push(("nat-addresses".to_owned(), Node::str("none"))),
                     (None, false) => {}
                 }
                 lrp_name(&name, &side.switch)
@@ -568,6 +570,7 @@ fn routers(
             if let Some(g) = gateway {
                 f.push(("gateway".to_owned(), g));
             }
+            f.extend(tail);
             ports.push(Node::Flow(f));
         }
         if !ports.is_empty() {

@@ -112,7 +112,7 @@ fn an_ovn_nbctl_gateway_router_imports_with_its_macs_and_plans_empty() {
     assert!(out.yaml.contains("chassis: master"), "{}", out.yaml);
     assert!(
         out.yaml.contains(
-            "- { switch: lsjoin, switch-port-addresses: [\"00:00:00:00:00:06\"], mac: \"00:00:00:00:00:06\", ip: 10.10.30.2/24 }"
+            "- { switch: lsjoin, mac: \"00:00:00:00:00:06\", ip: 10.10.30.2/24, switch-port-addresses: [\"00:00:00:00:00:06\"] }"
         ),
         "{}",
         out.yaml

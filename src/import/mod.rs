@@ -607,6 +607,12 @@ fn gateway(cx: &mut Cx, lrp: &str, p: &Row) -> Option<Node> {
         return None;
     }
     let mut prios = Vec::new();
+    // ovsdbapp's `<lrp>_<chassis>` when every row is named that way.
+    let ovsdbapp = gcs.iter().all(|key| {
+        cx.row("Gateway_Chassis", key)
+            .and_then(|gc| col_str(gc, "chassis_name"))
+            .is_some_and(|ch| name_of(key) == format!("{lrp}_{ch}"))
+    });
     for key in gcs {
         let Some(gc) = cx.row("Gateway_Chassis", &key).cloned() else {
             continue;
@@ -621,22 +627,25 @@ fn gateway(cx: &mut Cx, lrp: &str, p: &Row) -> Option<Node> {
             &key,
             &format!("gateway chassis {gc_name}"),
         );
-        if gc_name == format!("{lrp}_{ch}") {
+        let expected = if ovsdbapp {
+            format!("{lrp}_{ch}")
+        } else {
+            gateway_chassis_name(lrp, &ch)
+        };
+        if gc_name != expected {
             cx.note(format!(
-                "gateway chassis {gc_name}: named the Neutron/ovsdbapp way (`<lrp>_<chassis>`); \
-                 topo names it `{}`, so a plan replaces the row (same chassis and priority)",
-                gateway_chassis_name(lrp, &ch)
-            ));
-        } else if gc_name != gateway_chassis_name(lrp, &ch) {
-            cx.note(format!(
-                "gateway chassis {gc_name}: topo names it `{}`, so a plan replaces the row",
-                gateway_chassis_name(lrp, &ch)
+                "gateway chassis {gc_name}: topo names it `{expected}` (`<lrp>-<chassis>`, or \
+                 `<lrp>_<chassis>` with `names: ovsdbapp`), so a plan replaces the row"
             ));
         }
         cx.chassis_used.insert(ch.clone());
         prios.push((ch, Node::Int(prio)));
     }
-    Some(Node::Flow(vec![("chassis".to_owned(), Node::Flow(prios))]))
+    let mut g = vec![("chassis".to_owned(), Node::Flow(prios))];
+    if ovsdbapp {
+        g.push(("names".to_owned(), Node::str("ovsdbapp")));
+    }
+    Some(Node::Flow(g))
 }
 
 fn routes(cx: &mut Cx, router: &str, r: &Row) -> Vec<Node> {

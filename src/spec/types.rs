@@ -289,6 +289,19 @@ pub struct Gateway {
     pub chassis: Map<Sp<i64>>,
     /// An HA chassis group (`ha_chassis_group`).
     pub ha_group: Option<Sp<String>>,
+    /// How the `Gateway_Chassis` rows are named: `ovn-nbctl` (`<lrp>-<chassis>`, the default)
+    /// or `ovsdbapp` (`<lrp>_<chassis>`, as Neutron names them).
+    pub names: Option<Sp<GatewayNames>>,
+}
+
+/// The naming convention of `Gateway_Chassis` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum GatewayNames {
+    /// `<lrp>-<chassis>`, as `ovn-nbctl lrp-set-gateway-chassis` names them.
+    OvnNbctl,
+    /// `<lrp>_<chassis>`, as Neutron's ovsdbapp names them.
+    Ovsdbapp,
 }
 
 /// A static route.

@@ -336,6 +336,10 @@ impl Checker<'_> {
                     mac,
                     networks: networks.into_iter().map(|(n, _)| n).collect(),
                     gateway,
+                    ovsdbapp_gateway_names: p.gateway.as_ref().is_some_and(|g| {
+                        g.names.as_ref().map(|n| n.value)
+                            == Some(crate::spec::types::GatewayNames::Ovsdbapp)
+                    }),
                     lsp,
                     lsp_addresses,
                     nat_addresses,

@@ -149,6 +149,22 @@ mod tests {
     }
 
     #[test]
+    fn gateway_chassis_may_be_named_the_ovsdbapp_way() {
+        let state = compile(
+            "name: s\nchassis:\n  gw: { encap: { type: geneve, ip: 10.0.0.1 } }\n\
+             switches:\n  ext: {}\nrouters:\n  r:\n    ports:\n      \
+             - { switch: ext, ip: 10.0.1.1/24, gateway: { chassis: { gw: 5 }, names: ovsdbapp } }\n",
+        );
+        let gcs: Vec<String> = state
+            .tables
+            .get(&Db::Northbound)
+            .and_then(|t| t.get("Gateway_Chassis"))
+            .map(|rows| rows.keys().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        assert_eq!(gcs, ["r-ext_gw"]);
+    }
+
+    #[test]
     fn a_peer_follows_the_other_sides_port_name() {
         let state = compile(
             "name: s\nswitches: {}\nrouters:\n  a:\n    ports:\n      \

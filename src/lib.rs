@@ -13,6 +13,7 @@
 pub mod apply;
 pub mod cli;
 pub mod compiler;
+pub mod config;
 pub mod diagnostics;
 pub mod diff;
 pub mod import;

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod config;
 mod harness;
 mod import;
 mod lang;

@@ -70,6 +70,12 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    let mut cli = cli;
+    if let Some(db) = cli.command.db_mut()
+        && let Err(e) = db.resolve()
+    {
+        return exit::finish(exit::Outcome::Error(miette::Report::new(e)));
+    }
     let outcome = match cli.command {
         Command::Status(args) => status::run(args),
         Command::Validate(args) => validate::run(args),
@@ -81,4 +87,20 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args),
     };
     exit::finish(outcome)
+}
+
+impl Command {
+    /// The connection arguments of commands that talk to OVN, to resolve against topo.toml
+    /// before the command runs.
+    fn db_mut(&mut self) -> Option<&mut connect::DbArgs> {
+        match self {
+            Command::Status(a) => Some(&mut a.db),
+            Command::Plan(a) => Some(&mut a.db),
+            Command::Apply(a) => Some(&mut a.db),
+            Command::Drift(a) => Some(&mut a.db),
+            Command::Import(a) => Some(&mut a.db),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
 }

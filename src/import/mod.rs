@@ -206,6 +206,8 @@ struct Cx<'a> {
     notes: Vec<String>,
     /// Chassis named by the rows (gateways, bindings, HA groups).
     chassis_used: BTreeSet<String>,
+    /// Physical networks each chassis must map (its l2gateway ports').
+    chassis_networks: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Cx<'_> {
@@ -315,6 +317,7 @@ pub fn import(input: &Input) -> Imported {
         input,
         notes: Vec::new(),
         chassis_used: BTreeSet::new(),
+        chassis_networks: BTreeMap::new(),
     };
     for (table, n) in input.other_tables {
         if *n > 0 {
@@ -860,6 +863,12 @@ fn switch_port(
                 && let Some(c) = options.get("l2gateway-chassis")
             {
                 cx.chassis_used.insert(c.clone());
+                if let Some(n) = options.get("network_name") {
+                    cx.chassis_networks
+                        .entry(c.clone())
+                        .or_default()
+                        .insert(n.clone());
+                }
                 f.push(("chassis".to_owned(), Node::str(c.as_str())));
             }
             if let Some(v) = options.get("vtep-physical-switch") {
@@ -1040,13 +1049,26 @@ fn chassis(cx: &mut Cx) -> Vec<(String, Node)> {
                 ));
             }
         }
-        if let Some(c) = found
-            && !c.bridge_mappings.is_empty()
-        {
+        let mut mappings: Vec<(String, String)> =
+            found.map(|c| c.bridge_mappings.clone()).unwrap_or_default();
+        // An l2gateway port's chassis must map its network; when the Southbound does not say
+        // how, a placeholder bridge keeps the file valid, and a note says so.
+        for net in cx.chassis_networks.get(&name).cloned().unwrap_or_default() {
+            if !mappings.iter().any(|(n, _)| *n == net) {
+                let bridge = format!("br-{net}");
+                cx.note(format!(
+                    "chassis {name}: an l2gateway port binds network {net} there, but the \
+                     Southbound has no bridge mapping for it; written as the placeholder \
+                     `{net}: {bridge}`: fill in the real bridge"
+                ));
+                mappings.push((net, bridge));
+            }
+        }
+        if !mappings.is_empty() {
             f.push((
                 "bridge-mappings".to_owned(),
                 Node::Flow(
-                    c.bridge_mappings
+                    mappings
                         .iter()
                         .map(|(n, b)| (n.clone(), Node::str(b.as_str())))
                         .collect(),

@@ -134,6 +134,8 @@ codes! {
     ChassisL2gatewayUnmapped = "topo::chassis::l2gateway-unmapped",
     /// Two localnet ports of one switch mapped on the same chassis.
     ChassisLocalnetConflict = "topo::chassis::localnet-conflict",
+    /// A gateway chassis that does not map the physical network of the gateway's switch.
+    ChassisGatewayUnmapped = "topo::chassis::gateway-unmapped",
     /// A check endpoint the lab cannot place (a port without `chassis`).
     CheckUnplacedEndpoint = "topo::check::unplaced-endpoint",
 }

@@ -68,12 +68,15 @@ fn chassis(ovn: &OvnSandbox) {
     for (name, ip) in [("master", "127.0.0.11"), ("node1", "127.0.0.12")] {
         ovn.sbctl(&["chassis-add", name, "geneve", ip]);
     }
-    ovn.sbctl(&[
-        "set",
-        "Chassis",
-        "master",
-        "other_config:ovn-bridge-mappings=externalnet:br-ens8",
-    ]);
+    // Both may be gateways towards `externalnet`, so both map it (topo checks that).
+    for name in ["master", "node1"] {
+        ovn.sbctl(&[
+            "set",
+            "Chassis",
+            name,
+            "other_config:ovn-bridge-mappings=externalnet:br-ens8",
+        ]);
+    }
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -167,6 +170,7 @@ chassis:
     bridge-mappings: { externalnet: br-ens8 }
   node1:
     encap: { type: geneve, ip: 127.0.0.12 }
+    bridge-mappings: { externalnet: br-ens8 }
 ";
 
 #[test]

@@ -4,9 +4,11 @@
 
 mod support;
 
+mod apply;
 mod config;
 mod harness;
 mod import;
+mod lab;
 mod lang;
 mod ovsdb;
 mod status;

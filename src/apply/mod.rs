@@ -11,6 +11,8 @@
 //! 5. optionally wait for northd (`sb`) or the chassis (`hv`) with a deadline;
 //! 6. re-read and re-plan: the plan must now be empty.
 
+pub mod chassis;
+pub mod southbound;
 pub mod transaction;
 
 use std::collections::BTreeSet;
@@ -31,7 +33,8 @@ pub enum WaitFor {
     None,
     /// Until ovn-northd has processed it into the Southbound database.
     Sb,
-    /// Until every chassis has processed it.
+    /// Until every chassis the topology declares has processed it (its
+    /// `Chassis_Private.nb_cfg`); for a saved plan, `NB_Global.hv_cfg` (every chassis).
     Hv,
 }
 
@@ -49,11 +52,12 @@ pub struct Options {
 pub enum Report {
     /// The live state already matched.
     NoChanges(Plan),
-    /// Committed; `converged` is the re-plan's verdict.
+    /// Committed and re-planned empty. `warnings`: what the Southbound did not show yet when
+    /// the deadline passed (unplugged VIFs, `cr-` ports waiting for BFD).
     Applied {
         plan: Plan,
         apply_id: Uuid,
-        lagging: Vec<String>,
+        warnings: Vec<String>,
     },
 }
 
@@ -65,7 +69,7 @@ pub enum Error {
     Live(#[from] live::Error),
     #[error(transparent)]
     Build(#[from] transaction::BuildError),
-    #[error("another apply of stack {stack} holds the lock `{lock}`")]
+    #[error("another apply of stack {stack} holds the lock `{lock}`; nothing was written")]
     Locked { stack: String, lock: String },
     #[error("the plan has {} conflict(s); nothing was written", .0.conflicts.len())]
     Conflicts(Box<Plan>),
@@ -73,6 +77,15 @@ pub enum Error {
     Stale { moved: Vec<String> },
     #[error("the saved plan is for stack {saved}, not {expected}")]
     OtherStack { saved: String, expected: String },
+    #[error(
+        "the database went away before the transaction was sent ({reason}); nothing was written"
+    )]
+    Lost { reason: String },
+    #[error(
+        "the lock `{lock}` was lost with the connection it was taken on (a reconnect, or a new \
+         leader): {reason}; nothing was written"
+    )]
+    LockLost { lock: String, reason: String },
     #[error("the database moved while applying ({what}); nothing was written")]
     Moved { what: String },
     #[error("apply cancelled; nothing was written")]
@@ -89,6 +102,11 @@ pub enum Error {
     NotApplied { reason: String },
     #[error("applied, but the live state still differs from the topology: {0}")]
     NotConverged(String),
+    #[error("applied, but the Southbound outcome differs from the topology: {}", .0.join("; "))]
+    Southbound(Vec<String>),
+    /// The transaction committed; what failed is the wait or the re-read after it.
+    #[error("applied (apply {apply_id}), but checking the result failed: {error}")]
+    Unverified { apply_id: Uuid, error: Box<Error> },
     #[error("applied, but waiting for {what} timed out after {after:?}{}", if lagging.is_empty() { String::new() } else { format!("; lagging: {}", lagging.join(", ")) })]
     WaitTimeout {
         what: &'static str,
@@ -144,9 +162,7 @@ pub fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
             (None, Some(_)) => moved.push(format!("{what} was created")),
             (Some(_), None) => moved.push(format!("{what} was deleted")),
             (Some(u), Some(n)) if n.uuid != u => moved.push(format!("{what} was replaced")),
-            (Some(_), Some(n)) if n.version != r.version => {
-                moved.push(format!("{what} was modified"))
-            }
+            (Some(_), Some(n)) if !same_content(r, n) => moved.push(format!("{what} was modified")),
             _ => {}
         }
     }
@@ -161,6 +177,15 @@ pub fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
         }
     }
     moved
+}
+
+/// Whether a row still holds what the plan read: by content when the plan has a digest, else
+/// (plans made before digests) by `_version`.
+fn same_content(read: &ReadRow, now: &live::LiveRow) -> bool {
+    match &read.digest {
+        Some(d) => now.digest() == *d,
+        None => now.version == read.version,
+    }
 }
 
 /// Plans (or checks a saved plan), asks `confirm`, applies, resolves the outcome, waits and
@@ -238,6 +263,7 @@ async fn run_locked(
         lock: Some(lock.to_owned()),
         apply_id,
         bump_nb_cfg: options.wait != WaitFor::None,
+        create_nb_global: !has_nb_global(nb, options.timeout).await?,
     };
     let ops = transaction::build(&plan, &Db::Northbound, &live, &schema, &tx)?;
     match nb.transact(db_name, &ops).await {
@@ -253,29 +279,128 @@ async fn run_locked(
                 guard_subject(&plan, &ops, index).unwrap_or_else(|| details.unwrap_or(error));
             return Err(Error::Moved { what });
         }
+        Err(ovsdb::Error::Transaction { op, error, .. }) if op == "assert" => {
+            // The lock belongs to the connection: a reconnect (a new leader) lost it.
+            return Err(Error::LockLost {
+                lock: lock.to_owned(),
+                reason: error,
+            });
+        }
         Err(ovsdb::Error::OutcomeUnknown { reason, .. }) => {
             resolve_outcome(nb, &plan.stack, apply_id, reason, options.timeout).await?;
         }
         Err(e) => return Err(e.into()),
     }
 
-    let lagging = match (options.wait, sb) {
-        (WaitFor::None, _) => Vec::new(),
-        (mode, sb) => wait_for_cfg(nb, sb, mode, options.timeout).await?,
+    // The chassis the topology declares: what `--wait hv` waits for.
+    let declared: Vec<String> = desired
+        .map(|d| {
+            d.tables
+                .keys()
+                .filter_map(|db| match db {
+                    Db::Chassis(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // From here on the change is committed: an error must say so, never read as "failed".
+    let unverified = |error: Error| Error::Unverified {
+        apply_id,
+        error: Box::new(error),
     };
+    if options.wait != WaitFor::None {
+        match wait_for_cfg(nb, sb, options.wait, options.timeout, &declared).await {
+            Ok(_) => {}
+            Err(e @ Error::WaitTimeout { .. }) => return Err(e),
+            Err(e) => return Err(unverified(e)),
+        }
+    }
+    let mut warnings = Vec::new();
 
-    // The re-plan: what was planned must now be true.
+    // The re-plan: what was planned must now be true. A read is safe to repeat, so a server
+    // that went away after the commit (restarting, a new leader) is waited for until the
+    // deadline.
     if let Some(desired) = desired {
-        let (after, _) = read_and_plan(nb, desired, &options.stack, options.prune).await?;
+        let deadline = Instant::now() + options.timeout;
+        let after = loop {
+            match read_and_plan(nb, desired, &options.stack, options.prune).await {
+                Ok((after, _)) => break after,
+                Err(Error::Ovsdb(_) | Error::Live(live::Error::Ovsdb(_)))
+                    if Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                Err(e) => return Err(unverified(e)),
+            }
+        };
         if !after.is_empty() {
             return Err(Error::NotConverged(diff::render::summary_line(&after)));
+        }
+        // And northd (and the chassis) must have made of it what the topology says.
+        // Bindings settle after the chassis processed the change (a `cr-` port waits for
+        // BFD), so look again until they do or the deadline passes.
+        if let (Some(sb), true) = (sb, options.wait != WaitFor::None) {
+            let deadline = Instant::now() + options.timeout;
+            let nb_rows = northbound(desired);
+            loop {
+                let bindings = southbound::read_bindings(sb).await.map_err(unverified)?;
+                let found = southbound::check(&nb_rows, &bindings, options.wait);
+                if found.is_clean() || Instant::now() >= deadline {
+                    if !found.errors.is_empty() {
+                        return Err(Error::Southbound(found.errors));
+                    }
+                    warnings = found.pending;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
         }
     }
     Ok(Report::Applied {
         plan,
         apply_id,
-        lagging,
+        warnings,
     })
+}
+
+/// The `NB_Global` row's `columns` (`None` on a database that has no such row yet).
+async fn read_nb_global(
+    nb: &Client,
+    columns: &[&str],
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, ovsdb::Error> {
+    let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+    let results = nb
+        .transact(
+            Db::Northbound.schema_name(),
+            &[Operation::select(
+                "NB_Global",
+                Vec::<Condition>::new(),
+                Some(columns),
+            )],
+        )
+        .await?;
+    Ok(results.first().and_then(|r| r.rows().first().cloned()))
+}
+
+/// Whether the NB has its `NB_Global` row (a new database may not, until ovn-northd or
+/// ovn-nbctl creates it). A `select` sent with `transact`, so the client reports a lost reply
+/// as "outcome unknown"; but it writes nothing, so it is simply asked again (on a new
+/// connection, to the new leader) until the deadline, and a final failure is a plain error.
+async fn has_nb_global(nb: &Client, timeout: Duration) -> Result<bool, Error> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match read_nb_global(nb, &["_uuid"]).await {
+            Ok(row) => return Ok(row.is_some()),
+            Err(ovsdb::Error::OutcomeUnknown { reason, .. }) if Instant::now() >= deadline => {
+                return Err(Error::Lost { reason });
+            }
+            Err(ovsdb::Error::OutcomeUnknown { .. }) => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Names the row whose `wait` guard at `index` failed.
@@ -321,21 +446,9 @@ async fn resolve_outcome(
     let deadline = Instant::now() + timeout;
     let key = Atom::from(transaction::marker_key(stack));
     loop {
-        let read = nb
-            .transact(
-                Db::Northbound.schema_name(),
-                &[Operation::select(
-                    "NB_Global",
-                    Vec::<Condition>::new(),
-                    Some(vec!["external_ids".into()]),
-                )],
-            )
-            .await;
-        match read {
-            Ok(results) => {
-                let marker = results
-                    .first()
-                    .and_then(|r| r.rows().first().cloned())
+        match read_nb_global(nb, &["external_ids"]).await {
+            Ok(row) => {
+                let marker = row
                     .and_then(|row| row.get("external_ids").cloned())
                     .and_then(|ids| Datum::from_json(&ids).ok())
                     .and_then(|ids| ids.as_map().and_then(|m| m.get(&key).cloned()));
@@ -356,43 +469,50 @@ async fn resolve_outcome(
     }
 }
 
-/// Waits until `sb_cfg` (or `hv_cfg`) reaches the `nb_cfg` this apply set. On timeout for
-/// `hv`, names the chassis whose `Chassis_Private.nb_cfg` lags.
+/// Waits until `sb_cfg` reaches the `nb_cfg` this apply set (`sb`), or (`hv`) until every
+/// chassis the topology declares has (its `Chassis_Private.nb_cfg` in the SB). `hv_cfg` is
+/// the minimum over every chassis in the SB, so one stale chassis that is not part of the
+/// topology would hold it back forever; it is used only when the declared chassis are unknown
+/// (a saved plan) or the SB cannot be read. On timeout, names the chassis that lag.
 async fn wait_for_cfg(
     nb: &Client,
     sb: Option<&Client>,
     mode: WaitFor,
     timeout: Duration,
+    declared: &[String],
 ) -> Result<Vec<String>, Error> {
     let deadline = Instant::now() + timeout;
+    let per_chassis = mode == WaitFor::Hv && sb.is_some() && !declared.is_empty();
     let column = if mode == WaitFor::Hv {
         "hv_cfg"
     } else {
         "sb_cfg"
     };
+    let mut target = None;
     loop {
-        let results = nb
-            .transact(
-                Db::Northbound.schema_name(),
-                &[Operation::select(
-                    "NB_Global",
-                    Vec::<Condition>::new(),
-                    Some(vec!["nb_cfg".into(), column.into()]),
-                )],
-            )
-            .await?;
-        let row = results
-            .first()
-            .and_then(|r| r.rows().first().cloned())
+        let row = read_nb_global(nb, &["nb_cfg", column])
+            .await?
             .unwrap_or_default();
         let int = |c: &str| row.get(c).and_then(|v| v.as_i64()).unwrap_or(0);
-        let target = int("nb_cfg");
-        if int(column) >= target {
+        // The nb_cfg this apply set: later applies may raise it further while we wait.
+        let target = *target.get_or_insert(int("nb_cfg"));
+        let lagging = match sb {
+            Some(sb) if per_chassis => Some(lagging_chassis(sb, target, declared).await?),
+            _ => None,
+        };
+        let done = match &lagging {
+            Some(l) => l.is_empty(),
+            None => int(column) >= target,
+        };
+        if done {
             return Ok(Vec::new());
         }
         if Instant::now() >= deadline {
-            let lagging = match (mode, sb) {
-                (WaitFor::Hv, Some(sb)) => lagging_chassis(sb, target).await.unwrap_or_default(),
+            let lagging = match (lagging, mode, sb) {
+                (Some(l), _, _) => l,
+                (None, WaitFor::Hv, Some(sb)) => {
+                    lagging_chassis(sb, target, &[]).await.unwrap_or_default()
+                }
                 _ => Vec::new(),
             };
             let what = if mode == WaitFor::Hv {
@@ -410,7 +530,13 @@ async fn wait_for_cfg(
     }
 }
 
-async fn lagging_chassis(sb: &Client, target: i64) -> Result<Vec<String>, Error> {
+/// Chassis whose `Chassis_Private.nb_cfg` is below `target`: among `declared` (a declared
+/// chassis the SB does not know lags too, and says so), or among all when `declared` is empty.
+async fn lagging_chassis(
+    sb: &Client,
+    target: i64,
+    declared: &[String],
+) -> Result<Vec<String>, Error> {
     let results = sb
         .transact(
             Db::Southbound.schema_name(),
@@ -421,12 +547,97 @@ async fn lagging_chassis(sb: &Client, target: i64) -> Result<Vec<String>, Error>
             )],
         )
         .await?;
-    Ok(results
+    let rows = results
         .first()
         .map(|r| r.rows().to_vec())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let cfg: std::collections::BTreeMap<String, i64> = rows
         .iter()
-        .filter(|row| row.get("nb_cfg").and_then(|v| v.as_i64()).unwrap_or(0) < target)
-        .filter_map(|row| row.get("name").and_then(|v| v.as_str()).map(str::to_owned))
+        .filter_map(|row| {
+            let name = row.get("name").and_then(|v| v.as_str())?;
+            Some((
+                name.to_owned(),
+                row.get("nb_cfg").and_then(|v| v.as_i64()).unwrap_or(0),
+            ))
+        })
+        .collect();
+    if declared.is_empty() {
+        return Ok(cfg
+            .into_iter()
+            .filter(|(_, n)| *n < target)
+            .map(|(name, _)| name)
+            .collect());
+    }
+    Ok(declared
+        .iter()
+        .filter_map(|c| match cfg.get(c) {
+            Some(n) if *n >= target => None,
+            Some(_) => Some(c.clone()),
+            None => Some(format!("{c} (not in the Southbound database)")),
+        })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::LiveRow;
+    use crate::ovsdb::Columns;
+    use crate::rows::{Row, RowKey, Value};
+
+    fn live_with(version: u128, addresses: &str) -> Live {
+        let key = RowKey::name("vm1");
+        let mut live = Live::default();
+        let row = Row::new().with("addresses", Datum::scalar(Value::from(addresses)));
+        live.state
+            .insert(Db::Northbound, "Logical_Switch_Port", key.clone(), row);
+        let mut columns = Columns::new();
+        columns.insert("addresses".into(), Datum::scalar(Atom::from(addresses)));
+        live.rows.insert(
+            (Db::Northbound, "Logical_Switch_Port".into(), key),
+            LiveRow {
+                uuid: Uuid::from_u128(1),
+                version: Some(Uuid::from_u128(version)),
+                columns,
+            },
+        );
+        live
+    }
+
+    fn saved(live: &Live) -> Plan {
+        let desired = State::new();
+        diff::plan(&desired, live, "lab", diff::Options { prune: false })
+    }
+
+    /// `_version` differs on every member of a RAFT cluster: a saved plan compares content.
+    #[test]
+    fn a_saved_plan_compares_content_not_version() {
+        let mut plan = saved(&live_with(7, "00:00:00:00:00:01 10.0.0.2"));
+        // The plan reads nothing it neither wants nor owns: add the row by hand.
+        let read = live_with(7, "00:00:00:00:00:01 10.0.0.2");
+        let row = read
+            .row(&Db::Northbound, "Logical_Switch_Port", &RowKey::name("vm1"))
+            .unwrap();
+        plan.read.rows.push(ReadRow {
+            db: Db::Northbound,
+            table: "Logical_Switch_Port".into(),
+            key: RowKey::name("vm1"),
+            uuid: Some(row.uuid),
+            version: row.version,
+            digest: Some(row.digest()),
+        });
+        // Same content, another server's _version: not moved.
+        assert!(moved_since(&plan, &live_with(8, "00:00:00:00:00:01 10.0.0.2")).is_empty());
+        // Changed content: moved.
+        assert_eq!(
+            moved_since(&plan, &live_with(7, "00:00:00:00:00:01 10.0.0.9")),
+            ["switch port vm1 was modified"]
+        );
+        // A plan without digests (made before them) falls back to _version.
+        plan.read.rows[0].digest = None;
+        assert_eq!(
+            moved_since(&plan, &live_with(8, "00:00:00:00:00:01 10.0.0.2")),
+            ["switch port vm1 was modified"]
+        );
+    }
 }

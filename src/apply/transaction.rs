@@ -8,9 +8,11 @@
 //! 2. `assert` of the stack's lock, when held;
 //! 3. inserts (with `uuid-name`s, referenced rows first), column updates, deletes;
 //! 4. the apply marker: `NB_Global.external_ids:topo:<stack>:apply = <apply id>`, written in the
-//!    same transaction so that an "outcome unknown" can be resolved by reading it back;
+//!    same transaction so that an "outcome unknown" can be resolved by reading it back (on a
+//!    new database without an `NB_Global` row, the row is inserted with the marker);
 //! 5. `nb_cfg += 1` when the caller will wait for northd / the chassis;
-//! 6. a `comment` naming the stack, for the server log.
+//! 6. a `comment` naming the stack, for the server log;
+//! 7. `commit` with `durable: true`, so the reply comes only once the change is on disk.
 //!
 //! Scalars and optional columns are written with `update`; sets and maps with `mutate`
 //! (`delete` what left, `insert` what came), so a transaction's size follows the change and
@@ -36,6 +38,11 @@ pub struct TxOptions {
     pub apply_id: Uuid,
     /// Increment `NB_Global.nb_cfg` (for `--wait sb|hv`).
     pub bump_nb_cfg: bool,
+    /// The NB has no `NB_Global` row yet (a new database that neither ovn-northd nor
+    /// ovn-nbctl has touched): insert it, as ovn-nbctl does, instead of mutating it. A `mutate`
+    /// with no row to match would silently drop the marker and the `nb_cfg` bump. The table
+    /// holds at most one row, so a concurrent insert makes one of the transactions fail.
+    pub create_nb_global: bool,
 }
 
 /// The `NB_Global.external_ids` key of a stack's apply marker.
@@ -203,27 +210,36 @@ pub fn build(
     ops.extend(body);
     if *db == Db::Northbound {
         let key = Atom::from(marker_key(&plan.stack));
-        let mut mutations = vec![
-            // A map `insert` never overwrites an existing key (RFC 7047 §5.1): delete first.
-            Mutation::delete("external_ids", Datum::set([key.clone()])),
-            Mutation::insert(
-                "external_ids",
-                Datum::map([(key, Atom::from(options.apply_id.to_string()))]),
-            ),
-        ];
-        if options.bump_nb_cfg {
-            mutations.push(Mutation::new(
-                "nb_cfg",
-                Mutator::Add,
-                Datum::scalar(Atom::Integer(1)),
-            ));
+        let marker = Datum::map([(key.clone(), Atom::from(options.apply_id.to_string()))]);
+        if options.create_nb_global {
+            let mut row = Columns::new();
+            row.insert("external_ids".to_owned(), marker);
+            if options.bump_nb_cfg {
+                row.insert("nb_cfg".to_owned(), Datum::scalar(Atom::Integer(1)));
+            }
+            ops.push(Operation::insert("NB_Global", row));
+        } else {
+            let mut mutations = vec![
+                // A map `insert` never overwrites an existing key (RFC 7047 §5.1): delete first.
+                Mutation::delete("external_ids", Datum::set([key])),
+                Mutation::insert("external_ids", marker),
+            ];
+            if options.bump_nb_cfg {
+                mutations.push(Mutation::new(
+                    "nb_cfg",
+                    Mutator::Add,
+                    Datum::scalar(Atom::Integer(1)),
+                ));
+            }
+            ops.push(Operation::mutate("NB_Global", vec![], mutations));
         }
-        ops.push(Operation::mutate("NB_Global", vec![], mutations));
     }
     ops.push(Operation::comment(&format!(
         "topo apply: stack {} ({})",
         plan.stack, options.apply_id
     )));
+    // Committed to disk before the reply: an acknowledged apply survives a server crash.
+    ops.push(Operation::Commit { durable: true });
     Ok(ops)
 }
 

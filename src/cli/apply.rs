@@ -13,9 +13,11 @@ use miette::Diagnostic;
 use super::connect::{DbArgs, runtime};
 use super::desired;
 use super::exit::Outcome;
+use super::lab_target::LabArg;
 use super::plan::{PlanFormat, is_saved_plan, load_saved, print_plan};
 use crate::apply::{self, Report, WaitFor};
 use crate::diff::render;
+use crate::lab::targets::Targets;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -25,7 +27,8 @@ pub struct ApplyArgs {
     /// Apply without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// After the commit, wait for ovn-northd (sb) or every chassis (hv), as ovn-nbctl --wait.
+    /// After the commit, wait for ovn-northd (sb) or the chassis the topology declares (hv),
+    /// as ovn-nbctl --wait, until --timeout.
     #[arg(long, value_enum, default_value_t = WaitFor::None)]
     pub wait: WaitFor,
     /// Keep owned rows that left the topology instead of deleting them.
@@ -36,6 +39,8 @@ pub struct ApplyArgs {
     pub stack: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub lab: LabArg,
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -58,6 +63,12 @@ fn help_for(e: &apply::Error) -> Option<String> {
         ),
         apply::Error::Moved { .. } => "run `topo plan` again and review the new plan".to_owned(),
         apply::Error::Conflicts(plan) => render::text(plan, false),
+        apply::Error::LockLost { .. } | apply::Error::Lost { .. } => {
+            "the database changed hands while applying; run `topo apply` again".to_owned()
+        }
+        apply::Error::Unverified { .. } => {
+            "the change is committed; `topo plan` shows whether the live state matches".to_owned()
+        }
         apply::Error::OutcomeUnknown { .. } => {
             "the database may or may not hold the change: `topo plan` shows which".to_owned()
         }
@@ -65,7 +76,7 @@ fn help_for(e: &apply::Error) -> Option<String> {
     })
 }
 
-pub fn run(args: ApplyArgs) -> Outcome {
+pub fn run(mut args: ApplyArgs) -> Outcome {
     let saved_path = match args.paths.as_slice() {
         [one] if is_saved_plan(one) => Some(one.clone()),
         _ => None,
@@ -80,9 +91,13 @@ pub fn run(args: ApplyArgs) -> Outcome {
             Err(e) => return Outcome::Error(miette::miette!("{}: {e}", path.display())),
         },
         None => match desired::load(&args.paths) {
-            Some((stack, rows)) => (stack, Some(rows), None),
+            Some(d) => (d.stack.clone(), Some(d), None),
             None => return Outcome::Failed,
         },
+    };
+    let targets = match args.lab.resolve(&mut args.db) {
+        Ok(t) => t,
+        Err(report) => return Outcome::Error(report),
     };
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -98,37 +113,111 @@ pub fn run(args: ApplyArgs) -> Outcome {
     let remote = args.db.nb.clone();
     let result = rt.block_on(async {
         let nb = args.db.connect("Northbound").await?;
-        let sb = if args.wait == WaitFor::Hv {
-            args.db.connect("Southbound").await.ok()
+        // The Southbound is needed to check the outcome (and to name lagging chassis).
+        let reaches_chassis = desired.as_ref().is_some_and(|d| {
+            d.model.chassis.iter().any(|(name, c)| {
+                c.remote.is_some()
+                    || targets
+                        .as_ref()
+                        .is_some_and(|t| t.chassis.contains_key(name))
+            })
+        });
+        let sb = if args.wait != WaitFor::None || reaches_chassis {
+            Some(args.db.connect("Southbound").await?)
         } else {
             None
         };
-        apply::run(
-            &nb,
-            sb.as_ref(),
-            desired.as_ref(),
-            saved,
-            &options,
-            |plan| confirm(plan, yes, &remote),
-        )
+        let rows = desired.as_ref().map(|d| &d.rows);
+        let report = apply::run(&nb, sb.as_ref(), rows, saved, &options, |plan| {
+            confirm(plan, yes, &remote)
+        })
         .await
         .map_err(|error| {
             let help = help_for(&error);
             miette::Report::new(ApplyFailure { error, help })
-        })
+        })?;
+        let chassis = match (&desired, &sb) {
+            (Some(d), Some(sb)) => chassis_settings(d, targets.as_ref(), sb, &options).await?,
+            _ => Vec::new(),
+        };
+        Ok::<_, miette::Report>((report, chassis))
     });
     match result {
-        Ok(Report::NoChanges(_)) => {
-            println!("No changes. The live databases match the topology.");
-            Outcome::Success
-        }
-        Ok(Report::Applied { plan, apply_id, .. }) => {
-            let (c, u, d) = plan.summary();
-            println!("Apply complete: {c} created, {u} updated, {d} deleted (apply {apply_id}).");
+        Ok((report, chassis)) => {
+            match report {
+                Report::NoChanges(_) => {
+                    println!("No changes. The live databases match the topology.")
+                }
+                Report::Applied { plan, apply_id, .. } => {
+                    let (c, u, d) = plan.summary();
+                    println!(
+                        "Apply complete: {c} created, {u} updated, {d} deleted (apply {apply_id})."
+                    );
+                }
+            }
+            for a in chassis {
+                let what = if a.mappings_before == a.mappings_after {
+                    format!("ovn-bridge-mappings {:?} (unchanged)", a.mappings_after)
+                } else {
+                    format!(
+                        "ovn-bridge-mappings {:?} → {:?}",
+                        a.mappings_before, a.mappings_after
+                    )
+                };
+                println!("Chassis {}: {what}; bridges {:?}.", a.chassis, a.bridges);
+            }
             Outcome::Success
         }
         Err(report) => Outcome::Error(report),
     }
+}
+
+/// Writes each reachable chassis's settings (provider bridges, bridge mappings) into its own
+/// Open_vSwitch database and confirms them from the Southbound. A chassis is reachable
+/// through its `remote` in the topology or, for a lab, the lab's targets.
+async fn chassis_settings(
+    desired: &desired::Desired,
+    targets: Option<&Targets>,
+    sb: &crate::ovsdb::Client,
+    options: &apply::Options,
+) -> Result<Vec<apply::chassis::Applied>, miette::Report> {
+    let mut out = Vec::new();
+    for (name, c) in &desired.model.chassis {
+        let lab = targets.and_then(|t| t.chassis.get(name));
+        let Some(remote) = c.remote.clone().or_else(|| lab.map(|l| l.remote.clone())) else {
+            continue;
+        };
+        let mut wanted = apply::chassis::Wanted {
+            bridge_mappings: c.bridge_mappings.clone(),
+            bridges: c.bridges.clone(),
+        };
+        // In a lab, the physical wiring the topology does not describe is the lab's: a
+        // mapped provider bridge without a NIC gets the lab's NIC for that network.
+        if let Some(lab) = lab {
+            for (network, bridge) in &c.bridge_mappings {
+                let nics = wanted.bridges.entry(bridge.clone()).or_default();
+                if let (true, Some(nic)) = (nics.is_empty(), lab.nics.get(network)) {
+                    nics.push(nic.clone());
+                }
+            }
+        }
+        let datapath = if lab.is_some() { "netdev" } else { "" };
+        let applied = apply::chassis::write(
+            &options.stack,
+            name,
+            &remote,
+            &wanted,
+            datapath,
+            options.timeout,
+        )
+        .await
+        .map_err(|e| miette::miette!(code = "topo::apply::chassis", "{e}"))?;
+        apply::chassis::confirm(sb, name, &applied.mappings_after, options.timeout)
+            .await
+            .map_err(|e| miette::miette!(code = "topo::apply::chassis", "{e}"))?;
+        out.push(applied);
+    }
+    Ok(out)
 }
 
 /// Shows the plan and asks, unless `--yes`. Without a terminal, refuses.

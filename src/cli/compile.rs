@@ -30,18 +30,23 @@ pub fn run(args: CompileArgs) -> Outcome {
     let Some(model) = model else {
         return Outcome::Failed;
     };
-    let rows = crate::compiler::output::to_json(&crate::compiler::lower(&model));
-    let text = match args.format {
-        RowFormat::Json => serde_json::to_string_pretty(&rows).map_err(|e| e.to_string()),
-        RowFormat::Yaml => serde_saphyr::to_string(&rows).map_err(|e| e.to_string()),
+    // The model owns everything lowering needs: release the parsed files first, so the peak
+    // holds the model and the rows, not the YAML tree as well.
+    drop(loaded);
+    let state = crate::compiler::lower(&model);
+    let rows = crate::compiler::output::Rows(&state);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match args.format {
+        RowFormat::Json => serde_json::to_writer_pretty(&mut out, &rows).map_err(|e| e.to_string()),
+        RowFormat::Yaml => serde_saphyr::to_io_writer(&mut out, &rows).map_err(|e| e.to_string()),
     };
-    match text {
-        Ok(t) => {
-            use std::io::Write;
-            // A closed pipe (`topo compile x | head`) is not an error worth a panic.
-            let _ = writeln!(std::io::stdout().lock(), "{}", t.trim_end());
-            Outcome::Success
-        }
-        Err(e) => Outcome::Error(miette::miette!("cannot render the rows: {e}")),
-    }
+    use std::io::Write;
+    // A closed pipe (`topo compile x | head`) is not an error worth reporting.
+    let _ = written.and_then(|()| writeln!(out).map_err(|e| e.to_string()));
+    let _ = out.flush();
+    drop(out);
+    // The process ends next: freeing a large state row by row only costs time.
+    std::mem::forget(state);
+    std::mem::forget(model);
+    Outcome::Success
 }

@@ -1,20 +1,32 @@
 //! Loading a topology into its desired rows for the commands that talk to OVN (plan, apply,
-//! drift): diagnostics are reported exactly as `topo validate` reports them.
+//! drift, verify, lab): diagnostics are reported exactly as `topo validate` reports them.
 
 use std::path::PathBuf;
 
 use super::Format;
 use super::validate::{load_and_check, report};
+use crate::compiler::Model;
 use crate::rows::State;
 
-/// The stack name and desired rows, or `None` after the diagnostics were printed.
-pub fn load(paths: &[PathBuf]) -> Option<(String, State)> {
+/// A checked topology and its desired rows.
+pub struct Desired {
+    pub stack: String,
+    pub rows: State,
+    pub model: Model,
+}
+
+/// The checked topology, or `None` after the diagnostics were printed.
+pub fn load(paths: &[PathBuf]) -> Option<Desired> {
     let (loaded, model, diags) = load_and_check(paths);
     if !diags.items.is_empty() {
         report(&loaded, &diags, Format::Text);
     }
     let model = model?;
-    Some((model.stack.clone(), crate::compiler::lower(&model)))
+    Some(Desired {
+        stack: model.stack.clone(),
+        rows: crate::compiler::lower(&model),
+        model,
+    })
 }
 
 /// Whether to colour output: a terminal, and `NO_COLOR` unset.

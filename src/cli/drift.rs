@@ -11,6 +11,7 @@ use clap::Args;
 use super::connect::{DbArgs, runtime};
 use super::desired;
 use super::exit::Outcome;
+use super::lab_target::LabArg;
 use super::plan::{PlanFormat, print_plan};
 use crate::apply;
 
@@ -24,12 +25,22 @@ pub struct DriftArgs {
     pub format: PlanFormat,
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub lab: LabArg,
 }
 
-pub fn run(args: DriftArgs) -> Outcome {
-    let Some((stack, desired)) = desired::load(&args.paths) else {
+pub fn run(mut args: DriftArgs) -> Outcome {
+    let Some(desired::Desired {
+        stack,
+        rows: desired,
+        ..
+    }) = desired::load(&args.paths)
+    else {
         return Outcome::Failed;
     };
+    if let Err(report) = args.lab.resolve(&mut args.db) {
+        return Outcome::Error(report);
+    }
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),

@@ -14,10 +14,13 @@ pub mod desired;
 pub mod drift;
 pub mod exit;
 pub mod import;
+pub mod lab;
+pub mod lab_target;
 pub mod plan;
 pub mod schema;
 pub mod status;
 pub mod validate;
+pub mod verify;
 
 /// topo — OVN topologies as code: validate, plan, apply, detect drift.
 #[derive(Debug, Parser)]
@@ -48,6 +51,10 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Print the JSON Schema of the topology file (for yaml-language-server).
     Schema(schema::SchemaArgs),
+    /// The bundled OVN lab: real daemons, chassis in namespaces, VMs, real packets.
+    Lab(lab::LabArgs),
+    /// Run the topology's checks with real packets in the lab (exit 1 if any fails).
+    Verify(verify::VerifyArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -85,6 +92,8 @@ pub fn main() -> ExitCode {
         Command::Drift(args) => drift::run(args),
         Command::Import(args) => import::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Lab(args) => lab::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     exit::finish(outcome)
 }

@@ -9,6 +9,7 @@ use miette::Diagnostic;
 use super::connect::{DbArgs, runtime};
 use super::desired;
 use super::exit::Outcome;
+use super::lab_target::LabArg;
 use crate::apply;
 use crate::diff::{Plan, render};
 
@@ -35,6 +36,8 @@ pub struct PlanArgs {
     pub no_prune: bool,
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub lab: LabArg,
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -46,10 +49,18 @@ pub struct PlanFailure {
     pub help: Option<String>,
 }
 
-pub fn run(args: PlanArgs) -> Outcome {
-    let Some((stack, desired)) = desired::load(&args.paths) else {
+pub fn run(mut args: PlanArgs) -> Outcome {
+    let Some(desired::Desired {
+        stack,
+        rows: desired,
+        ..
+    }) = desired::load(&args.paths)
+    else {
         return Outcome::Failed;
     };
+    if let Err(report) = args.lab.resolve(&mut args.db) {
+        return Outcome::Error(report);
+    }
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
@@ -140,10 +151,13 @@ pub fn load_saved(path: &std::path::Path) -> Result<Plan, String> {
     serde_json::from_value(value).map_err(|e| format!("not a saved plan: {e}"))
 }
 
-/// Whether a path holds a saved plan rather than a topology.
+/// Whether a path holds a saved plan rather than a topology: a JSON object. A damaged plan
+/// (truncated, edited) is still one, so that [`load_saved`] refuses it as a plan instead of
+/// it being read as a topology (JSON is YAML) and failing with topology diagnostics.
 pub fn is_saved_plan(path: &std::path::Path) -> bool {
-    std::fs::read(path)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|v| v.get("format_version").is_some() && v.get("changes").is_some())
+    std::fs::read(path).ok().is_some_and(|b| {
+        b.iter()
+            .find(|c| !c.is_ascii_whitespace())
+            .is_some_and(|c| *c == b'{')
+    })
 }

@@ -1,71 +1,119 @@
-//! The desired rows as a JSON document, for `topo compile` and the compile snapshots.
+//! The desired rows as a review document, for `topo compile` and the compile snapshots.
 //!
 //! One entry per row: database, table, natural key, columns. A one-element set is shown as
 //! its element, a reference as `{ref: [table, key...]}`. This is a review format, not the
-//! OVSDB wire notation (apply builds that from the schema).
+//! OVSDB wire notation (apply builds that from the schema). [`Rows`] serializes straight to
+//! the output, so a 140,000-row state is written without building a document tree.
 
-use serde_json::{Map, Value as Json, json};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::Value as Json;
 
 use crate::ovsdb::{Atom, Datum};
-use crate::rows::{Db, State, Value};
+use crate::rows::{Db, Row, RowKey, State, Value};
 
-/// Every row of `state`, in order.
+/// Every row of a state, in order, as a serializable sequence.
+pub struct Rows<'a>(pub &'a State);
+
+/// The rows as a JSON value (tests; `Rows` itself for large outputs).
 pub fn to_json(state: &State) -> Json {
-    let rows: Vec<Json> = state
-        .rows()
-        .map(|(db, table, key, row)| {
-            let columns: Map<String, Json> = row
-                .columns
-                .iter()
-                .map(|(c, cell)| (c.clone(), cell_json(cell)))
-                .collect();
-            json!({
-                "db": db_name(db),
-                "table": table,
-                "key": key.0,
-                "columns": columns,
-            })
-        })
-        .collect();
-    Json::Array(rows)
+    serde_json::to_value(Rows(state)).unwrap_or(Json::Null)
 }
 
-fn db_name(db: &Db) -> String {
-    match db {
-        Db::Northbound => "nb".to_owned(),
-        Db::Southbound => "sb".to_owned(),
-        Db::Chassis(c) => format!("chassis/{c}"),
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (db, table, key, row) in self.0.rows() {
+            seq.serialize_element(&RowEntry {
+                db,
+                table,
+                key,
+                row,
+            })?;
+        }
+        seq.end()
     }
 }
 
-fn cell_json(cell: &Datum<Value>) -> Json {
-    match cell {
-        Datum::Set(s) if s.len() == 1 => s.iter().next().map(value_json).unwrap_or(Json::Null),
-        Datum::Set(s) => Json::Array(s.iter().map(value_json).collect()),
-        Datum::Map(m) => Json::Object(
-            m.iter()
-                .map(|(k, v)| (value_text(k), value_json(v)))
-                .collect(),
-        ),
+struct RowEntry<'a> {
+    db: &'a Db,
+    table: &'a str,
+    key: &'a RowKey,
+    row: &'a Row,
+}
+
+impl Serialize for RowEntry<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        let db = match self.db {
+            Db::Northbound => "nb".to_owned(),
+            Db::Southbound => "sb".to_owned(),
+            Db::Chassis(c) => format!("chassis/{c}"),
+        };
+        m.serialize_entry("db", &db)?;
+        m.serialize_entry("table", self.table)?;
+        m.serialize_entry("key", &self.key.0)?;
+        m.serialize_entry("columns", &Columns(self.row))?;
+        m.end()
     }
 }
 
-fn value_json(v: &Value) -> Json {
-    match v {
-        Value::Atom(Atom::Integer(i)) => json!(i),
-        Value::Atom(Atom::Real(r)) => json!(r),
-        Value::Atom(Atom::Boolean(b)) => json!(b),
-        Value::Atom(Atom::String(s)) => json!(s),
-        Value::Atom(a) => json!(a.to_string()),
-        Value::Ref(r) => {
-            let mut parts = vec![r.table.clone()];
-            parts.extend(r.key.0.iter().cloned());
-            json!({ "ref": parts })
+struct Columns<'a>(&'a Row);
+
+impl Serialize for Columns<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.columns.len()))?;
+        for (c, cell) in &self.0.columns {
+            m.serialize_entry(c, &Cell(cell))?;
+        }
+        m.end()
+    }
+}
+
+struct Cell<'a>(&'a Datum<Value>);
+
+impl Serialize for Cell<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Datum::Set(set) if set.len() == 1 => match set.iter().next() {
+                Some(v) => Val(v).serialize(s),
+                None => s.serialize_none(),
+            },
+            Datum::Set(set) => s.collect_seq(set.iter().map(Val)),
+            Datum::Map(map) => {
+                let mut m = s.serialize_map(Some(map.len()))?;
+                for (k, v) in map {
+                    m.serialize_entry(&text(k), &Val(v))?;
+                }
+                m.end()
+            }
         }
     }
 }
 
-fn value_text(v: &Value) -> String {
+struct Val<'a>(&'a Value);
+
+impl Serialize for Val<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Atom(Atom::Integer(i)) => s.serialize_i64(*i),
+            Value::Atom(Atom::Real(r)) => s.serialize_f64(*r),
+            Value::Atom(Atom::Boolean(b)) => s.serialize_bool(*b),
+            Value::Atom(Atom::String(v)) => s.serialize_str(v),
+            Value::Atom(a) => s.serialize_str(&a.to_string()),
+            Value::Ref(r) => {
+                let mut m = s.serialize_map(Some(1))?;
+                let parts: Vec<&str> = std::iter::once(r.table.as_str())
+                    .chain(r.key.0.iter().map(String::as_str))
+                    .collect();
+                m.serialize_entry("ref", &parts)?;
+                m.end()
+            }
+        }
+    }
+}
+
+fn text(v: &Value) -> String {
     match v {
         Value::Atom(Atom::String(s)) => s.clone(),
         other => other.to_string(),

@@ -73,6 +73,7 @@ pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan
                 key: key.clone(),
                 uuid: None,
                 version: None,
+                digest: None,
             });
             creates.push(Change {
                 action: Action::Create,
@@ -175,6 +176,7 @@ fn read_row(db: &Db, table: &str, key: &RowKey, live: Option<&crate::live::LiveR
         key: key.clone(),
         uuid: live.map(|r| r.uuid),
         version: live.and_then(|r| r.version),
+        digest: live.map(crate::live::LiveRow::digest),
     }
 }
 

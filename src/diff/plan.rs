@@ -85,7 +85,12 @@ pub struct ReadRow {
     pub table: String,
     pub key: RowKey,
     pub uuid: Option<Uuid>,
+    /// `_version`: per server in a RAFT cluster, so only a fallback for plans without `digest`.
     pub version: Option<Uuid>,
+    /// [`LiveRow::digest`](crate::live::LiveRow::digest) of the row as read: what a saved plan
+    /// compares (absent for rows expected absent, and in plans made before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// The rows a plan depended on: every row of the stack, every row whose key the topology

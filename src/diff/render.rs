@@ -132,9 +132,14 @@ fn change_block(out: &mut String, ch: &Change, style: &Style, note: &str) {
         return;
     }
     for c in &ch.columns {
-        // New rows: skip empty columns and the ownership mark, which every row carries.
+        // New rows: skip empty columns (and empty strings, OVN's "unset" for a few scalars such
+        // as a VIF's `type`) and the ownership mark, which every row carries.
+        let blank = |d: &Cell| {
+            d.is_empty()
+                || matches!(d.as_scalar(), Some(Value::Atom(Atom::String(s))) if s.is_empty())
+        };
         if ch.action == Action::Create
-            && (c.after.as_ref().is_some_and(Datum::is_empty) || c.column == "external_ids")
+            && (c.after.as_ref().is_some_and(blank) || c.column == "external_ids")
         {
             continue;
         }
@@ -181,13 +186,23 @@ fn conflict_line(c: &Conflict) -> String {
     }
 }
 
-/// The summary line; "No changes." when there is nothing to do.
+/// The summary line; "No changes." when there is nothing to do. With conflicts it never
+/// says the databases match: they block apply, and the line says so.
 pub fn summary_line(plan: &Plan) -> String {
+    let conflicts = plan.conflicts.len();
     if plan.is_empty() {
+        if conflicts > 0 {
+            return format!("No changes planned, but {conflicts} conflict(s) block apply.");
+        }
         return "No changes. The live databases match the topology.".to_owned();
     }
     let (c, u, d) = plan.summary();
-    format!("Plan: {c} to create, {u} to update, {d} to delete.")
+    let blocked = if conflicts > 0 {
+        format!(" {conflicts} conflict(s) block apply.")
+    } else {
+        String::new()
+    };
+    format!("Plan: {c} to create, {u} to update, {d} to delete.{blocked}")
 }
 
 /// The human plan.

@@ -167,6 +167,11 @@ fn unowned_rows_are_conflicts_not_changes() {
         [Conflict::Unowned { owner: None, .. }]
     ));
     assert!(render::text(&p, false).contains("topo import --adopt"));
+    // Nothing to change, but the databases do not match: the summary must not say they do.
+    assert_eq!(
+        render::summary_line(&p),
+        "No changes planned, but 1 conflict(s) block apply."
+    );
 }
 
 #[test]

@@ -206,8 +206,9 @@ struct Cx<'a> {
     notes: Vec<String>,
     /// Chassis named by the rows (gateways, bindings, HA groups).
     chassis_used: BTreeSet<String>,
-    /// Physical networks each chassis must map (its l2gateway ports').
-    chassis_networks: BTreeMap<String, BTreeSet<String>>,
+    /// Physical networks each chassis must map: per requirement, one of these networks (an
+    /// l2gateway port's network; a gateway's switch's localnet networks).
+    chassis_networks: BTreeMap<String, Vec<Vec<String>>>,
 }
 
 impl Cx<'_> {
@@ -253,7 +254,7 @@ impl Cx<'_> {
             let Some(v) = raw.columns.get(c) else {
                 continue;
             };
-            if *v != schema_col.ty.default_datum() {
+            if *v != schema_col.ty.default_datum() && !is_default_setting(table, c, v) {
                 extra.push(format!("{c}={v}"));
             }
         }
@@ -300,6 +301,20 @@ impl Cx<'_> {
             ));
         }
     }
+}
+
+/// Values that say what OVN does anyway (`ovn-nbctl lr-nat-add` writes
+/// `options:stateless=false`), so leaving them out loses nothing.
+fn is_default_setting(table: &str, column: &str, v: &Datum) -> bool {
+    let Some(m) = v.as_map() else {
+        return false;
+    };
+    let defaults: &[(&str, &str, &str, &str)] = &[("NAT", "options", "stateless", "false")];
+    m.iter().all(|(k, val)| {
+        defaults.iter().any(|(t, c, dk, dv)| {
+            *t == table && *c == column && k.as_str() == Some(*dk) && val.as_str() == Some(*dv)
+        })
+    })
 }
 
 /// A router port's switch side: the router-type LSP whose `options:router-port` names it.
@@ -398,15 +413,22 @@ pub fn import(input: &Input) -> Imported {
 
     let ha_groups = ha_groups(&mut cx);
     let (routers, has_localnet_switches) = {
-        let localnet: BTreeSet<String> = switches_rows
+        let localnet: BTreeMap<String, Vec<String>> = switches_rows
             .iter()
-            .filter(|(_, sw)| {
-                col_refs(sw, "ports").iter().any(|k| {
-                    cx.row("Logical_Switch_Port", k)
-                        .is_some_and(|p| col_str(p, "type").as_deref() == Some("localnet"))
-                })
+            .filter_map(|(k, sw)| {
+                let nets: Vec<String> = col_refs(sw, "ports")
+                    .iter()
+                    .filter_map(|k| cx.row("Logical_Switch_Port", k))
+                    .filter(|p| col_str(p, "type").as_deref() == Some("localnet"))
+                    .map(|p| {
+                        col_map(p, "options")
+                            .get("network_name")
+                            .cloned()
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                (!nets.is_empty()).then(|| (name_of(k), nets))
             })
-            .map(|(k, _)| name_of(k))
             .collect();
         (routers(&mut cx, &sides, &localnet), localnet)
     };
@@ -475,7 +497,7 @@ fn ha_groups(cx: &mut Cx) -> Vec<(String, Node)> {
 fn routers(
     cx: &mut Cx,
     sides: &BTreeMap<String, SwitchSide>,
-    localnet: &BTreeSet<String>,
+    localnet: &BTreeMap<String, Vec<String>>,
 ) -> Vec<(String, Node)> {
     // Which router owns each LRP (for peers).
     let rows: Vec<(RowKey, Row)> = cx
@@ -530,7 +552,20 @@ fn routers(
                     ));
                 }
                 let default_nat = (gateway_router.is_some() || gateway.is_some())
-                    && localnet.contains(&side.switch);
+                    && localnet.contains_key(&side.switch);
+                // The gateway's chassis must reach the switch's physical network.
+                if let Some(nets) = localnet.get(&side.switch) {
+                    for ch in gateway_router
+                        .iter()
+                        .cloned()
+                        .chain(gateway_chassis_of(cx, &p))
+                    {
+                        cx.chassis_networks
+                            .entry(ch)
+                            .or_default()
+                            .push(nets.clone());
+                    }
+                }
                 match (&side.nat_addresses, default_nat) {
                     (Some(v), true) if v == "router" => {}
                     (Some(v), _) => tail.push(("nat-addresses".to_owned(), Node::str(v.as_str()))),
@@ -593,6 +628,27 @@ fn routers(
             body.push(("nat".to_owned(), Node::List(nat)));
         }
         out.push((name, Node::Map(body)));
+    }
+    out
+}
+
+/// The chassis a distributed gateway port may run on: its Gateway_Chassis, or the members
+/// of its HA chassis group.
+fn gateway_chassis_of(cx: &Cx, p: &Row) -> Vec<String> {
+    let mut out: Vec<String> = col_refs(p, "gateway_chassis")
+        .iter()
+        .filter_map(|k| cx.row("Gateway_Chassis", k))
+        .filter_map(|gc| col_str(gc, "chassis_name"))
+        .collect();
+    if let Some(g) = first_ref(p, "ha_chassis_group")
+        && let Some(group) = cx.row("HA_Chassis_Group", &g)
+    {
+        out.extend(
+            col_refs(group, "ha_chassis")
+                .iter()
+                .filter_map(|k| cx.row("HA_Chassis", k))
+                .filter_map(|h| col_str(h, "chassis_name")),
+        );
     }
     out
 }
@@ -867,7 +923,7 @@ fn switch_port(
                     cx.chassis_networks
                         .entry(c.clone())
                         .or_default()
-                        .insert(n.clone());
+                        .push(vec![n.clone()]);
                 }
                 f.push(("chassis".to_owned(), Node::str(c.as_str())));
             }
@@ -1053,12 +1109,15 @@ fn chassis(cx: &mut Cx) -> Vec<(String, Node)> {
             found.map(|c| c.bridge_mappings.clone()).unwrap_or_default();
         // An l2gateway port's chassis must map its network; when the Southbound does not say
         // how, a placeholder bridge keeps the file valid, and a note says so.
-        for net in cx.chassis_networks.get(&name).cloned().unwrap_or_default() {
-            if !mappings.iter().any(|(n, _)| *n == net) {
+        for nets in cx.chassis_networks.get(&name).cloned().unwrap_or_default() {
+            let Some(net) = nets.first().cloned() else {
+                continue;
+            };
+            if !mappings.iter().any(|(n, _)| nets.contains(n)) {
                 let bridge = format!("br-{net}");
                 cx.note(format!(
-                    "chassis {name}: an l2gateway port binds network {net} there, but the \
-                     Southbound has no bridge mapping for it; written as the placeholder \
+                    "chassis {name}: a gateway or l2gateway port needs network {net} there, but \
+                     the Southbound has no bridge mapping for it; written as the placeholder \
                      `{net}: {bridge}`: fill in the real bridge"
                 ));
                 mappings.push((net, bridge));

@@ -66,6 +66,22 @@ pub struct Live {
     pub duplicates: Vec<Duplicate>,
 }
 
+impl LiveRow {
+    /// A digest of the row's columns as read (FNV-1a, 64 bits, over their canonical JSON):
+    /// what a saved plan compares to see whether a row moved. Unlike `_version`, which each
+    /// member of a RAFT cluster makes up on its own when it applies a transaction, the content
+    /// is the same on every member, so a saved plan survives a change of leader.
+    pub fn digest(&self) -> String {
+        let bytes = serde_json::to_vec(&self.columns).unwrap_or_default();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+}
+
 impl Live {
     pub fn row(&self, db: &Db, table: &str, key: &RowKey) -> Option<&LiveRow> {
         self.rows.get(&(db.clone(), table.to_owned(), key.clone()))

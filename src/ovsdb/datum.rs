@@ -337,29 +337,27 @@ impl Datum<Atom> {
         if let Value::Array(items) = value
             && let [Value::String(tag), Value::Array(elems)] = items.as_slice()
         {
-            {
-                match tag.as_str() {
-                    "set" => {
-                        return elems
-                            .iter()
-                            .map(Atom::from_json)
-                            .collect::<Result<BTreeSet<_>, _>>()
-                            .map(Datum::Set);
-                    }
-                    "map" => {
-                        return elems
-                            .iter()
-                            .map(|pair| match pair {
-                                Value::Array(kv) if kv.len() == 2 => {
-                                    Ok((Atom::from_json(&kv[0])?, Atom::from_json(&kv[1])?))
-                                }
-                                _ => Err(NotationError::new("expected a [key, value] pair", pair)),
-                            })
-                            .collect::<Result<BTreeMap<_, _>, _>>()
-                            .map(Datum::Map);
-                    }
-                    _ => {}
+            match tag.as_str() {
+                "set" => {
+                    return elems
+                        .iter()
+                        .map(Atom::from_json)
+                        .collect::<Result<BTreeSet<_>, _>>()
+                        .map(Datum::Set);
                 }
+                "map" => {
+                    return elems
+                        .iter()
+                        .map(|pair| match pair {
+                            Value::Array(kv) if kv.len() == 2 => {
+                                Ok((Atom::from_json(&kv[0])?, Atom::from_json(&kv[1])?))
+                            }
+                            _ => Err(NotationError::new("expected a [key, value] pair", pair)),
+                        })
+                        .collect::<Result<BTreeMap<_, _>, _>>()
+                        .map(Datum::Map);
+                }
+                _ => {}
             }
         }
         Atom::from_json(value).map(|a| Datum::Set(BTreeSet::from([a])))

@@ -32,26 +32,13 @@ pub async fn connect(
                     source,
                 }),
             Remote::Tcp { host, port } => {
-                let tcp = TcpStream::connect((host.as_str(), *port))
-                    .await
-                    .map_err(|source| Error::Connect {
-                        remote: name.clone(),
-                        source,
-                    })?;
-                tcp.set_nodelay(true).ok();
-                Ok(Box::new(tcp) as Box<dyn Stream>)
+                Ok(Box::new(tcp(&name, host, *port).await?) as Box<dyn Stream>)
             }
             Remote::Ssl { host, port } => {
                 let config = tls.ok_or_else(|| Error::TlsMissing {
                     remote: name.clone(),
                 })?;
-                let tcp = TcpStream::connect((host.as_str(), *port))
-                    .await
-                    .map_err(|source| Error::Connect {
-                        remote: name.clone(),
-                        source,
-                    })?;
-                tcp.set_nodelay(true).ok();
+                let tcp = tcp(&name, host, *port).await?;
                 let server_name = ServerName::try_from(host.clone()).map_err(|e| Error::Tls {
                     remote: name.clone(),
                     message: format!("invalid host name: {e}"),
@@ -74,6 +61,18 @@ pub async fn connect(
             after: timeout,
         }),
     }
+}
+
+/// A TCP connection with Nagle off: OVSDB is request/response.
+async fn tcp(name: &str, host: &str, port: u16) -> Result<TcpStream, Error> {
+    let tcp = TcpStream::connect((host, port))
+        .await
+        .map_err(|source| Error::Connect {
+            remote: name.to_owned(),
+            source,
+        })?;
+    tcp.set_nodelay(true).ok();
+    Ok(tcp)
 }
 
 /// A TLS failure in words an operator can act on.

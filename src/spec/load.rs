@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
 use super::map::Map;
 use super::source::{BaseGuard, Sp, Span, span_of};
@@ -19,6 +19,8 @@ pub const MAX_DEPTH: usize = 32;
 /// Alias limits: generous for templates (`<<: *vif`), far below any bomb.
 pub const MAX_ALIASES: usize = 10_000;
 pub const MAX_REPLAYED_EVENTS: usize = 200_000;
+/// Events all anchors together may record (each template's size, summed).
+pub const MAX_RECORDED_ANCHOR_EVENTS: usize = 20_000;
 
 /// The serde-saphyr options topo parses with. Event and node budgets grow with the file size
 /// (which is capped), so only aliases can multiply work, and they are limited separately.
@@ -31,12 +33,20 @@ pub fn options(len: usize) -> serde_saphyr::Options {
     budget.max_events = len + MAX_REPLAYED_EVENTS + 1_000;
     budget.max_nodes = len + MAX_REPLAYED_EVENTS + 1_000;
     budget.max_merge_keys = MAX_ALIASES;
+    // Anchors record the events they stand for; a template is small and recorded once, while
+    // a bomb's anchors grow tenfold per level. Capping what anchors record stops a bomb after
+    // a few levels, long before the replay budget.
+    budget.max_recorded_anchor_events = MAX_RECORDED_ANCHOR_EVENTS;
+    // The ratio heuristic (more than ten aliases per anchor) refuses the ordinary use of a
+    // template by hundreds of ports; the limits above already bound the work.
+    budget.enforce_alias_anchor_ratio = false;
     let mut alias = serde_saphyr::options::AliasLimits::default();
     alias.max_total_replayed_events = MAX_REPLAYED_EVENTS;
     alias.max_replay_stack_depth = 16;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.alias_limits = alias;
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
     options
 }
 
@@ -199,12 +209,23 @@ fn offset_of(text: &str, line: u64, column: u64) -> usize {
 }
 
 fn budget(msg: &str, span: Span) -> Diagnostic {
-    Diagnostic::error(Code::YamlBudget, format!("document refused: {msg}"))
+    let what = if msg.contains("RecordedAnchorEvents") || msg.contains("replay") {
+        "its anchors and aliases expand to too much (an alias bomb?)"
+    } else if msg.contains("Depth") || msg.contains("depth") {
+        "it is nested too deeply"
+    } else if msg.contains("Nodes") || msg.contains("Events") {
+        "it has too many YAML nodes"
+    } else if msg.contains("Aliases") || msg.contains("Anchors") || msg.contains("MergeKeys") {
+        "it uses too many anchors, aliases or merge keys"
+    } else {
+        "it exceeds a resource limit"
+    };
+    Diagnostic::error(Code::YamlBudget, format!("document refused: {what}"))
         .at(span, "budget exceeded here")
         .help(format!(
-            "topo accepts at most {MAX_DEPTH} levels of nesting, {MAX_ALIASES} aliases and \
-             {MAX_REPLAYED_EVENTS} events replayed through aliases; write the values out or \
-             split the file"
+            "topo accepts at most {MAX_DEPTH} levels of nesting, {MAX_ALIASES} aliases, \
+             {MAX_RECORDED_ANCHOR_EVENTS} events inside anchors and {MAX_REPLAYED_EVENTS} \
+             events replayed through aliases; write the values out or split the file"
         ))
 }
 
@@ -256,10 +277,30 @@ fn from_message(msg: &str, span: Span) -> Diagnostic {
     }
     if let (true, Some(field)) = (msg.starts_with("missing field"), quoted(msg)) {
         return Diagnostic::error(Code::YamlMissingKey, format!("missing key `{field}`"))
-            .at(span, format!("`{field}` is required in this mapping"));
+            .at(span, format!("this mapping lacks `{field}`"))
+            .help(format!(
+                "add `{field}: ...`; `topo schema` lists every key and what it takes"
+            ));
     }
     if msg.contains("limit exceeded") || msg.contains("budget") {
         return budget(msg, span);
+    }
+    if let Some((key, first, again)) = super::map::parse_duplicate(msg) {
+        return Diagnostic::error(Code::YamlDuplicateKey, format!("`{key}` is defined twice"))
+            .at(again, "defined again here")
+            .related(first, "first defined here")
+            .help("a YAML mapping holds each key once: merge the two entries or rename one");
+    }
+    if let Some(field) = msg
+        .strip_prefix("duplicate field `")
+        .and_then(|r| r.split('`').next())
+    {
+        return Diagnostic::error(
+            Code::YamlDuplicateKey,
+            format!("key `{field}` appears twice"),
+        )
+        .at(span, format!("`{field}` appears twice in this mapping"))
+        .help("a YAML mapping holds each key once; keep one");
     }
     if let Some(key) = msg.strip_prefix("duplicate mapping key: ") {
         let key = key.split(',').next().unwrap_or(key).trim();
@@ -273,6 +314,10 @@ fn from_message(msg: &str, span: Span) -> Diagnostic {
 /// The error's own words, without the location serde-saphyr appends.
 fn message(err: &serde_saphyr::Error) -> String {
     let text = err.without_snippet().to_string();
+    // Our own duplicate-key marker carries its places; keep it whole.
+    if let Some(i) = text.find(super::map::DUPLICATE_MARK) {
+        return text[i..].lines().next().unwrap_or_default().to_owned();
+    }
     let text = match text.find(" at line ") {
         Some(i) => text[..i].to_owned(),
         None => text,
@@ -324,11 +369,23 @@ pub fn merge(parts: Vec<Topology>, diags: &mut Diagnostics) -> Topology {
 }
 
 fn merge_map<V>(into: &mut Map<V>, from: Map<V>, what: &str, diags: &mut Diagnostics) {
+    if into.entries.is_empty() {
+        into.entries = from.entries;
+        return;
+    }
+    let mut index: std::collections::HashMap<String, usize> = into
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (k.value.clone(), i))
+        .collect();
     for (key, value) in from.entries {
-        if let Some((first, _)) = into.entries.iter().find(|(k, _)| k.value == key.value) {
-            diags.push(duplicate(what, &key, first));
-        } else {
-            into.entries.push((key, value));
+        match index.get(&key.value) {
+            Some(&i) => diags.push(duplicate(what, &key, &into.entries[i].0)),
+            None => {
+                index.insert(key.value.clone(), into.entries.len());
+                into.entries.push((key, value));
+            }
         }
     }
 }
@@ -345,9 +402,4 @@ pub fn duplicate(what: &str, again: &Sp<String>, first: &Sp<String>) -> Diagnost
         "rename one of them or merge the two definitions of `{}`",
         again.value
     ))
-}
-
-/// Suggestion helper re-exported for the checker.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    did_you_mean(name, candidates)
 }

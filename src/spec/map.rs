@@ -12,7 +12,37 @@ use std::marker::PhantomData;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::source::Sp;
+use std::collections::HashMap;
+
+use super::source::{Sp, Span};
+
+/// Marks a duplicate-key error so the loader can label both places: the parser passes
+/// duplicates through to this map, which knows where the first one was.
+pub(crate) const DUPLICATE_MARK: &str = "topo-duplicate-key";
+
+fn duplicate_message(key: &str, first: Span, again: Span) -> String {
+    format!(
+        "{DUPLICATE_MARK} {} {} {} {} {} {key}",
+        first.offset,
+        first.len,
+        again.offset,
+        again.len,
+        key.len()
+    )
+}
+
+/// The parts of a [`duplicate_message`]: key, first place, second place.
+pub(crate) fn parse_duplicate(msg: &str) -> Option<(String, Span, Span)> {
+    let rest = msg.split_once(DUPLICATE_MARK)?.1.trim_start();
+    let mut words = rest.splitn(6, ' ');
+    let mut num = || words.next()?.parse::<usize>().ok();
+    let first = Span::new(num()?, num()?);
+    let again = Span::new(num()?, num()?);
+    let key_len = num()?;
+    // The key is followed by whatever location text the parser appends.
+    let key = words.next()?.get(..key_len)?.to_owned();
+    Some((key, first, again))
+}
 
 #[derive(Clone)]
 pub struct Map<V> {
@@ -72,8 +102,15 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Map<V> {
                 Ok(Map::default())
             }
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Map<V>, A::Error> {
-                let mut entries = Vec::new();
+                let mut entries: Vec<(Sp<String>, V)> = Vec::new();
+                let mut seen: HashMap<String, Span> = HashMap::new();
                 while let Some(key) = access.next_key::<Sp<String>>()? {
+                    if let Some(first) = seen.get(&key.value) {
+                        return Err(serde::de::Error::custom(duplicate_message(
+                            &key.value, *first, key.span,
+                        )));
+                    }
+                    seen.insert(key.value.clone(), key.span);
                     let value = access.next_value::<V>()?;
                     entries.push((key, value));
                 }

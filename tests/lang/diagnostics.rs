@@ -114,3 +114,17 @@ fn an_object_defined_in_two_files_names_both() {
         "{out}"
     );
 }
+
+/// One mistake, one diagnostic: a router port address that does not parse must not also
+/// make its routes' nexthops "unreachable".
+#[test]
+fn a_bad_router_address_does_not_cascade() {
+    let text = "name: lab\nswitches:\n  ls1: { subnet: 10.0.0.0/24 }\n  ls2: { subnet: 10.0.1.0/24 }\nrouters:\n  lr1:\n    ports:\n      - { switch: ls1, ip: 10.0.0.1 }\n      - { switch: ls2, ip: 10.0.1.1/24 }\n    routes: [ { prefix: 0.0.0.0/0, nexthop: 10.0.0.254 } ]\n";
+    let loaded = topo::spec::load_str("cascade.yaml", text);
+    let codes: Vec<&str> = diagnose(&loaded)
+        .items
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    assert_eq!(codes, ["topo::addr::bad-cidr"]);
+}

@@ -67,8 +67,37 @@ fn an_alias_bomb_is_refused_quickly() {
 #[test]
 fn a_well_typed_alias_bomb_hits_the_budget() {
     let path = super::root().join("tests/fixtures/invalid/yaml--budget.yaml");
+    let start = Instant::now();
     let loaded = super::load(&path);
+    let took = start.elapsed();
     assert_eq!(codes(&loaded), vec![Code::YamlBudget.as_str()]);
+    assert!(took < Duration::from_millis(500), "took {took:?}");
+}
+
+/// Templates are what anchors are for: 2,000 ports merged from one template (about 10,000
+/// replayed events) load fine.
+#[test]
+fn a_template_heavy_topology_is_accepted() {
+    let mut text = String::from(
+        "name: lab\nchassis:\n  hv1: { encap: { type: geneve, ip: 172.17.42.20 } }\nswitches:\n  ls1:\n    subnet: 10.0.0.0/16\n    ports:\n      vm0: &vm { mac: \"0a:00:00:00:00:01\", ip: 10.0.0.1, chassis: hv1, port-security: true, enabled: true }\n",
+    );
+    for i in 1..2000u32 {
+        text.push_str(&format!(
+            "      vm{i}: {{ <<: *vm, mac: \"0a:00:00:00:{:02x}:{:02x}\", ip: 10.0.{}.{} }}\n",
+            (i + 1) / 256,
+            (i + 1) % 256,
+            (i + 1) / 256,
+            (i + 1) % 256
+        ));
+    }
+    let loaded = spec::load_str("templates.yaml", &text);
+    assert!(codes(&loaded).is_empty(), "{:?}", codes(&loaded));
+    let model = topo::compiler::check(&loaded.topology).0.unwrap();
+    assert_eq!(model.switches["ls1"].ports.len(), 2000);
+    assert_eq!(
+        model.switches["ls1"].ports["vm1999"].chassis.as_deref(),
+        Some("hv1")
+    );
 }
 
 #[test]

@@ -14,10 +14,14 @@ impl Checker<'_> {
     pub(super) fn addressing(&mut self) {
         let mut out = Vec::new();
         let facts = &self.facts;
-        for (sw, name) in &facts.switches {
-            let Some(spec) = self.t.switches.get(sw) else {
-                continue;
-            };
+        let mut router_ports: BTreeMap<&str, Vec<&super::RouterPortFact>> = BTreeMap::new();
+        for f in &facts.router_ports {
+            if let Some(sw) = &f.switch {
+                router_ports.entry(sw.as_str()).or_default().push(f);
+            }
+        }
+        for (name, spec) in self.t.switches.iter() {
+            let sw = &name.value;
             let declared: Vec<IpNet> = self
                 .model
                 .switches
@@ -41,12 +45,12 @@ impl Checker<'_> {
                 .get(sw)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
+            let on_switch = router_ports
+                .get(sw.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             // Router ports outside the declared subnet of their family.
-            for f in facts
-                .router_ports
-                .iter()
-                .filter(|f| f.switch.as_deref() == Some(sw))
-            {
+            for f in on_switch {
                 for (net, span) in &f.networks {
                     let same_family: Vec<&IpNet> = declared
                         .iter()
@@ -76,10 +80,8 @@ impl Checker<'_> {
                 }
             }
             // The subnets ordinary ports must fall in: declared ones, else the router ports'.
-            let router_nets: Vec<IpNet> = facts
-                .router_ports
+            let router_nets: Vec<IpNet> = on_switch
                 .iter()
-                .filter(|f| f.switch.as_deref() == Some(sw))
                 .flat_map(|f| f.networks.iter().map(|(n, _)| n.trunc()))
                 .collect();
             for a in ips.iter().filter(|a| !a.router) {

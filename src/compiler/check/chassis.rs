@@ -120,8 +120,11 @@ impl Checker<'_> {
     }
 
     /// Physical networks: a localnet network no chassis maps (warning), an l2gateway chassis
-    /// that does not map its network, two localnets of one switch on one chassis.
+    /// that does not map its network, two localnets of one switch on one chassis, a gateway
+    /// (gateway router or distributed gateway port) on a chassis that cannot reach the
+    /// physical network of its switch.
     pub(super) fn physical_networks(&mut self) {
+        self.gateway_mappings();
         let t = self.t;
         let mapped_by = |network: &str| -> Vec<String> {
             t.chassis
@@ -206,6 +209,95 @@ impl Checker<'_> {
                     _ => {}
                 }
             }
+        }
+    }
+
+    /// A gateway reaches the physical network through a localnet port of the switch it is
+    /// on; its chassis must map that network (`ovn-bridge-mappings`), or traffic is dropped
+    /// there. As the seed tutorial puts it: the mapping is set on the chassis named by the
+    /// gateway router's `options:chassis`.
+    fn gateway_mappings(&mut self) {
+        let t = self.t;
+        // switch -> the networks of its localnet ports
+        let mut localnets: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (sw, s) in t.switches.iter() {
+            for (_, p) in s.ports.iter() {
+                if p.ty.as_ref().map(|t| t.value) == Some(crate::spec::types::PortType::Localnet)
+                    && let Some(n) = &p.network
+                {
+                    localnets
+                        .entry(sw.value.as_str())
+                        .or_default()
+                        .push(n.value.as_str());
+                }
+            }
+        }
+        let maps = |chassis: &str, nets: &[&str]| -> bool {
+            t.chassis
+                .iter()
+                .find(|(c, _)| c.value == chassis)
+                .is_some_and(|(_, c)| nets.iter().any(|n| c.bridge_mappings.get(n).is_some()))
+        };
+        let mut found = Vec::new();
+        for (router, r) in t.routers.iter() {
+            for p in &r.ports {
+                let Some(sw) = &p.switch else { continue };
+                let Some(nets) = localnets.get(sw.value.as_str()) else {
+                    continue;
+                };
+                // (chassis, where it is named, what names it)
+                let mut gateways: Vec<(&str, Span, String)> = Vec::new();
+                if let Some(c) = &r.chassis {
+                    gateways.push((
+                        c.value.as_str(),
+                        c.span,
+                        format!("gateway router `{}`", router.value),
+                    ));
+                }
+                if let Some(g) = &p.gateway {
+                    for (c, _) in g.chassis.iter() {
+                        gateways.push((
+                            c.value.as_str(),
+                            c.span,
+                            format!("gateway chassis of `{}-{}`", router.value, sw.value),
+                        ));
+                    }
+                    if let Some(group) = &g.ha_group {
+                        let members = t.ha_chassis_groups.get(&group.value);
+                        for (c, _) in members.iter().flat_map(|m| m.iter()) {
+                            gateways.push((
+                                c.value.as_str(),
+                                c.span,
+                                format!("member of HA chassis group `{}`", group.value),
+                            ));
+                        }
+                    }
+                }
+                for (chassis, span, what) in gateways {
+                    if !self.facts.chassis.contains_key(chassis) || maps(chassis, nets) {
+                        continue;
+                    }
+                    let list = nets.join("`, `");
+                    found.push(
+                        Diagnostic::error(
+                            Code::ChassisGatewayUnmapped,
+                            format!(
+                                "chassis `{chassis}` ({what}) does not map `{list}`, the physical network of switch `{}`",
+                                sw.value
+                            ),
+                        )
+                        .at(span, format!("`{chassis}` cannot reach `{list}`"))
+                        .related(sw.span, "the gateway's switch, with a localnet port")
+                        .help(format!(
+                            "add `{}: <bridge>` to the `bridge-mappings` of chassis `{chassis}`",
+                            nets.first().copied().unwrap_or_default()
+                        )),
+                    );
+                }
+            }
+        }
+        for d in found {
+            self.push(d);
         }
     }
 }

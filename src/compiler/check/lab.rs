@@ -30,6 +30,20 @@ impl Checker<'_> {
             .iter()
             .flat_map(|(_, c)| c.bridge_mappings.iter().map(|(n, _)| n.value.as_str()))
             .collect();
+        // lab network -> switches with a localnet port on it
+        let mut bridged: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (sw, s) in t.switches.iter() {
+            for (_, p) in s.ports.iter() {
+                if p.ty.as_ref().map(|t| t.value) == Some(PortType::Localnet)
+                    && let Some(n) = &p.network
+                {
+                    bridged
+                        .entry(n.value.as_str())
+                        .or_default()
+                        .push(sw.value.as_str());
+                }
+            }
+        }
         if let Some(lab) = &t.lab {
             for (net, n) in lab.networks.iter() {
                 self.name("lab network", net);
@@ -66,6 +80,29 @@ impl Checker<'_> {
                     }
                     endpoints.insert(host.value.clone(), (host.span, true));
                     let Some(addr) = self.ip(ip) else { continue };
+                    // The lab network is bridged into every switch with a localnet port on it:
+                    // a host must not take an address of a port there.
+                    let clash = bridged
+                        .get(net.value.as_str())
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|sw| self.facts.switch_ips.get(*sw).into_iter().flatten())
+                        .find(|a| a.ip == addr)
+                        .map(|a| (a.span, a.owner.clone()));
+                    if let Some((first, owner)) = clash {
+                        self.push(
+                            Diagnostic::error(
+                                Code::AddrDuplicateIp,
+                                format!("lab host `{}` and {owner} both use {addr}", host.value),
+                            )
+                            .at(ip.span, "used again here")
+                            .related(
+                                first,
+                                "first used here, on a switch bridged to this network",
+                            )
+                            .help("give the host an address no logical port uses"),
+                        );
+                    }
                     if let Some(s) = subnet
                         && !s.contains(&addr)
                     {

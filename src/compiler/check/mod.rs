@@ -60,6 +60,11 @@ struct Facts<'a> {
     lsps: Vec<(String, Span, String)>,
     /// Every logical router port: name -> (span, description).
     lrps: Vec<(String, Span, String)>,
+    /// Routers with a port whose address did not parse: their connected networks are not
+    /// known, so checks that need them stay quiet rather than repeat the error.
+    incomplete_routers: std::collections::HashSet<String>,
+    /// The names in `lrps`, for lookups.
+    lrp_names: std::collections::HashSet<String>,
     /// Router ports in topology order.
     router_ports: Vec<RouterPortFact>,
     /// Addresses on each switch: switch -> entries.
@@ -182,7 +187,14 @@ impl<'a> Checker<'a> {
         let d = match did_you_mean(&name.value, known.iter().copied()) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None if known.is_empty() => d.help(otherwise.to_owned()),
-            None => d.help(format!("{otherwise} (defined: `{}`)", known.join("`, `"))),
+            None if known.len() <= 8 => {
+                d.help(format!("{otherwise} (defined: `{}`)", known.join("`, `")))
+            }
+            None => d.help(format!(
+                "{otherwise} (defined: `{}`, and {} more)",
+                known[..8].join("`, `"),
+                known.len() - 8
+            )),
         };
         self.push(d);
     }

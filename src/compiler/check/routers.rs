@@ -67,7 +67,7 @@ impl Checker<'_> {
                     .map_or_else(|| router_lsp_name(&sw.value, router), |n| n.value.clone());
                 // Connecting a router twice to one switch is reported once, as a duplicate
                 // router port.
-                if !self.facts.lrps.iter().any(|(n, _, _)| *n == lrp) {
+                if !self.facts.lrp_names.contains(&lrp) {
                     self.facts.lsps.push((
                         lsp,
                         sw.span,
@@ -138,7 +138,7 @@ impl Checker<'_> {
         };
         // A second port with this name is reported by `port_names`; its addresses would only
         // repeat that error as duplicate MACs and IPs.
-        let repeated = self.facts.lrps.iter().any(|(n, _, _)| *n == lrp);
+        let repeated = !self.facts.lrp_names.insert(lrp.clone());
         self.facts
             .lrps
             .push((lrp.clone(), link_span, format!("port of router `{router}`")));
@@ -159,7 +159,10 @@ impl Checker<'_> {
         for ip in p.ip.iter().chain(p.ips.iter()) {
             match self.host_cidr(ip) {
                 Some(net) => networks.push((net, ip.span)),
-                None => ok = false,
+                None => {
+                    ok = false;
+                    self.facts.incomplete_routers.insert(router.to_owned());
+                }
             }
         }
         if networks.is_empty() && p.ip.is_none() && p.ips.is_empty() {
@@ -348,34 +351,51 @@ impl Checker<'_> {
         })
     }
 
-    /// Two ports of one router on overlapping networks make routing ambiguous.
+    /// Two ports of one router on overlapping networks make routing ambiguous. A sweep over
+    /// the networks sorted by first address keeps this linear-logarithmic for routers with
+    /// thousands of ports.
     fn overlapping_networks(&mut self) {
-        let mut by_router: BTreeMap<&str, Vec<(&str, IpNet, Span)>> = BTreeMap::new();
-        let mut found = Vec::new();
+        type Entry<'f> = (u128, u128, &'f str, IpNet, Span);
+        let mut by_router: BTreeMap<(&str, bool), Vec<Entry>> = BTreeMap::new();
         for f in &self.facts.router_ports {
-            let seen = by_router.entry(f.router.as_str()).or_default();
             for (net, span) in &f.networks {
-                if let Some((other, onet, ospan)) = seen
-                    .iter()
-                    .find(|(_, o, _)| o.contains(&net.network()) || net.contains(&o.network()))
-                {
-                    found.push(
-                        Diagnostic::error(
-                            Code::AddrOverlappingNetworks,
-                            format!(
-                                "router `{}`: port `{}` ({net}) overlaps port `{other}` ({onet})",
-                                f.router, f.lrp
-                            ),
-                        )
-                        .at(*span, "overlapping network")
-                        .related(*ospan, "overlaps this one")
-                        .help("each port of a router needs its own network; give one of them another subnet"),
-                    );
-                } else {
-                    seen.push((f.lrp.as_str(), *net, *span));
+                let (lo, hi) = bounds(net);
+                by_router
+                    .entry((f.router.as_str(), net.addr().is_ipv4()))
+                    .or_default()
+                    .push((lo, hi, f.lrp.as_str(), *net, *span));
+            }
+        }
+        let mut found = Vec::new();
+        for ((router, _), mut nets) in by_router {
+            // Sorted by first address, then by span so the earlier-written one comes first.
+            nets.sort_by_key(|e| (e.0, e.4));
+            let mut widest: Option<&Entry> = None;
+            for e in &nets {
+                match widest {
+                    Some(w) if e.0 <= w.1 => {
+                        let (first, again) = if w.4 < e.4 { (w, e) } else { (e, w) };
+                        found.push(
+                            Diagnostic::error(
+                                Code::AddrOverlappingNetworks,
+                                format!(
+                                    "router `{router}`: port `{}` ({}) overlaps port `{}` ({})",
+                                    again.2, again.3, first.2, first.3
+                                ),
+                            )
+                            .at(again.4, "overlapping network")
+                            .related(first.4, "overlaps this one")
+                            .help("each port of a router needs its own network; give one of them another subnet"),
+                        );
+                        if e.1 > w.1 {
+                            widest = Some(e);
+                        }
+                    }
+                    _ => widest = Some(e),
                 }
             }
         }
+        found.sort_by_key(|d| d.primary.as_ref().map(|l| l.span));
         for d in found {
             self.push(d);
         }
@@ -463,5 +483,16 @@ impl Checker<'_> {
         for d in found {
             self.push(d);
         }
+    }
+}
+
+/// First and last address of a network, as integers (IPv4 and IPv6 alike).
+fn bounds(net: &IpNet) -> (u128, u128) {
+    match net {
+        IpNet::V4(n) => (
+            u128::from(u32::from(n.network())),
+            u128::from(u32::from(n.broadcast())),
+        ),
+        IpNet::V6(n) => (u128::from(n.network()), u128::from(n.broadcast())),
     }
 }

@@ -1,7 +1,7 @@
 //! Static routes, router policies and NAT: prefixes, nexthops on connected networks, ECMP,
 //! and the gateway a NAT rule runs on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -12,21 +12,27 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::spec::types::{NatType, PolicyAction, Router as SpecRouter};
 use crate::spec::{Sp, Span};
 
+/// A router's ports: LRP name -> networks.
+type Ports = BTreeMap<String, Vec<IpNet>>;
+
 impl Checker<'_> {
     pub(super) fn routing(&mut self) {
         let t = self.t;
+        // Each router's ports: LRP name -> networks.
+        let mut by_router: BTreeMap<String, Ports> = BTreeMap::new();
+        for f in &self.facts.router_ports {
+            by_router
+                .entry(f.router.clone())
+                .or_default()
+                .insert(f.lrp.clone(), f.networks.iter().map(|(n, _)| *n).collect());
+        }
+        let lsps: BTreeSet<String> = self.facts.lsps.iter().map(|(n, _, _)| n.clone()).collect();
+        let none = Ports::new();
         for (name, r) in t.routers.iter() {
-            // This router's ports: LRP name -> networks.
-            let ports: Vec<(String, Vec<IpNet>)> = self
-                .facts
-                .router_ports
-                .iter()
-                .filter(|f| f.router == name.value)
-                .map(|f| (f.lrp.clone(), f.networks.iter().map(|(n, _)| *n).collect()))
-                .collect();
-            self.routes(&name.value, r, &ports);
+            let ports = by_router.get(&name.value).unwrap_or(&none);
+            self.routes(&name.value, r, ports);
             self.policies(&name.value, r);
-            self.nat(&name.value, r, &ports);
+            self.nat(&name.value, r, ports, &lsps);
         }
     }
 
@@ -34,11 +40,11 @@ impl Checker<'_> {
         &mut self,
         router: &str,
         name: &Sp<String>,
-        ports: &'p [(String, Vec<IpNet>)],
-    ) -> Option<&'p (String, Vec<IpNet>)> {
-        let found = ports.iter().find(|(p, _)| *p == name.value);
+        ports: &'p Ports,
+    ) -> Option<(&'p String, &'p Vec<IpNet>)> {
+        let found = ports.get_key_value(&name.value);
         if found.is_none() {
-            let known: Vec<&str> = ports.iter().map(|(p, _)| p.as_str()).collect();
+            let known: Vec<&str> = ports.keys().map(String::as_str).collect();
             self.unknown(
                 Code::RefUnknownPort,
                 "router port",
@@ -50,7 +56,7 @@ impl Checker<'_> {
         found
     }
 
-    fn routes(&mut self, router: &str, r: &SpecRouter, ports: &[(String, Vec<IpNet>)]) {
+    fn routes(&mut self, router: &str, r: &SpecRouter, ports: &Ports) {
         // (prefix, policy) -> [(nexthop, span, ecmp)]
         type Seen<'s> = BTreeMap<(IpNet, Option<&'s str>), Vec<(IpAddr, Span, bool)>>;
         let mut seen: Seen = BTreeMap::new();
@@ -73,20 +79,21 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            let candidates: Vec<(String, Vec<IpNet>)> = match &route.output_port {
+            let candidates: Vec<&Vec<IpNet>> = match &route.output_port {
                 Some(op) => match self.output_port(router, op, ports) {
-                    Some(p) => vec![p.clone()],
+                    Some((_, nets)) => vec![nets],
                     None => continue,
                 },
-                None => ports.to_vec(),
+                None => ports.values().collect(),
             };
             let connected = candidates
                 .iter()
-                .any(|(_, nets)| nets.iter().any(|n| n.contains(&nexthop)));
-            if !connected && !ports.is_empty() {
+                .any(|nets| nets.iter().any(|n| n.contains(&nexthop)));
+            let known = !self.facts.incomplete_routers.contains(router);
+            if !connected && !ports.is_empty() && known {
                 let nets: Vec<String> = candidates
                     .iter()
-                    .flat_map(|(_, n)| n.iter().map(|n| n.trunc().to_string()))
+                    .flat_map(|n| n.iter().map(|n| n.trunc().to_string()))
                     .collect();
                 let where_ = match &route.output_port {
                     Some(op) => format!("port `{}`", op.value),
@@ -210,7 +217,7 @@ impl Checker<'_> {
         }
     }
 
-    fn nat(&mut self, router: &str, r: &SpecRouter, ports: &[(String, Vec<IpNet>)]) {
+    fn nat(&mut self, router: &str, r: &SpecRouter, ports: &Ports, lsps: &BTreeSet<String>) {
         let dgps: Vec<&str> = r
             .ports
             .iter()
@@ -221,10 +228,12 @@ impl Checker<'_> {
                     .or(p.peer.as_ref())
                     .map(|l| format!("{router}-{}", l.value))
             })
-            .filter_map(|n| ports.iter().find(|(p, _)| *p == n).map(|(p, _)| p.as_str()))
+            .filter_map(|n| ports.get_key_value(&n).map(|(p, _)| p.as_str()))
             .collect();
         let gateway_router = r.chassis.is_some();
+        let all_nets: Vec<IpNet> = ports.values().flatten().copied().collect();
         let mut seen: BTreeMap<(NatType, IpAddr, String), Span> = BTreeMap::new();
+        let mut dnat: BTreeMap<IpAddr, (Span, String)> = BTreeMap::new();
         for n in &r.nat {
             let ty = n.ty.value;
             let external = self.ip(&n.external_ip);
@@ -244,13 +253,12 @@ impl Checker<'_> {
             match (ty, &n.logical_port, &n.external_mac) {
                 (NatType::DnatAndSnat, Some(lp), Some(em)) => {
                     mac = self.mac(em);
-                    if !self.facts.lsps.iter().any(|(name, _, _)| *name == lp.value) {
-                        let known: Vec<String> = self.facts.lsps.iter().map(|(n, _, _)| n.clone()).collect();
+                    if !lsps.contains(&lp.value) {
                         self.unknown(
                             Code::RefUnknownPort,
                             "switch port",
                             lp,
-                            known.iter().map(String::as_str),
+                            lsps.iter().map(String::as_str),
                             "`logical-port` names the VIF that holds the floating IP",
                         );
                     }
@@ -298,7 +306,7 @@ impl Checker<'_> {
                         .help("drop `gateway-port`; a gateway router does NAT on its chassis"),
                     );
                 }
-                Some(ports.iter().flat_map(|(_, n)| n.iter().copied()).collect())
+                Some(all_nets.clone())
             } else if let Some(gp) = &n.gateway_port {
                 match self.output_port(router, gp, ports) {
                     Some((name, nets)) if dgps.contains(&name.as_str()) => Some(nets.clone()),
@@ -335,7 +343,7 @@ impl Checker<'_> {
                         );
                         None
                     }
-                    [one] => ports.iter().find(|(p, _)| p == one).map(|(_, n)| n.clone()),
+                    [one] => ports.get(*one).cloned(),
                     _ => {
                         self.push(
                             Diagnostic::error(
@@ -350,6 +358,7 @@ impl Checker<'_> {
                 }
             };
             if let (Some(ext), Some(nets)) = (external, &gateway_nets)
+                && !self.facts.incomplete_routers.contains(router)
                 && !nets.is_empty()
                 && !nets.iter().any(|net| net.contains(&ext))
             {
@@ -369,6 +378,23 @@ impl Checker<'_> {
             }
             if let (Some(ext), Some(logical)) = (external, &logical) {
                 let key = (ty, ext, logical.clone());
+                // One external IP translates to one logical IP: a second DNAT for it would make
+                // the destination ambiguous.
+                if ty != NatType::Snat && !seen.contains_key(&key) {
+                    if let Some((first, other)) = dnat.get(&ext) {
+                        self.push(
+                            Diagnostic::error(
+                                Code::NatDuplicate,
+                                format!("router `{router}`: external IP {ext} is already translated to {other}"),
+                            )
+                            .at(n.external_ip.span, format!("translated again, to {logical}"))
+                            .related(*first, "first translation")
+                            .help("a dnat or dnat_and_snat external IP leads to one logical IP; use another external IP"),
+                        );
+                    } else {
+                        dnat.insert(ext, (n.external_ip.span, logical.clone()));
+                    }
+                }
                 if let Some(first) = seen.get(&key) {
                     self.push(
                         Diagnostic::error(

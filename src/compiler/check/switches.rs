@@ -114,7 +114,12 @@ impl Checker<'_> {
                     None => {}
                 }
             }
+            // A subnet that failed to parse was reported already; do not add "no subnet".
+            let subnet_written = sw.subnet.is_some();
             for ex in &sw.exclude_ips {
+                if out.subnet.is_none() && subnet_written {
+                    continue;
+                }
                 self.exclude_ip(name, out.subnet.map(IpNet::V4), ex);
                 out.exclude_ips.push(ex.value.clone());
             }

@@ -4,13 +4,27 @@ use std::collections::BTreeMap;
 
 use super::{Lowering, boolean, integer, map, reference, references, string, strings};
 use crate::compiler::check::address_string;
-use crate::compiler::model::{Link, Model, SwitchPort};
+use crate::compiler::model::{Link, Model, RouterPort, SwitchPort};
 use crate::compiler::naming::router_lsp_name;
 use crate::ovsdb::Datum;
 use crate::rows::{Row, RowKey};
 use crate::spec::types::PortType;
 
 pub(super) fn lower(cx: &mut Lowering, model: &Model) {
+    // switch -> the routers (and their ports) connected to it
+    let mut attached: BTreeMap<&str, Vec<(&str, &str, &RouterPort, bool)>> = BTreeMap::new();
+    for (router, r) in &model.routers {
+        for (lrp, rp) in &r.ports {
+            if let Link::Switch(sw) = &rp.link {
+                attached.entry(sw.as_str()).or_default().push((
+                    router.as_str(),
+                    lrp.as_str(),
+                    rp,
+                    r.chassis.is_some(),
+                ));
+            }
+        }
+    }
     for (name, sw) in &model.switches {
         let mut ports: Vec<RowKey> = Vec::new();
         let has_localnet = sw.ports.values().any(|p| p.kind == PortType::Localnet);
@@ -23,18 +37,15 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
             );
         }
         // Router-type ports facing every router connected to this switch.
-        for (router, r) in &model.routers {
-            for (lrp, rp) in &r.ports {
-                if rp.link != Link::Switch(name.clone()) {
-                    continue;
-                }
+        for (router, lrp, rp, gateway_router) in attached.get(name.as_str()).into_iter().flatten() {
+            {
                 let lsp = rp
                     .lsp
                     .clone()
                     .unwrap_or_else(|| router_lsp_name(name, router));
-                let mut options = BTreeMap::from([("router-port".to_owned(), lrp.clone())]);
+                let mut options = BTreeMap::from([("router-port".to_owned(), (*lrp).to_owned())]);
                 // Gratuitous ARPs for NAT addresses go out through the localnet port.
-                let gateway = r.chassis.is_some() || rp.gateway.is_some();
+                let gateway = *gateway_router || rp.gateway.is_some();
                 match &rp.nat_addresses {
                     Some(Some(v)) => {
                         options.insert("nat-addresses".to_owned(), v.clone());

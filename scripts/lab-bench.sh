@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Measures the bundled lab (root; traffic only inside the namespaces the labs create):
+#   - `topo lab up` of the seed's L3 gateway topology (examples/topologies/gateway-router.yaml,
+#     2 chassis),
+#   - from `topo apply` of that topology to all its checks passing (`topo lab check`),
+#   - HA failover (examples/topologies/dgp-ha-group.yaml, 4 chassis): after the active
+#     gateway chassis gw1's ovs-vswitchd is stopped, the time until tenant-vm1 reaches the
+#     outside host again through gw2.
+# Usage: scripts/lab-bench.sh [RUNS]   (TOPO=path/to/topo to use another build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+if [ -z "${TOPO:-}" ]; then
+  cargo build -q
+  TOPO=target/debug/topo
+fi
+ex=examples/topologies
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+dirs=()
+cleanup() { for d in "${dirs[@]}"; do "$TOPO" lab down --dir "$d" >/dev/null 2>&1 || true; rm -rf "$d"; done; }
+trap cleanup EXIT
+
+# Waits until `topo lab check` passes (at most 10 tries, each bounded by its own deadlines).
+checks_pass() {
+  for _ in $(seq 10); do "$TOPO" lab check --dir "$1" >/dev/null && return 0; done
+  "$TOPO" lab check --dir "$1"; return 1
+}
+
+holder() { # DIR PORT -> the chassis the port is bound to
+  local sb="--db=unix:$1/sb.sock" ch
+  ch=$(ovn-sbctl "$sb" --bare --columns=chassis find Port_Binding logical_port="$2")
+  [ -n "$ch" ] && ovn-sbctl "$sb" get Chassis "$ch" name | tr -d '"'
+}
+
+# Waits (bounded) until PORT is bound to CHASSIS.
+bound_to() { # DIR PORT CHASSIS
+  for _ in $(seq 100); do [ "$(holder "$1" "$2")" = "$3" ] && return 0; sleep 0.1; done
+  echo "$2 is bound to '$(holder "$1" "$2")', not $3" >&2; return 1
+}
+
+status_field() { # DIR ROLE -> pid of ROLE ; DIR id -> lab id
+  local json; json=$("$TOPO" lab status --dir "$1" --format json || true)
+  if [ "$2" = id ]; then
+    grep -m1 '"id"' <<<"$json" | cut -d'"' -f4
+  else
+    grep -A1 "\"role\": \"$2\"" <<<"$json" | grep '"pid"' | tr -dc 0-9
+  fi
+}
+
+echo "run  lab-up(gateway-router, 2 chassis)  apply->all-checks-pass  ha-failover(dgp-ha-group)"
+for run in $(seq "$runs"); do
+  d=$(mktemp -d /tmp/tlb.XXXX); dirs+=("$d")
+  t0=$(now_ms); "$TOPO" lab up "$ex/gateway-router.yaml" --dir "$d" >/dev/null; t1=$(now_ms)
+  "$TOPO" apply -y "$ex/gateway-router.yaml" --lab "$d" --wait hv --timeout 60 >/dev/null
+  checks_pass "$d"; t2=$(now_ms)
+  "$TOPO" lab down --dir "$d" >/dev/null
+
+  h=$(mktemp -d /tmp/tlb.XXXX); dirs+=("$h")
+  "$TOPO" lab up "$ex/dgp-ha-group.yaml" --dir "$h" >/dev/null
+  "$TOPO" apply -y "$ex/dgp-ha-group.yaml" --lab "$h" --wait hv --timeout 60 >/dev/null
+  checks_pass "$h"
+  bound_to "$h" cr-lr1-ext gw1
+  id=$(status_field "$h" id); pid=$(status_field "$h" gw1/ovs-vswitchd)
+  kill -TERM "$pid"   # the active gateway chassis's vswitchd, started by this lab
+  t3=$(now_ms)
+  ok=0
+  for _ in $(seq 120); do
+    if ip netns exec "topo-$id-vm-tenant-vm1" ping -n -c1 -W1 192.0.2.100 >/dev/null; then ok=1; break; fi
+  done
+  t4=$(now_ms)
+  bound_to "$h" cr-lr1-ext gw2
+  "$TOPO" lab down --dir "$h" >/dev/null
+  [ "$ok" = 1 ] || { echo "run $run: no failover within 120 pings" >&2; exit 1; }
+  printf '%-4s %-35s %-23s %s\n' "$run" "$((t1 - t0)) ms" "$((t2 - t1)) ms" "$((t4 - t3)) ms"
+done

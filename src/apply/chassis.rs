@@ -1,0 +1,233 @@
+//! The chassis side of apply: each chassis's own `Open_vSwitch` database, written as an
+//! operator would with `ovs-vsctl` — provider bridges with their NICs, and the
+//! `ovn-bridge-mappings` entries of the topology — then confirmed from the Southbound
+//! `Chassis.other_config`, where ovn-controller publishes what it uses.
+//!
+//! `ovn-bridge-mappings` is one string shared with whatever else configures the chassis, so
+//! topo edits entries, never the whole value: it keeps entries it does not own and remembers
+//! which networks it wrote in `external_ids:topo:<stack>:bridge-mappings`, so an entry that
+//! leaves the topology is removed and nobody else's is.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::lab::vswitch::{BridgeSpec, PortSpec, Vswitch};
+use crate::ovsdb::{Atom, Client, Condition, Datum, Operation};
+use crate::rows::Db;
+
+/// What topo wants on one chassis.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wanted {
+    /// Network -> provider bridge.
+    pub bridge_mappings: BTreeMap<String, String>,
+    /// Provider bridge -> NICs.
+    pub bridges: BTreeMap<String, Vec<String>>,
+}
+
+/// `external_ids` key listing the networks a stack wrote into `ovn-bridge-mappings`.
+pub fn owned_key(stack: &str) -> String {
+    format!("topo:{stack}:bridge-mappings")
+}
+
+/// `net1:br1,net2:br2` → map (malformed entries are kept verbatim under their whole text).
+pub fn parse_mappings(value: &str) -> BTreeMap<String, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| match e.split_once(':') {
+            Some((n, b)) => (n.trim().to_owned(), b.trim().to_owned()),
+            None => (e.to_owned(), String::new()),
+        })
+        .collect()
+}
+
+pub fn format_mappings(m: &BTreeMap<String, String>) -> String {
+    m.iter()
+        .map(|(n, b)| {
+            if b.is_empty() {
+                n.clone()
+            } else {
+                format!("{n}:{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The merged value: live entries topo does not own, plus the topology's. Pure.
+pub fn merge(live: &str, previously_owned: &str, wanted: &BTreeMap<String, String>) -> String {
+    let mut merged = parse_mappings(live);
+    for net in previously_owned
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        if !wanted.contains_key(net) {
+            merged.remove(net);
+        }
+    }
+    merged.extend(wanted.iter().map(|(n, b)| (n.clone(), b.clone())));
+    format_mappings(&merged)
+}
+
+/// What apply did on one chassis, for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub chassis: String,
+    pub mappings_before: String,
+    pub mappings_after: String,
+    pub bridges: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("chassis {chassis}: {message}")]
+    Chassis { chassis: String, message: String },
+    #[error(
+        "chassis {chassis}: ovn-controller did not publish ovn-bridge-mappings={want:?} in the \
+         Southbound within {after:?} (it shows {seen:?}); is ovn-controller running there?"
+    )]
+    NotConfirmed {
+        chassis: String,
+        want: String,
+        seen: String,
+        after: Duration,
+    },
+}
+
+/// Writes `wanted` into the chassis database at `remote`.
+pub async fn write(
+    stack: &str,
+    chassis: &str,
+    remote: &str,
+    wanted: &Wanted,
+    datapath_type: &str,
+    deadline: Duration,
+) -> Result<Applied, Error> {
+    let fail = |e: crate::lab::LabError| Error::Chassis {
+        chassis: chassis.to_owned(),
+        message: e.to_string(),
+    };
+    let vs = Vswitch::connect(remote, deadline).await.map_err(fail)?;
+    for (bridge, nics) in &wanted.bridges {
+        let ports: Vec<PortSpec> = nics.iter().map(|n| PortSpec::system(n)).collect();
+        let spec = BridgeSpec {
+            name: bridge.clone(),
+            datapath_type: datapath_type.to_owned(),
+            ..BridgeSpec::default()
+        };
+        vs.ensure_bridge(&spec, &ports).await.map_err(fail)?;
+    }
+    let ids = vs.external_ids().await.map_err(fail)?;
+    let before = ids.get("ovn-bridge-mappings").cloned().unwrap_or_default();
+    let owned = ids.get(&owned_key(stack)).cloned().unwrap_or_default();
+    let after = merge(&before, &owned, &wanted.bridge_mappings);
+    let now_owned = wanted
+        .bridge_mappings
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(",");
+    if after != before || now_owned != owned {
+        let update = BTreeMap::from([
+            ("ovn-bridge-mappings".to_owned(), after.clone()),
+            (owned_key(stack), now_owned),
+        ]);
+        vs.set_external_ids(&update).await.map_err(fail)?;
+    }
+    vs.wait_applied(deadline).await.map_err(fail)?;
+    Ok(Applied {
+        chassis: chassis.to_owned(),
+        mappings_before: before,
+        mappings_after: after,
+        bridges: wanted.bridges.keys().cloned().collect(),
+    })
+}
+
+/// Waits until the Southbound `Chassis` row of `chassis` shows `mappings`.
+pub async fn confirm(
+    sb: &Client,
+    chassis: &str,
+    mappings: &str,
+    timeout: Duration,
+) -> Result<(), Error> {
+    let start = Instant::now();
+    loop {
+        let seen = sb
+            .transact(
+                Db::Southbound.schema_name(),
+                &[Operation::select(
+                    "Chassis",
+                    vec![Condition::eq("name", chassis)],
+                    Some(vec!["other_config".into(), "external_ids".into()]),
+                )],
+            )
+            .await
+            .ok()
+            .and_then(|r| r.first().and_then(|r| r.rows().first().cloned()))
+            .and_then(|row| {
+                ["other_config", "external_ids"].iter().find_map(|c| {
+                    let d = Datum::from_json(row.get(*c)?).ok()?;
+                    d.as_map()?
+                        .get(&Atom::from("ovn-bridge-mappings"))?
+                        .as_str()
+                        .map(str::to_owned)
+                })
+            })
+            .unwrap_or_default();
+        if format_mappings(&parse_mappings(&seen)) == mappings {
+            return Ok(());
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::NotConfirmed {
+                chassis: chassis.to_owned(),
+                want: mappings.to_owned(),
+                seen,
+                after: timeout,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn entries_topo_does_not_own_are_kept() {
+        assert_eq!(
+            merge("physnet:br-phys", "", &m(&[("ext", "br-ex")])),
+            "ext:br-ex,physnet:br-phys"
+        );
+    }
+
+    #[test]
+    fn entries_that_left_the_topology_are_removed_and_only_those() {
+        assert_eq!(
+            merge(
+                "ext:br-ex,old:br-old,theirs:br-t",
+                "ext,old",
+                &m(&[("ext", "br-ex")])
+            ),
+            "ext:br-ex,theirs:br-t"
+        );
+    }
+
+    #[test]
+    fn the_topology_wins_for_its_own_networks() {
+        assert_eq!(
+            merge("ext:br-wrong", "ext", &m(&[("ext", "br-ex")])),
+            "ext:br-ex"
+        );
+        assert_eq!(merge("", "", &BTreeMap::new()), "");
+    }
+}

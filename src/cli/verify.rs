@@ -1,0 +1,83 @@
+//! `topo verify FILE|DIR... [--lab DIR]`: the topology's `checks`, with real packets, in the
+//! bundled lab. Exit 0 when every check passes, 1 otherwise (failures come with the ports'
+//! bindings and the `ovn-trace` of the packet).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Format;
+use super::connect::runtime;
+use super::exit::Outcome;
+use crate::lab::{self, LabSpec, LabState, checks::CheckOptions};
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Topology files or directories.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+    /// The lab to verify in (default: the lab in /run/topo/lab, if one runs there).
+    #[arg(long, value_name = "DIR")]
+    pub lab: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub fn run(args: VerifyArgs) -> Outcome {
+    let (loaded, model, diags) = super::validate::load_and_check(&args.paths);
+    if diags.has_errors() {
+        super::validate::report(&loaded, &diags, Format::Text);
+        return Outcome::Failed;
+    }
+    let Some(model) = model else {
+        return Outcome::Failed;
+    };
+    let spec = match LabSpec::from_model(&model) {
+        Ok(s) => s,
+        Err(e) => return Outcome::Error(e.into()),
+    };
+    let dir = args
+        .lab
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(lab::DEFAULT_DIR));
+    let state = match LabState::load(&dir) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return Outcome::Error(miette::miette!(
+                help = "start one with `topo lab up FILE --dir DIR`",
+                "no lab in {}",
+                dir.display()
+            ));
+        }
+        Err(e) => return Outcome::Error(e.into()),
+    };
+    if args.lab.is_none() && args.format == Format::Text {
+        eprintln!("using the lab in {}", dir.display());
+    }
+    if spec.checks.is_empty() {
+        eprintln!("the topology declares no checks");
+        return Outcome::Success;
+    }
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
+    };
+    let results = rt.block_on(lab::run_checks(
+        &state,
+        &spec.checks,
+        &CheckOptions::default(),
+    ));
+    match args.format {
+        Format::Text => print!("{}", lab::checks::render(&results)),
+        Format::Json => match serde_json::to_string_pretty(&results) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return Outcome::Error(miette::miette!("{e}")),
+        },
+    }
+    if results.iter().all(|r| r.passed) {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    }
+}

@@ -1,0 +1,345 @@
+//! Starting the OVN and OVS daemons of a lab, each as a recorded child process, and
+//! deciding they are ready by asking them (connecting to their database, `status` on their
+//! control socket, their chassis appearing in the Southbound database), never by sleeping.
+//!
+//! Central: NB and SB `ovsdb-server` and `ovn-northd`, in the lab's central namespace,
+//! listening on unix sockets in the lab directory (paths reach across namespaces).
+//! Per chassis, inside its namespace, with `OVS_RUNDIR`/`OVN_RUNDIR` etc. pointing at the
+//! chassis's own directory: `ovsdb-server` (Open_vSwitch), `ovs-vswitchd` (userspace
+//! datapath) and `ovn-controller`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::command::run;
+use super::error::LabError;
+use super::process::{self, ProcessRecord, Spawn};
+use super::state::LabState;
+use crate::ovsdb::{Client, ConnectOptions, Operation};
+
+const NB_SCHEMA: &str = "/usr/share/ovn/ovn-nb.ovsschema";
+const SB_SCHEMA: &str = "/usr/share/ovn/ovn-sb.ovsschema";
+const VSWITCH_SCHEMA: &str = "/usr/share/openvswitch/vswitch.ovsschema";
+
+/// How long one daemon may take to become ready.
+pub const READY: Duration = Duration::from_secs(20);
+
+/// The run/log/db environment of a chassis's daemons.
+fn chassis_env(dir: &Path) -> Vec<(&'static str, &Path)> {
+    [
+        "OVS_RUNDIR",
+        "OVS_LOGDIR",
+        "OVS_DBDIR",
+        "OVS_SYSCONFDIR",
+        "OVN_RUNDIR",
+        "OVN_LOGDIR",
+        "OVN_DBDIR",
+        "OVN_SYSCONFDIR",
+    ]
+    .into_iter()
+    .map(|k| (k, dir))
+    .collect()
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Creates an empty database file from `schema` (replacing a stale one).
+fn create_db(db: &Path, schema: &str) -> Result<(), LabError> {
+    if db.exists() {
+        std::fs::remove_file(db).map_err(|e| LabError::io(db, e))?;
+    }
+    run(&["ovsdb-tool", "create", &s(db), schema])?;
+    Ok(())
+}
+
+/// Starts one daemon in `dir` as `role` (its pidfile, log and output named after `file`).
+fn start(
+    state: &mut LabState,
+    role: &str,
+    netns: &str,
+    dir: &Path,
+    file: &str,
+    mut argv: Vec<String>,
+    env: &[(&str, &Path)],
+) -> Result<ProcessRecord, LabError> {
+    argv.push(format!("--pidfile={}", s(&dir.join(format!("{file}.pid")))));
+    argv.push(format!(
+        "--log-file={}",
+        s(&dir.join(format!("{file}.log")))
+    ));
+    argv.push("-vconsole:off".into());
+    let rec = process::spawn(&Spawn {
+        role,
+        netns: Some(netns),
+        argv: &argv,
+        env,
+        output: &dir.join(format!("{file}.out")),
+    })?;
+    state.record_process(rec.clone())?;
+    Ok(rec)
+}
+
+/// A daemon that died while we waited for it: its output and log say why.
+fn died(rec: &ProcessRecord, log: &Path) -> LabError {
+    LabError::Setup(format!(
+        "{} (pid {}) exited during startup:\n{}\n{}",
+        rec.role,
+        rec.pid,
+        process::tail(&rec.output, 10),
+        process::tail(log, 10)
+    ))
+}
+
+/// Connects to an ovsdb-server that is starting, failing early if it dies.
+pub async fn connect_db(
+    remote: &str,
+    database: &str,
+    rec: Option<&ProcessRecord>,
+    log: &Path,
+) -> Result<Client, LabError> {
+    let start = Instant::now();
+    loop {
+        let options = ConnectOptions {
+            database: Some(database.to_owned()),
+            deadline: Duration::from_secs(1),
+            wait_for_server: true,
+            request_timeout: Some(Duration::from_secs(30)),
+            ..ConnectOptions::default()
+        };
+        match Client::connect(remote, options).await {
+            Ok(c) => return Ok(c),
+            Err(e) => {
+                if let Some(rec) = rec
+                    && !rec.alive()
+                {
+                    return Err(died(rec, log));
+                }
+                if start.elapsed() > READY {
+                    return Err(LabError::ovsdb("connect", remote, e));
+                }
+            }
+        }
+    }
+}
+
+/// NB and SB databases and northd in the central namespace.
+pub async fn start_central(state: &mut LabState, netns: &str) -> Result<(), LabError> {
+    let dir = state.dir.clone();
+    let mut servers = Vec::new();
+    for (role, schema, remote) in [
+        ("nb", NB_SCHEMA, state.nb.clone()),
+        ("sb", SB_SCHEMA, state.sb.clone()),
+    ] {
+        let db = dir.join(format!("{role}.db"));
+        create_db(&db, schema)?;
+        let argv = vec![
+            "ovsdb-server".to_owned(),
+            s(&db),
+            format!("--remote=p{remote}"),
+            format!("--unixctl={}", s(&dir.join(format!("{role}.ctl")))),
+        ];
+        let rec = start(state, role, netns, &dir, role, argv, &[])?;
+        servers.push((rec, remote, role));
+    }
+    for (rec, remote, role) in &servers {
+        let database = if *role == "nb" {
+            "OVN_Northbound"
+        } else {
+            "OVN_Southbound"
+        };
+        let log = dir.join(format!("{role}.log"));
+        connect_db(remote, database, Some(rec), &log)
+            .await?
+            .close()
+            .await;
+    }
+    let ctl = dir.join("northd.ctl");
+    let argv = vec![
+        "ovn-northd".to_owned(),
+        format!("--ovnnb-db={}", state.nb),
+        format!("--ovnsb-db={}", state.sb),
+        format!("--unixctl={}", s(&ctl)),
+    ];
+    let rec = start(state, "northd", netns, &dir, "northd", argv, &[])?;
+    // Ready when it says it is the active northd (it holds the SB lock).
+    let start_t = Instant::now();
+    loop {
+        let out = super::command::output(&["ovn-appctl", "-t", &s(&ctl), "status"])?;
+        if String::from_utf8_lossy(&out.stdout).contains("active") {
+            return Ok(());
+        }
+        if !rec.alive() {
+            return Err(died(&rec, &dir.join("northd.log")));
+        }
+        if start_t.elapsed() > READY {
+            return Err(LabError::Timeout {
+                what: "ovn-northd to become active".into(),
+                seconds: READY.as_secs_f64(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The private directory of a chassis (`ch-NAME`) or of a physical network's switch
+/// (`net-NAME`) and its Open_vSwitch remote.
+pub fn ovs_paths(lab_dir: &Path, subdir: &str) -> (PathBuf, String) {
+    let dir = lab_dir.join(subdir);
+    let remote = format!("unix:{}", s(&dir.join("db.sock")));
+    (dir, remote)
+}
+
+/// `ovs_paths` of chassis `name`.
+pub fn chassis_paths(lab_dir: &Path, name: &str) -> (PathBuf, String) {
+    ovs_paths(lab_dir, &format!("ch-{name}"))
+}
+
+/// An Open_vSwitch ovsdb-server in `netns` with its files in `subdir`, ready to be
+/// configured; its processes are recorded as `<owner>/ovsdb-server`.
+pub async fn start_ovsdb(
+    state: &mut LabState,
+    owner: &str,
+    subdir: &str,
+    netns: &str,
+) -> Result<String, LabError> {
+    let (dir, remote) = ovs_paths(&state.dir, subdir);
+    std::fs::create_dir_all(&dir).map_err(|e| LabError::io(&dir, e))?;
+    let db = dir.join("conf.db");
+    create_db(&db, VSWITCH_SCHEMA)?;
+    let argv = vec![
+        "ovsdb-server".to_owned(),
+        s(&db),
+        format!("--remote=p{remote}"),
+        format!("--unixctl={}", s(&dir.join("ovsdb-server.ctl"))),
+    ];
+    let env = chassis_env(&dir);
+    let rec = start(
+        state,
+        &format!("{owner}/ovsdb-server"),
+        netns,
+        &dir,
+        "ovsdb-server",
+        argv,
+        &env,
+    )?;
+    connect_db(
+        &remote,
+        "Open_vSwitch",
+        Some(&rec),
+        &dir.join("ovsdb-server.log"),
+    )
+    .await?
+    .close()
+    .await;
+    Ok(remote)
+}
+
+/// `ovs-vswitchd` on the database of `subdir` (configure the database first).
+pub fn start_vswitchd(
+    state: &mut LabState,
+    owner: &str,
+    subdir: &str,
+    netns: &str,
+) -> Result<(), LabError> {
+    let (dir, remote) = ovs_paths(&state.dir, subdir);
+    let argv = vec![
+        "ovs-vswitchd".to_owned(),
+        remote,
+        format!("--unixctl={}", s(&dir.join("ovs-vswitchd.ctl"))),
+    ];
+    let env = chassis_env(&dir);
+    start(
+        state,
+        &format!("{owner}/ovs-vswitchd"),
+        netns,
+        &dir,
+        "ovs-vswitchd",
+        argv,
+        &env,
+    )?;
+    Ok(())
+}
+
+/// `ovn-controller` of a chassis. (23.03 has no `--unixctl`: its control socket is
+/// `$OVN_RUNDIR/ovn-controller.PID.ctl`.)
+pub fn start_controller(state: &mut LabState, name: &str, netns: &str) -> Result<(), LabError> {
+    let (dir, remote) = chassis_paths(&state.dir, name);
+    let argv = vec!["ovn-controller".to_owned(), remote];
+    let env = chassis_env(&dir);
+    start(
+        state,
+        &format!("{name}/ovn-controller"),
+        netns,
+        &dir,
+        "ovn-controller",
+        argv,
+        &env,
+    )?;
+    Ok(())
+}
+
+/// Waits until every chassis in `names` has registered in the Southbound database with an
+/// encapsulation.
+pub async fn wait_chassis_registered(state: &LabState, names: &[String]) -> Result<(), LabError> {
+    let sb = connect_db(
+        &state.sb,
+        "OVN_Southbound",
+        state.process("sb"),
+        &state.dir.join("sb.log"),
+    )
+    .await?;
+    let start = Instant::now();
+    loop {
+        let res = sb
+            .transact(
+                "OVN_Southbound",
+                &[Operation::select(
+                    "Chassis",
+                    vec![],
+                    Some(vec!["name".into(), "encaps".into()]),
+                )],
+            )
+            .await
+            .map_err(|e| LabError::ovsdb("select Chassis", &state.sb, e))?;
+        let registered: Vec<&str> = res
+            .first()
+            .map(|r| {
+                r.rows()
+                    .iter()
+                    .filter(|row| {
+                        row.get("encaps")
+                            .is_some_and(|e| e != &serde_json::json!(["set", []]))
+                    })
+                    .filter_map(|row| row.get("name").and_then(Value::as_str))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let missing: Vec<&String> = names
+            .iter()
+            .filter(|n| !registered.contains(&n.as_str()))
+            .collect();
+        if missing.is_empty() {
+            sb.close().await;
+            return Ok(());
+        }
+        for n in &missing {
+            if let Some(rec) = state.process(&format!("{n}/ovn-controller"))
+                && !rec.alive()
+            {
+                let (dir, _) = chassis_paths(&state.dir, n);
+                return Err(died(rec, &dir.join("ovn-controller.log")));
+            }
+        }
+        if start.elapsed() > READY {
+            return Err(LabError::Timeout {
+                what: format!("chassis {missing:?} to register in the Southbound database"),
+                seconds: READY.as_secs_f64(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,280 @@
+//! Building a [`LabSpec`] from a checked topology ([`crate::compiler::Model`]): the chassis
+//! and their encap IPs, `lab.networks` with the chassis whose `bridge-mappings` name them
+//! (the NIC is the first port the topology lists for that provider bridge, e.g. `ens8` of
+//! `bridges: { br-ens8: [ens8] }`), every VIF port with a `chassis` as a VM (its MAC, IP,
+//! prefix and default route from the router port on its switch), and the `checks`.
+//! Ports with `dynamic` addresses get no VM: OVN picks their address at apply time.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::{IpNet, Ipv4Net};
+
+use super::error::LabError;
+use super::spec::{ChassisSpec, CheckSpec, Expect, LabSpec, NetworkSpec, VmSpec};
+use crate::compiler::model::{Link, Model};
+use crate::spec::types::{Expect as TopoExpect, PortType};
+
+fn v4(ip: IpAddr, what: &str) -> Result<Ipv4Addr, LabError> {
+    match ip {
+        IpAddr::V4(a) => Ok(a),
+        IpAddr::V6(_) => Err(LabError::Spec(format!(
+            "{what} {ip}: the lab supports IPv4 only"
+        ))),
+    }
+}
+
+/// The longest prefix (at most /24) whose network holds every encap IP.
+fn underlay_prefix(ips: &[Ipv4Addr]) -> u8 {
+    let Some(first) = ips.first() else { return 24 };
+    (8..=24)
+        .rev()
+        .find(|p| {
+            Ipv4Net::new(*first, *p)
+                .map(|n| n.trunc())
+                .is_ok_and(|n| ips.iter().all(|ip| n.contains(ip)))
+        })
+        .unwrap_or(8)
+}
+
+/// The VLAN of each host of physical network `network`: the `tag` of the localnet port on
+/// that network whose switch subnet holds the host's address, or the one tag all of the
+/// network's localnet ports share.
+fn host_vlans(
+    model: &Model,
+    network: &str,
+    hosts: &BTreeMap<String, Ipv4Addr>,
+) -> BTreeMap<String, u16> {
+    let localnets: Vec<(Option<Ipv4Net>, Option<u16>)> = model
+        .switches
+        .values()
+        .flat_map(|sw| sw.ports.values().map(move |p| (sw.subnet, p)))
+        .filter(|(_, p)| p.kind == PortType::Localnet && p.network.as_deref() == Some(network))
+        .map(|(subnet, p)| (subnet, p.tag.and_then(|t| u16::try_from(t).ok())))
+        .collect();
+    let shared = match localnets.first() {
+        Some((_, tag)) if localnets.iter().all(|(_, t)| t == tag) => *tag,
+        _ => None,
+    };
+    hosts
+        .iter()
+        .filter_map(|(h, ip)| {
+            let tag = localnets
+                .iter()
+                .find(|(subnet, _)| subnet.is_some_and(|s| s.contains(ip)))
+                .map_or(shared, |(_, tag)| *tag)?;
+            Some((h.clone(), tag))
+        })
+        .collect()
+}
+
+impl LabSpec {
+    /// The lab that brings `model` to life. Fails on what the lab cannot build (IPv6-only
+    /// addresses, a VM without a MAC or a static IPv4 address).
+    pub fn from_model(model: &Model) -> Result<LabSpec, LabError> {
+        let mut chassis = Vec::new();
+        for (name, c) in &model.chassis {
+            chassis.push(ChassisSpec {
+                name: name.clone(),
+                encap_ip: v4(c.encap_ip, &format!("chassis `{name}` encap IP"))?,
+            });
+        }
+        let encaps: Vec<Ipv4Addr> = chassis.iter().map(|c| c.encap_ip).collect();
+
+        let mut networks = Vec::new();
+        for (name, net) in &model.lab {
+            let IpNet::V4(subnet) = net.subnet else {
+                return Err(LabError::Spec(format!(
+                    "lab network `{name}`: the lab supports IPv4 subnets only"
+                )));
+            };
+            let mut hosts = BTreeMap::new();
+            for (h, ip) in &net.hosts {
+                hosts.insert(h.clone(), v4(*ip, &format!("lab host `{h}`"))?);
+            }
+            let mut mapped_on = BTreeMap::new();
+            let mut nics = BTreeMap::new();
+            for (ch, c) in &model.chassis {
+                if let Some(bridge) = c.bridge_mappings.get(name) {
+                    mapped_on.insert(ch.clone(), bridge.clone());
+                    if let Some(nic) = c.bridges.get(bridge).and_then(|n| n.first()) {
+                        nics.insert(ch.clone(), nic.clone());
+                    }
+                }
+            }
+            let vlans = host_vlans(model, name, &hosts);
+            networks.push(NetworkSpec {
+                name: name.clone(),
+                subnet,
+                hosts,
+                mapped_on,
+                nics,
+                vlans,
+            });
+        }
+
+        let mut vms = Vec::new();
+        for (switch_name, switch) in &model.switches {
+            // The router ports on this switch: (address with prefix).
+            let gateways: Vec<Ipv4Net> = model
+                .routers
+                .values()
+                .flat_map(|r| r.ports.values())
+                .filter(|p| matches!(&p.link, Link::Switch(s) if s == switch_name))
+                .flat_map(|p| p.networks.iter())
+                .filter_map(|n| match n {
+                    IpNet::V4(n) => Some(*n),
+                    IpNet::V6(_) => None,
+                })
+                .collect();
+            for (port, p) in &switch.ports {
+                let Some(ch) = &p.chassis else { continue };
+                // OVN assigns dynamic addresses at apply time: no VM for those (yet).
+                if p.kind != PortType::Vif || p.dynamic {
+                    continue;
+                }
+                let mac = p.mac.as_ref().ok_or_else(|| {
+                    LabError::Spec(format!(
+                        "port `{port}` on chassis `{ch}` needs a `mac` for the lab"
+                    ))
+                })?;
+                let ip = p
+                    .ips
+                    .iter()
+                    .find_map(|ip| match ip {
+                        IpAddr::V4(a) => Some(*a),
+                        IpAddr::V6(_) => None,
+                    })
+                    .ok_or_else(|| {
+                        LabError::Spec(format!(
+                            "port `{port}` on chassis `{ch}` needs a static IPv4 `ip` for the lab"
+                        ))
+                    })?;
+                let router = gateways.iter().find(|n| n.contains(&ip));
+                let prefix = router
+                    .map(|n| n.prefix_len())
+                    .or_else(|| {
+                        switch
+                            .subnet
+                            .filter(|s| s.contains(&ip))
+                            .map(|s| s.prefix_len())
+                    })
+                    .unwrap_or(24);
+                vms.push(VmSpec {
+                    name: port.clone(),
+                    chassis: ch.clone(),
+                    mac: mac.to_string(),
+                    ip: Ipv4Net::new(ip, prefix).map_err(|e| LabError::Spec(e.to_string()))?,
+                    gateway: router.map(|n| n.addr()),
+                });
+            }
+        }
+
+        let mut checks = Vec::new();
+        for c in &model.checks {
+            let expect = match c.expect {
+                TopoExpect::Reachable => Expect::Reachable,
+                TopoExpect::Unreachable => Expect::Unreachable,
+                TopoExpect::SourceIp => {
+                    let ip = c.source_ip.ok_or_else(|| {
+                        LabError::Spec(format!(
+                            "check {} -> {}: `source-ip` needs the address",
+                            c.from, c.to
+                        ))
+                    })?;
+                    Expect::SourceIp(v4(ip, "source-ip")?)
+                }
+            };
+            checks.push(CheckSpec {
+                from: c.from.clone(),
+                to: c.to.clone(),
+                expect,
+            });
+        }
+
+        let spec = LabSpec {
+            name: if model.stack.is_empty() {
+                "lab".into()
+            } else {
+                model.stack.clone()
+            },
+            underlay_prefix: underlay_prefix(&encaps),
+            chassis,
+            networks,
+            vms,
+            checks,
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(path: &str) -> Model {
+        let loaded = crate::spec::load_paths(&[std::path::PathBuf::from(path)]);
+        assert!(!loaded.diagnostics.has_errors(), "{:?}", loaded.diagnostics);
+        let (model, diags) = crate::compiler::check(&loaded.topology);
+        model.unwrap_or_else(|| panic!("{diags:?}"))
+    }
+
+    #[test]
+    fn the_seed_gateway_router_becomes_a_lab() {
+        let spec = LabSpec::from_model(&model("examples/topologies/gateway-router.yaml")).unwrap();
+        assert_eq!(spec.chassis.len(), 2);
+        assert_eq!(spec.underlay_prefix, 24);
+        let net = &spec.networks[0];
+        assert_eq!(net.name, "externalnet");
+        assert_eq!(net.mapped_on["master"], "br-ens8");
+        assert_eq!(net.nics["master"], "ens8");
+        assert_eq!(net.hosts["client"], Ipv4Addr::new(10, 10, 40, 10));
+        let vm = spec.vms.iter().find(|v| v.name == "ls2-vm1").unwrap();
+        assert_eq!(vm.chassis, "node1");
+        assert_eq!(vm.ip.to_string(), "10.10.20.2/24");
+        assert_eq!(vm.gateway, Some(Ipv4Addr::new(10, 10, 20, 1)));
+        assert_eq!(vm.mac, "00:00:00:00:00:03");
+        assert!(
+            spec.checks
+                .iter()
+                .any(|c| c.expect == Expect::SourceIp(Ipv4Addr::new(10, 10, 40, 1)))
+        );
+        // `to` may be a plain address.
+        assert!(spec.checks.iter().any(|c| c.to == "10.10.10.2"));
+    }
+
+    #[test]
+    fn every_example_topology_becomes_a_lab() {
+        let mut seen = 0;
+        for entry in std::fs::read_dir("examples/topologies").unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                let p = path.to_str().unwrap();
+                LabSpec::from_model(&model(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 5);
+    }
+
+    #[test]
+    fn hosts_behind_a_tagged_localnet_sit_on_its_vlan() {
+        let spec = LabSpec::from_model(&model("examples/topologies/vlan-provider.yaml")).unwrap();
+        let net = &spec.networks[0];
+        assert_eq!(net.vlans["gateway"], 100);
+        assert_eq!(net.nics["hv1"], "eth1");
+    }
+
+    #[test]
+    fn underlay_prefix_covers_every_encap() {
+        let ip = |s: &str| s.parse::<Ipv4Addr>().unwrap();
+        assert_eq!(
+            underlay_prefix(&[ip("172.17.42.160"), ip("172.17.42.161")]),
+            24
+        );
+        assert_eq!(underlay_prefix(&[ip("172.17.42.1"), ip("172.17.43.1")]), 23);
+        assert_eq!(underlay_prefix(&[ip("172.17.42.1"), ip("172.17.44.1")]), 21);
+        assert_eq!(underlay_prefix(&[]), 24);
+    }
+}

@@ -1,0 +1,393 @@
+//! `up`, `down` and `status` of a lab: the order in which things are built and torn down.
+//!
+//! `up` records each namespace before creating it and each process right after starting
+//! it; if anything fails, it tears down what it built (logs stay) and returns the error.
+//! `down` stops the recorded processes by PID, then anything still running inside the
+//! lab's namespaces, then deletes the namespaces (and with them every link and bridge the
+//! lab made); it is idempotent and works from the state file alone.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::chassis;
+use super::daemons;
+use super::error::LabError;
+use super::names::{self, Kind};
+use super::netns;
+use super::network;
+use super::process::{self, ProcessRecord};
+use super::settings::{self, ChassisSettings};
+use super::spec::LabSpec;
+use super::state::{LabState, Phase};
+use super::targets::Targets;
+use super::underlay;
+use super::vm;
+use super::vswitch::Vswitch;
+
+/// The directory `topo lab` uses when none is given.
+pub const DEFAULT_DIR: &str = "/run/topo/lab";
+
+/// Longest unix socket path the kernel accepts (sun_path is 108 bytes with the NUL).
+const SUN_PATH_MAX: usize = 107;
+
+/// Options of `up`.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    /// Write each chassis's bridge mappings and provider bridges (from `mapped_on`).
+    /// `topo apply` will write them instead once it targets labs.
+    pub chassis_settings: bool,
+}
+
+impl Default for UpOptions {
+    fn default() -> Self {
+        UpOptions {
+            chassis_settings: true,
+        }
+    }
+}
+
+/// Brings up the lab described by `spec` in `dir`.
+pub async fn up(spec: LabSpec, dir: &Path, options: &UpOptions) -> Result<LabState, LabError> {
+    spec.validate()?;
+    std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
+    let dir = std::fs::canonicalize(dir).map_err(|e| LabError::io(dir, e))?;
+    if LabState::load(&dir)?.is_some() {
+        return Err(LabError::Exists(dir));
+    }
+    check_socket_paths(&dir, &spec)?;
+    let existing = netns::list()?;
+    let id = loop {
+        let id = names::new_id();
+        if !existing.iter().any(|ns| names::is_of_lab(&id, ns)) {
+            break id;
+        }
+    };
+    let mut state = LabState::new(id, &dir, spec);
+    // Claims the directory: of two `up`s racing for it, one gets `Exists`.
+    state.create()?;
+    match build(&mut state, options).await {
+        Ok(()) => {
+            state.phase = Phase::Up;
+            state.save()?;
+            Targets::of(&state).write(&dir)?;
+            Ok(state)
+        }
+        Err(e) => {
+            state.phase = Phase::Failed;
+            let _ = state.save();
+            // Once everything is gone the directory is free for the next `up`; if not, the
+            // state stays for `down` to finish the job.
+            if teardown(&state).is_ok() {
+                let _ = remove_state_files(&state.dir);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The longest socket the lab will create must fit in `sun_path`.
+fn check_socket_paths(dir: &Path, spec: &LabSpec) -> Result<(), LabError> {
+    let longest_name = spec.chassis.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    // DIR/ch-NAME/ovn-controller.PID.ctl, PID up to 7 digits.
+    let longest =
+        dir.as_os_str().len() + "/ch-".len() + longest_name + "/ovn-controller.4194304.ctl".len();
+    if longest > SUN_PATH_MAX {
+        return Err(LabError::Setup(format!(
+            "lab directory {} is too long for unix socket paths ({longest} > {SUN_PATH_MAX} bytes); use a shorter --dir",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Creates namespace `ns` after recording it.
+fn new_netns(state: &mut LabState, ns: &str) -> Result<(), LabError> {
+    state.record_netns(ns)?;
+    netns::add(ns)
+}
+
+async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError> {
+    let id = state.id.clone();
+    let spec = state.spec.clone();
+
+    let central = names::netns(&id, Kind::Central, "");
+    new_netns(state, &central)?;
+    daemons::start_central(state, &central).await?;
+
+    let underlay_ns = names::netns(&id, Kind::Underlay, "");
+    new_netns(state, &underlay_ns)?;
+    underlay::create(&underlay_ns)?;
+
+    for (i, c) in spec.chassis.iter().enumerate() {
+        let ns = names::netns(&id, Kind::Chassis, &c.name);
+        new_netns(state, &ns)?;
+        let chassis = chassis::build(state, c, i, &ns, &underlay_ns).await?;
+        state.chassis.push(chassis);
+        state.save()?;
+    }
+    let names: Vec<String> = spec.chassis.iter().map(|c| c.name.clone()).collect();
+    daemons::wait_chassis_registered(state, &names).await?;
+
+    let mut host_index = 0;
+    for (n, net) in spec.networks.iter().enumerate() {
+        let net_ns = names::netns(&id, Kind::Network, &net.name);
+        new_netns(state, &net_ns)?;
+        let mut ports = Vec::new();
+        for (host, ip) in &net.hosts {
+            let host_ns = names::netns(&id, Kind::Host, host);
+            new_netns(state, &host_ns)?;
+            let (port, ep) = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet)?;
+            host_index += 1;
+            ports.push((port, net.vlans.get(host).copied()));
+            state.endpoints.insert(host.clone(), ep);
+        }
+        for ch in net.mapped_on.keys() {
+            let i = spec
+                .chassis
+                .iter()
+                .position(|c| &c.name == ch)
+                .ok_or_else(|| LabError::Spec(format!("unknown chassis `{ch}`")))?;
+            let nic = net
+                .nics
+                .get(ch)
+                .cloned()
+                .unwrap_or_else(|| format!("nic{n}"));
+            let chassis = &mut state.chassis[i];
+            ports.push((
+                network::wire_chassis(&net_ns, &chassis.netns, i, &nic)?,
+                None,
+            ));
+            chassis.nics.insert(net.name.clone(), nic);
+        }
+        if net.vlans.is_empty() {
+            network::linux_switch(&net_ns, &ports)?;
+        } else {
+            let owner = format!("net-{}", net.name);
+            let remote = daemons::start_ovsdb(state, &owner, &owner, &net_ns).await?;
+            let vs = Vswitch::connect(&remote, daemons::READY).await?;
+            vs.init().await?;
+            network::ovs_switch(&vs, &ports).await?;
+            daemons::start_vswitchd(state, &owner, &owner, &net_ns)?;
+            vs.wait_applied(daemons::READY).await?;
+        }
+        state.save()?;
+    }
+    if options.chassis_settings {
+        for (name, s) in chassis_settings(state) {
+            if let Some(c) = state.chassis(&name) {
+                settings::write(&c.remote, &s, daemons::READY).await?;
+            }
+        }
+    }
+
+    for (i, v) in spec.vms.iter().enumerate() {
+        let vm_ns = names::netns(&id, Kind::Vm, &v.name);
+        new_netns(state, &vm_ns)?;
+        let chassis = state
+            .chassis(&v.chassis)
+            .ok_or_else(|| LabError::Spec(format!("unknown chassis `{}`", v.chassis)))?
+            .clone();
+        let ep = vm::plug(v, &vm_ns, &chassis, i).await?;
+        state.endpoints.insert(v.name.clone(), ep);
+        state.save()?;
+    }
+    for c in &state.chassis {
+        Vswitch::connect(&c.remote, daemons::READY)
+            .await?
+            .wait_applied(daemons::READY)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The settings each chassis needs for the lab's physical networks (from `mapped_on`):
+/// what `topo apply` writes for a topology's `bridge-mappings`.
+pub fn chassis_settings(state: &LabState) -> BTreeMap<String, ChassisSettings> {
+    let mut out: BTreeMap<String, ChassisSettings> = BTreeMap::new();
+    for net in &state.spec.networks {
+        for (ch, bridge) in &net.mapped_on {
+            let Some(nic) = state.chassis(ch).and_then(|c| c.nics.get(&net.name)) else {
+                continue;
+            };
+            let s = out.entry(ch.clone()).or_insert_with(|| ChassisSettings {
+                datapath_type: "netdev".into(),
+                ..ChassisSettings::default()
+            });
+            s.bridge_mappings.insert(net.name.clone(), bridge.clone());
+            s.provider_bridges
+                .entry(bridge.clone())
+                .or_default()
+                .push(nic.clone());
+        }
+    }
+    out
+}
+
+/// What `down` did.
+#[derive(Debug, Default, Clone)]
+pub struct DownReport {
+    /// No lab state was found (nothing to do).
+    pub absent: bool,
+    pub stopped: Vec<String>,
+    pub namespaces_removed: Vec<String>,
+}
+
+/// Tears down the lab in `dir`: idempotent; a directory without a lab is fine.
+pub fn down(dir: &Path) -> Result<DownReport, LabError> {
+    let Some(state) = LabState::load(dir)? else {
+        return Ok(DownReport {
+            absent: true,
+            ..DownReport::default()
+        });
+    };
+    let report = teardown(&state)?;
+    remove_state_files(&state.dir)?;
+    Ok(report)
+}
+
+/// Removes the state and targets files (the logs stay).
+fn remove_state_files(dir: &Path) -> Result<(), LabError> {
+    for f in [LabState::path(dir), dir.join(super::targets::TARGETS_FILE)] {
+        match std::fs::remove_file(&f) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(LabError::io(&f, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Stops every process and deletes every namespace of the lab; keeps the directory (logs).
+fn teardown(state: &LabState) -> Result<DownReport, LabError> {
+    let mut report = DownReport::default();
+    let grace = Duration::from_secs(5);
+    let mut errors = Vec::new();
+    // Recorded processes, newest first (controllers before vswitchd before databases).
+    for rec in state.processes.iter().rev() {
+        if rec.alive() {
+            match process::terminate(rec, grace) {
+                Ok(()) => report.stopped.push(format!("{} ({})", rec.role, rec.pid)),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+    }
+    // The lab's namespaces: recorded ones and any other `topo-<id>-*` (a crash between
+    // creating and recording cannot happen, but a stale list costs nothing to check).
+    let mut namespaces: Vec<String> = state.namespaces.clone();
+    for ns in netns::list()? {
+        if names::is_of_lab(&state.id, &ns) && !namespaces.contains(&ns) {
+            namespaces.push(ns);
+        }
+    }
+    // Anything still running inside them was started by the lab (or its tests).
+    for ns in &namespaces {
+        for pid in netns::pids(ns)? {
+            let Some(start_time) = process::start_time(pid) else {
+                continue;
+            };
+            let rec = ProcessRecord {
+                role: format!("process in {ns}"),
+                pid,
+                start_time,
+                netns: Some(ns.clone()),
+                output: PathBuf::new(),
+            };
+            match process::terminate(&rec, grace) {
+                Ok(()) => report.stopped.push(format!("{} ({pid})", rec.role)),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+    }
+    for ns in namespaces.iter().rev() {
+        if netns::exists(ns) {
+            match netns::delete(ns) {
+                Ok(()) => report.namespaces_removed.push(ns.clone()),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(report)
+    } else {
+        Err(LabError::Setup(format!(
+            "lab {} was not fully removed:\n{}",
+            state.id,
+            errors.join("\n")
+        )))
+    }
+}
+
+/// One process's status.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProcessStatus {
+    pub role: String,
+    pub pid: i32,
+    pub running: bool,
+}
+
+/// What `status` reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LabStatus {
+    pub id: String,
+    pub name: String,
+    pub dir: PathBuf,
+    pub phase: Phase,
+    pub nb: String,
+    pub sb: String,
+    pub processes: Vec<ProcessStatus>,
+    /// Namespace -> whether it exists.
+    pub namespaces: BTreeMap<String, bool>,
+    /// Chassis -> its Open_vSwitch remote.
+    pub chassis: BTreeMap<String, String>,
+    /// VM / host -> namespace.
+    pub endpoints: BTreeMap<String, String>,
+}
+
+impl LabStatus {
+    /// Every process runs and every namespace exists.
+    pub fn healthy(&self) -> bool {
+        self.phase == Phase::Up
+            && self.processes.iter().all(|p| p.running)
+            && self.namespaces.values().all(|e| *e)
+    }
+}
+
+/// The status of the lab in `dir`, `None` if there is none.
+pub fn status(dir: &Path) -> Result<Option<LabStatus>, LabError> {
+    let Some(state) = LabState::load(dir)? else {
+        return Ok(None);
+    };
+    Ok(Some(LabStatus {
+        id: state.id.clone(),
+        name: state.spec.name.clone(),
+        dir: state.dir.clone(),
+        phase: state.phase,
+        nb: state.nb.clone(),
+        sb: state.sb.clone(),
+        processes: state
+            .processes
+            .iter()
+            .map(|p| ProcessStatus {
+                role: p.role.clone(),
+                pid: p.pid,
+                running: p.alive(),
+            })
+            .collect(),
+        namespaces: state
+            .namespaces
+            .iter()
+            .map(|n| (n.clone(), netns::exists(n)))
+            .collect(),
+        chassis: state
+            .chassis
+            .iter()
+            .map(|c| (c.name.clone(), c.remote.clone()))
+            .collect(),
+        endpoints: state
+            .endpoints
+            .iter()
+            .map(|(n, e)| (n.clone(), e.netns.clone()))
+            .collect(),
+    }))
+}

@@ -1,0 +1,45 @@
+//! The bundled lab: real OVN daemons, real chassis, real packets on one Linux machine.
+//!
+//! `up` starts NB/SB `ovsdb-server` and `ovn-northd`; per chassis a network namespace with
+//! its own `ovsdb-server`, `ovs-vswitchd` (userspace `netdev` datapath, no kernel module)
+//! and `ovn-controller`; an underlay joining the chassis so geneve runs between them;
+//! physical networks as Linux bridges with outside hosts; VMs as namespaces plugged into
+//! their chassis's `br-int`. `checks` then send real packets. Everything lives in one
+//! directory (state, sockets, logs) and in namespaces named after a random lab id, so labs
+//! never collide and `down` removes exactly what its lab made.
+//!
+//! ```text
+//! spec ──up──▶ namespaces + daemons + links ──▶ lab.json, topo.toml (remotes)
+//!                                  checks ──▶ ping / tcpdump ──▶ results (+ ovn-trace)
+//! ```
+//!
+//! One job per file: [`spec`] (input), [`from_model`] (input from a topology), [`state`] (the persisted lab), [`names`],
+//! [`command`], [`netns`], [`process`], [`daemons`], [`chassis`], [`vswitch`] (OVSDB writes to a
+//! chassis), [`settings`] (the chassis settings `apply` writes), [`underlay`], [`network`],
+//! [`vm`], [`targets`], [`checks`], [`lifecycle`] (up / down / status).
+
+pub mod chassis;
+pub mod checks;
+pub mod command;
+pub mod daemons;
+pub mod error;
+pub mod from_model;
+pub mod lifecycle;
+pub mod names;
+pub mod netns;
+pub mod network;
+pub mod process;
+pub mod settings;
+pub mod spec;
+pub mod state;
+pub mod targets;
+pub mod underlay;
+pub mod vm;
+pub mod vswitch;
+
+pub use checks::{CheckResult, run_checks};
+pub use error::LabError;
+pub use lifecycle::{DEFAULT_DIR, DownReport, LabStatus, UpOptions, down, status, up};
+pub use settings::ChassisSettings;
+pub use spec::{ChassisSpec, CheckSpec, Expect, LabSpec, NetworkSpec, VmSpec};
+pub use state::LabState;

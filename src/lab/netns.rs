@@ -1,0 +1,166 @@
+//! Network namespaces, veth pairs and Linux bridges, through `ip` with argv arrays.
+//!
+//! The lab keeps every link and bridge inside namespaces it created, so deleting those
+//! namespaces removes them all and nothing is left in the root namespace; interface names
+//! are then only unique within their namespace, but are still checked against the kernel's
+//! limit (15 bytes).
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use ipnet::Ipv4Net;
+
+use super::command::run;
+use super::error::LabError;
+
+/// The kernel's limit on interface names (IFNAMSIZ - 1).
+pub const IFNAME_MAX: usize = 15;
+
+/// Accepts a name `ip link` takes as is: 1-15 bytes of `[A-Za-z0-9_.-]`, not `.` or `..`.
+pub fn check_ifname(name: &str) -> Result<(), LabError> {
+    let ok = !name.is_empty()
+        && name.len() <= IFNAME_MAX
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(LabError::Spec(format!(
+            "interface name `{name}` must be 1-{IFNAME_MAX} characters of A-Z a-z 0-9 - _ ."
+        )))
+    }
+}
+
+/// Whether namespace `ns` exists (`/run/netns/NS`).
+pub fn exists(ns: &str) -> bool {
+    Path::new("/run/netns").join(ns).exists()
+}
+
+/// Creates namespace `ns` with its loopback up.
+pub fn add(ns: &str) -> Result<(), LabError> {
+    run(&["ip", "netns", "add", ns])?;
+    run(&["ip", "-n", ns, "link", "set", "lo", "up"])?;
+    Ok(())
+}
+
+/// Deletes namespace `ns` if it exists (and with it every link and bridge inside).
+pub fn delete(ns: &str) -> Result<(), LabError> {
+    if exists(ns) {
+        run(&["ip", "netns", "delete", ns])?;
+    }
+    Ok(())
+}
+
+/// The names of all namespaces.
+pub fn list() -> Result<Vec<String>, LabError> {
+    let out = run(&["ip", "netns", "list"])?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// PIDs of the processes running in namespace `ns` (none if it does not exist).
+pub fn pids(ns: &str) -> Result<Vec<i32>, LabError> {
+    if !exists(ns) {
+        return Ok(Vec::new());
+    }
+    let out = run(&["ip", "netns", "pids", ns])?;
+    Ok(out
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect())
+}
+
+/// Interface names in namespace `ns`.
+pub fn links(ns: &str) -> Result<Vec<String>, LabError> {
+    let out = run(&["ip", "-n", ns, "-o", "link", "show"])?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split(": ").nth(1))
+        .map(|n| n.split('@').next().unwrap_or(n).to_owned())
+        .collect())
+}
+
+/// A veth pair: `a` in namespace `ns_a`, its peer `b` in `ns_b`; both up.
+pub fn add_veth(ns_a: &str, a: &str, ns_b: &str, b: &str) -> Result<(), LabError> {
+    check_ifname(a)?;
+    check_ifname(b)?;
+    run(&[
+        "ip", "-n", ns_a, "link", "add", a, "type", "veth", "peer", "name", b, "netns", ns_b,
+    ])?;
+    link_up(ns_a, a)?;
+    link_up(ns_b, b)
+}
+
+/// A Linux bridge `name` in namespace `ns`, up.
+pub fn add_bridge(ns: &str, name: &str) -> Result<(), LabError> {
+    check_ifname(name)?;
+    run(&["ip", "-n", ns, "link", "add", name, "type", "bridge"])?;
+    link_up(ns, name)
+}
+
+/// Makes `ifname` a port of bridge `bridge` (both in `ns`).
+pub fn set_master(ns: &str, ifname: &str, bridge: &str) -> Result<(), LabError> {
+    run(&["ip", "-n", ns, "link", "set", ifname, "master", bridge])?;
+    Ok(())
+}
+
+pub fn link_up(ns: &str, ifname: &str) -> Result<(), LabError> {
+    run(&["ip", "-n", ns, "link", "set", ifname, "up"])?;
+    Ok(())
+}
+
+pub fn set_mac(ns: &str, ifname: &str, mac: &str) -> Result<(), LabError> {
+    run(&["ip", "-n", ns, "link", "set", ifname, "address", mac])?;
+    Ok(())
+}
+
+/// Adds `addr` (with its prefix length) to `ifname`.
+pub fn add_addr(ns: &str, ifname: &str, addr: Ipv4Net) -> Result<(), LabError> {
+    run(&[
+        "ip",
+        "-n",
+        ns,
+        "addr",
+        "add",
+        &addr.to_string(),
+        "dev",
+        ifname,
+    ])?;
+    Ok(())
+}
+
+pub fn add_default_route(ns: &str, gateway: Ipv4Addr) -> Result<(), LabError> {
+    run(&[
+        "ip",
+        "-n",
+        ns,
+        "route",
+        "add",
+        "default",
+        "via",
+        &gateway.to_string(),
+    ])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ifnames_are_checked_against_the_kernel_limit() {
+        assert!(check_ifname("br-ex").is_ok());
+        assert!(check_ifname("abcdefghijklmno").is_ok());
+        assert!(check_ifname("abcdefghijklmnop").is_err());
+        assert!(check_ifname("").is_err());
+        assert!(check_ifname("a b").is_err());
+        assert!(check_ifname("a/b").is_err());
+        assert!(check_ifname("..").is_err());
+    }
+}

@@ -1,0 +1,406 @@
+//! The lab's own input: which chassis, physical networks, VMs and checks to bring to life.
+//!
+//! [`LabSpec`] is deliberately small and independent of the topology language: the
+//! topology compiler builds it from a parsed topology (chassis and their encap IPs, the
+//! `lab.networks` section, VIF ports that name a `chassis`, the `checks`). Until then
+//! `topo lab up` reads it directly from a JSON or YAML file (interim format):
+//!
+//! ```yaml
+//! name: demo
+//! chassis:
+//!   - { name: ch1, encap_ip: 172.17.42.1 }
+//!   - { name: ch2, encap_ip: 172.17.42.2 }
+//! networks:
+//!   - name: externalnet
+//!     subnet: 10.10.40.0/24
+//!     hosts: { client: 10.10.40.10 }
+//!     mapped_on: { ch1: br-ex }
+//! vms:
+//!   - { name: vm1, chassis: ch1, mac: "00:00:00:00:00:03", ip: 10.10.10.2/24, gateway: 10.10.10.1 }
+//! checks:
+//!   - { from: vm1, to: client, expect: reachable }
+//!   - { from: vm1, to: client, expect: { source-ip: 10.10.40.1 } }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+use super::error::LabError;
+
+/// Everything the lab builds. Names of chassis, networks, VMs and hosts are
+/// `[A-Za-z0-9_.-]{1,32}` and unique across VMs and hosts (checks name them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabSpec {
+    /// The stack name (informational; the lab's unique names come from a random lab id).
+    pub name: String,
+    /// Prefix length of the underlay subnet that holds the encap IPs (default 24).
+    #[serde(default = "default_underlay_prefix")]
+    pub underlay_prefix: u8,
+    pub chassis: Vec<ChassisSpec>,
+    #[serde(default)]
+    pub networks: Vec<NetworkSpec>,
+    #[serde(default)]
+    pub vms: Vec<VmSpec>,
+    #[serde(default)]
+    pub checks: Vec<CheckSpec>,
+}
+
+fn default_underlay_prefix() -> u8 {
+    24
+}
+
+/// A hypervisor or gateway: its own namespace, Open_vSwitch database, vswitchd and
+/// ovn-controller, registered in the Southbound database under `name` (its `system-id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChassisSpec {
+    pub name: String,
+    /// Geneve tunnel endpoint, on the chassis's underlay interface.
+    pub encap_ip: Ipv4Addr,
+}
+
+/// A physical network: a Linux bridge with outside hosts, wired to the provider bridge of
+/// each chassis that maps it (the seed's `br-ens8` with its NIC `ens8`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// The OVN network name (`localnet` ports' `network_name`, `ovn-bridge-mappings` key).
+    pub name: String,
+    pub subnet: Ipv4Net,
+    /// Outside hosts: name -> address in `subnet`.
+    #[serde(default)]
+    pub hosts: BTreeMap<String, Ipv4Addr>,
+    /// Chassis that reach this network -> their provider bridge (e.g. `br-ex`).
+    #[serde(default)]
+    pub mapped_on: BTreeMap<String, String>,
+    /// Chassis -> name of its NIC on this network (default `nic<N>`, N the network's
+    /// index), the port to add to the provider bridge (the seed's `ens8`).
+    #[serde(default)]
+    pub nics: BTreeMap<String, String>,
+    /// Host -> VLAN it sits on, as behind a localnet port with a `tag` (the host's port on
+    /// the network's switch is an access port of that VLAN; chassis ports are trunks).
+    #[serde(default)]
+    pub vlans: BTreeMap<String, u16>,
+}
+
+/// A VM: a namespace plugged into its chassis's `br-int` as the VIF of the logical switch
+/// port `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VmSpec {
+    /// The logical switch port name (`external_ids:iface-id`).
+    pub name: String,
+    pub chassis: String,
+    pub mac: String,
+    /// Address with prefix length, e.g. `10.10.10.2/24`.
+    pub ip: Ipv4Net,
+    /// Default route, usually the logical router port's address.
+    #[serde(default)]
+    pub gateway: Option<Ipv4Addr>,
+}
+
+/// One declared check from an endpoint (VM or host name) to an endpoint or an IPv4
+/// address (`source-ip` needs an endpoint: the capture runs there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    pub from: String,
+    pub to: String,
+    pub expect: Expect,
+}
+
+/// What a check expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    /// ICMP echo from `from` to `to` gets a reply.
+    Reachable,
+    /// No reply within the check's deadline.
+    Unreachable,
+    /// `to` sees the echo request arrive with this source address (e.g. the SNAT IP).
+    SourceIp(Ipv4Addr),
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expect::Reachable => f.write_str("reachable"),
+            Expect::Unreachable => f.write_str("unreachable"),
+            Expect::SourceIp(ip) => write!(f, "source-ip {ip}"),
+        }
+    }
+}
+
+impl LabSpec {
+    /// Reads a spec from a `.json` file, or YAML otherwise.
+    pub fn load(path: &Path) -> Result<LabSpec, LabError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+        let is_json = path.extension().is_some_and(|e| e == "json");
+        let spec: LabSpec = if is_json {
+            serde_json::from_str(&text).map_err(|e| LabError::Spec(format!("{e}")))?
+        } else {
+            serde_saphyr::from_str(&text).map_err(|e| LabError::Spec(format!("{e}")))?
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Checks names, references and addresses; every error names what is wrong.
+    pub fn validate(&self) -> Result<(), LabError> {
+        let err = |m: String| Err(LabError::Spec(m));
+        check_name("lab name", &self.name)?;
+        if !(8..=30).contains(&self.underlay_prefix) {
+            return err(format!(
+                "underlay_prefix {} is not between 8 and 30",
+                self.underlay_prefix
+            ));
+        }
+        if self.chassis.is_empty() {
+            return err("a lab needs at least one chassis".into());
+        }
+        let mut chassis = BTreeSet::new();
+        let mut encaps = BTreeSet::new();
+        for c in &self.chassis {
+            check_name("chassis", &c.name)?;
+            if !chassis.insert(c.name.as_str()) {
+                return err(format!("chassis `{}` is declared twice", c.name));
+            }
+            if !encaps.insert(c.encap_ip) {
+                return err(format!("encap IP {} is used twice", c.encap_ip));
+            }
+        }
+        let underlay = Ipv4Net::new(self.chassis[0].encap_ip, self.underlay_prefix)
+            .map_err(|e| LabError::Spec(e.to_string()))?
+            .trunc();
+        for c in &self.chassis {
+            if !underlay.contains(&c.encap_ip) {
+                return err(format!(
+                    "encap IP {} of chassis `{}` is outside the underlay {underlay}",
+                    c.encap_ip, c.name
+                ));
+            }
+        }
+        let mut endpoints = BTreeSet::new();
+        let mut networks = BTreeSet::new();
+        for n in &self.networks {
+            check_name("network", &n.name)?;
+            if !networks.insert(n.name.as_str()) {
+                return err(format!("network `{}` is declared twice", n.name));
+            }
+            for (host, ip) in &n.hosts {
+                check_name("host", host)?;
+                if !endpoints.insert(host.as_str()) {
+                    return err(format!("endpoint `{host}` is declared twice"));
+                }
+                if !n.subnet.contains(ip) {
+                    return err(format!(
+                        "host `{host}` address {ip} is outside {} of network `{}`",
+                        n.subnet, n.name
+                    ));
+                }
+            }
+            for (ch, bridge) in &n.mapped_on {
+                if !chassis.contains(ch.as_str()) {
+                    return err(format!(
+                        "network `{}` is mapped on unknown chassis `{ch}`",
+                        n.name
+                    ));
+                }
+                super::netns::check_ifname(bridge)?;
+                if RESERVED_IFNAMES.contains(&bridge.as_str()) {
+                    return err(format!(
+                        "network `{}`: `{bridge}` is the lab's own bridge on chassis `{ch}`",
+                        n.name
+                    ));
+                }
+            }
+            for (host, tag) in &n.vlans {
+                if !n.hosts.contains_key(host) {
+                    return err(format!(
+                        "network `{}` gives a VLAN to unknown host `{host}`",
+                        n.name
+                    ));
+                }
+                if !(1..=4094).contains(tag) {
+                    return err(format!("host `{host}`: VLAN {tag} is not in 1..4094"));
+                }
+            }
+            for (ch, nic) in &n.nics {
+                if !n.mapped_on.contains_key(ch) {
+                    return err(format!(
+                        "network `{}` names a NIC on chassis `{ch}`, which does not map it",
+                        n.name
+                    ));
+                }
+                super::netns::check_ifname(nic)?;
+                let vif_like = nic
+                    .strip_prefix("vif")
+                    .is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()));
+                if RESERVED_IFNAMES.contains(&nic.as_str()) || vif_like {
+                    return err(format!(
+                        "network `{}`: NIC name `{nic}` is taken by the lab on chassis `{ch}`",
+                        n.name
+                    ));
+                }
+            }
+        }
+        for vm in &self.vms {
+            check_name("vm", &vm.name)?;
+            if !endpoints.insert(vm.name.as_str()) {
+                return err(format!("endpoint `{}` is declared twice", vm.name));
+            }
+            if !chassis.contains(vm.chassis.as_str()) {
+                return err(format!(
+                    "vm `{}` is on unknown chassis `{}`",
+                    vm.name, vm.chassis
+                ));
+            }
+            if !is_unicast_mac(&vm.mac) {
+                return err(format!(
+                    "vm `{}` MAC `{}` is not a unicast MAC address",
+                    vm.name, vm.mac
+                ));
+            }
+            if let Some(gw) = vm.gateway
+                && !vm.ip.contains(&gw)
+            {
+                return err(format!(
+                    "vm `{}` gateway {gw} is outside its subnet {}",
+                    vm.name,
+                    vm.ip.trunc()
+                ));
+            }
+        }
+        for c in &self.checks {
+            if !endpoints.contains(c.from.as_str()) {
+                return err(format!(
+                    "check {} -> {}: `{}` is neither a vm nor a host",
+                    c.from, c.to, c.from
+                ));
+            }
+            let to_is_ip = c.to.parse::<Ipv4Addr>().is_ok();
+            if !endpoints.contains(c.to.as_str()) && !to_is_ip {
+                return err(format!(
+                    "check {} -> {}: `{}` is neither a vm, a host nor an IPv4 address",
+                    c.from, c.to, c.to
+                ));
+            }
+            if matches!(c.expect, Expect::SourceIp(_)) && !endpoints.contains(c.to.as_str()) {
+                return err(format!(
+                    "check {} -> {}: source-ip needs a vm or host to capture on",
+                    c.from, c.to
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Interface names the lab itself uses inside a chassis namespace.
+pub const RESERVED_IFNAMES: &[&str] = &["lo", "underlay", "br-int", "br-phy", "ovs-netdev"];
+
+/// Names end up in namespace names and file names: keep them plain.
+fn check_name(what: &str, name: &str) -> Result<(), LabError> {
+    let ok = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !name.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(LabError::Spec(format!(
+            "{what} name `{name}` must be 1-32 characters of A-Z a-z 0-9 - _ . (not starting with .)"
+        )))
+    }
+}
+
+fn is_unicast_mac(mac: &str) -> bool {
+    let parts: Vec<&str> = mac.split(':').collect();
+    parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+        && u8::from_str_radix(parts[0], 16).is_ok_and(|b| b & 1 == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> &'static str {
+        r#"
+name: demo
+chassis:
+  - { name: ch1, encap_ip: 172.17.42.1 }
+  - { name: ch2, encap_ip: 172.17.42.2 }
+networks:
+  - name: externalnet
+    subnet: 10.10.40.0/24
+    hosts: { client: 10.10.40.10 }
+    mapped_on: { ch1: br-ex }
+vms:
+  - { name: vm1, chassis: ch1, mac: "00:00:00:00:00:03", ip: 10.10.10.2/24, gateway: 10.10.10.1 }
+checks:
+  - { from: vm1, to: client, expect: reachable }
+  - { from: vm1, to: client, expect: { source-ip: 10.10.40.1 } }
+"#
+    }
+
+    #[test]
+    fn yaml_example_parses_and_validates() {
+        let spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
+        spec.validate().unwrap();
+        assert_eq!(spec.underlay_prefix, 24);
+        assert_eq!(
+            spec.checks[1].expect,
+            Expect::SourceIp("10.10.40.1".parse().unwrap())
+        );
+        assert_eq!(spec.networks[0].mapped_on["ch1"], "br-ex");
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
+        spec.vms[0].chassis = "nope".into();
+        let e = spec.validate().unwrap_err().to_string();
+        assert!(e.contains("unknown chassis `nope`"), "{e}");
+
+        let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
+        spec.vms[0].mac = "01:00:00:00:00:01".into();
+        assert!(spec.validate().is_err());
+
+        let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
+        spec.chassis[1].encap_ip = "172.17.43.2".parse().unwrap();
+        let e = spec.validate().unwrap_err().to_string();
+        assert!(e.contains("outside the underlay"), "{e}");
+
+        let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
+        spec.checks[0].to = "ghost".into();
+        assert!(spec.validate().is_err());
+        spec.checks[0].to = "10.10.40.99".into();
+        spec.validate().unwrap();
+        spec.checks[1].to = "10.10.40.99".into();
+        assert!(spec.validate().is_err());
+
+        let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
+        spec.networks[0]
+            .nics
+            .insert("ch1".into(), "underlay".into());
+        assert!(spec.validate().is_err());
+        spec.networks[0].nics.insert("ch1".into(), "ens8".into());
+        spec.validate().unwrap();
+        spec.networks[0].nics.insert("ch2".into(), "ens8".into());
+        assert!(spec.validate().is_err());
+
+        let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
+        spec.vms[0].name = "a/b".into();
+        assert!(spec.validate().is_err());
+    }
+}

@@ -1,0 +1,394 @@
+//! A chassis's Open_vSwitch database through topo's own OVSDB client: the root row's
+//! `external_ids`, bridges, ports and interfaces, and waiting until `ovs-vswitchd` has
+//! applied a change (`cur_cfg` catching up with `next_cfg`, as `ovs-vsctl` does).
+//!
+//! Writes never overwrite a set or map they do not own: bridges are added to the root row
+//! and ports to a bridge with `mutate insert`, `external_ids` keys are replaced one by one.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::error::LabError;
+use crate::ovsdb::{
+    Atom, Client, Columns, Condition, ConnectOptions, Datum, Mutation, Mutator, OpResult, Operation,
+};
+
+const DB: &str = "Open_vSwitch";
+
+/// A port to create: its name (also the interface's), interface type and external_ids.
+#[derive(Debug, Clone, Default)]
+pub struct PortSpec {
+    pub name: String,
+    /// `internal`, or empty for a system device (a veth).
+    pub kind: String,
+    pub external_ids: BTreeMap<String, String>,
+    /// Access VLAN (`Port.tag`); none: a trunk.
+    pub tag: Option<u16>,
+}
+
+impl PortSpec {
+    pub fn system(name: &str) -> PortSpec {
+        PortSpec {
+            name: name.to_owned(),
+            ..PortSpec::default()
+        }
+    }
+}
+
+/// A bridge to create (with its own internal port of the same name).
+#[derive(Debug, Clone, Default)]
+pub struct BridgeSpec {
+    pub name: String,
+    pub datapath_type: String,
+    /// `secure` for `br-int`; empty for the default.
+    pub fail_mode: String,
+    pub external_ids: BTreeMap<String, String>,
+}
+
+/// A connection to one chassis's Open_vSwitch database.
+pub struct Vswitch {
+    client: Client,
+    remote: String,
+}
+
+fn string_map(m: &BTreeMap<String, String>) -> Datum {
+    Datum::map(
+        m.iter()
+            .map(|(k, v)| (Atom::string(k.as_str()), Atom::string(v.as_str()))),
+    )
+}
+
+impl Vswitch {
+    /// Connects, waiting up to `deadline` for a server that is still starting.
+    pub async fn connect(remote: &str, deadline: Duration) -> Result<Vswitch, LabError> {
+        let options = ConnectOptions {
+            database: Some(DB.to_owned()),
+            deadline,
+            wait_for_server: true,
+            request_timeout: Some(Duration::from_secs(30)),
+            ..ConnectOptions::default()
+        };
+        let client = Client::connect(remote, options)
+            .await
+            .map_err(|e| LabError::ovsdb("connect", remote, e))?;
+        Ok(Vswitch {
+            client,
+            remote: remote.to_owned(),
+        })
+    }
+
+    pub fn remote(&self) -> &str {
+        &self.remote
+    }
+
+    async fn transact(&self, what: &str, ops: &[Operation]) -> Result<Vec<OpResult>, LabError> {
+        self.client
+            .transact(DB, ops)
+            .await
+            .map_err(|e| LabError::ovsdb(what, &self.remote, e))
+    }
+
+    /// `ovs-vsctl init`: creates the root row if the database has none.
+    pub async fn init(&self) -> Result<(), LabError> {
+        let res = self
+            .transact(
+                "select Open_vSwitch",
+                &[Operation::select(DB, vec![], Some(vec!["_uuid".into()]))],
+            )
+            .await?;
+        if res.first().is_some_and(|r| !r.rows().is_empty()) {
+            return Ok(());
+        }
+        self.transact("init", &[Operation::insert(DB, Columns::new())])
+            .await?;
+        Ok(())
+    }
+
+    /// Sets keys of the root row's `external_ids`, leaving other keys alone.
+    pub async fn set_external_ids(&self, ids: &BTreeMap<String, String>) -> Result<(), LabError> {
+        let keys = Datum::set(ids.keys().map(|k| Atom::string(k.as_str())));
+        let op = Operation::mutate(
+            DB,
+            vec![],
+            vec![
+                Mutation::delete("external_ids", keys),
+                Mutation::insert("external_ids", string_map(ids)),
+            ],
+        );
+        self.transact("set external_ids", &[op]).await?;
+        Ok(())
+    }
+
+    /// The root row's `external_ids`.
+    pub async fn external_ids(&self) -> Result<BTreeMap<String, String>, LabError> {
+        let res = self
+            .transact(
+                "select external_ids",
+                &[Operation::select(
+                    DB,
+                    vec![],
+                    Some(vec!["external_ids".into()]),
+                )],
+            )
+            .await?;
+        let mut out = BTreeMap::new();
+        if let Some(v) = res
+            .first()
+            .and_then(|r| r.rows().first())
+            .and_then(|row| row.get("external_ids"))
+            && let Ok(d) = Datum::from_json(v)
+            && let Some(m) = d.as_map()
+        {
+            for (k, v) in m {
+                if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
+                    out.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Names of the existing bridges.
+    pub async fn bridges(&self) -> Result<Vec<String>, LabError> {
+        self.names("Bridge", vec![]).await
+    }
+
+    /// Names of the ports of `bridge` (empty if it does not exist).
+    pub async fn ports(&self, bridge: &str) -> Result<Vec<String>, LabError> {
+        let res = self
+            .transact(
+                "select Bridge",
+                &[Operation::select(
+                    "Bridge",
+                    vec![Condition::eq("name", bridge)],
+                    Some(vec!["ports".into()]),
+                )],
+            )
+            .await?;
+        let Some(ports) = res
+            .first()
+            .and_then(|r| r.rows().first())
+            .and_then(|row| row.get("ports"))
+        else {
+            return Ok(Vec::new());
+        };
+        let wanted: Vec<Atom> = match Datum::from_json(ports) {
+            Ok(Datum::Set(s)) => s.into_iter().collect(),
+            Ok(Datum::Map(_)) | Err(_) => Vec::new(),
+        };
+        let res = self
+            .transact(
+                "select Port",
+                &[Operation::select(
+                    "Port",
+                    vec![],
+                    Some(vec!["_uuid".into(), "name".into()]),
+                )],
+            )
+            .await?;
+        Ok(res
+            .first()
+            .map(|r| {
+                r.rows()
+                    .iter()
+                    .filter(|row| {
+                        row.get("_uuid")
+                            .and_then(|u| Atom::from_json(u).ok())
+                            .is_some_and(|u| wanted.contains(&u))
+                    })
+                    .filter_map(|row| row.get("name").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn names(
+        &self,
+        table: &str,
+        conditions: Vec<Condition>,
+    ) -> Result<Vec<String>, LabError> {
+        let res = self
+            .transact(
+                &format!("select {table}"),
+                &[Operation::select(
+                    table,
+                    conditions,
+                    Some(vec!["name".into()]),
+                )],
+            )
+            .await?;
+        Ok(res
+            .first()
+            .map(|r| {
+                r.rows()
+                    .iter()
+                    .filter_map(|row| row.get("name").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Creates `bridge` with its internal port and `ports`, unless a bridge of that name
+    /// exists (then only the missing ports are added).
+    pub async fn ensure_bridge(
+        &self,
+        bridge: &BridgeSpec,
+        ports: &[PortSpec],
+    ) -> Result<(), LabError> {
+        if self.bridges().await?.contains(&bridge.name) {
+            let have = self.ports(&bridge.name).await?;
+            for p in ports.iter().filter(|p| !have.contains(&p.name)) {
+                self.add_port(&bridge.name, p).await?;
+            }
+            return Ok(());
+        }
+        let mut ops = Vec::new();
+        let own = PortSpec {
+            name: bridge.name.clone(),
+            kind: "internal".into(),
+            ..PortSpec::default()
+        };
+        let mut port_refs = Vec::new();
+        for (i, p) in std::iter::once(&own).chain(ports).enumerate() {
+            let port = format!("port{i}");
+            ops.extend(port_ops(p, &format!("iface{i}"), &port));
+            port_refs.push(Atom::NamedUuid(port));
+        }
+        let mut row = Columns::new();
+        row.insert(
+            "name".into(),
+            Datum::scalar(Atom::string(bridge.name.as_str())),
+        );
+        row.insert("ports".into(), Datum::set(port_refs));
+        if !bridge.datapath_type.is_empty() {
+            row.insert(
+                "datapath_type".into(),
+                Datum::scalar(Atom::string(bridge.datapath_type.as_str())),
+            );
+        }
+        if !bridge.fail_mode.is_empty() {
+            row.insert(
+                "fail_mode".into(),
+                Datum::set([Atom::string(bridge.fail_mode.as_str())]),
+            );
+        }
+        if !bridge.external_ids.is_empty() {
+            row.insert("external_ids".into(), string_map(&bridge.external_ids));
+        }
+        ops.push(Operation::insert("Bridge", row).with_uuid_name("bridge"));
+        ops.push(Operation::mutate(
+            DB,
+            vec![],
+            vec![Mutation::insert(
+                "bridges",
+                Datum::set([Atom::NamedUuid("bridge".into())]),
+            )],
+        ));
+        self.transact(&format!("add bridge {}", bridge.name), &ops)
+            .await?;
+        Ok(())
+    }
+
+    /// Adds a port (and its interface) to an existing bridge.
+    pub async fn add_port(&self, bridge: &str, port: &PortSpec) -> Result<(), LabError> {
+        let mut ops = port_ops(port, "iface", "port");
+        ops.push(Operation::mutate(
+            "Bridge",
+            vec![Condition::eq("name", bridge)],
+            vec![Mutation::insert(
+                "ports",
+                Datum::set([Atom::NamedUuid("port".into())]),
+            )],
+        ));
+        let res = self
+            .transact(&format!("add port {} to {bridge}", port.name), &ops)
+            .await?;
+        if res.get(2).and_then(|r| r.count()) == Some(0) {
+            return Err(LabError::Setup(format!(
+                "cannot add port {}: no bridge {bridge} on {}",
+                port.name, self.remote
+            )));
+        }
+        Ok(())
+    }
+
+    /// Asks `ovs-vswitchd` to apply the database and waits until it has (`cur_cfg` reaches
+    /// the new `next_cfg`), polling until `deadline`.
+    pub async fn wait_applied(&self, deadline: Duration) -> Result<(), LabError> {
+        let res = self
+            .transact(
+                "bump next_cfg",
+                &[
+                    Operation::mutate(
+                        DB,
+                        vec![],
+                        vec![Mutation::new(
+                            "next_cfg",
+                            Mutator::Add,
+                            Datum::scalar(Atom::Integer(1)),
+                        )],
+                    ),
+                    Operation::select(DB, vec![], Some(vec!["next_cfg".into()])),
+                ],
+            )
+            .await?;
+        let target = res
+            .get(1)
+            .and_then(|r| r.rows().first())
+            .and_then(|row| row.get("next_cfg"))
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let start = Instant::now();
+        loop {
+            let res = self
+                .transact(
+                    "select cur_cfg",
+                    &[Operation::select(DB, vec![], Some(vec!["cur_cfg".into()]))],
+                )
+                .await?;
+            let cur = res
+                .first()
+                .and_then(|r| r.rows().first())
+                .and_then(|row| row.get("cur_cfg"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            if cur >= target {
+                return Ok(());
+            }
+            if start.elapsed() > deadline {
+                return Err(LabError::Timeout {
+                    what: format!("ovs-vswitchd to apply next_cfg {target} ({})", self.remote),
+                    seconds: deadline.as_secs_f64(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Inserts an Interface and a Port named `uuid_port` holding it.
+fn port_ops(p: &PortSpec, uuid_iface: &str, uuid_port: &str) -> Vec<Operation> {
+    let mut iface = Columns::new();
+    iface.insert("name".into(), Datum::scalar(Atom::string(p.name.as_str())));
+    if !p.kind.is_empty() {
+        iface.insert("type".into(), Datum::scalar(Atom::string(p.kind.as_str())));
+    }
+    if !p.external_ids.is_empty() {
+        iface.insert("external_ids".into(), string_map(&p.external_ids));
+    }
+    let mut port = Columns::new();
+    port.insert("name".into(), Datum::scalar(Atom::string(p.name.as_str())));
+    if let Some(tag) = p.tag {
+        port.insert("tag".into(), Datum::scalar(Atom::Integer(i64::from(tag))));
+    }
+    port.insert(
+        "interfaces".into(),
+        Datum::set([Atom::NamedUuid(uuid_iface.to_owned())]),
+    );
+    vec![
+        Operation::insert("Interface", iface).with_uuid_name(uuid_iface),
+        Operation::insert("Port", port).with_uuid_name(uuid_port),
+    ]
+}

@@ -1,0 +1,334 @@
+//! The apply transaction as data (`topo::apply::transaction::build`), from a real read of a
+//! real database: wait guards on the `_version` of every row it updates or deletes and on the
+//! names it creates, the lock `assert`, inserts with uuid-names, `update` for scalars and
+//! `mutate` (delete / insert) for sets and maps, the apply marker, `nb_cfg += 1`, a comment.
+//! The snapshot names each UUID after the row it is (they differ per run); the transaction is
+//! then sent as built, and the database converges.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use topo::apply::{self, transaction};
+use topo::ovsdb::{Client, ConnectOptions};
+use topo::rows::Db;
+use uuid::Uuid;
+
+use super::{apply as apply_file, assert_converged, edited, example, write};
+use crate::require_ovn;
+use crate::support::ovn::{NB_DB, OvnSandbox};
+
+/// Four edits of dgp-gateway-chassis.yaml, one per kind of operation.
+const EDITS: &[(&str, &str)] = &[
+    // A scalar column (Gateway_Chassis.priority): `update`.
+    ("{ gw1: 20, gw2: 10 }", "{ gw1: 5, gw2: 10 }"),
+    // A set column (addresses, port_security): `mutate` delete + insert.
+    (
+        r#"tenant-vm2: { mac: "00:00:00:00:10:02", ip: 10.0.0.12,"#,
+        r#"tenant-vm2: { mac: "00:00:00:00:10:02", ip: 10.0.0.13,"#,
+    ),
+    // A new row: name guard, `insert`, and `mutate` insert into the switch's ports.
+    (
+        "    ports:\n      ext-localnet:",
+        "    ports:\n      ext-vm9: { mac: \"00:00:00:00:10:09\", ip: 192.0.2.9, chassis: hv1 }\n      ext-localnet:",
+    ),
+    // A row removed: `mutate` delete from the router's static_routes, and `delete`.
+    (
+        "    routes:\n      - { prefix: 0.0.0.0/0, nexthop: 192.0.2.254 }\n",
+        "",
+    ),
+];
+
+#[test]
+fn the_apply_transaction_is_guarded_and_minimal() {
+    require_ovn!();
+    let ovn = OvnSandbox::builder().sb(false).northd(false).start();
+    let dir = tempfile::tempdir().unwrap();
+    apply_file(&ovn, &example("dgp-gateway-chassis.yaml"));
+    let variant = write(
+        dir.path(),
+        "variant.yaml",
+        &edited("dgp-gateway-chassis.yaml", EDITS),
+    );
+    let topo::cli::desired::Desired {
+        stack,
+        rows: desired,
+        ..
+    } = topo::cli::desired::load(std::slice::from_ref(&variant)).unwrap();
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
+            .await
+            .unwrap();
+        let schema = nb.get_schema(NB_DB).await.unwrap();
+        let (plan, live) = apply::read_and_plan(&nb, &desired, &stack, true)
+            .await
+            .unwrap();
+        assert_eq!(plan.summary(), (1, 4, 1), "{plan:#?}");
+        let lock = apply::lock_name(&stack);
+        let options = transaction::TxOptions {
+            lock: Some(lock.clone()),
+            apply_id: Uuid::from_u128(0xa991),
+            bump_nb_cfg: true,
+            create_nb_global: false,
+        };
+        let ops = transaction::build(&plan, &Db::Northbound, &live, &schema, &options).unwrap();
+        let mut json = serde_json::to_value(&ops).unwrap();
+
+        // Name every UUID after its row, every version after whose it is.
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
+        for ((_, table, key), row) in &live.rows {
+            names.insert(row.uuid.to_string(), format!("<{table} {key}>"));
+            if let Some(v) = row.version {
+                names.insert(v.to_string(), format!("<version of {table} {key}>"));
+            }
+        }
+        names.insert(options.apply_id.to_string(), "<apply id>".into());
+        rename(&mut json, &names);
+        insta::assert_json_snapshot!(json);
+
+        // The facts, beyond the snapshot.
+        let ops_json = json.as_array().unwrap();
+        let op = |i: usize| ops_json[i]["op"].as_str().unwrap();
+        let waits = ops_json.iter().take_while(|o| o["op"] == "wait").count();
+        // One guard per updated or deleted row (5), one per created name (1).
+        assert_eq!(waits, 6, "{json:#}");
+        for w in &ops_json[..waits] {
+            assert_eq!(w["timeout"], 0);
+            assert_eq!(w["until"], "==");
+        }
+        assert_eq!(op(waits), "assert");
+        assert_eq!(ops_json[waits]["lock"], lock.as_str());
+        let last = ops_json.len() - 1;
+        // Committed to disk before the reply (R12).
+        assert_eq!(op(last), "commit");
+        assert_eq!(ops_json[last]["durable"], true);
+        assert_eq!(op(last - 1), "comment");
+        assert_eq!(op(last - 2), "mutate");
+        assert_eq!(ops_json[last - 2]["table"], "NB_Global");
+        let find = |table: &str, opname: &str| -> Vec<&Value> {
+            ops_json
+                .iter()
+                .filter(|o| o["table"] == table && o["op"] == opname)
+                .collect()
+        };
+        // The scalar priority: update of that column only.
+        let updates = find("Gateway_Chassis", "update");
+        assert_eq!(updates.len(), 1);
+        assert_eq!(updates[0]["row"], serde_json::json!({"priority": 5}));
+        // The set columns of the port: mutate, never a rewrite with update.
+        assert!(find("Logical_Switch_Port", "update").is_empty(), "{json:#}");
+        let m = find("Logical_Switch_Port", "mutate");
+        assert_eq!(m.len(), 1);
+        let mutators: Vec<&str> = m[0]["mutations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[1].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            mutators,
+            ["delete", "insert", "delete", "insert"],
+            "{json:#}"
+        );
+        assert!(find("Logical_Switch", "update").is_empty());
+        assert_eq!(find("Logical_Switch", "mutate").len(), 1);
+        assert_eq!(find("Logical_Router", "mutate").len(), 1);
+        assert_eq!(find("Logical_Router_Static_Route", "delete").len(), 1);
+        assert_eq!(find("Logical_Switch_Port", "insert").len(), 1);
+
+        // Sent as built (under the lock it asserts), it converges.
+        assert!(nb.lock(&lock).await.unwrap());
+        nb.transact(NB_DB, &ops).await.unwrap();
+        nb.unlock(&lock).await.unwrap();
+        // Without the lock, the same kind of transaction is refused by the assert.
+        let (plan2, live2) = apply::read_and_plan(&nb, &desired, &stack, true)
+            .await
+            .unwrap();
+        assert!(plan2.is_empty(), "{plan2:#?}");
+        let _ = live2;
+    });
+    assert_converged(&ovn, &variant);
+    let marker = ovn.nbctl(&[
+        "get",
+        "NB_Global",
+        ".",
+        "external_ids:topo\\:dgp-gc\\:apply",
+    ]);
+    assert_eq!(marker.trim(), format!("\"{}\"", Uuid::from_u128(0xa991)));
+    // The first apply (no --wait) inserted NB_Global with nb_cfg 0; this transaction bumped it.
+    assert_eq!(ovn.nbctl(&["get", "NB_Global", ".", "nb_cfg"]).trim(), "1");
+}
+
+fn rename(v: &mut Value, names: &BTreeMap<String, String>) {
+    match v {
+        Value::String(s) => {
+            if let Some(n) = names.get(s.as_str()) {
+                *s = n.clone();
+            } else if Uuid::parse_str(s).is_ok() {
+                *s = "<unknown uuid>".into();
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| rename(x, names)),
+        Value::Object(o) => o.values_mut().for_each(|x| rename(x, names)),
+        _ => {}
+    }
+}
+
+/// A new NB that neither ovn-northd nor ovn-nbctl has touched has no NB_Global row: apply
+/// inserts it with the marker (a `mutate` would match no row and silently drop the marker,
+/// and then a lost reply would be resolved as "not applied" although it was).
+#[test]
+fn a_new_database_gets_its_nb_global_row_and_the_marker() {
+    require_ovn!();
+    let ovn = OvnSandbox::builder().sb(false).northd(false).start();
+    let count = || {
+        let reply = crate::support::cli::transact(
+            &ovn.nb_remote(),
+            &serde_json::json!([NB_DB, {"op": "select", "table": "NB_Global", "where": [], "columns": ["_uuid"]}]),
+        )
+        .unwrap();
+        reply[0]["rows"].as_array().unwrap().len()
+    };
+    assert_eq!(count(), 0);
+    let out = super::topo(
+        &ovn,
+        &[
+            "apply",
+            "--yes",
+            "--wait",
+            "none",
+            example("vlan-provider.yaml").to_str().unwrap(),
+        ],
+    )
+    .success();
+    let id = out
+        .stdout()
+        .rsplit_once("(apply ")
+        .map(|(_, r)| r.trim().trim_end_matches(").").to_owned())
+        .unwrap();
+    assert_eq!(count(), 1);
+    let marker = ovn.nbctl(&["get", "NB_Global", ".", "external_ids:topo\\:vlan\\:apply"]);
+    assert_eq!(marker.trim(), format!("\"{id}\""));
+    // A second apply mutates that row: still one row, the new marker.
+    let dir = tempfile::tempdir().unwrap();
+    let variant = write(
+        dir.path(),
+        "v.yaml",
+        &edited("vlan-provider.yaml", &[("tag: 100", "tag: 101")]),
+    );
+    let out = super::topo(&ovn, &["apply", "--yes", variant.to_str().unwrap()]).success();
+    let id2 = out
+        .stdout()
+        .rsplit_once("(apply ")
+        .map(|(_, r)| r.trim().trim_end_matches(").").to_owned())
+        .unwrap();
+    assert_ne!(id, id2);
+    assert_eq!(count(), 1);
+    let marker = ovn.nbctl(&["get", "NB_Global", ".", "external_ids:topo\\:vlan\\:apply"]);
+    assert_eq!(marker.trim(), format!("\"{id2}\""));
+}
+
+/// The guards do their job: a transaction built from a read is refused ("timed out" at the
+/// guard's own operation, nothing committed) when a row it read was modified since, or when a
+/// switch name it creates was taken meanwhile (switch names are not unique in the schema:
+/// without the guard the insert would make a duplicate).
+#[test]
+fn a_failed_guard_commits_nothing() {
+    require_ovn!();
+    let ovn = OvnSandbox::builder().sb(false).northd(false).start();
+    let dir = tempfile::tempdir().unwrap();
+    apply_file(&ovn, &example("distributed-router.yaml"));
+    let variant = write(
+        dir.path(),
+        "variant.yaml",
+        &edited(
+            "distributed-router.yaml",
+            &[
+                (
+                    r#"ls1-vm1: { mac: "00:00:00:00:00:03", ip: 10.10.10.2,"#,
+                    r#"ls1-vm1: { mac: "00:00:00:00:00:03", ip: 10.10.10.9,"#,
+                ),
+                (
+                    "routers:\n",
+                    "  ls3: { subnet: 10.10.30.0/24 }\n\nrouters:\n",
+                ),
+            ],
+        ),
+    );
+    let topo::cli::desired::Desired {
+        stack,
+        rows: desired,
+        ..
+    } = topo::cli::desired::load(std::slice::from_ref(&variant)).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
+            .await
+            .unwrap();
+        let schema = nb.get_schema(NB_DB).await.unwrap();
+        let build = || async {
+            let (plan, live) = apply::read_and_plan(&nb, &desired, &stack, true)
+                .await
+                .unwrap();
+            assert_eq!(plan.summary(), (1, 1, 0), "{plan:#?}");
+            let options = transaction::TxOptions {
+                apply_id: Uuid::new_v4(),
+                ..Default::default()
+            };
+            transaction::build(&plan, &Db::Northbound, &live, &schema, &options).unwrap()
+        };
+        let guard_index = |ops: &[topo::ovsdb::Operation], table: &str| {
+            let json = serde_json::to_value(ops).unwrap();
+            json.as_array()
+                .unwrap()
+                .iter()
+                .position(|o| o["op"] == "wait" && o["table"] == table)
+                .unwrap()
+        };
+
+        // 1. A row the transaction updates is modified after the read.
+        let ops = build().await;
+        ovn.nbctl(&[
+            "lsp-set-addresses",
+            "ls1-vm1",
+            "00:00:00:00:00:03 10.10.10.7",
+        ]);
+        let before = ovn.nb_dump();
+        match nb.transact(NB_DB, &ops).await {
+            Err(topo::ovsdb::Error::Transaction { index, error, .. }) => {
+                assert_eq!(error, "timed out");
+                assert_eq!(index, guard_index(&ops, "Logical_Switch_Port"));
+            }
+            other => panic!("expected the _version guard to fail: {other:?}"),
+        }
+        assert_eq!(before, ovn.nb_dump());
+
+        // 2. The switch name it creates is taken after the read.
+        let ops = build().await;
+        ovn.nbctl(&["ls-add", "ls3"]);
+        let before = ovn.nb_dump();
+        match nb.transact(NB_DB, &ops).await {
+            Err(topo::ovsdb::Error::Transaction { index, error, .. }) => {
+                assert_eq!(error, "timed out");
+                assert_eq!(index, guard_index(&ops, "Logical_Switch"));
+            }
+            other => panic!("expected the name guard to fail: {other:?}"),
+        }
+        assert_eq!(before, ovn.nb_dump());
+        let n = ovn.nbctl(&[
+            "--bare",
+            "--columns=_uuid",
+            "find",
+            "Logical_Switch",
+            "name=ls3",
+        ]);
+        assert_eq!(n.split_whitespace().count(), 1, "a duplicate ls3 was made");
+    });
+}

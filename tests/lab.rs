@@ -1,0 +1,715 @@
+//! The bundled lab against the real OVN daemons: each test brings up its own lab in its own
+//! directory, builds the logical topology with `ovn-nbctl` (the reference client), sends
+//! real packets, and proves that `down` leaves no process, namespace or link behind.
+//!
+//! Root and the OVN/OVS packages are required. Under `CI=true` a missing requirement fails
+//! the test; elsewhere the test is skipped with a note. Lab tests run one at a time (the
+//! daemons of two labs at once would crowd a 2-core machine).
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+use topo::lab::checks::CheckOptions;
+use topo::lab::{self, CheckSpec, Expect, LabSpec, LabState, UpOptions};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const TOOLS: &[&str] = &[
+    "ovsdb-server",
+    "ovsdb-tool",
+    "ovs-vswitchd",
+    "ovn-northd",
+    "ovn-controller",
+    "ovn-nbctl",
+    "ovn-trace",
+    "ip",
+    "ping",
+    "tcpdump",
+];
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
+        || Path::new("/usr/sbin").join(tool).is_file()
+}
+
+/// Whether the lab can run here; under CI a missing requirement is a failure.
+fn lab_available() -> bool {
+    let mut missing: Vec<String> = TOOLS
+        .iter()
+        .filter(|t| !on_path(t))
+        .map(|t| t.to_string())
+        .collect();
+    if !rustix::process::getuid().is_root() {
+        missing.push("root".into());
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!(
+        "lab tests need {} (scripts/install-deps.sh)",
+        missing.join(", ")
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("skipping: {msg}");
+    false
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A running lab that is torn down when dropped, also when the test panics.
+struct TestLab {
+    dir: TempDir,
+    state: LabState,
+    finished: bool,
+}
+
+impl TestLab {
+    fn up(rt: &tokio::runtime::Runtime, spec: LabSpec) -> TestLab {
+        // Short path: unix socket paths must stay under 108 bytes.
+        let dir = tempfile::Builder::new()
+            .prefix("tl")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let start = Instant::now();
+        let state = rt
+            .block_on(lab::up(spec, dir.path(), &UpOptions::default()))
+            .unwrap_or_else(|e| panic!("lab up: {:?}", miette::Report::new(e)));
+        eprintln!(
+            "lab {} up in {:.2} s",
+            state.id,
+            start.elapsed().as_secs_f64()
+        );
+        TestLab {
+            dir,
+            state,
+            finished: false,
+        }
+    }
+
+    fn nbctl(&self, args: &[&str]) {
+        let db = format!("--db={}", self.state.nb);
+        let out = Command::new("ovn-nbctl")
+            .arg(&db)
+            .arg("--timeout=10")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ovn-nbctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Builds the logical topology of example `name` (`examples/lab/NAME.nb.sh`).
+    fn apply_example(&self, name: &str) {
+        let script = examples().join(format!("{name}.nb.sh"));
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg(&self.state.nb)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The example's own checks.
+    fn run_spec_checks(&self, rt: &tokio::runtime::Runtime) -> Vec<lab::CheckResult> {
+        self.check(rt, &self.state.spec.checks, &CheckOptions::default())
+    }
+
+    fn check(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        checks: &[CheckSpec],
+        options: &CheckOptions,
+    ) -> Vec<lab::CheckResult> {
+        rt.block_on(lab::run_checks(&self.state, checks, options))
+    }
+
+    /// Tears down and proves nothing of the lab is left.
+    fn finish(mut self) {
+        self.finished = true;
+        teardown_and_assert_clean(self.dir.path(), &self.state);
+    }
+}
+
+impl Drop for TestLab {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = lab::down(self.dir.path());
+        }
+    }
+}
+
+fn teardown_and_assert_clean(dir: &Path, state: &LabState) {
+    let report = lab::down(dir).unwrap();
+    assert!(!report.absent);
+    // Idempotent.
+    assert!(lab::down(dir).unwrap().absent);
+    for p in &state.processes {
+        assert!(!p.alive(), "{} (pid {}) still runs", p.role, p.pid);
+    }
+    let left: Vec<String> = lab::netns::list()
+        .unwrap()
+        .into_iter()
+        .filter(|ns| lab::names::is_of_lab(&state.id, ns))
+        .collect();
+    assert!(left.is_empty(), "namespaces left: {left:?}");
+    for ns in &state.namespaces {
+        assert!(!lab::netns::exists(ns), "{ns} left");
+    }
+    // Nothing the lab names ever lands in the root namespace.
+    let root = Command::new("ip")
+        .args(["-o", "link", "show"])
+        .output()
+        .unwrap();
+    let root = String::from_utf8_lossy(&root.stdout);
+    for name in ["br-phy", "br-int", "genev_sys_6081"] {
+        assert!(
+            !root.lines().any(|l| l.split(": ").nth(1) == Some(name)),
+            "{name} in the root namespace"
+        );
+    }
+}
+
+fn check(from: &str, to: &str, expect: Expect) -> CheckSpec {
+    CheckSpec {
+        from: from.into(),
+        to: to.into(),
+        expect,
+    }
+}
+
+fn assert_all_pass(results: &[lab::CheckResult]) {
+    let failed: Vec<_> = results.iter().filter(|r| !r.passed).collect();
+    assert!(
+        failed.is_empty(),
+        "failed checks:\n{}",
+        lab::checks::render(results)
+    );
+}
+
+fn examples() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab")
+}
+
+/// `examples/lab/NAME.yaml`.
+fn example(name: &str) -> LabSpec {
+    LabSpec::load(&examples().join(format!("{name}.yaml"))).unwrap()
+}
+
+/// Waits for one geneve packet on the underlay bridge while `ping` runs.
+fn geneve_seen(state: &LabState, ping: impl FnOnce()) -> String {
+    let underlay = lab::names::netns(&state.id, lab::names::Kind::Underlay, "");
+    let mut tcpdump = Command::new("timeout")
+        .args(["10", "ip", "netns", "exec", &underlay])
+        .args([
+            "tcpdump",
+            "-n",
+            "-l",
+            "-c",
+            "1",
+            "-i",
+            "br0",
+            "udp port 6081",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Ready once it listens (its stderr says so).
+    let stderr = tcpdump.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    let first = if first.contains("listening") {
+        first
+    } else {
+        lines.next().and_then(Result::ok).unwrap_or_default()
+    };
+    assert!(first.contains("listening"), "tcpdump: {first}");
+    ping();
+    let out = tcpdump.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn east_west_between_chassis_runs_over_geneve() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    let lab = TestLab::up(&rt, example("east-west"));
+    let configured = Instant::now();
+    lab.apply_example("east-west");
+    let results = lab.run_spec_checks(&rt);
+    eprintln!(
+        "logical config to first successful ping: {:.2} s",
+        configured.elapsed().as_secs_f64()
+    );
+    assert_all_pass(&results);
+    // The packets really crossed the underlay in geneve between the two encap IPs.
+    let vm1 = &lab.state.endpoints["vm1"];
+    let seen = geneve_seen(&lab.state, || {
+        lab::checks::ping(
+            &vm1.netns,
+            "10.10.10.3".parse().unwrap(),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    });
+    assert!(seen.contains("Geneve"), "{seen}");
+    assert!(
+        seen.contains("172.17.42.1") && seen.contains("172.17.42.2"),
+        "{seen}"
+    );
+    lab.finish();
+}
+
+#[test]
+fn l3_gateway_snat_is_what_the_outside_host_sees() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    let lab = TestLab::up(&rt, example("l3-gateway"));
+    // The chassis settings went through ch1's own Open_vSwitch database.
+    let (ids, ports) = rt.block_on(async {
+        let c = lab.state.chassis("ch1").unwrap();
+        let vs = lab::vswitch::Vswitch::connect(&c.remote, Duration::from_secs(5))
+            .await
+            .unwrap();
+        let ids = vs.external_ids().await.unwrap();
+        let ports = vs.ports("br-ex").await.unwrap();
+        (ids, ports)
+    });
+    assert_eq!(ids["ovn-bridge-mappings"], "externalnet:br-ex");
+    assert!(ports.contains(&"nic0".to_owned()), "{ports:?}");
+
+    let configured = Instant::now();
+    lab.apply_example("l3-gateway");
+    let results = lab.run_spec_checks(&rt);
+    eprintln!(
+        "logical config to all checks passing: {:.2} s",
+        configured.elapsed().as_secs_f64()
+    );
+    assert_all_pass(&results);
+    assert!(
+        results[0].evidence.contains("ttl=62"),
+        "{}",
+        results[0].evidence
+    );
+
+    // A wrong expectation fails with what was seen.
+    let wrong = lab.check(
+        &rt,
+        &[check(
+            "vm1",
+            "client",
+            Expect::SourceIp("10.10.10.2".parse().unwrap()),
+        )],
+        &CheckOptions {
+            diagnose: false,
+            ..CheckOptions::default()
+        },
+    );
+    assert!(!wrong[0].passed);
+    assert!(
+        wrong[0].evidence.contains("10.10.40.1"),
+        "{}",
+        wrong[0].evidence
+    );
+
+    // Without the return route the reply is lost: reachable fails, with a trace.
+    // `--wait=hv`: the chassis have applied it before the check runs.
+    lab.nbctl(&["--wait=hv", "lr-route-del", "lr2", "10.10.10.0/24"]);
+    let results = lab.check(
+        &rt,
+        &[check("vm1", "client", Expect::Reachable)],
+        &CheckOptions {
+            reachable_deadline: Duration::from_secs(3),
+            ..CheckOptions::default()
+        },
+    );
+    assert!(!results[0].passed, "{}", lab::checks::render(&results));
+    let diagnosis = results[0].diagnosis.as_deref().unwrap_or_default();
+    assert!(diagnosis.contains("bound to chassis ch2"), "{diagnosis}");
+    assert!(diagnosis.contains("ovn-trace"), "{diagnosis}");
+    assert!(diagnosis.contains("lr2-lslocal"), "{diagnosis}");
+    lab.finish();
+}
+
+#[test]
+fn switches_without_a_router_are_unreachable() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    let lab = TestLab::up(&rt, example("isolated"));
+    lab.apply_example("isolated");
+    let results = lab.run_spec_checks(&rt);
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[1].check.expect, Expect::Unreachable);
+    assert_all_pass(&results);
+    lab.finish();
+}
+
+#[test]
+fn ha_gateway_fails_over_to_the_backup_chassis() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    // Three chassis: with only two, the backup sees BFD down to every peer when the active
+    // one dies and keeps off the port (OVN's guard against split brain).
+    let lab = TestLab::up(&rt, example("ha-gateway"));
+    lab.apply_example("ha-gateway");
+    assert_all_pass(&lab.run_spec_checks(&rt));
+    // Right after the topology is created, before BFD is up between the gateways, the
+    // backup may hold the port for a moment: wait until the active one has it.
+    wait_bound(&rt, &lab.state, "cr-lr1-ext", "ch1");
+
+    let active = lab.state.process("ch1/ovs-vswitchd").unwrap().clone();
+    lab::process::terminate(&active, Duration::from_secs(5)).unwrap();
+    // Traffic resumes through ch2 (scripts/lab-bench.sh measures how fast).
+    let results = lab.check(
+        &rt,
+        &[
+            check("vm1", "client", Expect::Reachable),
+            check(
+                "vm1",
+                "client",
+                Expect::SourceIp("10.10.40.1".parse().unwrap()),
+            ),
+        ],
+        &CheckOptions {
+            reachable_deadline: Duration::from_secs(30),
+            ..CheckOptions::default()
+        },
+    );
+    assert_all_pass(&results);
+    wait_bound(&rt, &lab.state, "cr-lr1-ext", "ch2");
+    lab.finish();
+}
+
+/// `topo verify FILE --lab DIR`: exit code and output.
+fn verify(file: &Path, lab_dir: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .arg("verify")
+        .arg(file)
+        .arg("--lab")
+        .arg(lab_dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// `topo apply -y FILE --lab DIR --wait hv` against the lab: the NB rows, then each
+/// chassis's bridge mappings and provider bridges.
+fn apply(file: &Path, state: &LabState) {
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .args(["apply", "-y"])
+        .arg(file)
+        .arg("--lab")
+        .arg(&state.dir)
+        .args(["--wait", "hv", "--timeout", "60"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "topo apply {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Waits (at most 10 s) until logical port `port` is bound to `chassis`.
+fn wait_bound(rt: &tokio::runtime::Runtime, state: &LabState, port: &str, chassis: &str) {
+    let want = format!("bound to chassis {chassis} ");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let bound = rt.block_on(lab::checks::binding(state, port));
+        if bound.starts_with(&want) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{port}: {bound}, not on {chassis}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The lab a topology file describes.
+fn topology_lab(path: &Path) -> LabSpec {
+    let loaded = topo::spec::load_paths(&[path.to_owned()]);
+    assert!(
+        !loaded.diagnostics.has_errors(),
+        "{}: {:?}",
+        path.display(),
+        loaded.diagnostics
+    );
+    let (model, diags) = topo::compiler::check(&loaded.topology);
+    let model = model.unwrap_or_else(|| panic!("{}: {diags:?}", path.display()));
+    LabSpec::from_model(&model).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn every_example_topology_comes_up_applies_and_passes_its_checks() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/topologies");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5);
+    for file in &files {
+        let spec = topology_lab(file);
+        assert!(spec.chassis.len() >= 2, "{}", file.display());
+        assert!(
+            !spec.checks.is_empty(),
+            "{} declares no checks",
+            file.display()
+        );
+        let lab = TestLab::up(&rt, spec);
+        let applied = Instant::now();
+        apply(file, &lab.state);
+        let (code, out) = verify(file, &lab.state.dir);
+        eprintln!(
+            "{}: apply to all checks passing in {:.2} s",
+            file.display(),
+            applied.elapsed().as_secs_f64()
+        );
+        assert_eq!(code, Some(0), "{}:\n{out}", file.display());
+        let n = lab.state.spec.checks.len();
+        assert!(out.contains(&format!("{n} of {n} checks passed")), "{out}");
+        lab.finish();
+    }
+}
+
+#[test]
+fn verify_fails_on_a_missing_return_route_with_a_trace() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    // The seed's gateway router without its return routes to the tenant networks.
+    let good = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/topologies/gateway-router.yaml"),
+    )
+    .unwrap();
+    let routes = "    routes:\n      # Return routes to the tenant networks behind lr1.\n      \
+                  - { prefix: 10.10.10.0/24, nexthop: 10.10.30.1 }\n      \
+                  - { prefix: 10.10.20.0/24, nexthop: 10.10.30.1 }\n";
+    let broken = good.replace(routes, "");
+    assert_ne!(broken, good);
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("no-return-route.yaml");
+    std::fs::write(&file, broken).unwrap();
+
+    let lab = TestLab::up(&rt, topology_lab(&file));
+    apply(&file, &lab.state);
+    let (code, out) = verify(&file, &lab.state.dir);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("ls1-vm1 -> client reachable             FAIL"),
+        "{out}"
+    );
+    // The request still leaves through the SNAT: only the way back is missing.
+    assert!(
+        out.contains("client saw an echo request from 10.10.40.1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("binding ls1-vm1: bound to chassis master"),
+        "{out}"
+    );
+    assert!(out.contains("ovn-trace"), "{out}");
+    assert!(out.contains("lr2-lslocal"), "{out}");
+    lab.finish();
+}
+
+#[test]
+fn down_cleans_up_a_crashed_lab_and_strays() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    let lab = TestLab::up(&rt, example("east-west"));
+    // A daemon died, `up` never finished (as after a crash), and something the lab did not
+    // record runs in one of its namespaces.
+    let vswitchd = lab.state.process("ch2/ovs-vswitchd").unwrap().clone();
+    lab::process::terminate(&vswitchd, Duration::from_millis(10)).unwrap();
+    let mut crashed = LabState::load(lab.dir.path()).unwrap().unwrap();
+    crashed.phase = lab::state::Phase::Starting;
+    crashed.save().unwrap();
+    let vm1 = lab.state.endpoints["vm1"].netns.clone();
+    let stray = Command::new("ip")
+        .args(["netns", "exec", &vm1, "sleep", "300"])
+        .spawn()
+        .unwrap();
+    let stray_pid = i32::try_from(stray.id()).unwrap();
+    std::thread::spawn(move || {
+        let mut stray = stray;
+        let _ = stray.wait();
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !lab::netns::pids(&vm1).unwrap().contains(&stray_pid) {
+        assert!(Instant::now() < deadline, "stray never entered {vm1}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = lab::status(lab.dir.path()).unwrap().unwrap();
+    assert!(!status.healthy());
+    assert!(
+        status
+            .processes
+            .iter()
+            .any(|p| p.role == "ch2/ovs-vswitchd" && !p.running)
+    );
+    let dir = lab.dir.path().to_owned();
+    let state = lab.state.clone();
+    lab.finish();
+    assert!(
+        lab::process::start_time(stray_pid).is_none(),
+        "stray survived"
+    );
+    assert!(lab::status(&dir).unwrap().is_none());
+    drop(state);
+}
+
+#[test]
+fn cli_lab_up_status_check_down_and_two_labs_side_by_side() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let spec_dir = TempDir::new().unwrap();
+    let file = spec_dir.path().join("lab.yaml");
+    // Outside hosts on one physical network need no OVN logical config: the checks pass
+    // as soon as the lab is up.
+    std::fs::write(
+        &file,
+        r#"
+name: physical
+chassis:
+  - { name: ch1, encap_ip: 172.17.42.1 }
+networks:
+  - name: physnet
+    subnet: 172.18.1.0/24
+    hosts: { client: 172.18.1.10, server: 172.18.1.20 }
+    mapped_on: { ch1: br-ex }
+checks:
+  - { from: client, to: server, expect: reachable }
+  - { from: server, to: client, expect: { source-ip: 172.18.1.20 } }
+"#,
+    )
+    .unwrap();
+    let topo = env!("CARGO_BIN_EXE_topo");
+    let run = |args: &[&str]| {
+        let out = Command::new(topo).args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let a = tempfile::Builder::new()
+        .prefix("tla")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let b = tempfile::Builder::new()
+        .prefix("tlb")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let guard_a = DownOnDrop(a.path().to_owned());
+    let guard_b = DownOnDrop(b.path().to_owned());
+    let file = file.to_str().unwrap();
+    for dir in [a.path(), b.path()] {
+        let dir = dir.to_str().unwrap();
+        let (code, out) = run(&["lab", "up", file, "--dir", dir]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("is up"), "{out}");
+    }
+    // A second `up` in the same directory is refused.
+    let (code, out) = run(&["lab", "up", file, "--dir", a.path().to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("already running"), "{out}");
+
+    let state_a = LabState::load(a.path()).unwrap().unwrap();
+    let state_b = LabState::load(b.path()).unwrap().unwrap();
+    assert_ne!(state_a.id, state_b.id);
+    let targets = lab::targets::Targets::read(a.path()).unwrap();
+    assert_eq!(targets.northbound.remote, state_a.nb);
+    assert_eq!(targets.chassis["ch1"].remote, state_a.chassis[0].remote);
+    assert_eq!(targets.chassis["ch1"].nics["physnet"], "nic0");
+
+    for dir in [a.path(), b.path()] {
+        let dir = dir.to_str().unwrap();
+        let (code, out) = run(&["lab", "status", "--dir", dir]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("ch1/ovn-controller"), "{out}");
+        let (code, out) = run(&["lab", "check", "--dir", dir]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("2 of 2 checks passed"), "{out}");
+    }
+    for (dir, state) in [(a.path(), &state_a), (b.path(), &state_b)] {
+        let d = dir.to_str().unwrap();
+        let (code, out) = run(&["lab", "down", "--dir", d]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("lab removed"), "{out}");
+        let (code, out) = run(&["lab", "down", "--dir", d]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("no lab"), "{out}");
+        let (code, _) = run(&["lab", "status", "--dir", d]);
+        assert_eq!(code, Some(1));
+        for p in &state.processes {
+            assert!(!p.alive(), "{} still runs", p.role);
+        }
+        assert!(
+            !lab::netns::list()
+                .unwrap()
+                .iter()
+                .any(|ns| lab::names::is_of_lab(&state.id, ns))
+        );
+    }
+    drop((guard_a, guard_b));
+}
+
+/// Tears a lab down when dropped (for labs started through the CLI).
+struct DownOnDrop(std::path::PathBuf);
+
+impl Drop for DownOnDrop {
+    fn drop(&mut self) {
+        let _ = lab::down(&self.0);
+    }
+}

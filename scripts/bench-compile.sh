@@ -4,6 +4,14 @@
 # memory (GNU time). Goal: under 2 s and 500 MB at 10,000 tenants, linear from 1,000.
 #
 #   scripts/bench-compile.sh [TENANTS...]      default: 1000 10000
+#
+# Measured on the 2-core dev machine (shared, load ~4), release build, 2026-11-25:
+#   tenants  rows     file | validate: CPU s  MB | compile --format json: CPU s  MB
+#   1,000    14,015   1.1M |           0.11    31 |                       0.20    87
+#   10,000   140,015  11M  |           1.18   246 |                       2.21   795
+# Linear in size. Compile memory is the row model: a one-element Datum set is a BTree node of
+# ~540 bytes, a two-entry map ~1.1 KB, so a row costs ~5 KB; a sorted-Vec Datum would fit the
+# 10,000-tenant state in a fraction of that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin topo

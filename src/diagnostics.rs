@@ -136,6 +136,8 @@ codes! {
     ChassisLocalnetConflict = "topo::chassis::localnet-conflict",
     /// A gateway chassis that does not map the physical network of the gateway's switch.
     ChassisGatewayUnmapped = "topo::chassis::gateway-unmapped",
+    /// A VIF on a chassis that does not map the physical network of its switch (warning).
+    ChassisVifUnmapped = "topo::chassis::vif-unmapped",
     /// A check endpoint the lab cannot place (a port without `chassis`).
     CheckUnplacedEndpoint = "topo::check::unplaced-endpoint",
 }

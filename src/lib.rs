@@ -17,6 +17,7 @@ pub mod compiler;
 pub mod config;
 pub mod diagnostics;
 pub mod diff;
+pub mod drift;
 pub mod import;
 pub mod lab;
 pub mod live;

@@ -5,6 +5,7 @@
 mod support;
 
 mod apply;
+mod chassis_drift;
 mod config;
 mod harness;
 mod import;

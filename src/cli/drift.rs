@@ -30,14 +30,10 @@ pub struct DriftArgs {
 }
 
 pub fn run(mut args: DriftArgs) -> Outcome {
-    let Some(desired::Desired {
-        stack,
-        rows: desired,
-        ..
-    }) = desired::load(&args.paths)
-    else {
+    let Some(desired) = desired::load(&args.paths) else {
         return Outcome::Failed;
     };
+    let stack = desired.stack.clone();
     if let Err(report) = args.lab.resolve(&mut args.db) {
         return Outcome::Error(report);
     }
@@ -47,26 +43,71 @@ pub fn run(mut args: DriftArgs) -> Outcome {
     };
     let result = rt.block_on(async {
         let nb = args.db.connect("Northbound").await?;
-        apply::read_and_plan(&nb, &desired, &stack, true)
+        let (plan, _) = apply::read_and_plan(&nb, &desired.rows, &stack, true)
             .await
-            .map_err(|e| miette::miette!("{e}"))
+            .map_err(|e| miette::miette!("{e}"))?;
+        // The chassis side needs the Southbound; without it (an NB-only pipeline) the row
+        // drift is still reported and the chassis are said to be unchecked.
+        let chassis = if desired.model.chassis.is_empty() {
+            Some(Vec::new())
+        } else {
+            match args.db.connect("Southbound").await {
+                Ok(sb) => {
+                    let registered = crate::live::chassis::registered(&sb)
+                        .await
+                        .map_err(|e| miette::miette!("{e}"))?;
+                    Some(crate::drift::chassis::chassis_drift(
+                        &desired.model,
+                        &desired.rows,
+                        &registered,
+                    ))
+                }
+                Err(e) => {
+                    eprintln!("note: the chassis were not checked: {e}");
+                    None
+                }
+            }
+        };
+        Ok::<_, miette::Report>((plan, chassis))
     });
-    let plan = match result {
-        Ok((plan, _)) => plan,
+    let (plan, chassis) = match result {
+        Ok(found) => found,
         Err(report) => return Outcome::Error(report),
     };
-    if plan.is_empty() && plan.conflicts.is_empty() {
-        if args.format == PlanFormat::Text {
-            println!("In sync: stack {stack} matches the topology.");
-        } else {
-            print_plan(&plan, args.format);
+    let chassis_checked = chassis.is_some();
+    let chassis = chassis.unwrap_or_default();
+    let in_sync = plan.is_empty() && plan.conflicts.is_empty() && chassis.is_empty();
+    match args.format {
+        PlanFormat::Json => {
+            // The plan's own JSON (docs/plan-format.md), plus the verdict and the chassis.
+            let mut doc = serde_json::to_value(&plan).unwrap_or_default();
+            if let Some(obj) = doc.as_object_mut() {
+                obj.insert("in_sync".into(), in_sync.into());
+                obj.insert("chassis_checked".into(), chassis_checked.into());
+                obj.insert("chassis".into(), chassis.clone().into());
+            }
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
-        return Outcome::Success;
+        PlanFormat::Text | PlanFormat::Markdown if in_sync => {
+            println!("In sync: stack {stack} matches the topology.");
+        }
+        format => {
+            println!("Drift: the live databases differ from the topology of stack {stack}.");
+            if !(plan.is_empty() && plan.conflicts.is_empty()) {
+                println!("What `topo apply` would do to bring them back:\n");
+                print_plan(&plan, format);
+            }
+            if !chassis.is_empty() {
+                println!("\nChassis (from the Southbound):");
+                for c in &chassis {
+                    println!("  ! {c}");
+                }
+            }
+        }
     }
-    if args.format == PlanFormat::Text {
-        println!("Drift: the live databases differ from the topology of stack {stack}.");
-        println!("What `topo apply` would do to bring them back:\n");
+    if in_sync {
+        Outcome::Success
+    } else {
+        Outcome::Changes
     }
-    print_plan(&plan, args.format);
-    Outcome::Changes
 }

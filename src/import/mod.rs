@@ -593,7 +593,7 @@ fn routers(
                 f.insert(0, ("name".to_owned(), Node::str(lrp.as_str())));
             }
             if let Some(mac) = col_str(&p, "mac")
-                && mac.parse::<Mac>() != Ok(Mac::derived(&lrp))
+                && mac.parse::<Mac>() != Ok(Mac::derived(&format!("{}/{lrp}", cx.input.stack)))
             {
                 f.push(("mac".to_owned(), Node::str(mac)));
             }

@@ -10,6 +10,8 @@
 //! Reading is one `monitor_cond` of the managed tables, initial rows only, then cancelled: the
 //! cheapest full read ovsdb-server offers (see `shared/research/perf-anchors.md`).
 
+pub mod chassis;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;

@@ -266,3 +266,24 @@ fn the_generator_covers_every_gateway_kind() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Splitting a topology into two files (switches in one, routers in the other) changes
+    /// nothing in the rows.
+    #[test]
+    fn splitting_into_files_gives_the_same_rows(shape in shapes()) {
+        let text = topology(&shape);
+        let at = text.find("\nrouters:\n").unwrap() + 1;
+        let (a, b) = text.split_at(at);
+        let whole = compiler::compile(&spec::load_str("all.yaml", &text).topology).0.unwrap();
+        let loaded = spec::load_files(vec![("a.yaml".into(), a.into()), ("b.yaml".into(), b.into())]);
+        prop_assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let split = compiler::compile(&loaded.topology).0.unwrap();
+        prop_assert_eq!(
+            serde_json::to_string(&to_json(&whole)).unwrap(),
+            serde_json::to_string(&to_json(&split)).unwrap()
+        );
+    }
+}

@@ -125,6 +125,7 @@ impl Checker<'_> {
     /// physical network of its switch.
     pub(super) fn physical_networks(&mut self) {
         self.gateway_mappings();
+        self.vif_mappings();
         let t = self.t;
         let mapped_by = |network: &str| -> Vec<String> {
             t.chassis
@@ -294,6 +295,61 @@ impl Checker<'_> {
                         )),
                     );
                 }
+            }
+        }
+        for d in found {
+            self.push(d);
+        }
+    }
+
+    /// On a switch with a localnet port, the physical network is the way out of a chassis:
+    /// a VM bound to a chassis that does not map it cannot reach the physical network.
+    fn vif_mappings(&mut self) {
+        let t = self.t;
+        let mut found = Vec::new();
+        for (sw, s) in t.switches.iter() {
+            let nets: Vec<&str> = s
+                .ports
+                .iter()
+                .filter(|(_, p)| {
+                    p.ty.as_ref().map(|t| t.value) == Some(crate::spec::types::PortType::Localnet)
+                })
+                .filter_map(|(_, p)| p.network.as_ref().map(|n| n.value.as_str()))
+                .collect();
+            if nets.is_empty() {
+                continue;
+            }
+            for (port, p) in s.ports.iter() {
+                let vif =
+                    p.ty.as_ref()
+                        .map(|t| t.value)
+                        .unwrap_or(crate::spec::types::PortType::Vif)
+                        == crate::spec::types::PortType::Vif;
+                let Some(chassis) = p.chassis.as_ref().filter(|_| vif) else {
+                    continue;
+                };
+                let Some((_, ch)) = t.chassis.iter().find(|(c, _)| c.value == chassis.value) else {
+                    continue; // unknown chassis: reported elsewhere
+                };
+                if nets.iter().any(|n| ch.bridge_mappings.get(n).is_some()) {
+                    continue;
+                }
+                let list = nets.join("`, `");
+                found.push(
+                    Diagnostic::warning(
+                        Code::ChassisVifUnmapped,
+                        format!(
+                            "port `{}` is bound to chassis `{}`, which does not map `{list}`, the physical network of switch `{}`",
+                            port.value, chassis.value, sw.value
+                        ),
+                    )
+                    .at(chassis.span, format!("`{}` has no bridge to `{list}`", chassis.value))
+                    .help(format!(
+                        "add `{}: <bridge>` to the `bridge-mappings` of chassis `{}`, or bind the port to a chassis that maps it",
+                        nets.first().copied().unwrap_or_default(),
+                        chassis.value
+                    )),
+                );
             }
         }
         for d in found {

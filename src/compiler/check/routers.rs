@@ -182,7 +182,12 @@ impl Checker<'_> {
                     None
                 }
             },
-            None => Some((Mac::derived(&lrp), link_span)),
+            // The stack is part of the seed: two deployments with the same port names on one
+            // physical network still get different MACs.
+            None => Some((
+                Mac::derived(&format!("{}/{lrp}", self.model.stack)),
+                link_span,
+            )),
         };
         if let (Link::Switch(sw), Some((mac, span)), false) = (&link, mac, repeated) {
             self.facts

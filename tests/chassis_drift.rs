@@ -1,0 +1,130 @@
+//! The chassis side of drift and apply, in the lab: `topo apply --lab` writes a chassis's
+//! bridge mappings; a change made on the chassis with `ovs-vsctl` shows in `topo drift`
+//! (exit 2, from the Southbound's `Chassis.other_config`), the next apply puts it back
+//! (keeping the entry it does not own), and drift is then clean.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+use crate::support::wait_for;
+
+fn topo(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("OVN_NB_DB")
+        .env_remove("OVN_SB_DB")
+        .output()
+        .expect("run topo");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), text)
+}
+
+/// Takes the lab down however the test ends.
+struct Down(PathBuf);
+
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = topo(&["lab", "down", "--dir", self.0.to_str().unwrap_or_default()]);
+    }
+}
+
+fn lab_possible() -> bool {
+    if rustix::process::getuid().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "the lab needs root under CI"
+    );
+    eprintln!("skipping: the lab needs root");
+    false
+}
+
+fn vsctl(db: &str, args: &[&str]) {
+    let out = Command::new("ovs-vsctl")
+        .arg(format!("--db={db}"))
+        .args(args)
+        .output()
+        .expect("ovs-vsctl");
+    assert!(
+        out.status.success(),
+        "ovs-vsctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
+    crate::require_ovn!();
+    if !lab_possible() {
+        return;
+    }
+    let file = "examples/topologies/gateway-router.yaml";
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("lab");
+    let d = dir.to_str().unwrap();
+    let _down = Down(dir.clone());
+    let (code, out) = topo(&["lab", "up", file, "--dir", d]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = topo(&[
+        "apply",
+        file,
+        "--lab",
+        d,
+        "--yes",
+        "--wait",
+        "hv",
+        "--timeout",
+        "60",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(r#"Chassis master: ovn-bridge-mappings "" → "externalnet:br-ens8""#),
+        "{out}"
+    );
+    let (code, out) = topo(&["drift", file, "--lab", d]);
+    assert_eq!(code, Some(0), "{out}");
+
+    // An operator remaps the network on the chassis and adds a mapping of their own.
+    let db = format!("unix:{d}/ch-master/db.sock");
+    vsctl(
+        &db,
+        &[
+            "set",
+            "Open_vSwitch",
+            ".",
+            "external_ids:ovn-bridge-mappings=externalnet:br-wrong,theirs:br-theirs",
+        ],
+    );
+    let drifted = wait_for(
+        "drift to see the chassis change",
+        Duration::from_secs(20),
+        || {
+            let (code, out) = topo(&["drift", file, "--lab", d]);
+            (code == Some(2)).then_some(out)
+        },
+    );
+    assert!(
+        drifted.contains(
+            "chassis master maps network externalnet to br-wrong, the topology to br-ens8"
+        ),
+        "{drifted}"
+    );
+
+    let (code, out) = topo(&["apply", file, "--lab", d, "--yes", "--timeout", "60"]);
+    assert_eq!(code, Some(0), "{out}");
+    // The stack's entry is restored; the operator's own entry is kept.
+    assert!(
+        out.contains(
+            r#""externalnet:br-wrong,theirs:br-theirs" → "externalnet:br-ens8,theirs:br-theirs""#
+        ),
+        "{out}"
+    );
+    let (code, out) = topo(&["drift", file, "--lab", d]);
+    assert_eq!(code, Some(0), "{out}");
+}

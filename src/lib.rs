@@ -7,15 +7,18 @@
 //! - [`rows`]: the one row model shared by desired (compiled) and live (read) state.
 //! - [`spec`]: the topology language: YAML loading with source spans.
 //! - [`compiler`]: semantic checks with diagnostics, and lowering to desired rows.
+//! - [`import`]: the live Northbound as a topology file (`topo import`), and adoption.
 //! - [`lab`]: the bundled OVN lab (real daemons, namespaces, packets) and its checks.
 //! - [`cli`]: the command line; the only module that prints or chooses exit codes.
 
 pub mod apply;
 pub mod cli;
 pub mod compiler;
+pub mod config;
 pub mod diagnostics;
 pub mod diff;
 pub mod drift;
+pub mod import;
 pub mod lab;
 pub mod live;
 pub mod ovsdb;

@@ -6,7 +6,9 @@ mod support;
 
 mod apply;
 mod chassis_drift;
+mod config;
 mod harness;
+mod import;
 mod lab;
 mod lang;
 mod ovsdb;

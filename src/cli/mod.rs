@@ -13,6 +13,7 @@ pub mod connect;
 pub mod desired;
 pub mod drift;
 pub mod exit;
+pub mod import;
 pub mod lab;
 pub mod lab_target;
 pub mod plan;
@@ -46,6 +47,8 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Report what changed out of band (read-only; exit 2 on drift).
     Drift(drift::DriftArgs),
+    /// Write a topology file from the live databases (and optionally adopt its rows).
+    Import(import::ImportArgs),
     /// Print the JSON Schema of the topology file (for yaml-language-server).
     Schema(schema::SchemaArgs),
     /// The bundled OVN lab: real daemons, chassis in namespaces, VMs, real packets.
@@ -74,6 +77,12 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    let mut cli = cli;
+    if let Some(db) = cli.command.db_mut()
+        && let Err(e) = db.resolve()
+    {
+        return exit::finish(exit::Outcome::Error(miette::Report::new(e)));
+    }
     let outcome = match cli.command {
         Command::Status(args) => status::run(args),
         Command::Validate(args) => validate::run(args),
@@ -81,9 +90,26 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Drift(args) => drift::run(args),
+        Command::Import(args) => import::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Lab(args) => lab::run(args),
         Command::Verify(args) => verify::run(args),
     };
     exit::finish(outcome)
+}
+
+impl Command {
+    /// The connection arguments of commands that talk to OVN, to resolve against topo.toml
+    /// before the command runs.
+    fn db_mut(&mut self) -> Option<&mut connect::DbArgs> {
+        match self {
+            Command::Status(a) => Some(&mut a.db),
+            Command::Plan(a) => Some(&mut a.db),
+            Command::Apply(a) => Some(&mut a.db),
+            Command::Drift(a) => Some(&mut a.db),
+            Command::Import(a) => Some(&mut a.db),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
 }

@@ -89,6 +89,15 @@ pub struct RouterPort {
     /// Address with prefix length, as OVN's `networks`.
     pub networks: Vec<IpNet>,
     pub gateway: Option<Gateway>,
+    /// `Gateway_Chassis` rows named `<lrp>_<chassis>` (ovsdbapp) instead of `<lrp>-<chassis>`.
+    pub ovsdbapp_gateway_names: bool,
+    /// Switch links: the router-type LSP's name.
+    pub lsp: Option<String>,
+    /// Switch links: the LSP's `addresses` (`["router"]` unless written).
+    pub lsp_addresses: Vec<String>,
+    /// Switch links: `options:nat-addresses` as written (`None`: topo's default; `Some(None)`:
+    /// left out).
+    pub nat_addresses: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

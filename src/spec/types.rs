@@ -265,6 +265,19 @@ pub struct RouterPort {
     pub ips: Vec<Sp<String>>,
     /// Makes this a distributed gateway port.
     pub gateway: Option<Sp<Gateway>>,
+    /// The LRP's name when it is not `<router>-<switch>` (or `<router>-<peer>`), e.g. for rows
+    /// made by another tool (`topo import` writes it).
+    pub name: Option<Sp<String>>,
+    /// The name of the switch's router-type LSP when it is not `<switch>-<router>`.
+    pub switch_port: Option<Sp<String>>,
+    /// `addresses` of the switch's router-type LSP: `[router]` when absent; ovn-nbctl
+    /// tutorials write the router port's MAC instead (`lsp-set-addresses ls1-lr1 <mac>`).
+    #[serde(default)]
+    pub switch_port_addresses: Vec<Sp<String>>,
+    /// `options:nat-addresses` of the switch's router-type LSP: `router` (topo's default on a
+    /// gateway's switch with a localnet port), `none` (leave the option out), or an explicit
+    /// `"<mac> <ip>..."` value.
+    pub nat_addresses: Option<Sp<String>>,
 }
 
 /// A distributed gateway port's chassis: priorities, or an HA chassis group.
@@ -276,6 +289,19 @@ pub struct Gateway {
     pub chassis: Map<Sp<i64>>,
     /// An HA chassis group (`ha_chassis_group`).
     pub ha_group: Option<Sp<String>>,
+    /// How the `Gateway_Chassis` rows are named: `ovn-nbctl` (`<lrp>-<chassis>`, the default)
+    /// or `ovsdbapp` (`<lrp>_<chassis>`, as Neutron names them).
+    pub names: Option<Sp<GatewayNames>>,
+}
+
+/// The naming convention of `Gateway_Chassis` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum GatewayNames {
+    /// `<lrp>-<chassis>`, as `ovn-nbctl lrp-set-gateway-chassis` names them.
+    OvnNbctl,
+    /// `<lrp>_<chassis>`, as Neutron's ovsdbapp names them.
+    Ovsdbapp,
 }
 
 /// A static route.

@@ -57,8 +57,14 @@ impl Checker<'_> {
                         "declare it under `switches:`",
                     );
                 }
-                let lrp = lrp_name(router, &sw.value);
-                let lsp = router_lsp_name(&sw.value, router);
+                let lrp = p
+                    .name
+                    .as_ref()
+                    .map_or_else(|| lrp_name(router, &sw.value), |n| n.value.clone());
+                let lsp = p
+                    .switch_port
+                    .as_ref()
+                    .map_or_else(|| router_lsp_name(&sw.value, router), |n| n.value.clone());
                 // Connecting a router twice to one switch is reported once, as a duplicate
                 // router port.
                 if !self.facts.lrp_names.contains(&lrp) {
@@ -82,11 +88,26 @@ impl Checker<'_> {
                         "declare it under `routers:`",
                     );
                 }
-                let lrp = lrp_name(router, &peer.value);
+                let lrp = p
+                    .name
+                    .as_ref()
+                    .map_or_else(|| lrp_name(router, &peer.value), |n| n.value.clone());
+                // The peer's port: the one of the other router that peers back, by its name.
+                let back = self
+                    .t
+                    .routers
+                    .get(&peer.value)
+                    .and_then(|o| {
+                        o.ports
+                            .iter()
+                            .find(|q| q.peer.as_ref().is_some_and(|b| b.value == router))
+                    })
+                    .and_then(|q| q.name.as_ref().map(|n| n.value.clone()))
+                    .unwrap_or_else(|| lrp_name(&peer.value, router));
                 (
                     Link::Peer {
                         router: peer.value.clone(),
-                        port: lrp_name(&peer.value, router),
+                        port: back,
                     },
                     peer.span,
                     lrp,
@@ -270,6 +291,51 @@ impl Checker<'_> {
             networks: networks.clone(),
         });
         let (mac, _) = mac?;
+        let switch_link = matches!(link, Link::Switch(_));
+        let lsp = match (&link, switch_link) {
+            (Link::Switch(sw), true) => Some(
+                p.switch_port
+                    .as_ref()
+                    .map_or_else(|| router_lsp_name(sw, router), |n| n.value.clone()),
+            ),
+            _ => None,
+        };
+        let lsp_addresses = if p.switch_port_addresses.is_empty() {
+            vec!["router".to_owned()]
+        } else {
+            p.switch_port_addresses
+                .iter()
+                .map(|a| a.value.clone())
+                .collect()
+        };
+        let nat_addresses = p.nat_addresses.as_ref().map(|n| match n.value.as_str() {
+            "none" => None,
+            other => Some(other.to_owned()),
+        });
+        if !switch_link {
+            for (what, span) in [
+                ("switch-port", p.switch_port.as_ref().map(|s| s.span)),
+                (
+                    "switch-port-addresses",
+                    p.switch_port_addresses.first().map(|s| s.span),
+                ),
+                ("nat-addresses", p.nat_addresses.as_ref().map(|s| s.span)),
+            ] {
+                if let Some(span) = span {
+                    ok = false;
+                    self.push(
+                        Diagnostic::error(
+                            Code::ValueConflict,
+                            format!(
+                                "router port `{lrp}` peers with a router; `{what}` needs a switch"
+                            ),
+                        )
+                        .at(span, "only for ports on a switch")
+                        .help(format!("drop `{what}`, or connect the port to a switch")),
+                    );
+                }
+            }
+        }
         ok.then(|| {
             (
                 lrp,
@@ -278,6 +344,13 @@ impl Checker<'_> {
                     mac,
                     networks: networks.into_iter().map(|(n, _)| n).collect(),
                     gateway,
+                    ovsdbapp_gateway_names: p.gateway.as_ref().is_some_and(|g| {
+                        g.names.as_ref().map(|n| n.value)
+                            == Some(crate::spec::types::GatewayNames::Ovsdbapp)
+                    }),
+                    lsp,
+                    lsp_addresses,
+                    nat_addresses,
                 },
             )
         })

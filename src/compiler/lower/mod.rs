@@ -89,3 +89,91 @@ fn reference(table: &str, key: RowKey) -> Value {
 fn references(table: &str, keys: impl IntoIterator<Item = RowKey>) -> Cell {
     Datum::set(keys.into_iter().map(|k| reference(table, k)))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ovsdb::Datum;
+    use crate::rows::{Db, RowKey, Value};
+
+    fn compile(yaml: &str) -> crate::rows::State {
+        let loaded = crate::spec::load_str("t.yaml", yaml);
+        let (state, diags) = crate::compiler::compile(&loaded.topology);
+        assert!(diags.items.is_empty(), "{diags:?}");
+        state.expect("rows")
+    }
+
+    fn lsp(state: &crate::rows::State, name: &str) -> crate::rows::Row {
+        state
+            .get(&Db::Northbound, "Logical_Switch_Port", &RowKey::name(name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no LSP {name}"))
+    }
+
+    #[test]
+    fn router_ports_take_names_addresses_and_nat_addresses_as_written() {
+        let state = compile(
+            "name: s\nchassis:\n  gw: { encap: { type: geneve, ip: 10.0.0.1 }, bridge-mappings: { physnet: br-ex } }\n\
+             switches:\n  ext:\n    ports:\n      ln: { type: localnet, network: physnet }\n  \
+             int: {}\nrouters:\n  r:\n    chassis: gw\n    ports:\n      \
+             - { switch: ext, ip: 10.0.1.1/24, name: lrp-ext, switch-port: ext-port, \
+             switch-port-addresses: [\"00:00:00:00:00:07\"], nat-addresses: none }\n      \
+             - { switch: int, ip: 10.0.2.1/24 }\n",
+        );
+        assert!(
+            state
+                .get(
+                    &Db::Northbound,
+                    "Logical_Router_Port",
+                    &RowKey::name("lrp-ext")
+                )
+                .is_some()
+        );
+        let ext = lsp(&state, "ext-port");
+        assert_eq!(
+            ext.get("addresses"),
+            Some(&Datum::set([Value::from("00:00:00:00:00:07")]))
+        );
+        assert_eq!(
+            ext.get("options"),
+            Some(&Datum::map([(
+                Value::from("router-port"),
+                Value::from("lrp-ext")
+            )]))
+        );
+        // The defaults: derived names, `router` addresses.
+        let int = lsp(&state, "int-r");
+        assert_eq!(
+            int.get("addresses"),
+            Some(&Datum::set([Value::from("router")]))
+        );
+    }
+
+    #[test]
+    fn gateway_chassis_may_be_named_the_ovsdbapp_way() {
+        let state = compile(
+            "name: s\nchassis:\n  gw: { encap: { type: geneve, ip: 10.0.0.1 } }\n\
+             switches:\n  ext: {}\nrouters:\n  r:\n    ports:\n      \
+             - { switch: ext, ip: 10.0.1.1/24, gateway: { chassis: { gw: 5 }, names: ovsdbapp } }\n",
+        );
+        let gcs: Vec<String> = state
+            .tables
+            .get(&Db::Northbound)
+            .and_then(|t| t.get("Gateway_Chassis"))
+            .map(|rows| rows.keys().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        assert_eq!(gcs, ["r-ext_gw"]);
+    }
+
+    #[test]
+    fn a_peer_follows_the_other_sides_port_name() {
+        let state = compile(
+            "name: s\nswitches: {}\nrouters:\n  a:\n    ports:\n      \
+             - { peer: b, ip: 10.0.0.1/30, name: a-to-b }\n  b:\n    ports:\n      \
+             - { peer: a, ip: 10.0.0.2/30 }\n",
+        );
+        let b = state
+            .get(&Db::Northbound, "Logical_Router_Port", &RowKey::name("b-a"))
+            .expect("b-a");
+        assert_eq!(b.get("peer"), Some(&Datum::scalar(Value::from("a-to-b"))));
+    }
+}

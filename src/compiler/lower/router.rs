@@ -42,7 +42,11 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
                 Some(Gateway::Chassis(prios)) => {
                     let mut gcs = Vec::new();
                     for (chassis, prio) in prios {
-                        let gc = gateway_chassis_name(lrp, chassis);
+                        let gc = if p.ovsdbapp_gateway_names {
+                            format!("{lrp}_{chassis}")
+                        } else {
+                            gateway_chassis_name(lrp, chassis)
+                        };
                         gcs.push(RowKey::name(gc.as_str()));
                         let gc_row = Row::new()
                             .with("name", string(gc.as_str()))

@@ -39,17 +39,27 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
         // Router-type ports facing every router connected to this switch.
         for (router, lrp, rp, gateway_router) in attached.get(name.as_str()).into_iter().flatten() {
             {
-                let lsp = router_lsp_name(name, router);
+                let lsp = rp
+                    .lsp
+                    .clone()
+                    .unwrap_or_else(|| router_lsp_name(name, router));
                 let mut options = BTreeMap::from([("router-port".to_owned(), (*lrp).to_owned())]);
                 // Gratuitous ARPs for NAT addresses go out through the localnet port.
                 let gateway = *gateway_router || rp.gateway.is_some();
-                if gateway && has_localnet {
-                    options.insert("nat-addresses".to_owned(), "router".to_owned());
+                match &rp.nat_addresses {
+                    Some(Some(v)) => {
+                        options.insert("nat-addresses".to_owned(), v.clone());
+                    }
+                    Some(None) => {}
+                    None if gateway && has_localnet => {
+                        options.insert("nat-addresses".to_owned(), "router".to_owned());
+                    }
+                    None => {}
                 }
                 let row = Row::new()
                     .with("name", string(lsp.as_str()))
                     .with("type", string("router"))
-                    .with("addresses", strings(["router"]))
+                    .with("addresses", strings(rp.lsp_addresses.iter().cloned()))
                     .with("options", map(options));
                 ports.push(RowKey::name(lsp.as_str()));
                 cx.nb("Logical_Switch_Port", RowKey::name(lsp), row);

@@ -1,0 +1,240 @@
+//! `topo import [--stack NAME] [--adopt] [-o FILE]`: the live Northbound (+ Southbound
+//! chassis) as a topology file. Everything the language cannot express is said on stderr;
+//! `--adopt` then marks the imported rows as owned by the stack in one guarded transaction.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::Value as Json;
+
+use super::connect::{DbArgs, runtime};
+use super::exit::Outcome;
+use crate::import::{self, Input, SbChassis};
+use crate::live;
+use crate::ovsdb::{Client, Condition, Datum, Operation};
+use crate::rows::Db;
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The stack name written into the file (and, with --adopt, into the rows).
+    #[arg(long, default_value = "imported", value_name = "NAME")]
+    pub stack: String,
+    /// Mark the imported rows as owned by the stack (`topo:stack`, `topo:version` in
+    /// external_ids), in one transaction, so that a plan of the file is empty.
+    #[arg(long)]
+    pub adopt: bool,
+    /// Write the topology here instead of to stdout.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+pub fn run(args: ImportArgs) -> Outcome {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
+    };
+    match rt.block_on(run_async(&args)) {
+        Ok(o) => o,
+        Err(report) => Outcome::Error(report),
+    }
+}
+
+async fn run_async(args: &ImportArgs) -> Result<Outcome, miette::Report> {
+    let nb = args.db.connect("Northbound").await?;
+    let schema = nb
+        .get_schema(Db::Northbound.schema_name())
+        .await
+        .map_err(|e| miette::miette!("{e}"))?;
+    let live = live::read_nb(&nb, &schema)
+        .await
+        .map_err(|e| miette::miette!("{e}"))?;
+    let other_tables = count_rows(&nb, &import::unmanaged_tables(&schema))
+        .await
+        .map_err(|e| miette::miette!("{e}"))?;
+    let mut notes = Vec::new();
+    let chassis = match read_chassis(&args.db).await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            notes.push(format!(
+                "the Southbound database could not be read ({e}); chassis encaps and bridge \
+                 mappings are placeholders"
+            ));
+            None
+        }
+    };
+    let imported = import::import(&Input {
+        stack: &args.stack,
+        live: &live,
+        schema: &schema,
+        chassis: chassis.as_deref(),
+        other_tables: &other_tables,
+    });
+    notes.extend(imported.notes.iter().cloned());
+    let (desired, check_notes) = import::self_check(&imported.yaml, &live, &args.stack);
+    let invalid = desired.is_none();
+    notes.extend(check_notes);
+
+    match &args.out {
+        Some(path) => std::fs::write(path, &imported.yaml)
+            .map_err(|e| miette::miette!("cannot write the topology to {}: {e}", path.display()))?,
+        None => print!("{}", imported.yaml),
+    }
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    if invalid {
+        return Err(miette::miette!(
+            "the imported topology does not validate (see the notes above); nothing adopted"
+        ));
+    }
+    if let (true, Some(desired)) = (args.adopt, desired) {
+        let (rows, adopt_notes) = import::to_adopt(&desired, &live, &args.stack);
+        for n in adopt_notes {
+            eprintln!("note: {n}");
+        }
+        if rows.is_empty() {
+            eprintln!(
+                "Nothing to adopt: every imported row already belongs to stack {}.",
+                args.stack
+            );
+        } else {
+            adopt(&nb, &live, &args.stack, &rows).await?;
+            eprintln!(
+                "Adopted {} row(s) into stack {} (external_ids topo:stack, topo:version).",
+                rows.len(),
+                args.stack
+            );
+        }
+    }
+    if let Some(path) = &args.out {
+        eprintln!(
+            "Wrote {}; check it with `topo validate {}` and `topo plan {}`.",
+            path.display(),
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(Outcome::Success)
+}
+
+/// Takes the stack's lock (as apply does) and writes the marks in one transaction.
+async fn adopt(
+    nb: &Client,
+    live: &live::Live,
+    stack: &str,
+    rows: &[(String, crate::rows::RowKey)],
+) -> Result<(), miette::Report> {
+    let lock = crate::apply::lock_name(stack);
+    let got = nb.lock(&lock).await.map_err(|e| miette::miette!("{e}"))?;
+    if !got {
+        let _ = nb.unlock(&lock).await;
+        return Err(miette::miette!(
+            "another apply of stack {stack} holds the lock `{lock}`; nothing adopted"
+        ));
+    }
+    let ops = import::adopt_operations(rows, live, stack, Some(&lock));
+    let result = nb.transact(Db::Northbound.schema_name(), &ops).await;
+    let _ = nb.unlock(&lock).await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(crate::ovsdb::Error::Transaction { error, .. }) if error == "timed out" => {
+            Err(miette::miette!(
+                "the database changed since it was read; nothing adopted. Run the import again"
+            ))
+        }
+        Err(e) => Err(miette::miette!("adopting failed: {e}")),
+    }
+}
+
+/// Row counts of `tables`, in one read-only transaction.
+async fn count_rows(
+    nb: &Client,
+    tables: &[String],
+) -> Result<Vec<(String, usize)>, crate::ovsdb::Error> {
+    if tables.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ops: Vec<Operation> = tables
+        .iter()
+        .map(|t| Operation::select(t, Vec::<Condition>::new(), Some(vec!["_uuid".into()])))
+        .collect();
+    let results = nb.transact(Db::Northbound.schema_name(), &ops).await?;
+    Ok(tables
+        .iter()
+        .zip(results.iter())
+        .map(|(t, r)| (t.clone(), r.rows().len()))
+        .collect())
+}
+
+/// The SB chassis with their encaps and bridge mappings.
+async fn read_chassis(db: &DbArgs) -> Result<Vec<SbChassis>, String> {
+    let sb = db.connect("Southbound").await.map_err(|e| e.to_string())?;
+    let results = sb
+        .transact(
+            Db::Southbound.schema_name(),
+            &[
+                Operation::select(
+                    "Chassis",
+                    Vec::<Condition>::new(),
+                    Some(vec![
+                        "name".into(),
+                        "encaps".into(),
+                        "other_config".into(),
+                        "external_ids".into(),
+                    ]),
+                ),
+                Operation::select(
+                    "Encap",
+                    Vec::<Condition>::new(),
+                    Some(vec!["_uuid".into(), "type".into(), "ip".into()]),
+                ),
+            ],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let str_of = |v: Option<&Json>| v.and_then(Json::as_str).map(str::to_owned);
+    let datum = |v: Option<&Json>| v.and_then(|v| Datum::from_json(v).ok()).unwrap_or_default();
+    let mut encaps = std::collections::BTreeMap::new();
+    for row in results.get(1).map(|r| r.rows()).unwrap_or_default() {
+        let uuid = datum(row.get("_uuid"))
+            .as_scalar()
+            .and_then(|a| a.as_uuid());
+        if let (Some(u), Some(t), Some(ip)) = (uuid, str_of(row.get("type")), str_of(row.get("ip")))
+        {
+            encaps.insert(u, (t, ip));
+        }
+    }
+    let mut out = Vec::new();
+    for row in results.first().map(|r| r.rows()).unwrap_or_default() {
+        let Some(name) = str_of(row.get("name")) else {
+            continue;
+        };
+        let mut ch = SbChassis {
+            name,
+            ..SbChassis::default()
+        };
+        if let Some(set) = datum(row.get("encaps")).as_set() {
+            for a in set {
+                if let Some(e) = a.as_uuid().and_then(|u| encaps.get(&u)) {
+                    ch.encaps.push(e.clone());
+                }
+            }
+        }
+        let key = crate::ovsdb::Atom::from("ovn-bridge-mappings");
+        let mappings = [row.get("other_config"), row.get("external_ids")]
+            .into_iter()
+            .find_map(|c| {
+                datum(c)
+                    .as_map()
+                    .and_then(|m| m.get(&key))
+                    .and_then(|a| a.as_str().map(str::to_owned))
+            });
+        if let Some(m) = mappings {
+            ch.bridge_mappings = import::parse_bridge_mappings(&m);
+        }
+        out.push(ch);
+    }
+    Ok(out)
+}

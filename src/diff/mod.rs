@@ -110,10 +110,15 @@ pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan
             .iter()
             .filter_map(|(c, after)| {
                 let before = have.get(c);
-                (before != Some(after)).then(|| ColumnChange {
+                let after = if c == ownership::COLUMN {
+                    keep_foreign_keys(after, before)
+                } else {
+                    after.clone()
+                };
+                (before != Some(&after)).then(|| ColumnChange {
                     column: c.clone(),
                     before: before.cloned(),
-                    after: Some(after.clone()),
+                    after: Some(after),
                 })
             })
             .collect();
@@ -167,6 +172,24 @@ pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan
         conflicts,
         read: ReadSet { rows: read },
     }
+}
+
+/// The `external_ids` topo wants on a row it owns: its own `topo:` keys as the topology says,
+/// and every other key as it is live. Other tools (Neutron's `neutron:*`, an operator's
+/// notes) keep their keys on rows topo adopted; only topo's own keys are compared and written.
+fn keep_foreign_keys(desired: &Cell, live: Option<&Cell>) -> Cell {
+    let (Some(want), Some(have)) = (desired.as_map(), live.and_then(|l| l.as_map())) else {
+        return desired.clone();
+    };
+    let mut merged: std::collections::BTreeMap<Value, Value> = have
+        .iter()
+        .filter(
+            |(k, _)| !matches!(k, Value::Atom(Atom::String(s)) if s.starts_with(ownership::PREFIX)),
+        )
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    merged.extend(want.iter().map(|(k, v)| (k.clone(), v.clone())));
+    crate::ovsdb::Datum::Map(merged)
 }
 
 fn read_row(db: &Db, table: &str, key: &RowKey, live: Option<&crate::live::LiveRow>) -> ReadRow {

@@ -185,3 +185,29 @@ fn plan_json_round_trips() {
     let back: Plan = serde_json::from_str(&json).unwrap();
     assert_eq!(back, p);
 }
+
+#[test]
+fn other_tools_external_ids_keys_are_kept_on_owned_rows() {
+    let desired = state(vec![("Logical_Switch", "ls1", switch("ls1", "lab", &[]))]);
+    let mut adopted = switch("ls1", "lab", &[]);
+    let mut ids = marked("lab").as_map().unwrap().clone();
+    ids.insert(Value::from("neutron:network_name"), Value::from("net1"));
+    ids.insert(Value::from("topo:old-key"), Value::from("stale"));
+    adopted.set("external_ids", Datum::Map(ids));
+    let p = plan(
+        &desired,
+        &live(vec![("Logical_Switch", "ls1", adopted)]),
+        "lab",
+        Options::default(),
+    );
+    // Only topo's own stale key changes; Neutron's stays.
+    assert_eq!(p.changes.len(), 1, "{p:#?}");
+    let after = p.changes[0].columns[0]
+        .after
+        .as_ref()
+        .unwrap()
+        .as_map()
+        .unwrap();
+    assert!(after.contains_key(&Value::from("neutron:network_name")));
+    assert!(!after.contains_key(&Value::from("topo:old-key")));
+}

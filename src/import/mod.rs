@@ -271,9 +271,8 @@ impl Cx<'_> {
         {
             let keys: Vec<&String> = ids.keys().filter(|k| !k.starts_with("topo:")).collect();
             self.note(format!(
-                "{what}: external_ids keys {} are not in the topology; topo's desired \
-                 external_ids hold only its ownership mark, so a plan of the adopted row shows \
-                 them removed",
+                "{what}: external_ids keys {} belong to another tool; they are not in the \
+                 topology, and topo keeps them as they are (it only writes its own topo: keys)",
                 keys.iter()
                     .map(|k| k.as_str())
                     .collect::<Vec<_>>()

@@ -8,6 +8,11 @@ use std::collections::BTreeMap;
 
 use crate::ovsdb::Atom;
 
+/// The column that carries the mark.
+pub const COLUMN: &str = "external_ids";
+/// Every key topo writes starts with this; other keys belong to other tools.
+pub const PREFIX: &str = "topo:";
+
 /// `external_ids` key naming the owning stack.
 pub const STACK_KEY: &str = "topo:stack";
 /// `external_ids` key naming the ownership scheme version.

@@ -8,8 +8,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::connect::{DbArgs, runtime};
-use super::desired;
+use super::connect::DbArgs;
 use super::exit::Outcome;
 use super::lab_target::LabArg;
 use super::plan::{PlanFormat, print_plan};
@@ -30,17 +29,11 @@ pub struct DriftArgs {
 }
 
 pub fn run(mut args: DriftArgs) -> Outcome {
-    let Some(desired) = desired::load(&args.paths) else {
-        return Outcome::Failed;
+    let (desired, rt) = match super::plan::start(&args.paths, &mut args.db, &args.lab) {
+        Ok(started) => started,
+        Err(outcome) => return outcome,
     };
     let stack = desired.stack.clone();
-    if let Err(report) = args.lab.resolve(&mut args.db) {
-        return Outcome::Error(report);
-    }
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
-    };
     let result = rt.block_on(async {
         let nb = args.db.connect("Northbound").await?;
         let (plan, _) = apply::read_and_plan(&nb, &desired.rows, &stack, true)

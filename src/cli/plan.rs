@@ -50,21 +50,11 @@ pub struct PlanFailure {
 }
 
 pub fn run(mut args: PlanArgs) -> Outcome {
-    let Some(desired::Desired {
-        stack,
-        rows: desired,
-        ..
-    }) = desired::load(&args.paths)
-    else {
-        return Outcome::Failed;
+    let (desired, rt) = match start(&args.paths, &mut args.db, &args.lab) {
+        Ok(started) => started,
+        Err(outcome) => return outcome,
     };
-    if let Err(report) = args.lab.resolve(&mut args.db) {
-        return Outcome::Error(report);
-    }
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
-    };
+    let (stack, desired) = (desired.stack, desired.rows);
     let result = rt.block_on(async {
         let nb = args.db.connect("Northbound").await?;
         apply::read_and_plan(&nb, &desired, &stack, !args.no_prune)
@@ -95,6 +85,20 @@ pub fn run(mut args: PlanArgs) -> Outcome {
         );
     }
     verdict(&plan)
+}
+
+/// What plan and drift start from: the checked topology (diagnostics printed when it is not),
+/// the connection flags pointed at a lab when one is targeted, and a runtime.
+pub(super) fn start(
+    paths: &[PathBuf],
+    db: &mut DbArgs,
+    lab: &LabArg,
+) -> Result<(desired::Desired, tokio::runtime::Runtime), Outcome> {
+    let desired = desired::load(paths).ok_or(Outcome::Failed)?;
+    lab.resolve(db).map_err(Outcome::Error)?;
+    let rt =
+        runtime().map_err(|e| Outcome::Error(miette::miette!("cannot start the runtime: {e}")))?;
+    Ok((desired, rt))
 }
 
 /// 1 with conflicts, 2 with changes, 0 otherwise.

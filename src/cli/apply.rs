@@ -148,11 +148,19 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
                 Report::NoChanges(_) => {
                     println!("No changes. The live databases match the topology.")
                 }
-                Report::Applied { plan, apply_id, .. } => {
+                Report::Applied {
+                    plan,
+                    apply_id,
+                    warnings,
+                } => {
                     let (c, u, d) = plan.summary();
                     println!(
                         "Apply complete: {c} created, {u} updated, {d} deleted (apply {apply_id})."
                     );
+                    // What the Southbound did not show yet when the deadline passed.
+                    for w in warnings {
+                        eprintln!("warning: {w}");
+                    }
                 }
             }
             for a in chassis {

@@ -287,20 +287,20 @@ fn set_mutations(column: &str, before: Option<&Datum>, after: &Datum) -> Vec<Mut
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             if !gone.is_empty() {
-                out.push(Mutation::delete(column, Datum::Set(gone)));
+                out.push(Mutation::delete(column, Datum::Set(gone.into())));
             }
             if !new.is_empty() {
-                out.push(Mutation::insert(column, Datum::Map(new)));
+                out.push(Mutation::insert(column, Datum::Map(new.into())));
             }
         }
         (Some(Datum::Set(b)), Datum::Set(a)) => {
             let gone: BTreeSet<Atom> = b.difference(a).cloned().collect();
             let new: BTreeSet<Atom> = a.difference(b).cloned().collect();
             if !gone.is_empty() {
-                out.push(Mutation::delete(column, Datum::Set(gone)));
+                out.push(Mutation::delete(column, Datum::Set(gone.into())));
             }
             if !new.is_empty() {
-                out.push(Mutation::insert(column, Datum::Set(new)));
+                out.push(Mutation::insert(column, Datum::Set(new.into())));
             }
         }
         (_, after) => {

@@ -189,7 +189,7 @@ fn keep_foreign_keys(desired: &Cell, live: Option<&Cell>) -> Cell {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     merged.extend(want.iter().map(|(k, v)| (k.clone(), v.clone())));
-    crate::ovsdb::Datum::Map(merged)
+    crate::ovsdb::Datum::Map(merged.into())
 }
 
 fn read_row(db: &Db, table: &str, key: &RowKey, live: Option<&crate::live::LiveRow>) -> ReadRow {

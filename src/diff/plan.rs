@@ -4,8 +4,6 @@
 //! transaction, and `topo plan -o FILE` saves it. The JSON form is versioned
 //! ([`FORMAT_VERSION`]); its field names are stable and documented in `docs/plan-format.md`.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
@@ -167,7 +165,7 @@ pub fn cell_from_json(j: &Json) -> Result<Cell, String> {
                 Some([k, v]) => Ok((value_from_json(k)?, value_from_json(v)?)),
                 _ => Err(format!("invalid map entry {pair}")),
             })
-            .collect::<Result<BTreeMap<_, _>, _>>()
+            .collect::<Result<crate::ovsdb::collections::Map<_>, _>>()
             .map(Datum::Map);
     }
     Err(format!("invalid cell {j}"))

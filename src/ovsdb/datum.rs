@@ -10,8 +10,8 @@
 //! with references expressed by natural key instead of UUID; the JSON notation exists only for
 //! `Datum<Atom>`, the wire form.
 
+use super::collections::{Map, Set};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -216,27 +216,27 @@ impl From<Uuid> for Atom {
 /// map from atoms to atoms.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Datum<A: Ord = Atom> {
-    Set(BTreeSet<A>),
-    Map(BTreeMap<A, A>),
+    Set(Set<A>),
+    Map(Map<A>),
 }
 
 impl<A: Ord> Default for Datum<A> {
     fn default() -> Self {
-        Datum::Set(BTreeSet::new())
+        Datum::Set(Set::new())
     }
 }
 
 impl<A: Ord + Clone> Datum<A> {
     pub fn empty() -> Self {
-        Datum::Set(BTreeSet::new())
+        Datum::Set(Set::new())
     }
 
     pub fn empty_map() -> Self {
-        Datum::Map(BTreeMap::new())
+        Datum::Map(Map::new())
     }
 
     pub fn scalar(atom: impl Into<A>) -> Self {
-        Datum::Set(BTreeSet::from([atom.into()]))
+        Datum::Set(Set::from([atom.into()]))
     }
 
     pub fn set(atoms: impl IntoIterator<Item = A>) -> Self {
@@ -266,7 +266,7 @@ impl<A: Ord + Clone> Datum<A> {
         }
     }
 
-    pub fn as_set(&self) -> Option<&BTreeSet<A>> {
+    pub fn as_set(&self) -> Option<&Set<A>> {
         match self {
             Datum::Set(s) => Some(s),
             Datum::Map(m) if m.is_empty() => None,
@@ -274,7 +274,7 @@ impl<A: Ord + Clone> Datum<A> {
         }
     }
 
-    pub fn as_map(&self) -> Option<&BTreeMap<A, A>> {
+    pub fn as_map(&self) -> Option<&Map<A>> {
         match self {
             Datum::Map(m) => Some(m),
             _ => None,
@@ -302,13 +302,13 @@ impl<A: Ord + Clone> Datum<A> {
 /// for every set type, so encoding needs no schema.
 impl Serialize for Datum<Atom> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Pairs<'a>(&'a BTreeMap<Atom, Atom>);
+        struct Pairs<'a>(&'a Map<Atom>);
         impl Serialize for Pairs<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_seq(self.0.iter())
             }
         }
-        struct Elems<'a>(&'a BTreeSet<Atom>);
+        struct Elems<'a>(&'a Set<Atom>);
         impl Serialize for Elems<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_seq(self.0.iter())
@@ -342,7 +342,7 @@ impl Datum<Atom> {
                     return elems
                         .iter()
                         .map(Atom::from_json)
-                        .collect::<Result<BTreeSet<_>, _>>()
+                        .collect::<Result<Set<_>, _>>()
                         .map(Datum::Set);
                 }
                 "map" => {
@@ -354,13 +354,13 @@ impl Datum<Atom> {
                             }
                             _ => Err(NotationError::new("expected a [key, value] pair", pair)),
                         })
-                        .collect::<Result<BTreeMap<_, _>, _>>()
+                        .collect::<Result<Map<_>, _>>()
                         .map(Datum::Map);
                 }
                 _ => {}
             }
         }
-        Atom::from_json(value).map(|a| Datum::Set(BTreeSet::from([a])))
+        Atom::from_json(value).map(|a| Datum::Set(Set::from([a])))
     }
 
     /// Parses a datum of a known column type: reals written as integers are converted, an
@@ -374,14 +374,14 @@ impl Datum<Atom> {
             (Some(vt), Datum::Map(m)) => m
                 .iter()
                 .map(|(k, v)| Ok((check(k, &ty.key)?, check(v, vt)?)))
-                .collect::<Result<BTreeMap<_, _>, _>>()
+                .collect::<Result<Map<_>, _>>()
                 .map(Datum::Map),
-            (Some(_), Datum::Set(s)) if s.is_empty() => Ok(Datum::Map(BTreeMap::new())),
+            (Some(_), Datum::Set(s)) if s.is_empty() => Ok(Datum::Map(Map::new())),
             (Some(_), Datum::Set(_)) => Err(NotationError::new("expected a map", value)),
             (None, Datum::Set(s)) => s
                 .iter()
                 .map(|a| check(a, &ty.key))
-                .collect::<Result<BTreeSet<_>, _>>()
+                .collect::<Result<Set<_>, _>>()
                 .map(Datum::Set),
             (None, Datum::Map(_)) => Err(NotationError::new("expected a set", value)),
         }
@@ -519,8 +519,9 @@ mod tests {
 
     fn datum() -> impl Strategy<Value = Datum> {
         prop_oneof![
-            proptest::collection::btree_set(atom(), 0..6).prop_map(Datum::Set),
-            proptest::collection::btree_map(atom(), atom(), 1..6).prop_map(Datum::Map),
+            proptest::collection::btree_set(atom(), 0..6).prop_map(|s| Datum::Set(s.into())),
+            proptest::collection::btree_map(atom(), atom(), 1..6)
+                .prop_map(|m| Datum::Map(m.into())),
         ]
     }
 

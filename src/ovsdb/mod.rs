@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod cluster;
+pub mod collections;
 pub mod datum;
 pub mod error;
 pub mod framing;

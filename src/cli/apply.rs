@@ -101,7 +101,7 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
     };
     let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
+        Err(outcome) => return outcome,
     };
     let options = apply::Options {
         stack,

@@ -202,11 +202,13 @@ fn help_for(error: &OvsdbError, database: &str, env: &str) -> String {
     }
 }
 
-/// A runtime for one command: topo's work is I/O bound and sequential per command.
-pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+/// A runtime for one command: topo's work is I/O bound and sequential per command. The error
+/// is the command's outcome, ready to return.
+pub fn runtime() -> Result<tokio::runtime::Runtime, super::exit::Outcome> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+        .map_err(|e| super::exit::Outcome::Error(miette::miette!("cannot start the runtime: {e}")))
 }
 
 #[cfg(test)]

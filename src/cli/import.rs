@@ -33,7 +33,7 @@ pub struct ImportArgs {
 pub fn run(args: ImportArgs) -> Outcome {
     let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
+        Err(outcome) => return outcome,
     };
     match rt.block_on(run_async(&args)) {
         Ok(o) => o,

@@ -105,7 +105,7 @@ fn up(paths: &[PathBuf], dir: &std::path::Path) -> Outcome {
     };
     let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return err(miette::miette!("cannot start the runtime: {e}")),
+        Err(outcome) => return outcome,
     };
     let start = Instant::now();
     match rt.block_on(lab::up(spec, dir, &options)) {
@@ -216,7 +216,7 @@ fn check(dir: &std::path::Path) -> Outcome {
     };
     let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return err(miette::miette!("cannot start the runtime: {e}")),
+        Err(outcome) => return outcome,
     };
     let results = rt.block_on(lab::run_checks(
         &state,

@@ -96,8 +96,7 @@ pub(super) fn start(
 ) -> Result<(desired::Desired, tokio::runtime::Runtime), Outcome> {
     let desired = desired::load(paths).ok_or(Outcome::Failed)?;
     lab.resolve(db).map_err(Outcome::Error)?;
-    let rt =
-        runtime().map_err(|e| Outcome::Error(miette::miette!("cannot start the runtime: {e}")))?;
+    let rt = runtime()?;
     Ok((desired, rt))
 }
 

@@ -65,7 +65,7 @@ struct Encap {
 pub fn run(args: StatusArgs) -> Outcome {
     let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
+        Err(outcome) => return outcome,
     };
     match rt.block_on(collect(&args.db)) {
         Ok(status) => {

@@ -61,7 +61,7 @@ pub fn run(args: VerifyArgs) -> Outcome {
     }
     let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return Outcome::Error(miette::miette!("cannot start the runtime: {e}")),
+        Err(outcome) => return outcome,
     };
     let results = rt.block_on(lab::run_checks(
         &state,

@@ -14,7 +14,7 @@ use serde_json::{Map, Value as Json};
 
 use super::{Error, WaitFor};
 use crate::ovsdb::{Atom, Client, Condition, Datum, Operation};
-use crate::rows::{Db, Row, State, Value};
+use crate::rows::{Db, State, Value};
 
 /// One Port_Binding as the checks need it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -97,23 +97,6 @@ pub async fn read_bindings(sb: &Client) -> Result<BTreeMap<String, Binding>, Err
     Ok(out)
 }
 
-fn text_of(row: &Row, column: &str) -> Option<String> {
-    match row.get(column)?.as_scalar()? {
-        Value::Atom(Atom::String(s)) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn option(row: &Row, column: &str, key: &str) -> Option<String> {
-    row.get(column)?
-        .as_map()?
-        .get(&Value::from(key))
-        .and_then(|v| match v {
-            Value::Atom(Atom::String(s)) => Some(s.clone()),
-            _ => None,
-        })
-}
-
 /// What the Southbound shows against the topology.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Findings {
@@ -147,7 +130,11 @@ pub fn check(desired: &State, bindings: &BTreeMap<String, Binding>, wait: WaitFo
             problems.push(format!("switch port {name} has no Port_Binding"));
             continue;
         };
-        if let (true, Some(want)) = (hv, option(lsp, "options", "requested-chassis")) {
+        if let (true, Some(want)) = (
+            hv,
+            lsp.map_text("options", "requested-chassis")
+                .map(str::to_owned),
+        ) {
             match b.chassis.as_deref() {
                 Some(on) if on == want => {}
                 Some(on) => problems.push(format!("switch port {name} is bound to {on} instead of chassis {want}")),
@@ -161,7 +148,7 @@ pub fn check(desired: &State, bindings: &BTreeMap<String, Binding>, wait: WaitFo
     // Gateway routers: their ports become l3gateway bindings on the router's chassis.
     let mut gateway_of_port: BTreeMap<String, String> = BTreeMap::new();
     for router in table("Logical_Router").values() {
-        let Some(chassis) = option(router, "options", "chassis") else {
+        let Some(chassis) = router.map_text("options", "chassis").map(str::to_owned) else {
             continue;
         };
         for port in router
@@ -221,7 +208,7 @@ pub fn check(desired: &State, bindings: &BTreeMap<String, Binding>, wait: WaitFo
                         Value::Atom(Atom::Integer(i)) => *i,
                         _ => 0,
                     };
-                    Some((prio, text_of(gc, "chassis_name")?))
+                    Some((prio, gc.text("chassis_name").map(str::to_owned)?))
                 })
                 .collect();
             candidates.sort();
@@ -247,7 +234,7 @@ pub fn check(desired: &State, bindings: &BTreeMap<String, Binding>, wait: WaitFo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rows::{RowKey, RowRef};
+    use crate::rows::{Row, RowKey, RowRef};
 
     fn s(v: &str) -> crate::rows::Cell {
         Datum::scalar(Value::from(v))

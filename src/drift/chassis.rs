@@ -11,8 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::apply::chassis::parse_mappings;
 use crate::compiler::Model;
-use crate::ovsdb::Atom;
-use crate::rows::{Db, State, Value};
+use crate::rows::{Db, State};
 
 /// A registered chassis as the Southbound shows it: its published bridge mappings.
 pub type SbChassis = BTreeMap<String, String>;
@@ -48,27 +47,17 @@ pub fn chassis_drift(
     let mut named = Vec::new();
     for table in ["Gateway_Chassis", "HA_Chassis"] {
         for (key, row) in nb.get(table).into_iter().flatten() {
-            if let Some(Value::Atom(Atom::String(ch))) =
-                row.get("chassis_name").and_then(|c| c.as_scalar())
-            {
+            if let Some(ch) = row.text("chassis_name") {
                 named.push((
                     format!("{} {key}", crate::diff::render::noun(table)),
-                    ch.clone(),
+                    ch.to_owned(),
                 ));
             }
         }
     }
     for (key, row) in nb.get("Logical_Router").into_iter().flatten() {
-        let chassis = row
-            .get("options")
-            .and_then(|o| o.as_map())
-            .and_then(|m| m.get(&Value::from("chassis")))
-            .and_then(|v| match v {
-                Value::Atom(Atom::String(s)) => Some(s.clone()),
-                _ => None,
-            });
-        if let Some(ch) = chassis {
-            named.push((format!("gateway router {key}"), ch));
+        if let Some(ch) = row.map_text("options", "chassis") {
+            named.push((format!("gateway router {key}"), ch.to_owned()));
         }
     }
     for (what, ch) in named {

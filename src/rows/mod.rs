@@ -151,6 +151,22 @@ impl Row {
     pub fn get(&self, column: &str) -> Option<&Cell> {
         self.columns.get(column)
     }
+
+    /// The string a scalar column holds.
+    pub fn text(&self, column: &str) -> Option<&str> {
+        match self.get(column)?.as_scalar()? {
+            Value::Atom(Atom::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The string value of `key` in a map column (`options:chassis`).
+    pub fn map_text(&self, column: &str, key: &str) -> Option<&str> {
+        match self.get(column)?.as_map()?.get(&Value::from(key))? {
+            Value::Atom(Atom::String(s)) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 /// All rows of one state, ordered: database → table → key → row.

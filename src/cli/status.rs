@@ -249,12 +249,12 @@ async fn chassis(sb: &Client) -> Result<Vec<ChassisStatus>, miette::Report> {
     Ok(out)
 }
 
-/// `physnet1:br-ex,physnet2:br-vlan` → {physnet1: br-ex, physnet2: br-vlan}.
+/// `physnet1:br-ex,physnet2:br-vlan` → {physnet1: br-ex, physnet2: br-vlan}; entries without
+/// a bridge are not mappings ovn-controller would use, so they are not shown.
 fn parse_bridge_mappings(value: &str) -> BTreeMap<String, String> {
-    value
-        .split(',')
-        .filter_map(|pair| pair.trim().split_once(':'))
-        .map(|(n, b)| (n.trim().to_owned(), b.trim().to_owned()))
+    crate::apply::chassis::parse_mappings(value)
+        .into_iter()
+        .filter(|(_, bridge)| !bridge.is_empty())
         .collect()
 }
 

@@ -24,3 +24,4 @@ pub mod live;
 pub mod ovsdb;
 pub mod rows;
 pub mod spec;
+pub mod timings;

@@ -265,7 +265,9 @@ async fn run_locked(
         bump_nb_cfg: options.wait != WaitFor::None,
         create_nb_global: !has_nb_global(nb, options.timeout).await?,
     };
+    crate::timings::phase("plan");
     let ops = transaction::build(&plan, &Db::Northbound, &live, &schema, &tx)?;
+    crate::timings::phase("build transaction");
     match nb.transact(db_name, &ops).await {
         Ok(_) => {}
         Err(ovsdb::Error::Transaction {
@@ -292,6 +294,7 @@ async fn run_locked(
         Err(e) => return Err(e.into()),
     }
 
+    crate::timings::phase("transact");
     // The chassis the topology declares: what `--wait hv` waits for.
     let declared: Vec<String> = desired
         .map(|d| {
@@ -334,6 +337,7 @@ async fn run_locked(
                 Err(e) => return Err(unverified(e)),
             }
         };
+        crate::timings::phase("re-read and re-plan");
         if !after.is_empty() {
             return Err(Error::NotConverged(diff::render::summary_line(&after)));
         }

@@ -18,13 +18,16 @@ pub struct Desired {
 /// The checked topology, or `None` after the diagnostics were printed.
 pub fn load(paths: &[PathBuf]) -> Option<Desired> {
     let (loaded, model, diags) = load_and_check(paths);
+    crate::timings::phase("load and check the topology");
     if !diags.items.is_empty() {
         report(&loaded, &diags, Format::Text);
     }
     let model = model?;
+    let rows = crate::compiler::lower(&model);
+    crate::timings::phase("lower to rows");
     Some(Desired {
         stack: model.stack.clone(),
-        rows: crate::compiler::lower(&model),
+        rows,
         model,
     })
 }

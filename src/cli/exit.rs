@@ -16,6 +16,7 @@ pub enum Outcome {
 }
 
 pub fn finish(outcome: Outcome) -> ExitCode {
+    crate::timings::phase("command done");
     match outcome {
         Outcome::Success => ExitCode::SUCCESS,
         Outcome::Changes => ExitCode::from(2),

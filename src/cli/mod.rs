@@ -65,6 +65,7 @@ pub enum Format {
 }
 
 pub fn main() -> ExitCode {
+    crate::timings::start();
     // clap exits 2 on usage errors, which topo reserves for "changes present".
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -157,6 +157,7 @@ pub async fn read(
         .await?;
     // The monitor only delivered initial rows; cancelling frees it on the server.
     client.monitor_cancel(id).await?;
+    crate::timings::phase("monitor_cond reply");
 
     let mut raw: BTreeMap<String, BTreeMap<Uuid, Columns>> = BTreeMap::new();
     for (table, rows) in updates {
@@ -183,7 +184,10 @@ pub async fn read(
             decoded.insert(uuid, columns);
         }
     }
-    Ok(build_owned(schema, db, raw))
+    crate::timings::phase("decode columns");
+    let live = build_owned(schema, db, raw);
+    crate::timings::phase("key rows");
+    Ok(live)
 }
 
 /// Keys every row, then converts references. Pure, so it is tested without a server.

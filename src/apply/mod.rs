@@ -1,28 +1,32 @@
 //! Applying a plan: one guarded transaction, the outcome made certain, then a re-plan.
 //!
 //! The steps, in order:
-//! 1. take the stack's OVSDB lock (`topo_<stack>`) so two applies of one stack queue up
-//!    instead of interleaving — advisory only: locks are per server, not per cluster, so
-//!    correctness comes from the guards;
-//! 2. read the live state and plan (or, for a saved plan, check that nothing it read moved);
-//! 3. one transaction ([`transaction::build`]) guarded by `wait` on everything it touches;
-//! 4. if the reply is lost ("outcome unknown"), reconnect and read the apply marker back:
+//! 1. read the live state ([`read`]) through a monitor left open (see [`live::watch`]) — the
+//!    CLI compiles the topology meanwhile, since the read is the server's work;
+//! 2. take the stack's OVSDB lock (`topo_<stack>`) so two applies of one stack never
+//!    interleave — advisory only: locks are per server, not per cluster, so correctness comes
+//!    from the guards;
+//! 3. plan (or, for a saved plan, check that nothing it read moved);
+//! 4. one transaction ([`transaction::build`]) guarded by `wait` on everything it touches;
+//! 5. if the reply is lost ("outcome unknown"), reconnect and read the apply marker back:
 //!    applied or not, never guessed, never re-sent;
-//! 5. optionally wait for northd (`sb`) or the chassis (`hv`) with a deadline;
-//! 6. re-read and re-plan: the plan must now be empty.
+//! 6. optionally wait for northd (`sb`) or the chassis (`hv`) with a deadline;
+//! 7. bring the read up to date from the monitor's updates (until they show the apply
+//!    marker; a full re-read when they cannot) and re-plan: the plan must now be empty.
 
 pub mod chassis;
 pub mod southbound;
 pub mod transaction;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
 use crate::diff::{self, Plan, ReadRow};
-use crate::live::{self, Live};
-use crate::ovsdb::{self, Atom, Client, Condition, Datum, Operation};
+use crate::live::{self, Live, watch::Watch};
+use crate::ovsdb::{self, Atom, Client, Condition, DatabaseSchema, Datum, Operation};
 use crate::rows::{Db, State};
 
 /// What `--wait` waits for after the commit, as ovn-nbctl's `--wait`.
@@ -128,12 +132,16 @@ pub fn lock_name(stack: &str) -> String {
 /// The Northbound part of a desired state: what plan and apply compare today. Chassis rows
 /// (`Db::Chassis`) are written through each chassis's own database, from targets that name
 /// their remotes.
-pub fn northbound(desired: &State) -> State {
+/// Borrowed when the state holds nothing else (a copy of 15k rows is not free).
+pub fn northbound(desired: &State) -> Cow<'_, State> {
+    if desired.tables.keys().all(|db| *db == Db::Northbound) {
+        return Cow::Borrowed(desired);
+    }
     let mut nb = State::new();
     if let Some(tables) = desired.tables.get(&Db::Northbound) {
         nb.tables.insert(Db::Northbound, tables.clone());
     }
-    nb
+    Cow::Owned(nb)
 }
 
 /// Reads the NB and plans; shared by plan, drift and apply.
@@ -188,11 +196,49 @@ fn same_content(read: &ReadRow, now: &live::LiveRow) -> bool {
     }
 }
 
-/// Plans (or checks a saved plan), asks `confirm`, applies, resolves the outcome, waits and
-/// re-plans. `desired` is `None` for a saved plan without its topology.
+/// What an apply read before it plans.
+pub struct Read {
+    schema: DatabaseSchema,
+    live: Live,
+    /// The monitor the read came through, still open; `None` when the client's notifications
+    /// were taken already (then the re-plan reads everything again).
+    watch: Option<Watch>,
+}
+
+/// Reads the Northbound for an apply: the first step of [`run`], apart so that a caller can
+/// compile the topology while the server answers.
+pub async fn read(nb: &Client) -> Result<Read, Error> {
+    let schema = nb.get_schema(Db::Northbound.schema_name()).await?;
+    let (live, watch) = match live::watch::watch_nb(nb, &schema).await? {
+        Some((live, watch)) => (live, Some(watch)),
+        None => (live::read_nb(nb, &schema).await?, None),
+    };
+    Ok(Read {
+        schema,
+        live,
+        watch,
+    })
+}
+
+/// Reads, plans (or checks a saved plan), asks `confirm`, applies, resolves the outcome,
+/// waits and re-plans. `desired` is `None` for a saved plan without its topology.
 pub async fn run(
     nb: &Client,
     sb: Option<&Client>,
+    desired: Option<&State>,
+    saved: Option<Plan>,
+    options: &Options,
+    confirm: impl FnOnce(&Plan) -> bool,
+) -> Result<Report, Error> {
+    let read = read(nb).await?;
+    run_read(nb, sb, read, desired, saved, options, confirm).await
+}
+
+/// [`run`] from what [`read`] returned.
+pub async fn run_read(
+    nb: &Client,
+    sb: Option<&Client>,
+    read: Read,
     desired: Option<&State>,
     saved: Option<Plan>,
     options: &Options,
@@ -206,14 +252,16 @@ pub async fn run(
             lock,
         });
     }
-    let result = run_locked(nb, sb, desired, saved, options, &lock, confirm).await;
+    let result = run_locked(nb, sb, read, desired, saved, options, &lock, confirm).await;
     let _ = nb.unlock(&lock).await;
     result
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_locked(
     nb: &Client,
     sb: Option<&Client>,
+    read: Read,
     desired: Option<&State>,
     saved: Option<Plan>,
     options: &Options,
@@ -221,8 +269,11 @@ async fn run_locked(
     confirm: impl FnOnce(&Plan) -> bool,
 ) -> Result<Report, Error> {
     let db_name = Db::Northbound.schema_name();
-    let schema = nb.get_schema(db_name).await?;
-    let live = live::read_nb(nb, &schema).await?;
+    let Read {
+        schema,
+        live,
+        watch,
+    } = read;
     let plan = match saved {
         Some(saved) => {
             if saved.stack != options.stack {
@@ -321,12 +372,34 @@ async fn run_locked(
     }
     let mut warnings = Vec::new();
 
-    // The re-plan: what was planned must now be true. A read is safe to repeat, so a server
-    // that went away after the commit (restarting, a new leader) is waited for until the
-    // deadline.
+    // The re-plan: what was planned must now be true. The read brought up to date from the
+    // monitor's updates when they can tell; else read again. A read is safe to repeat, so a
+    // server that went away after the commit (restarting, a new leader) is waited for until
+    // the deadline.
     if let Some(desired) = desired {
+        let caught_up = match watch {
+            Some(watch) => watch
+                .catch_up(
+                    nb,
+                    &schema,
+                    live,
+                    &transaction::marker_key(&plan.stack),
+                    &apply_id.to_string(),
+                    options.timeout,
+                )
+                .await
+                .map_err(|e| unverified(e.into()))?,
+            None => None,
+        };
         let deadline = Instant::now() + options.timeout;
         let after = loop {
+            if let Some(live) = &caught_up {
+                let nb_rows = northbound(desired);
+                let prune = diff::Options {
+                    prune: options.prune,
+                };
+                break diff::plan(&nb_rows, live, &options.stack, prune);
+            }
             match read_and_plan(nb, desired, &options.stack, options.prune).await {
                 Ok((after, _)) => break after,
                 Err(Error::Ovsdb(_) | Error::Live(live::Error::Ovsdb(_)))

@@ -81,19 +81,12 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
         [one] if is_saved_plan(one) => Some(one.clone()),
         _ => None,
     };
-    let (stack, desired, saved) = match &saved_path {
+    let saved = match &saved_path {
         Some(path) => match load_saved(path) {
-            Ok(plan) => (
-                args.stack.clone().unwrap_or_else(|| plan.stack.clone()),
-                None,
-                Some(plan),
-            ),
+            Ok(plan) => Some(plan),
             Err(e) => return Outcome::Error(miette::miette!("{}: {e}", path.display())),
         },
-        None => match desired::load(&args.paths) {
-            Some(d) => (d.stack.clone(), Some(d), None),
-            None => return Outcome::Failed,
-        },
+        None => None,
     };
     let targets = match args.lab.resolve(&mut args.db) {
         Ok(t) => t,
@@ -103,16 +96,42 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
         Ok(rt) => rt,
         Err(outcome) => return outcome,
     };
-    let options = apply::Options {
-        stack,
-        prune: !args.no_prune,
-        wait: args.wait,
-        timeout: Duration::from_secs(args.db.timeout.max(1)),
-    };
+    // The topology compiles while the Northbound is read.
+    let loading = saved
+        .is_none()
+        .then(|| desired::load_in_background(args.paths.clone()));
     let yes = args.yes;
     let remote = args.db.nb.clone();
     let result = rt.block_on(async {
-        let nb = args.db.connect("Northbound").await?;
+        let opened = async {
+            let nb = args.db.connect("Northbound").await?;
+            let read = apply::read(&nb).await.map_err(|error| {
+                let help = help_for(&error);
+                miette::Report::new(ApplyFailure { error, help })
+            })?;
+            Ok::<_, miette::Report>((nb, read))
+        }
+        .await;
+        // Diagnostics of the topology come before any database error.
+        let desired = match loading {
+            Some(loading) => match loading.wait().await {
+                Some(d) => Some(d),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        let (nb, read) = opened?;
+        let stack = match (&desired, &saved) {
+            (Some(d), _) => d.stack.clone(),
+            (None, Some(plan)) => args.stack.clone().unwrap_or_else(|| plan.stack.clone()),
+            (None, None) => String::new(),
+        };
+        let options = apply::Options {
+            stack,
+            prune: !args.no_prune,
+            wait: args.wait,
+            timeout: Duration::from_secs(args.db.timeout.max(1)),
+        };
         // The Southbound is needed to check the outcome (and to name lagging chassis).
         let reaches_chassis = desired.as_ref().is_some_and(|d| {
             d.model.chassis.iter().any(|(name, c)| {
@@ -128,7 +147,7 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
             None
         };
         let rows = desired.as_ref().map(|d| &d.rows);
-        let report = apply::run(&nb, sb.as_ref(), rows, saved, &options, |plan| {
+        let report = apply::run_read(&nb, sb.as_ref(), read, rows, saved, &options, |plan| {
             confirm(plan, yes, &remote)
         })
         .await
@@ -140,10 +159,13 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
             (Some(d), Some(sb)) => chassis_settings(d, targets.as_ref(), sb, &options).await?,
             _ => Vec::new(),
         };
-        Ok::<_, miette::Report>((report, chassis))
+        // Process exit frees the rows faster than dropping them one by one.
+        std::mem::forget(desired);
+        Ok::<_, miette::Report>(Some((report, chassis)))
     });
     match result {
-        Ok((report, chassis)) => {
+        Ok(None) => Outcome::Failed,
+        Ok(Some((report, chassis))) => {
             match report {
                 Report::NoChanges(_) => {
                     println!("No changes. The live databases match the topology.")

@@ -32,6 +32,37 @@ pub fn load(paths: &[PathBuf]) -> Option<Desired> {
     })
 }
 
+/// A topology loading on its own thread.
+pub struct Loading {
+    rx: tokio::sync::oneshot::Receiver<Option<Desired>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// Starts [`load`] on its own thread, so that a command can read the databases meanwhile:
+/// the read is the server's work, the compile this process's, and with both at once a plan
+/// takes the longer of the two instead of their sum.
+pub fn load_in_background(paths: Vec<PathBuf>) -> Loading {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let thread = std::thread::spawn(move || {
+        let _ = tx.send(load(&paths));
+    });
+    Loading { rx, thread }
+}
+
+impl Loading {
+    /// The checked topology, or `None` after the diagnostics were printed.
+    pub async fn wait(self) -> Option<Desired> {
+        match self.rx.await {
+            Ok(desired) => desired,
+            // The thread ended without sending: it panicked; panic here with its payload.
+            Err(_) => match self.thread.join() {
+                Err(payload) => std::panic::resume_unwind(payload),
+                Ok(()) => None,
+            },
+        }
+    }
+}
+
 /// Whether to colour output: a terminal, and `NO_COLOR` unset.
 pub fn color() -> bool {
     use std::io::IsTerminal;

@@ -10,8 +10,9 @@ use super::connect::{DbArgs, runtime};
 use super::desired;
 use super::exit::Outcome;
 use super::lab_target::LabArg;
-use crate::apply;
-use crate::diff::{Plan, render};
+use crate::diff::{self, Plan, render};
+use crate::rows::Db;
+use crate::{apply, live};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
@@ -50,26 +51,45 @@ pub struct PlanFailure {
 }
 
 pub fn run(mut args: PlanArgs) -> Outcome {
-    let (desired, rt) = match start(&args.paths, &mut args.db, &args.lab) {
-        Ok(started) => started,
+    if let Err(report) = args.lab.resolve(&mut args.db) {
+        return Outcome::Error(report);
+    }
+    let rt = match runtime() {
+        Ok(rt) => rt,
         Err(outcome) => return outcome,
     };
-    let (stack, desired) = (desired.stack, desired.rows);
-    let result = rt.block_on(async {
-        let nb = args.db.connect("Northbound").await?;
-        apply::read_and_plan(&nb, &desired, &stack, !args.no_prune)
-            .await
-            .map_err(|e| {
-                miette::Report::new(PlanFailure {
-                    message: e.to_string(),
-                    help: None,
-                })
-            })
+    // The topology compiles while the Northbound is read.
+    let loading = desired::load_in_background(args.paths.clone());
+    let (desired, read) = rt.block_on(async {
+        let read = async {
+            let nb = args.db.connect("Northbound").await?;
+            let schema = nb.get_schema(Db::Northbound.schema_name()).await;
+            let schema = schema.map_err(|e| failure(e.into()))?;
+            live::read_nb(&nb, &schema)
+                .await
+                .map_err(|e| failure(e.into()))
+        }
+        .await;
+        (loading.wait().await, read)
     });
-    let plan = match result {
-        Ok((plan, _)) => plan,
+    // Diagnostics of the topology come before any database error.
+    let Some(desired) = desired else {
+        return Outcome::Failed;
+    };
+    let live = match read {
+        Ok(live) => live,
         Err(report) => return Outcome::Error(report),
     };
+    let plan = diff::plan(
+        &apply::northbound(&desired.rows),
+        &live,
+        &desired.stack,
+        diff::Options {
+            prune: !args.no_prune,
+        },
+    );
+    // Process exit frees the rows faster than dropping them one by one.
+    std::mem::forget((desired, live));
     print_plan(&plan, args.format);
     if let Some(path) = &args.out {
         if let Err(e) = save(&plan, path) {
@@ -85,6 +105,13 @@ pub fn run(mut args: PlanArgs) -> Outcome {
         );
     }
     verdict(&plan)
+}
+
+fn failure(e: apply::Error) -> miette::Report {
+    miette::Report::new(PlanFailure {
+        message: e.to_string(),
+        help: None,
+    })
 }
 
 /// What plan and drift start from: the checked topology (diagnostics printed when it is not),

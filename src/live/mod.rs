@@ -11,8 +11,9 @@
 //! cheapest full read ovsdb-server offers (see `shared/research/perf-anchors.md`).
 
 pub mod chassis;
+pub mod watch;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::json;
 use uuid::Uuid;
@@ -66,6 +67,9 @@ pub struct Live {
     pub rows: BTreeMap<(Db, String, RowKey), LiveRow>,
     /// Keys held by more than one row: the first row (lowest UUID) is in `state`.
     pub duplicates: Vec<Duplicate>,
+    /// Rows read but not in `state` (no natural key, or a duplicate's later claim), kept so
+    /// that a [`watch`] can bring the read up to date without losing any row.
+    pub others: Vec<(String, Uuid, Columns)>,
 }
 
 impl LiveRow {
@@ -88,7 +92,27 @@ impl Live {
     pub fn row(&self, db: &Db, table: &str, key: &RowKey) -> Option<&LiveRow> {
         self.rows.get(&(db.clone(), table.to_owned(), key.clone()))
     }
+
+    /// Every row read, by table and UUID, as the server sent it (with `_version`): the
+    /// inverse of [`build`].
+    pub fn into_raw(self) -> Raw {
+        let mut raw = Raw::new();
+        for ((_, table, _), row) in self.rows {
+            let mut columns = row.columns;
+            if let Some(v) = row.version {
+                columns.insert("_version".to_owned(), Datum::scalar(Atom::Uuid(v)));
+            }
+            raw.entry(table).or_default().insert(row.uuid, columns);
+        }
+        for (table, uuid, columns) in self.others {
+            raw.entry(table).or_default().insert(uuid, columns);
+        }
+        raw
+    }
 }
+
+/// Rows as read: table → UUID → wire columns.
+pub type Raw = BTreeMap<String, BTreeMap<Uuid, Columns>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -112,45 +136,13 @@ pub async fn read(
     db: Db,
     tables: &[&str],
 ) -> Result<Live, Error> {
-    let mut wanted: BTreeSet<&str> = tables.iter().copied().collect();
-    for t in tables {
-        if let Some((parent, _)) = identity::parent(t) {
-            wanted.insert(parent);
-        }
-    }
-    for t in &wanted {
-        if schema.table(t).is_none() {
-            return Err(Error::MissingTable {
-                database: schema.name.clone(),
-                table: (*t).to_owned(),
-            });
-        }
-    }
     let initial_only = MonitorSelect {
         initial: true,
         insert: false,
         delete: false,
         modify: false,
     };
-    let requests: BTreeMap<String, MonitorRequest> = wanted
-        .iter()
-        .map(|t| {
-            // Every column plus `_version`, which a monitor only sends when named.
-            let columns = schema.table(t).map(|ts| {
-                ts.columns
-                    .keys()
-                    .cloned()
-                    .chain(["_version".to_owned()])
-                    .collect()
-            });
-            let request = MonitorRequest {
-                columns,
-                select: Some(initial_only),
-                ..MonitorRequest::all()
-            };
-            ((*t).to_owned(), request)
-        })
-        .collect();
+    let requests = requests(schema, tables, initial_only)?;
     let id = json!(format!("topo-read-{}", Uuid::new_v4()));
     let updates = client
         .monitor_cond(&schema.name, id.clone(), &requests)
@@ -159,7 +151,7 @@ pub async fn read(
     client.monitor_cancel(id).await?;
     crate::timings::phase("monitor_cond reply");
 
-    let mut raw: BTreeMap<String, BTreeMap<Uuid, Columns>> = BTreeMap::new();
+    let mut raw = Raw::new();
     for (table, rows) in updates {
         let decoded = raw.entry(table.clone()).or_default();
         for (uuid, update) in rows {
@@ -168,20 +160,7 @@ pub async fn read(
                 RowUpdate::Update { new: Some(r), .. } => r,
                 _ => continue,
             };
-            let mut columns =
-                columns_from_json(schema, &table, &row).map_err(|e| Error::Decode {
-                    table: table.clone(),
-                    message: e.to_string(),
-                })?;
-            // Monitors leave out columns that hold their default value.
-            if let Some(ts) = schema.table(&table) {
-                for (name, column) in &ts.columns {
-                    columns
-                        .entry(name.clone())
-                        .or_insert_with(|| column.ty.default_datum());
-                }
-            }
-            decoded.insert(uuid, columns);
+            decoded.insert(uuid, decode_row(schema, &table, &row)?);
         }
     }
     crate::timings::phase("decode columns");
@@ -190,55 +169,101 @@ pub async fn read(
     Ok(live)
 }
 
-/// Keys every row, then converts references. Pure, so it is tested without a server.
-pub fn build(
+/// The monitor requests of a read: every column of `tables` and of the parents their keys
+/// need, plus `_version`, which a monitor only sends when named.
+fn requests(
     schema: &DatabaseSchema,
-    db: Db,
-    raw: &BTreeMap<String, BTreeMap<Uuid, Columns>>,
-) -> Live {
+    tables: &[&str],
+    select: MonitorSelect,
+) -> Result<BTreeMap<String, MonitorRequest>, Error> {
+    let mut wanted: BTreeSet<&str> = tables.iter().copied().collect();
+    for t in tables {
+        if let Some((parent, _)) = identity::parent(t) {
+            wanted.insert(parent);
+        }
+    }
+    wanted
+        .iter()
+        .map(|t| {
+            let ts = schema.table(t).ok_or_else(|| Error::MissingTable {
+                database: schema.name.clone(),
+                table: (*t).to_owned(),
+            })?;
+            let columns = ts
+                .columns
+                .keys()
+                .cloned()
+                .chain(["_version".to_owned()])
+                .collect();
+            let request = MonitorRequest {
+                columns: Some(columns),
+                select: Some(select),
+                ..MonitorRequest::all()
+            };
+            Ok(((*t).to_owned(), request))
+        })
+        .collect()
+}
+
+/// One row as a monitor sent it, typed by the schema, with the columns a monitor leaves out
+/// because they hold their default value filled in.
+fn decode_row(
+    schema: &DatabaseSchema,
+    table: &str,
+    row: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Columns, Error> {
+    let mut columns = columns_from_json(schema, table, row).map_err(|e| Error::Decode {
+        table: table.to_owned(),
+        message: e.to_string(),
+    })?;
+    if let Some(ts) = schema.table(table) {
+        for (name, column) in &ts.columns {
+            if !columns.contains_key(name) {
+                columns.insert(name.clone(), column.ty.default_datum());
+            }
+        }
+    }
+    Ok(columns)
+}
+
+/// Keys every row, then converts references. Pure, so it is tested without a server.
+pub fn build(schema: &DatabaseSchema, db: Db, raw: &Raw) -> Live {
     build_owned(schema, db, raw.clone())
 }
 
 /// [`build`], consuming what was read: each row's wire columns move into its [`LiveRow`]
 /// instead of being copied (a copy of the whole database at 15k rows).
-fn build_owned(
-    schema: &DatabaseSchema,
-    db: Db,
-    mut raw: BTreeMap<String, BTreeMap<Uuid, Columns>>,
-) -> Live {
-    // 1. Keys of rows keyed by their own columns.
-    let mut keys: BTreeMap<Uuid, (String, RowKey)> = BTreeMap::new();
-    // Only the columns a key is made of: converting whole rows here cost a third of a
-    // no-op plan's CPU at 15k rows.
-    let plain = |table: &str, columns: &Columns| -> Row { key_columns(table, columns) };
-    for (table, rows) in &raw {
-        match identity::rule(table) {
-            Some(Rule::Name) | Some(Rule::Singleton) => {
-                for (uuid, columns) in rows {
-                    if let Some(key) = identity::key_of(table, &plain(table, columns), None) {
-                        keys.insert(*uuid, (table.clone(), key));
-                    }
+fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
+    // Keys by row UUID, with the table's name (shared by every reference to the row).
+    let tables: Vec<String> = raw.keys().cloned().collect();
+    let mut keys: HashMap<Uuid, (&str, RowKey)> = HashMap::new();
+    // 1. Rows keyed by their own columns. Only the columns a key is made of are converted.
+    for (table, rows) in tables.iter().zip(raw.values()) {
+        if let Some(Rule::Name | Rule::Singleton) = identity::rule(table) {
+            for (uuid, columns) in rows {
+                if let Some(key) = identity::key_of(table, &key_columns(table, columns), None) {
+                    keys.insert(*uuid, (table.as_str(), key));
                 }
             }
-            _ => {}
         }
     }
     // 2. Children, keyed under their parent's key.
-    for (table, rows) in &raw {
+    let mut children = Vec::new();
+    for (table, rows) in tables.iter().zip(raw.values()) {
         let Some((parent_table, parent_column)) = identity::parent(table) else {
             continue;
         };
-        let mut parent_of: BTreeMap<Uuid, RowKey> = BTreeMap::new();
+        let mut parent_of: HashMap<Uuid, &RowKey> = HashMap::new();
         for (parent_uuid, parent) in raw.get(parent_table).into_iter().flatten() {
             let Some((_, parent_key)) = keys.get(parent_uuid) else {
                 continue;
             };
-            let Some(children) = parent.get(parent_column).and_then(Datum::as_set) else {
+            let Some(set) = parent.get(parent_column).and_then(Datum::as_set) else {
                 continue;
             };
-            for child in children {
+            for child in set {
                 if let Some(u) = child.as_uuid() {
-                    parent_of.entry(u).or_insert_with(|| parent_key.clone());
+                    parent_of.entry(u).or_insert(parent_key);
                 }
             }
         }
@@ -246,65 +271,110 @@ fn build_owned(
             let Some(parent_key) = parent_of.get(uuid) else {
                 continue;
             };
-            if let Some(key) = identity::key_of(table, &plain(table, columns), Some(parent_key)) {
-                keys.insert(*uuid, (table.clone(), key));
+            let row = key_columns(table, columns);
+            if let Some(key) = identity::key_of(table, &row, Some(parent_key)) {
+                children.push((*uuid, (table.as_str(), key)));
             }
         }
     }
-    // 3. Rows with references by key, first claim of a key wins (UUID order: deterministic).
+    keys.extend(children);
+
+    // The columns holding references, per table (asking the schema per cell copies types).
+    let ref_columns: BTreeMap<&str, BTreeSet<&str>> = schema
+        .tables
+        .iter()
+        .map(|(t, ts)| {
+            let refs = ts
+                .columns
+                .iter()
+                .filter(|(_, c)| c.ty.references().next().is_some())
+                .map(|(name, _)| name.as_str())
+                .collect();
+            (t.as_str(), refs)
+        })
+        .collect();
+    let no_refs = BTreeSet::new();
+
+    // 3. Rows with references by key; the first claim of a key wins (UUID order, so the
+    // choice is deterministic).
     let mut live = Live::default();
-    let mut claims: BTreeMap<(String, RowKey), Vec<Uuid>> = BTreeMap::new();
-    for (uuid, (table, key)) in &keys {
-        claims
-            .entry((table.clone(), key.clone()))
+    let mut taken: Vec<(String, Uuid)> = Vec::new();
+    for (table, rows) in &raw {
+        let mut claims: BTreeMap<&RowKey, Vec<Uuid>> = BTreeMap::new();
+        for uuid in rows.keys() {
+            if let Some((_, key)) = keys.get(uuid) {
+                claims.entry(key).or_default().push(*uuid);
+            }
+        }
+        if claims.is_empty() {
+            continue;
+        }
+        let refs = ref_columns.get(table.as_str()).unwrap_or(&no_refs);
+        let mut state_rows = Vec::with_capacity(claims.len());
+        for (key, uuids) in claims {
+            let Some(columns) = rows.get(&uuids[0]) else {
+                continue;
+            };
+            let version = columns
+                .get("_version")
+                .and_then(|d| d.as_scalar())
+                .and_then(Atom::as_uuid);
+            let row = Row {
+                columns: columns
+                    .iter()
+                    .filter(|(c, _)| !c.starts_with('_'))
+                    .map(|(c, d)| {
+                        let cell = if refs.contains(c.as_str()) {
+                            to_cell_refs(d, &keys)
+                        } else {
+                            to_cell_plain(d)
+                        };
+                        (c.clone(), cell)
+                    })
+                    .collect(),
+            };
+            state_rows.push((key.clone(), row));
+            taken.push((table.clone(), uuids[0]));
+            live.rows.insert(
+                (db.clone(), table.clone(), key.clone()),
+                LiveRow {
+                    uuid: uuids[0],
+                    version,
+                    columns: Columns::new(),
+                },
+            );
+            if uuids.len() > 1 {
+                live.duplicates.push(Duplicate {
+                    db: db.clone(),
+                    table: table.clone(),
+                    key: key.clone(),
+                    uuids,
+                });
+            }
+        }
+        live.state
+            .tables
+            .entry(db.clone())
             .or_default()
-            .push(*uuid);
+            .insert(table.clone(), state_rows.into_iter().collect());
     }
-    for ((table, key), uuids) in claims {
-        // Each claimed row is visited once: its columns move out of `raw`.
-        let Some(mut columns) = raw.get_mut(&table).and_then(|t| t.remove(&uuids[0])) else {
+    // Each claimed row's wire columns move into its LiveRow (no copy).
+    for (table, uuid) in taken {
+        let Some(mut columns) = raw.get_mut(&table).and_then(|t| t.remove(&uuid)) else {
             continue;
         };
-        let version = columns
-            .get("_version")
-            .and_then(|d| d.as_scalar())
-            .and_then(Atom::as_uuid);
-        let row = Row {
-            columns: columns
-                .iter()
-                .filter(|(c, _)| !c.starts_with('_'))
-                .map(|(c, d)| {
-                    let refs = schema
-                        .column_type(&table, c)
-                        .is_some_and(|t| t.references().next().is_some());
-                    let cell = if refs {
-                        to_cell_refs(d, &keys)
-                    } else {
-                        to_cell_plain(d)
-                    };
-                    (c.clone(), cell)
-                })
-                .collect(),
+        let Some(key) = keys.get(&uuid).map(|(_, k)| k) else {
+            continue;
         };
-        live.state.insert(db.clone(), &table, key.clone(), row);
-        live.rows.insert(
-            (db.clone(), table.clone(), key.clone()),
-            LiveRow {
-                uuid: uuids[0],
-                version,
-                columns: {
-                    columns.retain(|c, _| !c.starts_with('_'));
-                    columns
-                },
-            },
-        );
-        if uuids.len() > 1 {
-            live.duplicates.push(Duplicate {
-                db: db.clone(),
-                table,
-                key,
-                uuids,
-            });
+        columns.retain(|c, _| !c.starts_with('_'));
+        if let Some(row) = live.rows.get_mut(&(db.clone(), table, key.clone())) {
+            row.columns = columns;
+        }
+    }
+    // What is left: rows without a key and the later claims of duplicated keys.
+    for (table, rows) in raw {
+        for (uuid, columns) in rows {
+            live.others.push((table.clone(), uuid, columns));
         }
     }
     live
@@ -331,12 +401,12 @@ fn to_cell_plain(d: &Datum) -> Datum<Value> {
 }
 
 /// UUIDs of keyed rows become references by key; others (unkeyed or dangling) stay UUIDs.
-fn to_cell_refs(d: &Datum, keys: &BTreeMap<Uuid, (String, RowKey)>) -> Datum<Value> {
+fn to_cell_refs(d: &Datum, keys: &HashMap<Uuid, (&str, RowKey)>) -> Datum<Value> {
     d.try_map_atoms::<Value, std::convert::Infallible>(|a| {
         Ok(match a {
             Atom::Uuid(u) => match keys.get(u) {
                 Some((table, key)) => Value::Ref(RowRef {
-                    table: table.clone(),
+                    table: (*table).to_owned(),
                     key: key.clone(),
                 }),
                 None => Value::Atom(a.clone()),

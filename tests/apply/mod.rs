@@ -8,6 +8,7 @@ mod drift;
 mod edits;
 mod examples;
 mod safety;
+mod watch;
 mod wire;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,132 @@
+//! The read apply keeps up to date from monitor updates (`topo::live::watch`) must equal a
+//! fresh read after the same changes: rows created, modified (scalars, sets, maps), deleted,
+//! children keyed under their parents, by ovn-nbctl out of band and by a transaction carrying
+//! the apply marker. And when the marker never comes, the watch says so instead of guessing.
+
+use std::time::Duration;
+
+use topo::live::{self, watch};
+use topo::ovsdb::{Atom, Client, ConnectOptions, Datum, Mutation, Operation};
+
+use super::{apply as apply_file, example};
+use crate::require_ovn;
+use crate::support::ovn::{NB_DB, OvnSandbox};
+
+fn marker_op(key: &str, value: &str) -> Operation {
+    Operation::mutate(
+        "NB_Global",
+        vec![],
+        vec![Mutation::insert(
+            "external_ids",
+            Datum::map([(Atom::from(key), Atom::from(value))]),
+        )],
+    )
+}
+
+#[test]
+fn the_watched_read_equals_a_fresh_read_after_changes() {
+    require_ovn!();
+    let ovn = OvnSandbox::builder().sb(false).northd(false).start();
+    apply_file(&ovn, &example("gateway-router.yaml"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
+            .await
+            .unwrap();
+        let schema = nb.get_schema(NB_DB).await.unwrap();
+        let (before, w) = watch::watch_nb(&nb, &schema).await.unwrap().unwrap();
+        assert!(!before.state.tables.is_empty());
+
+        // Out of band, after the read: every kind of change the updates must carry.
+        let routers = ovn.nbctl(&["--bare", "--columns=name", "list", "Logical_Router"]);
+        let router = routers.split_whitespace().next().unwrap().to_owned();
+        let switches = ovn.nbctl(&["--bare", "--columns=name", "list", "Logical_Switch"]);
+        let switch = switches.split_whitespace().next().unwrap().to_owned();
+        ovn.nbctl(&["ls-add", "oob-ls"]);
+        ovn.nbctl(&["lsp-add", &switch, "oob-port"]);
+        ovn.nbctl(&[
+            "lsp-set-addresses",
+            "oob-port",
+            "00:00:00:00:0e:01 10.9.9.9",
+        ]);
+        ovn.nbctl(&["set", "Logical_Switch", &switch, "external_ids:oob=yes"]);
+        ovn.nbctl(&[
+            "lr-nat-add",
+            &router,
+            "dnat_and_snat",
+            "192.0.2.99",
+            "10.9.9.9",
+        ]);
+        ovn.nbctl(&["lr-route-add", &router, "198.51.100.0/24", "100.64.0.9"]);
+        ovn.nbctl(&["set", "Logical_Router", &router, "options:oob=1"]);
+        ovn.nbctl(&["remove", "Logical_Router", &router, "options", "oob"]);
+        ovn.nbctl(&["ls-del", "oob-ls"]);
+
+        // The transaction with the marker comes last.
+        nb.transact(NB_DB, &[marker_op("topo:test:apply", "m1")])
+            .await
+            .unwrap();
+        let caught_up = w
+            .catch_up(
+                &nb,
+                &schema,
+                before,
+                "topo:test:apply",
+                "m1",
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap()
+            .expect("the updates carry the marker");
+        let fresh = live::read_nb(&nb, &schema).await.unwrap();
+        assert_eq!(caught_up.state, fresh.state);
+        assert_eq!(caught_up.rows, fresh.rows);
+        assert_eq!(caught_up.duplicates, fresh.duplicates);
+        // The changes are there (so the comparison is not of two stale reads).
+        let port = caught_up.state.get(
+            &topo::rows::Db::Northbound,
+            "Logical_Switch_Port",
+            &topo::rows::RowKey::name("oob-port"),
+        );
+        assert!(
+            port.is_some(),
+            "the port created out of band is in the read"
+        );
+    });
+}
+
+#[test]
+fn without_the_marker_the_watch_gives_up_at_the_deadline() {
+    require_ovn!();
+    let ovn = OvnSandbox::builder().sb(false).northd(false).start();
+    apply_file(&ovn, &example("l2-gateway.yaml"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
+            .await
+            .unwrap();
+        let schema = nb.get_schema(NB_DB).await.unwrap();
+        let (before, w) = watch::watch_nb(&nb, &schema).await.unwrap().unwrap();
+        nb.transact(NB_DB, &[marker_op("topo:test:apply", "other")])
+            .await
+            .unwrap();
+        let result = w
+            .catch_up(
+                &nb,
+                &schema,
+                before,
+                "topo:test:apply",
+                "m2",
+                Duration::from_millis(300),
+            )
+            .await
+            .unwrap();
+        assert!(result.is_none(), "no marker, no answer");
+    });
+}

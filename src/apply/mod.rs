@@ -187,12 +187,13 @@ pub fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
     moved
 }
 
-/// Whether a row still holds what the plan read: by content when the plan has a digest, else
-/// (plans made before digests) by `_version`.
+/// Whether a row still holds what the plan read: by content when the plan has a digest of
+/// this topo's kind, else (plans made before digests, or with the older wire-JSON digest) by
+/// `_version`.
 fn same_content(read: &ReadRow, now: &live::LiveRow) -> bool {
     match &read.digest {
-        Some(d) => now.digest() == *d,
-        None => now.version == read.version,
+        Some(d) if d.starts_with(live::DIGEST_PREFIX) => now.digest() == *d,
+        _ => now.version == read.version,
     }
 }
 
@@ -319,17 +320,19 @@ async fn run_locked(
     crate::timings::phase("plan");
     let ops = transaction::build(&plan, &Db::Northbound, &live, &schema, &tx)?;
     crate::timings::phase("build transaction");
-    match nb.transact(db_name, &ops).await {
+    let outcome = nb.transact(db_name, &ops).await;
+    // A failed `wait` guard names the row it guarded.
+    let guarded = match &outcome {
+        Err(ovsdb::Error::Transaction { index, .. }) => guard_subject(&plan, &ops, *index),
+        _ => None,
+    };
+    // The operations hold a copy of every row created: free them before the re-plan.
+    drop(ops);
+    match outcome {
         Ok(_) => {}
-        Err(ovsdb::Error::Transaction {
-            index,
-            error,
-            details,
-            ..
-        }) if error == "timed out" => {
+        Err(ovsdb::Error::Transaction { error, details, .. }) if error == "timed out" => {
             // A `wait` guard failed: something the plan touched changed under it.
-            let what =
-                guard_subject(&plan, &ops, index).unwrap_or_else(|| details.unwrap_or(error));
+            let what = guarded.unwrap_or_else(|| details.unwrap_or(error));
             return Err(Error::Moved { what });
         }
         Err(ovsdb::Error::Transaction { op, error, .. }) if op == "assert" => {
@@ -659,23 +662,21 @@ async fn lagging_chassis(
 mod tests {
     use super::*;
     use crate::live::LiveRow;
-    use crate::ovsdb::Columns;
     use crate::rows::{Row, RowKey, Value};
 
     fn live_with(version: u128, addresses: &str) -> Live {
         let key = RowKey::name("vm1");
         let mut live = Live::default();
         let row = Row::new().with("addresses", Datum::scalar(Value::from(addresses)));
+        let digest = crate::live::digest_of(&row);
         live.state
             .insert(Db::Northbound, "Logical_Switch_Port", key.clone(), row);
-        let mut columns = Columns::new();
-        columns.insert("addresses".into(), Datum::scalar(Atom::from(addresses)));
         live.rows.insert(
             (Db::Northbound, "Logical_Switch_Port".into(), key),
             LiveRow {
                 uuid: Uuid::from_u128(1),
                 version: Some(Uuid::from_u128(version)),
-                columns,
+                digest,
             },
         );
         live
@@ -710,6 +711,9 @@ mod tests {
             moved_since(&plan, &live_with(7, "00:00:00:00:00:01 10.0.0.9")),
             ["switch port vm1 was modified"]
         );
+        // A digest of the older kind (wire JSON, no prefix) cannot be compared: _version is.
+        plan.read.rows[0].digest = Some("0123456789abcdef".into());
+        assert!(moved_since(&plan, &live_with(7, "00:00:00:00:00:01 10.0.0.2")).is_empty());
         // A plan without digests (made before them) falls back to _version.
         plan.read.rows[0].digest = None;
         assert_eq!(

@@ -83,17 +83,17 @@ pub fn build(
 ) -> Result<Vec<Operation>, BuildError> {
     let changes: Vec<&Change> = plan.changes.iter().filter(|c| &c.db == db).collect();
     // uuid-names of created rows, in plan order.
-    let named: BTreeMap<(String, RowKey), String> = changes
+    let named: BTreeMap<(&str, &RowKey), String> = changes
         .iter()
         .filter(|c| c.action == Action::Create)
         .enumerate()
-        .map(|(i, c)| ((c.table.clone(), c.key.clone()), format!("row{i}")))
+        .map(|(i, c)| ((c.table.as_str(), &c.key), format!("row{i}")))
         .collect();
     let resolve = |table: &str, key: &RowKey, v: &Value| -> Result<Atom, BuildError> {
         match v {
             Value::Atom(a) => Ok(a.clone()),
             Value::Ref(r) => {
-                if let Some(name) = named.get(&(r.table.clone(), r.key.clone())) {
+                if let Some(name) = named.get(&(r.table.as_str(), &r.key)) {
                     return Ok(Atom::NamedUuid(name.clone()));
                 }
                 live.row(db, &r.table, &r.key)
@@ -145,7 +145,7 @@ pub fn build(
                     }
                 }
                 let name = named
-                    .get(&(c.table.clone(), c.key.clone()))
+                    .get(&(c.table.as_str(), &c.key))
                     .cloned()
                     .unwrap_or_default();
                 body.push(Operation::insert(&c.table, row).with_uuid_name(&name));

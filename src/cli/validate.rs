@@ -27,6 +27,7 @@ pub(super) fn load_and_check(
     paths: &[PathBuf],
 ) -> (Loaded, Option<crate::compiler::Model>, Diagnostics) {
     let loaded = spec::load_paths(paths);
+    crate::timings::phase("load the topology");
     let mut diags = loaded.diagnostics.clone();
     let model = if diags.has_errors() {
         None

@@ -59,7 +59,7 @@ fn live(rows: Vec<(&str, &str, Row)>) -> Live {
             LiveRow {
                 uuid: id,
                 version: Some(id),
-                columns: Default::default(),
+                digest: 0,
             },
         );
     }

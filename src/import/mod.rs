@@ -239,7 +239,7 @@ impl Cx<'_> {
     /// Notes the columns of a row import does not carry and the map keys in `handled_keys`'
     /// complement, when they hold a value.
     fn unhandled(&mut self, table: &str, key: &RowKey, what: &str) {
-        let Some(raw) = self.input.live.row(&Db::Northbound, table, key) else {
+        let Some(raw) = self.input.live.wire_columns(&Db::Northbound, table, key) else {
             return;
         };
         let Some(ts) = self.input.schema.table(table) else {
@@ -251,7 +251,7 @@ impl Cx<'_> {
             if handled.contains(&c.as_str()) {
                 continue;
             }
-            let Some(v) = raw.columns.get(c) else {
+            let Some(v) = raw.get(c) else {
                 continue;
             };
             if *v != schema_col.ty.default_datum() && !is_default_setting(table, c, v) {

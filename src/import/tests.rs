@@ -23,7 +23,7 @@ fn live_of(rows: Vec<(&str, RowKey, Row)>) -> Live {
             LiveRow {
                 uuid: Uuid::from_u128(i as u128 + 1),
                 version: Some(Uuid::from_u128(1000 + i as u128)),
-                columns: Columns::new(),
+                digest: 0,
             },
         );
     }

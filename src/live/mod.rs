@@ -39,14 +39,14 @@ pub const NB_TABLES: &[&str] = &[
     "HA_Chassis",
 ];
 
-/// One live row as apply needs it.
-#[derive(Debug, Clone, PartialEq)]
+/// One live row as apply needs it, beside its columns in [`Live::state`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveRow {
     pub uuid: Uuid,
     /// `_version`: changes with every write to the row; what `wait` guards compare.
     pub version: Option<Uuid>,
-    /// All columns as the server sent them (UUIDs, not keys).
-    pub columns: Columns,
+    /// [`digest_of`] the row as read.
+    pub digest: u64,
 }
 
 /// A natural key claimed by several rows.
@@ -73,19 +73,85 @@ pub struct Live {
 }
 
 impl LiveRow {
-    /// A digest of the row's columns as read (FNV-1a, 64 bits, over their canonical JSON):
-    /// what a saved plan compares to see whether a row moved. Unlike `_version`, which each
-    /// member of a RAFT cluster makes up on its own when it applies a transaction, the content
-    /// is the same on every member, so a saved plan survives a change of leader.
+    /// The digest as a saved plan records it: `v2:` and 16 hex digits. (Plans of topo before
+    /// v2 hashed the wire JSON; their digests have no prefix and are not comparable.)
     pub fn digest(&self) -> String {
-        let bytes = serde_json::to_vec(&self.columns).unwrap_or_default();
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        format!("{DIGEST_PREFIX}{:016x}", self.digest)
     }
+}
+
+/// The prefix of [`LiveRow::digest`]s computed by [`digest_of`].
+pub const DIGEST_PREFIX: &str = "v2:";
+
+/// A digest of a row's columns (FNV-1a, 64 bits, over an explicit encoding of every column
+/// name and value, references by key): what a saved plan compares to see whether a row moved.
+/// Unlike `_version`, which each member of a RAFT cluster makes up on its own when it applies
+/// a transaction, the content is the same on every member, so a saved plan survives a change
+/// of leader. The encoding is written out here, not derived, so it stays the same across Rust
+/// releases.
+pub fn digest_of(row: &Row) -> u64 {
+    struct Fnv(u64);
+    impl Fnv {
+        fn bytes(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.0 ^= u64::from(*b);
+                self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        fn text(&mut self, tag: u8, s: &str) {
+            self.bytes(&[tag]);
+            self.bytes(&(s.len() as u64).to_le_bytes());
+            self.bytes(s.as_bytes());
+        }
+        fn value(&mut self, v: &Value) {
+            match v {
+                Value::Atom(Atom::Integer(i)) => {
+                    self.bytes(b"i");
+                    self.bytes(&i.to_le_bytes());
+                }
+                Value::Atom(Atom::Real(r)) => {
+                    self.bytes(b"r");
+                    self.bytes(&r.to_bits().to_le_bytes());
+                }
+                Value::Atom(Atom::Boolean(b)) => self.bytes(if *b { b"T" } else { b"F" }),
+                Value::Atom(Atom::String(s)) => self.text(b's', s),
+                Value::Atom(Atom::Uuid(u)) => {
+                    self.bytes(b"u");
+                    self.bytes(u.as_bytes());
+                }
+                Value::Atom(Atom::NamedUuid(n)) => self.text(b'n', n),
+                Value::Ref(r) => {
+                    self.text(b'R', &r.table);
+                    self.bytes(&(r.key.0.len() as u64).to_le_bytes());
+                    for part in &r.key.0 {
+                        self.text(b'k', part);
+                    }
+                }
+            }
+        }
+    }
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    for (column, cell) in &row.columns {
+        h.text(b'c', column);
+        match cell {
+            Datum::Set(s) => {
+                h.bytes(b"S");
+                h.bytes(&(s.len() as u64).to_le_bytes());
+                for v in s {
+                    h.value(v);
+                }
+            }
+            Datum::Map(m) => {
+                h.bytes(b"M");
+                h.bytes(&(m.len() as u64).to_le_bytes());
+                for (k, v) in m {
+                    h.value(k);
+                    h.value(v);
+                }
+            }
+        }
+    }
+    h.0
 }
 
 impl Live {
@@ -93,21 +159,56 @@ impl Live {
         self.rows.get(&(db.clone(), table.to_owned(), key.clone()))
     }
 
+    /// A keyed row's columns as the server sent them: references by key turned back into
+    /// the UUIDs of the rows they name.
+    pub fn wire_columns(&self, db: &Db, table: &str, key: &RowKey) -> Option<Columns> {
+        let row = self.state.get(db, table, key)?;
+        Some(self.to_wire(db, row))
+    }
+
+    fn to_wire(&self, db: &Db, row: &Row) -> Columns {
+        row.columns
+            .iter()
+            .map(|(c, cell)| {
+                let datum = cell
+                    .try_map_atoms::<Atom, std::convert::Infallible>(|v| {
+                        Ok(match v {
+                            Value::Atom(a) => a.clone(),
+                            Value::Ref(r) => self
+                                .row(db, &r.table, &r.key)
+                                .map_or(Atom::Uuid(Uuid::nil()), |t| Atom::Uuid(t.uuid)),
+                        })
+                    })
+                    .unwrap_or_default();
+                (c.clone(), datum)
+            })
+            .collect()
+    }
+
     /// Every row read, by table and UUID, as the server sent it (with `_version`): the
-    /// inverse of [`build`].
-    pub fn into_raw(self) -> Raw {
+    /// inverse of [`build`]. `None` when keys are duplicated: a reference by key cannot say
+    /// which of the rows holding the key it named.
+    pub fn into_raw(self) -> Option<Raw> {
+        if !self.duplicates.is_empty() {
+            return None;
+        }
         let mut raw = Raw::new();
-        for ((_, table, _), row) in self.rows {
-            let mut columns = row.columns;
-            if let Some(v) = row.version {
+        for (db, table, key, row) in self.state.rows() {
+            let Some(live) = self.row(db, table, key) else {
+                continue;
+            };
+            let mut columns = self.to_wire(db, row);
+            if let Some(v) = live.version {
                 columns.insert("_version".to_owned(), Datum::scalar(Atom::Uuid(v)));
             }
-            raw.entry(table).or_default().insert(row.uuid, columns);
+            raw.entry(table.to_owned())
+                .or_default()
+                .insert(live.uuid, columns);
         }
         for (table, uuid, columns) in self.others {
             raw.entry(table).or_default().insert(uuid, columns);
         }
-        raw
+        Some(raw)
     }
 }
 
@@ -297,79 +398,71 @@ fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
 
     // 3. Rows with references by key; the first claim of a key wins (UUID order, so the
     // choice is deterministic).
-    let mut live = Live::default();
-    let mut taken: Vec<(String, Uuid)> = Vec::new();
-    for (table, rows) in &raw {
+    let mut claimed: Vec<(usize, &RowKey, Vec<Uuid>)> = Vec::new();
+    for (t, rows) in raw.values().enumerate() {
         let mut claims: BTreeMap<&RowKey, Vec<Uuid>> = BTreeMap::new();
         for uuid in rows.keys() {
             if let Some((_, key)) = keys.get(uuid) {
                 claims.entry(key).or_default().push(*uuid);
             }
         }
-        if claims.is_empty() {
-            continue;
-        }
-        let refs = ref_columns.get(table.as_str()).unwrap_or(&no_refs);
-        let mut state_rows = Vec::with_capacity(claims.len());
-        for (key, uuids) in claims {
-            let Some(columns) = rows.get(&uuids[0]) else {
-                continue;
-            };
-            let version = columns
-                .get("_version")
-                .and_then(|d| d.as_scalar())
-                .and_then(Atom::as_uuid);
-            let row = Row {
-                columns: columns
-                    .iter()
-                    .filter(|(c, _)| !c.starts_with('_'))
-                    .map(|(c, d)| {
-                        let cell = if refs.contains(c.as_str()) {
-                            to_cell_refs(d, &keys)
-                        } else {
-                            to_cell_plain(d)
-                        };
-                        (c.clone(), cell)
-                    })
-                    .collect(),
-            };
-            state_rows.push((key.clone(), row));
-            taken.push((table.clone(), uuids[0]));
-            live.rows.insert(
-                (db.clone(), table.clone(), key.clone()),
-                LiveRow {
-                    uuid: uuids[0],
-                    version,
-                    columns: Columns::new(),
-                },
-            );
-            if uuids.len() > 1 {
-                live.duplicates.push(Duplicate {
-                    db: db.clone(),
-                    table: table.clone(),
-                    key: key.clone(),
-                    uuids,
-                });
-            }
-        }
-        live.state
-            .tables
-            .entry(db.clone())
-            .or_default()
-            .insert(table.clone(), state_rows.into_iter().collect());
+        claimed.extend(claims.into_iter().map(|(key, uuids)| (t, key, uuids)));
     }
-    // Each claimed row's wire columns move into its LiveRow (no copy).
-    for (table, uuid) in taken {
-        let Some(mut columns) = raw.get_mut(&table).and_then(|t| t.remove(&uuid)) else {
+    let mut live = Live::default();
+    let mut state: BTreeMap<String, BTreeMap<RowKey, Row>> = BTreeMap::new();
+    // In (table, key) order, so both maps are built from sorted input.
+    let mut live_rows = Vec::with_capacity(claimed.len());
+    for (t, key, uuids) in claimed {
+        let table = &tables[t];
+        let Some(columns) = raw.get_mut(table).and_then(|rows| rows.remove(&uuids[0])) else {
             continue;
         };
-        let Some(key) = keys.get(&uuid).map(|(_, k)| k) else {
-            continue;
+        let refs = ref_columns.get(table.as_str()).unwrap_or(&no_refs);
+        let mut version = None;
+        // The wire columns move into the row's cells; only references are looked up.
+        let row = Row {
+            columns: columns
+                .into_iter()
+                .filter_map(|(c, d)| {
+                    if c == "_version" {
+                        version = d.as_scalar().and_then(Atom::as_uuid);
+                    }
+                    if c.starts_with('_') {
+                        return None;
+                    }
+                    let cell = if refs.contains(c.as_str()) {
+                        to_cell_refs(&d, &keys)
+                    } else {
+                        into_cell(d)
+                    };
+                    Some((c, cell))
+                })
+                .collect(),
         };
-        columns.retain(|c, _| !c.starts_with('_'));
-        if let Some(row) = live.rows.get_mut(&(db.clone(), table, key.clone())) {
-            row.columns = columns;
+        live_rows.push((
+            (db.clone(), table.clone(), key.clone()),
+            LiveRow {
+                uuid: uuids[0],
+                version,
+                digest: digest_of(&row),
+            },
+        ));
+        state
+            .entry(table.clone())
+            .or_default()
+            .insert(key.clone(), row);
+        if uuids.len() > 1 {
+            live.duplicates.push(Duplicate {
+                db: db.clone(),
+                table: table.clone(),
+                key: key.clone(),
+                uuids,
+            });
         }
+    }
+    live.rows = live_rows.into_iter().collect();
+    if !state.is_empty() {
+        live.state.tables.insert(db.clone(), state);
     }
     // What is left: rows without a key and the later claims of duplicated keys.
     for (table, rows) in raw {
@@ -392,6 +485,18 @@ fn key_columns(table: &str, columns: &Columns) -> Row {
             .iter()
             .filter_map(|c| columns.get(*c).map(|d| ((*c).to_owned(), to_cell_plain(d))))
             .collect(),
+    }
+}
+
+/// A wire datum as a cell, moving its atoms.
+fn into_cell(d: Datum) -> Datum<Value> {
+    match d {
+        Datum::Set(s) => Datum::Set(s.into_iter().map(Value::Atom).collect()),
+        Datum::Map(m) => Datum::Map(
+            m.into_iter()
+                .map(|(k, v)| (Value::Atom(k), Value::Atom(v)))
+                .collect(),
+        ),
     }
 }
 

@@ -111,8 +111,24 @@ impl Watch {
         marker: &str,
         timeout: Duration,
     ) -> Result<Option<Live>, Error> {
+        let raw = self.follow(schema, live, marker_key, marker, timeout).await;
+        let _ = client.monitor_cancel(self.id.clone()).await;
+        Ok(raw?.map(|raw| build_owned(schema, self.db, raw)))
+    }
+
+    /// The updates applied to `live` until the marker (see [`Watch::catch_up`]).
+    async fn follow(
+        &mut self,
+        schema: &DatabaseSchema,
+        live: Live,
+        marker_key: &str,
+        marker: &str,
+        timeout: Duration,
+    ) -> Result<Option<Raw>, Error> {
         let deadline = Instant::now() + timeout;
-        let mut raw = live.into_raw();
+        let Some(mut raw) = live.into_raw() else {
+            return Ok(None);
+        };
         let key = Atom::from(marker_key);
         let want = Atom::from(marker);
         let mut seen = false;
@@ -149,8 +165,7 @@ impl Watch {
                 _ => {}
             }
         }
-        let _ = client.monitor_cancel(self.id.clone()).await;
-        Ok(Some(build_owned(schema, self.db, raw)))
+        Ok(Some(raw))
     }
 
     /// Applies one row's update to `raw` (or to the markers); `false` when it cannot be

@@ -27,7 +27,7 @@ use uuid::Uuid;
 use crate::diff::{self, Plan, ReadRow};
 use crate::live::{self, Live, watch::Watch};
 use crate::ovsdb::{self, Atom, Client, Condition, DatabaseSchema, Datum, Operation};
-use crate::rows::{Db, State};
+use crate::rows::{Db, RowKey, State};
 
 /// What `--wait` waits for after the commit, as ovn-nbctl's `--wait`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -204,20 +204,31 @@ pub struct Read {
     /// The monitor the read came through, still open; `None` when the client's notifications
     /// were taken already (then the re-plan reads everything again).
     watch: Option<Watch>,
+    /// `NB_Global.external_ids` no later than the read: the apply markers it saw.
+    ids: Option<Datum>,
 }
 
 /// Reads the Northbound for an apply: the first step of [`run`], apart so that a caller can
 /// compile the topology while the server answers.
 pub async fn read(nb: &Client) -> Result<Read, Error> {
     let schema = nb.get_schema(Db::Northbound.schema_name()).await?;
-    let (live, watch) = match live::watch::watch_nb(nb, &schema).await? {
-        Some((live, watch)) => (live, Some(watch)),
-        None => (live::read_nb(nb, &schema).await?, None),
+    let (live, watch, ids) = match live::watch::watch_nb(nb, &schema).await? {
+        // The same snapshot as the rows.
+        Some((live, watch)) => {
+            let ids = watch.marker_ids().cloned();
+            (live, Some(watch), ids)
+        }
+        None => {
+            // Before the rows: a marker newer than the rows reads as "moved", never the reverse.
+            let ids = nb_global_ids(nb, Duration::from_secs(5)).await?;
+            (live::read_nb(nb, &schema).await?, None, ids)
+        }
     };
     Ok(Read {
         schema,
         live,
         watch,
+        ids,
     })
 }
 
@@ -274,7 +285,22 @@ async fn run_locked(
         schema,
         live,
         watch,
+        ids,
     } = read;
+    // The read came before the lock: if another apply of this stack committed in between
+    // (it writes its marker in its transaction, before it lets the lock go), the read is
+    // stale, and a plan made from it would neither see nor prune that apply's rows.
+    let nb_global = nb_global_ids(nb, options.timeout).await?;
+    let key = Atom::from(transaction::marker_key(&options.stack));
+    let marker = |ids: Option<&Datum>| ids.and_then(|d| d.as_map()?.get(&key).cloned());
+    if marker(ids.as_ref()) != marker(nb_global.as_ref()) {
+        return Err(Error::Moved {
+            what: format!(
+                "another apply of stack {} committed after this one read the database",
+                options.stack
+            ),
+        });
+    }
     let plan = match saved {
         Some(saved) => {
             if saved.stack != options.stack {
@@ -315,7 +341,7 @@ async fn run_locked(
         lock: Some(lock.to_owned()),
         apply_id,
         bump_nb_cfg: options.wait != WaitFor::None,
-        create_nb_global: !has_nb_global(nb, options.timeout).await?,
+        create_nb_global: nb_global.is_none(),
     };
     crate::timings::phase("plan");
     let ops = transaction::build(&plan, &Db::Northbound, &live, &schema, &tx)?;
@@ -395,13 +421,44 @@ async fn run_locked(
             None => None,
         };
         let deadline = Instant::now() + options.timeout;
+        let prune = diff::Options {
+            prune: options.prune,
+        };
         let after = loop {
-            if let Some(live) = &caught_up {
-                let nb_rows = northbound(desired);
-                let prune = diff::Options {
-                    prune: options.prune,
-                };
-                break diff::plan(&nb_rows, live, &options.stack, prune);
+            match &caught_up {
+                // Patched row by row: only the rows the updates or the plan touched can
+                // differ (a row's plan depends on that row alone), so only they are planned.
+                Some(live::watch::CaughtUp {
+                    live,
+                    changed: Some(changed),
+                }) if changed.len() < live.rows.len() / 2 => {
+                    let mut keys = changed.clone();
+                    keys.extend(
+                        plan.changes
+                            .iter()
+                            .filter(|c| c.db == Db::Northbound)
+                            .map(|c| (c.table.clone(), c.key.clone())),
+                    );
+                    let nb_rows = only(&northbound(desired), &keys);
+                    let live = Live {
+                        state: only(&live.state, &keys),
+                        rows: keys
+                            .iter()
+                            .filter_map(|(t, k)| {
+                                let id = (Db::Northbound, t.clone(), k.clone());
+                                let row = live.rows.get(&id)?.clone();
+                                Some((id, row))
+                            })
+                            .collect(),
+                        ..Live::default()
+                    };
+                    break diff::plan(&nb_rows, &live, &options.stack, prune);
+                }
+                Some(caught_up) => {
+                    let nb_rows = northbound(desired);
+                    break diff::plan(&nb_rows, &caught_up.live, &options.stack, prune);
+                }
+                None => {}
             }
             match read_and_plan(nb, desired, &options.stack, options.prune).await {
                 Ok((after, _)) => break after,
@@ -444,6 +501,17 @@ async fn run_locked(
     })
 }
 
+/// The Northbound rows of `state` whose (table, key) is in `keys`.
+fn only(state: &State, keys: &BTreeSet<(String, RowKey)>) -> State {
+    let mut out = State::new();
+    for (table, key) in keys {
+        if let Some(row) = state.get(&Db::Northbound, table, key) {
+            out.insert(Db::Northbound, table, key.clone(), row.clone());
+        }
+    }
+    out
+}
+
 /// The `NB_Global` row's `columns` (`None` on a database that has no such row yet).
 async fn read_nb_global(
     nb: &Client,
@@ -463,15 +531,22 @@ async fn read_nb_global(
     Ok(results.first().and_then(|r| r.rows().first().cloned()))
 }
 
-/// Whether the NB has its `NB_Global` row (a new database may not, until ovn-northd or
-/// ovn-nbctl creates it). A `select` sent with `transact`, so the client reports a lost reply
-/// as "outcome unknown"; but it writes nothing, so it is simply asked again (on a new
-/// connection, to the new leader) until the deadline, and a final failure is a plain error.
-async fn has_nb_global(nb: &Client, timeout: Duration) -> Result<bool, Error> {
+/// The `NB_Global.external_ids` map (`None`: the NB has no `NB_Global` row yet, as a new
+/// database until ovn-northd or ovn-nbctl creates it). A `select` sent with `transact`, so
+/// the client reports a lost reply as "outcome unknown"; but it writes nothing, so it is
+/// simply asked again (on a new connection, to the new leader) until the deadline, and a
+/// final failure is a plain error.
+async fn nb_global_ids(nb: &Client, timeout: Duration) -> Result<Option<Datum>, Error> {
     let deadline = Instant::now() + timeout;
     loop {
-        match read_nb_global(nb, &["_uuid"]).await {
-            Ok(row) => return Ok(row.is_some()),
+        match read_nb_global(nb, &["external_ids"]).await {
+            Ok(row) => {
+                return Ok(row.map(|row| {
+                    row.get("external_ids")
+                        .and_then(|ids| Datum::from_json(ids).ok())
+                        .unwrap_or_else(Datum::empty_map)
+                }));
+            }
             Err(ovsdb::Error::OutcomeUnknown { reason, .. }) if Instant::now() >= deadline => {
                 return Err(Error::Lost { reason });
             }

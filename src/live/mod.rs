@@ -380,20 +380,7 @@ fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
     }
     keys.extend(children);
 
-    // The columns holding references, per table (asking the schema per cell copies types).
-    let ref_columns: BTreeMap<&str, BTreeSet<&str>> = schema
-        .tables
-        .iter()
-        .map(|(t, ts)| {
-            let refs = ts
-                .columns
-                .iter()
-                .filter(|(_, c)| c.ty.references().next().is_some())
-                .map(|(name, _)| name.as_str())
-                .collect();
-            (t.as_str(), refs)
-        })
-        .collect();
+    let ref_columns = ref_columns(schema);
     let no_refs = BTreeSet::new();
 
     // 3. Rows with references by key; the first claim of a key wins (UUID order, so the
@@ -418,35 +405,10 @@ fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
             continue;
         };
         let refs = ref_columns.get(table.as_str()).unwrap_or(&no_refs);
-        let mut version = None;
-        // The wire columns move into the row's cells; only references are looked up.
-        let row = Row {
-            columns: columns
-                .into_iter()
-                .filter_map(|(c, d)| {
-                    if c == "_version" {
-                        version = d.as_scalar().and_then(Atom::as_uuid);
-                    }
-                    if c.starts_with('_') {
-                        return None;
-                    }
-                    let cell = if refs.contains(c.as_str()) {
-                        to_cell_refs(&d, &keys)
-                    } else {
-                        into_cell(d)
-                    };
-                    Some((c, cell))
-                })
-                .collect(),
-        };
-        live_rows.push((
-            (db.clone(), table.clone(), key.clone()),
-            LiveRow {
-                uuid: uuids[0],
-                version,
-                digest: digest_of(&row),
-            },
-        ));
+        let (row, live_row) = to_row(uuids[0], columns, refs, |u| {
+            keys.get(&u).map(|(t, k)| (*t, k))
+        });
+        live_rows.push(((db.clone(), table.clone(), key.clone()), live_row));
         state
             .entry(table.clone())
             .or_default()
@@ -474,7 +436,7 @@ fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
 }
 
 /// The columns of a row its natural key is made of (see [`identity::key_of`]).
-fn key_columns(table: &str, columns: &Columns) -> Row {
+pub(super) fn key_columns(table: &str, columns: &Columns) -> Row {
     let wanted: &[&str] = match identity::rule(table) {
         Some(Rule::Name) => &["name"],
         Some(Rule::Child { columns, .. }) => columns,
@@ -505,13 +467,73 @@ fn to_cell_plain(d: &Datum) -> Datum<Value> {
         .unwrap_or_default()
 }
 
+/// The columns holding references, per table (asking the schema per cell copies types).
+pub(super) fn ref_columns(schema: &DatabaseSchema) -> BTreeMap<&str, BTreeSet<&str>> {
+    schema
+        .tables
+        .iter()
+        .map(|(t, ts)| {
+            let refs = ts
+                .columns
+                .iter()
+                .filter(|(_, c)| c.ty.references().next().is_some())
+                .map(|(name, _)| name.as_str())
+                .collect();
+            (t.as_str(), refs)
+        })
+        .collect()
+}
+
+/// A keyed row's wire columns (with `_version`) as a row of the model and its [`LiveRow`]:
+/// the cells move out of the wire columns; in the `refs` columns, UUIDs that `key_of` knows
+/// become references by key.
+pub(super) fn to_row<'k>(
+    uuid: Uuid,
+    columns: Columns,
+    refs: &BTreeSet<&str>,
+    key_of: impl Fn(Uuid) -> Option<(&'k str, &'k RowKey)>,
+) -> (Row, LiveRow) {
+    let mut version = None;
+    let row = Row {
+        columns: columns
+            .into_iter()
+            .filter_map(|(c, d)| {
+                if c == "_version" {
+                    version = d.as_scalar().and_then(Atom::as_uuid);
+                }
+                if c.starts_with('_') {
+                    return None;
+                }
+                let cell = if refs.contains(c.as_str()) {
+                    to_cell_refs(&d, &key_of)
+                } else {
+                    into_cell(d)
+                };
+                Some((c, cell))
+            })
+            .collect(),
+    };
+    let digest = digest_of(&row);
+    (
+        row,
+        LiveRow {
+            uuid,
+            version,
+            digest,
+        },
+    )
+}
+
 /// UUIDs of keyed rows become references by key; others (unkeyed or dangling) stay UUIDs.
-fn to_cell_refs(d: &Datum, keys: &HashMap<Uuid, (&str, RowKey)>) -> Datum<Value> {
+fn to_cell_refs<'k>(
+    d: &Datum,
+    key_of: &impl Fn(Uuid) -> Option<(&'k str, &'k RowKey)>,
+) -> Datum<Value> {
     d.try_map_atoms::<Value, std::convert::Infallible>(|a| {
         Ok(match a {
-            Atom::Uuid(u) => match keys.get(u) {
+            Atom::Uuid(u) => match key_of(*u) {
                 Some((table, key)) => Value::Ref(RowRef {
-                    table: (*table).to_owned(),
+                    table: table.to_owned(),
                     key: key.clone(),
                 }),
                 None => Value::Atom(a.clone()),

@@ -13,18 +13,19 @@
 //! it), a change to a row the read never held, the deadline — makes [`Watch::catch_up`] return
 //! `None`, and the caller reads everything again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-use super::{Error, Live, Raw, build_owned, decode_row, requests};
+use super::{Error, Live, Raw, build_owned, decode_row, key_columns, requests};
 use crate::ovsdb::{
     Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect, Notification,
     Notifications, RowUpdate, columns_from_json,
 };
-use crate::rows::Db;
+use crate::rows::identity::{self, Rule};
+use crate::rows::{Db, RowKey};
 
 /// The table and column the apply marker lives in.
 const MARKER_TABLE: &str = "NB_Global";
@@ -83,12 +84,20 @@ pub async fn watch_nb(
     let mut raw = Raw::new();
     for (table, rows) in updates {
         for (uuid, update) in rows {
+            if table == MARKER_TABLE {
+                watch.apply_marker(schema, uuid, update)?;
+                continue;
+            }
             // The initial reply holds only whole rows.
-            if !watch.apply(schema, &mut raw, &table, uuid, update)? {
+            let mut row = None;
+            if !apply_update(schema, &table, &mut row, update)? {
                 return Err(Error::Decode {
                     table,
                     message: format!("row {uuid} came as a change, not a row"),
                 });
+            }
+            if let Some(columns) = row {
+                raw.entry(table.clone()).or_default().insert(uuid, columns);
             }
         }
     }
@@ -98,7 +107,24 @@ pub async fn watch_nb(
     Ok(Some((live, watch)))
 }
 
+/// The rows the updates touched, as they are after them: wire columns (with `_version`), or
+/// `None` for a row that no longer exists.
+type Touched = BTreeMap<(String, Uuid), Option<Columns>>;
+
+/// A read brought up to date.
+pub struct CaughtUp {
+    pub live: Live,
+    /// The (table, key) of every row the updates created, changed or deleted, when the read
+    /// was patched row by row; `None` when it was rebuilt whole (then any row may differ).
+    pub changed: Option<BTreeSet<(String, RowKey)>>,
+}
+
 impl Watch {
+    /// The marker column of `NB_Global` as the monitor last saw it (`None`: no such row).
+    pub fn marker_ids(&self) -> Option<&Datum> {
+        self.markers.values().next()
+    }
+
     /// `live` brought up to date: the updates received until `NB_Global.external_ids` holds
     /// `marker_key` = `marker`, and any already queued after it. `None` if the updates cannot
     /// say (see the module docs). The monitor is cancelled either way.
@@ -106,29 +132,76 @@ impl Watch {
         mut self,
         client: &Client,
         schema: &DatabaseSchema,
-        live: Live,
+        mut live: Live,
         marker_key: &str,
         marker: &str,
         timeout: Duration,
-    ) -> Result<Option<Live>, Error> {
-        let raw = self.follow(schema, live, marker_key, marker, timeout).await;
+    ) -> Result<Option<CaughtUp>, Error> {
+        let touched = self
+            .follow(schema, &live, marker_key, marker, timeout)
+            .await;
         let _ = client.monitor_cancel(self.id.clone()).await;
-        Ok(raw?.map(|raw| build_owned(schema, self.db, raw)))
-    }
-
-    /// The updates applied to `live` until the marker (see [`Watch::catch_up`]).
-    async fn follow(
-        &mut self,
-        schema: &DatabaseSchema,
-        live: Live,
-        marker_key: &str,
-        marker: &str,
-        timeout: Duration,
-    ) -> Result<Option<Raw>, Error> {
-        let deadline = Instant::now() + timeout;
+        let Some(touched) = touched? else {
+            return Ok(None);
+        };
+        crate::timings::phase("updates received");
+        let touched = match patch(schema, &self.db, &mut live, touched) {
+            Ok(changed) => {
+                return Ok(Some(CaughtUp {
+                    live,
+                    changed: Some(changed),
+                }));
+            }
+            Err(touched) => touched,
+        };
+        // Patching was not certain: rebuild from every row.
         let Some(mut raw) = live.into_raw() else {
             return Ok(None);
         };
+        for ((table, uuid), columns) in touched {
+            let rows = raw.entry(table).or_default();
+            match columns {
+                Some(columns) => rows.insert(uuid, columns),
+                None => rows.remove(&uuid),
+            };
+        }
+        Ok(Some(CaughtUp {
+            live: build_owned(schema, self.db.clone(), raw),
+            changed: None,
+        }))
+    }
+
+    /// The rows the updates touched until the marker (see [`Watch::catch_up`]); `None` when
+    /// an update changes a row `live` never held.
+    async fn follow(
+        &mut self,
+        schema: &DatabaseSchema,
+        live: &Live,
+        marker_key: &str,
+        marker: &str,
+        timeout: Duration,
+    ) -> Result<Option<Touched>, Error> {
+        let deadline = Instant::now() + timeout;
+        let index: HashMap<Uuid, (&str, &RowKey)> = live
+            .rows
+            .iter()
+            .map(|((_, t, k), r)| (r.uuid, (t.as_str(), k)))
+            .collect();
+        let others: HashMap<Uuid, &Columns> = live.others.iter().map(|(_, u, c)| (*u, c)).collect();
+        let db = self.db.clone();
+        // A row as the read held it, the first time an update touches it.
+        let held = |uuid: Uuid| -> Option<Columns> {
+            if let Some((table, key)) = index.get(&uuid) {
+                let mut columns = live.wire_columns(&db, table, key)?;
+                let version = live.row(&db, table, key).and_then(|r| r.version);
+                if let Some(v) = version {
+                    columns.insert("_version".to_owned(), Datum::scalar(Atom::Uuid(v)));
+                }
+                return Some(columns);
+            }
+            others.get(&uuid).map(|c| (*c).clone())
+        };
+        let mut touched = Touched::new();
         let key = Atom::from(marker_key);
         let want = Atom::from(marker);
         let mut seen = false;
@@ -154,7 +227,16 @@ impl Watch {
                 Notification::Update { monitor, updates } if monitor == self.id => {
                     for (table, rows) in updates {
                         for (uuid, update) in rows {
-                            if !self.apply(schema, &mut raw, &table, uuid, update)? {
+                            if table == MARKER_TABLE {
+                                if !self.apply_marker(schema, uuid, update)? {
+                                    return Ok(None);
+                                }
+                                continue;
+                            }
+                            let row = touched
+                                .entry((table.clone(), uuid))
+                                .or_insert_with(|| held(uuid));
+                            if !apply_update(schema, &table, row, update)? {
                                 return Ok(None);
                             }
                         }
@@ -165,41 +247,7 @@ impl Watch {
                 _ => {}
             }
         }
-        Ok(Some(raw))
-    }
-
-    /// Applies one row's update to `raw` (or to the markers); `false` when it cannot be
-    /// applied for certain (a change to a row never seen).
-    fn apply(
-        &mut self,
-        schema: &DatabaseSchema,
-        raw: &mut Raw,
-        table: &str,
-        uuid: Uuid,
-        update: RowUpdate,
-    ) -> Result<bool, Error> {
-        if table == MARKER_TABLE {
-            return self.apply_marker(schema, uuid, update);
-        }
-        let rows = raw.entry(table.to_owned()).or_default();
-        match update {
-            RowUpdate::Initial(r)
-            | RowUpdate::Insert(r)
-            | RowUpdate::Update { new: Some(r), .. } => {
-                rows.insert(uuid, decode_row(schema, table, &r)?);
-            }
-            RowUpdate::Delete | RowUpdate::Update { new: None, .. } => {
-                rows.remove(&uuid);
-            }
-            RowUpdate::Modify(diff) => {
-                let Some(row) = rows.get_mut(&uuid) else {
-                    return Ok(false);
-                };
-                let diff = decode_diff(schema, table, &diff)?;
-                apply_diff(schema, table, row, diff);
-            }
-        }
-        Ok(true)
+        Ok(Some(touched))
     }
 
     fn apply_marker(
@@ -239,6 +287,265 @@ impl Watch {
         }
         Ok(true)
     }
+}
+
+/// Applies one row's update to the row as it was (`None`: absent); `false` when it cannot be
+/// applied for certain (a change to a row never seen).
+fn apply_update(
+    schema: &DatabaseSchema,
+    table: &str,
+    row: &mut Option<Columns>,
+    update: RowUpdate,
+) -> Result<bool, Error> {
+    match update {
+        RowUpdate::Initial(r) | RowUpdate::Insert(r) | RowUpdate::Update { new: Some(r), .. } => {
+            *row = Some(decode_row(schema, table, &r)?);
+        }
+        RowUpdate::Delete | RowUpdate::Update { new: None, .. } => *row = None,
+        RowUpdate::Modify(diff) => {
+            let Some(columns) = row.as_mut() else {
+                return Ok(false);
+            };
+            apply_diff(schema, table, columns, decode_diff(schema, table, &diff)?);
+        }
+    }
+    Ok(true)
+}
+
+/// Patches `live` with the touched rows, row by row, and returns what it changed: `Err` with
+/// the rows untouched when that would not give what a fresh read gives (a key that changed, a
+/// row without a key, duplicated keys, a row moved to another parent), for the caller to
+/// rebuild. A fresh read of the same rows must equal the patched one: see `tests/apply/watch.rs`.
+fn patch(
+    schema: &DatabaseSchema,
+    db: &Db,
+    live: &mut Live,
+    touched: Touched,
+) -> Result<BTreeSet<(String, RowKey)>, Touched> {
+    let planned = match patch_plan(db, live, &touched) {
+        Some(planned) => planned,
+        None => return Err(touched),
+    };
+    let (removed, rows) = planned;
+    let mut converted = Vec::with_capacity(rows.len());
+    {
+        let index: HashMap<Uuid, (&str, &RowKey)> = live
+            .rows
+            .iter()
+            .map(|((_, t, k), r)| (r.uuid, (t.as_str(), k)))
+            .collect();
+        let new_keys: HashMap<Uuid, (&str, &RowKey)> =
+            rows.iter().map(|(t, u, k)| (*u, (t.as_str(), k))).collect();
+        let refs = super::ref_columns(schema);
+        let no_refs = BTreeSet::new();
+        let mut touched = touched;
+        for (table, uuid, key) in &rows {
+            let Some(Some(columns)) = touched.remove(&(table.clone(), *uuid)) else {
+                continue;
+            };
+            let (row, live_row) = super::to_row(
+                *uuid,
+                columns,
+                refs.get(table.as_str()).unwrap_or(&no_refs),
+                |u| new_keys.get(&u).or_else(|| index.get(&u)).copied(),
+            );
+            converted.push((table.clone(), key.clone(), row, live_row));
+        }
+    }
+    let mut changed = BTreeSet::new();
+    for (table, key) in removed {
+        if let Some(rows) = live
+            .state
+            .tables
+            .get_mut(db)
+            .and_then(|t| t.get_mut(&table))
+        {
+            rows.remove(&key);
+        }
+        live.rows.remove(&(db.clone(), table.clone(), key.clone()));
+        changed.insert((table, key));
+    }
+    for (table, key, row, live_row) in converted {
+        live.state.insert(db.clone(), &table, key.clone(), row);
+        live.rows
+            .insert((db.clone(), table.clone(), key.clone()), live_row);
+        changed.insert((table, key));
+    }
+    Ok(changed)
+}
+
+/// What [`patch`] will do, checked before anything changes: the keys of rows deleted, and the
+/// (table, UUID, key) of rows created or changed. `None` when patching is not certain.
+#[allow(clippy::type_complexity)]
+fn patch_plan(
+    db: &Db,
+    live: &Live,
+    touched: &Touched,
+) -> Option<(Vec<(String, RowKey)>, Vec<(String, Uuid, RowKey)>)> {
+    if !live.duplicates.is_empty() {
+        return None;
+    }
+    let others: HashSet<Uuid> = live.others.iter().map(|(_, u, _)| *u).collect();
+    if touched.keys().any(|(_, u)| others.contains(u)) {
+        return None;
+    }
+    let index: HashMap<Uuid, (&str, &RowKey)> = live
+        .rows
+        .iter()
+        .map(|((_, t, k), r)| (r.uuid, (t.as_str(), k)))
+        .collect();
+    // New keys: rows keyed by their own columns first, then children under their parent.
+    let mut keys: HashMap<Uuid, (String, RowKey)> = HashMap::new();
+    for ((table, uuid), columns) in touched {
+        let Some(columns) = columns else { continue };
+        match identity::rule(table)? {
+            Rule::Name | Rule::Singleton => {
+                let key = identity::key_of(table, &key_columns(table, columns), None)?;
+                keys.insert(*uuid, (table.clone(), key));
+            }
+            Rule::Child { .. } => {}
+        }
+    }
+    // Which touched parent holds each child now, by (child table, child UUID).
+    let mut held_by: HashMap<(&str, Uuid), Uuid> = HashMap::new();
+    for child_table in super::NB_TABLES {
+        let Some((parent_table, parent_column)) = identity::parent(child_table) else {
+            continue;
+        };
+        for ((t, parent), columns) in touched {
+            let Some(set) = columns
+                .as_ref()
+                .filter(|_| t == parent_table)
+                .and_then(|c| c.get(parent_column))
+                .and_then(Datum::as_set)
+            else {
+                continue;
+            };
+            for child in set.iter().filter_map(Atom::as_uuid) {
+                held_by.entry((child_table, child)).or_insert(*parent);
+            }
+        }
+    }
+    let touched_parent_of =
+        |table: &str, uuid: Uuid| -> Option<Uuid> { held_by.get(&(table, uuid)).copied() };
+    let mut children = Vec::new();
+    for ((table, uuid), columns) in touched {
+        let Some(columns) = columns else { continue };
+        let Some(Rule::Child {
+            parent_table,
+            columns: own,
+            ..
+        }) = identity::rule(table)
+        else {
+            continue;
+        };
+        let parent_key = match touched_parent_of(table, *uuid) {
+            Some(parent) => match keys.get(&parent) {
+                Some((_, k)) => k.clone(),
+                None => index.get(&parent).map(|(_, k)| (*k).clone())?,
+            },
+            None => {
+                // Held by the same parent as before, which must be untouched.
+                let (_, old) = index.get(uuid)?;
+                let parent = RowKey(old.0.get(..old.0.len().checked_sub(own.len())?)?.to_vec());
+                let parent_uuid = live.row(db, parent_table, &parent)?.uuid;
+                if touched.contains_key(&(parent_table.to_owned(), parent_uuid)) {
+                    return None;
+                }
+                parent
+            }
+        };
+        let key = identity::key_of(table, &key_columns(table, columns), Some(&parent_key))?;
+        children.push((*uuid, (table.clone(), key)));
+    }
+    keys.extend(children);
+    // Existing rows keep their keys; new rows take free ones.
+    let mut taken = HashSet::new();
+    for (uuid, (table, key)) in &keys {
+        match index.get(uuid) {
+            Some((t, k)) if *t != table.as_str() || *k != key => return None,
+            Some(_) => {}
+            None if live.state.get(db, table, key).is_some() => return None,
+            None => {}
+        }
+        if !taken.insert((table, key)) {
+            return None;
+        }
+    }
+    // Children of a touched parent: each it holds now is keyed under it (new, or already
+    // its own), and each it held before is still held or touched itself. No touched row may
+    // name a row the read could not key.
+    for ((table, uuid), columns) in touched {
+        let parent_key = keys
+            .get(uuid)
+            .map(|(_, k)| k)
+            .or_else(|| index.get(uuid).map(|(_, k)| *k));
+        for child_table in super::NB_TABLES {
+            let Some((parent_table, parent_column)) = identity::parent(child_table) else {
+                continue;
+            };
+            if parent_table != table {
+                continue;
+            }
+            let now: HashSet<Uuid> = columns
+                .as_ref()
+                .and_then(|c| c.get(parent_column))
+                .and_then(Datum::as_set)
+                .map(|s| s.iter().filter_map(Atom::as_uuid).collect())
+                .unwrap_or_default();
+            for child in &now {
+                if keys.contains_key(child) {
+                    continue;
+                }
+                let (t, k) = index.get(child)?;
+                if *t != *child_table || !is_child_key(k, parent_key?) {
+                    return None;
+                }
+            }
+            if let Some(parent_key) = parent_key.filter(|_| index.contains_key(uuid)) {
+                // Child keys start with the parent's: a range, not a scan.
+                let held = live
+                    .state
+                    .tables
+                    .get(db)
+                    .and_then(|t| t.get(*child_table))
+                    .into_iter()
+                    .flat_map(|rows| rows.range(parent_key.clone()..))
+                    .take_while(|(k, _)| is_child_key(k, parent_key));
+                for (k, _) in held {
+                    let u = live.row(db, child_table, k)?.uuid;
+                    if !now.contains(&u) && !touched.contains_key(&((*child_table).to_owned(), u)) {
+                        return None;
+                    }
+                }
+            }
+        }
+        for datum in columns.iter().flat_map(|c| c.values()) {
+            let uuids: Vec<Uuid> = match datum {
+                Datum::Set(s) => s.iter().filter_map(Atom::as_uuid).collect(),
+                Datum::Map(m) => m
+                    .iter()
+                    .flat_map(|(k, v)| [k.as_uuid(), v.as_uuid()])
+                    .flatten()
+                    .collect(),
+            };
+            if uuids.iter().any(|u| others.contains(u)) {
+                return None;
+            }
+        }
+    }
+    let removed = touched
+        .iter()
+        .filter(|(_, c)| c.is_none())
+        .filter_map(|((_, u), _)| index.get(u).map(|(t, k)| ((*t).to_owned(), (*k).clone())))
+        .collect();
+    let rows = keys.into_iter().map(|(u, (t, k))| (t, u, k)).collect();
+    Some((removed, rows))
+}
+
+/// Whether `key` is a child key under `parent` (the parent's parts, then the child's own).
+fn is_child_key(key: &RowKey, parent: &RowKey) -> bool {
+    key.0.len() > parent.0.len() && key.0[..parent.0.len()] == parent.0[..]
 }
 
 /// A `modify` of update2 as typed columns. The diff of a set or map column is a set or map of

@@ -1,12 +1,14 @@
 //! The read apply keeps up to date from monitor updates (`topo::live::watch`) must equal a
 //! fresh read after the same changes: rows created, modified (scalars, sets, maps), deleted,
 //! children keyed under their parents, by ovn-nbctl out of band and by a transaction carrying
-//! the apply marker. And when the marker never comes, the watch says so instead of guessing.
+//! the apply marker — patched row by row, or rebuilt whole when a key changed. And when the
+//! marker never comes, the watch says so instead of guessing.
 
 use std::time::Duration;
 
 use topo::live::{self, watch};
 use topo::ovsdb::{Atom, Client, ConnectOptions, Datum, Mutation, Operation};
+use topo::rows::{Db, RowKey};
 
 use super::{apply as apply_file, example};
 use crate::require_ovn;
@@ -64,6 +66,26 @@ fn the_watched_read_equals_a_fresh_read_after_changes() {
         ovn.nbctl(&["set", "Logical_Router", &router, "options:oob=1"]);
         ovn.nbctl(&["remove", "Logical_Router", &router, "options", "oob"]);
         ovn.nbctl(&["ls-del", "oob-ls"]);
+        // An existing child changed (routes), existing children deleted (NAT).
+        let routes = ovn.nbctl(&[
+            "--bare",
+            "--columns=_uuid",
+            "list",
+            "Logical_Router_Static_Route",
+        ]);
+        let route = routes
+            .split_whitespace()
+            .next()
+            .expect("the example has routes");
+        ovn.nbctl(&[
+            "set",
+            "Logical_Router_Static_Route",
+            route,
+            "external_ids:oob=1",
+        ]);
+        let nats = ovn.nbctl(&["--bare", "--columns=_uuid", "find", "NAT", "type=snat"]);
+        assert!(!nats.trim().is_empty(), "the example has SNAT rules");
+        ovn.nbctl(&["lr-nat-del", &router, "snat"]);
 
         // The transaction with the marker comes last.
         nb.transact(NB_DB, &[marker_op("topo:test:apply", "m1")])
@@ -81,16 +103,16 @@ fn the_watched_read_equals_a_fresh_read_after_changes() {
             .await
             .unwrap()
             .expect("the updates carry the marker");
+        let changed = caught_up.changed.expect("patched row by row, not rebuilt");
+        let port = ("Logical_Switch_Port".to_owned(), RowKey::name("oob-port"));
+        assert!(changed.contains(&port), "{changed:?}");
+        let caught_up = caught_up.live;
         let fresh = live::read_nb(&nb, &schema).await.unwrap();
         assert_eq!(caught_up.state, fresh.state);
         assert_eq!(caught_up.rows, fresh.rows);
         assert_eq!(caught_up.duplicates, fresh.duplicates);
         // The changes are there (so the comparison is not of two stale reads).
-        let port = caught_up.state.get(
-            &topo::rows::Db::Northbound,
-            "Logical_Switch_Port",
-            &topo::rows::RowKey::name("oob-port"),
-        );
+        let port = caught_up.state.get(&Db::Northbound, &port.0, &port.1);
         assert!(
             port.is_some(),
             "the port created out of band is in the read"
@@ -128,5 +150,53 @@ fn without_the_marker_the_watch_gives_up_at_the_deadline() {
             .await
             .unwrap();
         assert!(result.is_none(), "no marker, no answer");
+    });
+}
+
+#[test]
+fn a_renamed_row_rebuilds_the_read() {
+    require_ovn!();
+    let ovn = OvnSandbox::builder().sb(false).northd(false).start();
+    apply_file(&ovn, &example("gateway-router.yaml"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
+            .await
+            .unwrap();
+        let schema = nb.get_schema(NB_DB).await.unwrap();
+        let (before, w) = watch::watch_nb(&nb, &schema).await.unwrap().unwrap();
+        // A router renamed: its key, and the keys of its NAT rules and routes, change.
+        let routers = ovn.nbctl(&["--bare", "--columns=name", "list", "Logical_Router"]);
+        let router = routers.split_whitespace().next().unwrap().to_owned();
+        ovn.nbctl(&["set", "Logical_Router", &router, "name=renamed"]);
+        nb.transact(NB_DB, &[marker_op("topo:test:apply", "m3")])
+            .await
+            .unwrap();
+        let caught_up = w
+            .catch_up(
+                &nb,
+                &schema,
+                before,
+                "topo:test:apply",
+                "m3",
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap()
+            .expect("the updates carry the marker");
+        assert!(caught_up.changed.is_none(), "a key changed: rebuilt whole");
+        let fresh = live::read_nb(&nb, &schema).await.unwrap();
+        assert_eq!(caught_up.live.state, fresh.state);
+        assert_eq!(caught_up.live.rows, fresh.rows);
+        let renamed = RowKey::name("renamed");
+        assert!(
+            fresh
+                .state
+                .get(&Db::Northbound, "Logical_Router", &renamed)
+                .is_some()
+        );
     });
 }

@@ -73,12 +73,20 @@ pub fn run(mut args: DriftArgs) -> Outcome {
     match args.format {
         PlanFormat::Json => {
             // The plan's own JSON (docs/plan-format.md), plus the verdict and the chassis.
-            let mut doc = serde_json::to_value(&plan).unwrap_or_default();
-            if let Some(obj) = doc.as_object_mut() {
-                obj.insert("in_sync".into(), in_sync.into());
-                obj.insert("chassis_checked".into(), chassis_checked.into());
-                obj.insert("chassis".into(), chassis.clone().into());
+            #[derive(serde::Serialize)]
+            struct DriftDoc<'a> {
+                #[serde(flatten)]
+                plan: &'a crate::diff::Plan,
+                in_sync: bool,
+                chassis_checked: bool,
+                chassis: &'a [String],
             }
+            let doc = DriftDoc {
+                plan: &plan,
+                in_sync,
+                chassis_checked,
+                chassis: &chassis,
+            };
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         PlanFormat::Text | PlanFormat::Markdown if in_sync => {

@@ -6,6 +6,7 @@
 //! row whose key is held by an unowned row is a [`Conflict::Unowned`] (the user must adopt or
 //! rename it); a key held by several live rows is a [`Conflict::Duplicate`].
 
+mod digest;
 pub mod plan;
 pub mod render;
 
@@ -332,34 +333,8 @@ fn read_row(db: &Db, table: &str, key: &RowKey, live: Option<&LiveRow>) -> ReadR
         key: key.clone(),
         uuid: live.map(|r| r.uuid),
         version: live.and_then(|r| r.version),
-        digest: live.map(digest),
+        digest: live.map(|r| digest::digest(&r.columns)),
     }
-}
-
-/// [`LiveRow::digest`], computed by hashing the row's JSON as serde writes it instead of
-/// collecting it into a buffer first: the same bytes, so the same digest, without a
-/// buffer per row (a plan reads every row of the stack).
-fn digest(row: &LiveRow) -> String {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    struct Fnv(u64);
-    impl std::io::Write for Fnv {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            for &b in buf {
-                self.0 ^= u64::from(b);
-                self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut h = Fnv(OFFSET);
-    if serde_json::to_writer(&mut h, &row.columns).is_err() {
-        // LiveRow::digest hashes no bytes when the row does not serialize.
-        h.0 = OFFSET;
-    }
-    format!("{:016x}", h.0)
 }
 
 /// Orders creates so that every row comes after the created rows it references (OVSDB wants a

@@ -6,14 +6,15 @@
 //! row whose key is held by an unowned row is a [`Conflict::Unowned`] (the user must adopt or
 //! rename it); a key held by several live rows is a [`Conflict::Duplicate`].
 
+mod digest;
 pub mod plan;
 pub mod render;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Ordering;
 
 pub use plan::{Action, Change, ColumnChange, Conflict, Plan, ReadRow, ReadSet};
 
-use crate::live::Live;
+use crate::live::{Live, LiveRow};
 use crate::ovsdb::Atom;
 use crate::rows::{Cell, Db, Row, RowKey, State, Value, ownership};
 
@@ -40,7 +41,19 @@ pub fn owner(row: &Row) -> Option<String> {
         })
 }
 
+/// The stack that owns `row`, without copying it; `stack_key` is `topo:stack` as a value
+/// (made once per plan, not once per row).
+fn owner_of<'a>(row: &'a Row, stack_key: &Value) -> Option<&'a str> {
+    match row.get(ownership::COLUMN)?.as_map()?.get(stack_key)? {
+        Value::Atom(Atom::String(s)) => Some(s),
+        _ => None,
+    }
+}
+
 /// Plans the changes that turn `live` into `desired` for `stack`.
+///
+/// Both states (and `live.rows`) are sorted by database, table and key, so they are walked
+/// together once, like a merge: no lookups per row, and every list comes out in key order.
 pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan {
     let mut creates = Vec::new();
     let mut updates = Vec::new();
@@ -48,13 +61,15 @@ pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan
     let mut kept = Vec::new();
     let mut conflicts = Vec::new();
     let mut read = Vec::new();
+    let stack_key = Value::from(ownership::STACK_KEY);
+    let owned = |row: &Row| owner_of(row, &stack_key) == Some(stack);
 
     for dup in &live.duplicates {
         if desired.get(&dup.db, &dup.table, &dup.key).is_some()
             || live
                 .state
                 .get(&dup.db, &dup.table, &dup.key)
-                .is_some_and(|r| owner(r).as_deref() == Some(stack))
+                .is_some_and(owned)
         {
             conflicts.push(Conflict::Duplicate {
                 db: dup.db.clone(),
@@ -65,105 +80,106 @@ pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan
         }
     }
 
-    for (db, table, key, want) in desired.rows() {
-        let Some(have) = live.state.get(db, table, key) else {
-            read.push(ReadRow {
-                db: db.clone(),
-                table: table.to_owned(),
-                key: key.clone(),
-                uuid: None,
-                version: None,
-                digest: None,
-            });
-            creates.push(Change {
-                action: Action::Create,
-                db: db.clone(),
-                table: table.to_owned(),
-                key: key.clone(),
-                columns: want
-                    .columns
-                    .iter()
-                    .map(|(c, v)| ColumnChange {
-                        column: c.clone(),
-                        before: None,
-                        after: Some(v.clone()),
-                    })
-                    .collect(),
-            });
-            continue;
-        };
-        let live_row = live.row(db, table, key);
-        read.push(read_row(db, table, key, live_row));
-        let owned_by = owner(have);
-        if owned_by.as_deref() != Some(stack) {
-            conflicts.push(Conflict::Unowned {
-                db: db.clone(),
-                table: table.to_owned(),
-                key: key.clone(),
-                uuid: live_row.map(|r| r.uuid).unwrap_or_default(),
-                owner: owned_by,
-            });
-            continue;
-        }
-        let columns: Vec<ColumnChange> = want
-            .columns
-            .iter()
-            .filter_map(|(c, after)| {
-                let before = have.get(c);
-                let after = if c == ownership::COLUMN {
-                    keep_foreign_keys(after, before)
-                } else {
-                    after.clone()
-                };
-                (before != Some(&after)).then(|| ColumnChange {
-                    column: c.clone(),
-                    before: before.cloned(),
-                    after: Some(after),
-                })
-            })
-            .collect();
-        if !columns.is_empty() {
-            updates.push(Change {
-                action: Action::Update,
-                db: db.clone(),
-                table: table.to_owned(),
-                key: key.clone(),
-                columns,
-            });
-        }
-    }
-
-    for (db, table, key, have) in live.state.rows() {
-        if owner(have).as_deref() != Some(stack) || desired.get(db, table, key).is_some() {
-            continue;
-        }
-        read.push(read_row(db, table, key, live.row(db, table, key)));
-        let change = Change {
-            action: Action::Delete,
-            db: db.clone(),
-            table: table.to_owned(),
-            key: key.clone(),
-            columns: have
-                .columns
-                .iter()
-                .map(|(c, v)| ColumnChange {
-                    column: c.clone(),
-                    before: Some(v.clone()),
-                    after: None,
-                })
-                .collect(),
-        };
-        if options.prune {
-            deletes.push(change)
-        } else {
-            kept.push(change)
+    for (db, want_tables, have_tables) in
+        merge_sorted(desired.tables.iter(), live.state.tables.iter())
+    {
+        for (table, want_rows, have_rows) in merge_sorted(
+            want_tables.into_iter().flatten(),
+            have_tables.into_iter().flatten(),
+        ) {
+            let mut live_rows = LiveRows::new(live, db, table, have_rows.is_some());
+            for (key, want, have) in merge_sorted(
+                want_rows.into_iter().flatten(),
+                have_rows.into_iter().flatten(),
+            ) {
+                match (want, have) {
+                    (Some(want), None) => {
+                        read.push(ReadRow {
+                            db: db.clone(),
+                            table: table.clone(),
+                            key: key.clone(),
+                            uuid: None,
+                            version: None,
+                            digest: None,
+                        });
+                        creates.push(Change {
+                            action: Action::Create,
+                            db: db.clone(),
+                            table: table.clone(),
+                            key: key.clone(),
+                            columns: want
+                                .columns
+                                .iter()
+                                .map(|(c, v)| ColumnChange {
+                                    column: c.clone(),
+                                    before: None,
+                                    after: Some(v.clone()),
+                                })
+                                .collect(),
+                        });
+                    }
+                    (Some(want), Some(have)) => {
+                        let live_row = live_rows.get(key);
+                        read.push(read_row(db, table, key, live_row));
+                        let owned_by = owner_of(have, &stack_key);
+                        if owned_by != Some(stack) {
+                            conflicts.push(Conflict::Unowned {
+                                db: db.clone(),
+                                table: table.clone(),
+                                key: key.clone(),
+                                uuid: live_row.map(|r| r.uuid).unwrap_or_default(),
+                                owner: owned_by.map(str::to_owned),
+                            });
+                            continue;
+                        }
+                        let columns = changed_columns(want, have);
+                        if !columns.is_empty() {
+                            updates.push(Change {
+                                action: Action::Update,
+                                db: db.clone(),
+                                table: table.clone(),
+                                key: key.clone(),
+                                columns,
+                            });
+                        }
+                    }
+                    (None, Some(have)) => {
+                        if !owned(have) {
+                            continue;
+                        }
+                        read.push(read_row(db, table, key, live_rows.get(key)));
+                        let change = Change {
+                            action: Action::Delete,
+                            db: db.clone(),
+                            table: table.clone(),
+                            key: key.clone(),
+                            columns: have
+                                .columns
+                                .iter()
+                                .map(|(c, v)| ColumnChange {
+                                    column: c.clone(),
+                                    before: Some(v.clone()),
+                                    after: None,
+                                })
+                                .collect(),
+                        };
+                        if options.prune {
+                            deletes.push(change)
+                        } else {
+                            kept.push(change)
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
         }
     }
 
     let mut changes = order_creates(creates);
     changes.extend(updates);
     changes.extend(deletes);
-    read.sort_by(|a, b| (&a.db, &a.table, &a.key).cmp(&(&b.db, &b.table, &b.key)));
+    // The walk visits rows in (db, table, key) order, so the read set is already sorted.
+    debug_assert!(read.is_sorted_by(|a, b| (&a.db, &a.table, &a.key) <= (&b.db, &b.table, &b.key)));
     Plan {
         format_version: plan::FORMAT_VERSION,
         stack: stack.to_owned(),
@@ -172,6 +188,126 @@ pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan
         conflicts,
         read: ReadSet { rows: read },
     }
+}
+
+/// The columns of an owned row that differ from what the topology wants. Cells are compared
+/// in place and copied only when they differ.
+fn changed_columns(want: &Row, have: &Row) -> Vec<ColumnChange> {
+    let mut columns = Vec::new();
+    for (c, after) in &want.columns {
+        let before = have.get(c);
+        if c == ownership::COLUMN {
+            if foreign_keys_kept_equal(after, before) {
+                continue;
+            }
+            let after = keep_foreign_keys(after, before);
+            if before != Some(&after) {
+                columns.push(ColumnChange {
+                    column: c.clone(),
+                    before: before.cloned(),
+                    after: Some(after),
+                });
+            }
+        } else if before != Some(after) {
+            columns.push(ColumnChange {
+                column: c.clone(),
+                before: before.cloned(),
+                after: Some(after.clone()),
+            });
+        }
+    }
+    columns
+}
+
+/// Walks two maps sorted by the same key together, like a merge: each key once, with what
+/// each side holds for it.
+fn merge_sorted<'a, K: Ord + 'a, A: 'a, B: 'a>(
+    a: impl IntoIterator<Item = (&'a K, &'a A)>,
+    b: impl IntoIterator<Item = (&'a K, &'a B)>,
+) -> impl Iterator<Item = (&'a K, Option<&'a A>, Option<&'a B>)> {
+    let mut a = a.into_iter().peekable();
+    let mut b = b.into_iter().peekable();
+    std::iter::from_fn(move || {
+        let order = match (a.peek(), b.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
+        };
+        Some(match order {
+            Ordering::Less => {
+                let (k, v) = a.next()?;
+                (k, Some(v), None)
+            }
+            Ordering::Greater => {
+                let (k, w) = b.next()?;
+                (k, None, Some(w))
+            }
+            Ordering::Equal => {
+                let (k, v) = a.next()?;
+                let (_, w) = b.next()?;
+                (k, Some(v), Some(w))
+            }
+        })
+    })
+}
+
+type LiveRange<'a> = std::collections::btree_map::Range<'a, (Db, String, RowKey), LiveRow>;
+
+/// The [`LiveRow`]s of one table, looked up in ascending key order: a cursor over
+/// `live.rows` instead of a lookup (and a copy of the key) per row.
+struct LiveRows<'a> {
+    /// `None` when the table has no live rows (nothing will be looked up).
+    rows: Option<std::iter::Peekable<LiveRange<'a>>>,
+    db: &'a Db,
+    table: &'a str,
+}
+
+impl<'a> LiveRows<'a> {
+    fn new(live: &'a Live, db: &'a Db, table: &'a str, any: bool) -> LiveRows<'a> {
+        let rows = any.then(|| {
+            live.rows
+                .range((db.clone(), table.to_owned(), RowKey(Vec::new()))..)
+                .peekable()
+        });
+        LiveRows { rows, db, table }
+    }
+
+    /// The row of `key`; keys must be asked in ascending order.
+    fn get(&mut self, key: &RowKey) -> Option<&'a LiveRow> {
+        let rows = self.rows.as_mut()?;
+        while let Some(((db, table, k), row)) = rows.peek() {
+            if db != self.db || table != self.table {
+                return None;
+            }
+            match k.cmp(key) {
+                Ordering::Less => {
+                    rows.next();
+                }
+                Ordering::Equal => return Some(row),
+                Ordering::Greater => return None,
+            }
+        }
+        None
+    }
+}
+
+/// Whether [`keep_foreign_keys`] would give back `live` unchanged, worked out without
+/// building the merged map: every wanted entry is live as wanted, and every live `topo:` key
+/// is wanted.
+fn foreign_keys_kept_equal(desired: &Cell, live: Option<&Cell>) -> bool {
+    let Some(live) = live else {
+        return false;
+    };
+    let (Some(want), Some(have)) = (desired.as_map(), live.as_map()) else {
+        return desired == live;
+    };
+    want.iter().all(|(k, v)| have.get(k) == Some(v))
+        && have.keys().all(|k| !is_topo_key(k) || want.contains_key(k))
+}
+
+fn is_topo_key(k: &Value) -> bool {
+    matches!(k, Value::Atom(Atom::String(s)) if s.starts_with(ownership::PREFIX))
 }
 
 /// The `external_ids` topo wants on a row it owns: its own `topo:` keys as the topology says,
@@ -183,95 +319,90 @@ fn keep_foreign_keys(desired: &Cell, live: Option<&Cell>) -> Cell {
     };
     let mut merged: std::collections::BTreeMap<Value, Value> = have
         .iter()
-        .filter(
-            |(k, _)| !matches!(k, Value::Atom(Atom::String(s)) if s.starts_with(ownership::PREFIX)),
-        )
+        .filter(|(k, _)| !is_topo_key(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     merged.extend(want.iter().map(|(k, v)| (k.clone(), v.clone())));
     crate::ovsdb::Datum::Map(merged.into())
 }
 
-fn read_row(db: &Db, table: &str, key: &RowKey, live: Option<&crate::live::LiveRow>) -> ReadRow {
+fn read_row(db: &Db, table: &str, key: &RowKey, live: Option<&LiveRow>) -> ReadRow {
     ReadRow {
         db: db.clone(),
         table: table.to_owned(),
         key: key.clone(),
         uuid: live.map(|r| r.uuid),
         version: live.and_then(|r| r.version),
-        digest: live.map(crate::live::LiveRow::digest),
+        digest: live.map(|r| digest::digest(&r.columns)),
     }
 }
 
 /// Orders creates so that every row comes after the created rows it references (OVSDB wants a
 /// named-uuid inserted before it is used). Ties keep (db, table, key) order; a reference
 /// cycle (which OVN's schemas do not have among created rows) falls back to that order.
+///
+/// Rows are layered: each round takes, in (db, table, key) order, every row whose referenced
+/// creates were taken in earlier rounds (or, when none is ready, the first row left).
 fn order_creates(creates: Vec<Change>) -> Vec<Change> {
-    type Id = (Db, String, RowKey);
-    let ids: BTreeSet<Id> = creates
+    fn id(c: &Change) -> (&Db, &str, &RowKey) {
+        (&c.db, c.table.as_str(), &c.key)
+    }
+    // Positions in (db, table, key) order; found again by binary search, never copied.
+    let mut sorted: Vec<usize> = (0..creates.len()).collect();
+    sorted.sort_by(|&a, &b| id(&creates[a]).cmp(&id(&creates[b])));
+    let find = |target: (&Db, &str, &RowKey)| {
+        sorted
+            .binary_search_by(|&i| id(&creates[i]).cmp(&target))
+            .ok()
+            .map(|p| sorted[p])
+    };
+    let deps: Vec<Vec<usize>> = creates
         .iter()
-        .map(|c| (c.db.clone(), c.table.clone(), c.key.clone()))
-        .collect();
-    let mut deps: BTreeMap<Id, BTreeSet<Id>> = BTreeMap::new();
-    for c in &creates {
-        let id = (c.db.clone(), c.table.clone(), c.key.clone());
-        let mut d = BTreeSet::new();
-        for col in &c.columns {
-            for r in col.after.iter().flat_map(refs) {
-                let target = (c.db.clone(), r.0, r.1);
-                if target != id && ids.contains(&target) {
-                    d.insert(target);
-                }
+        .enumerate()
+        .map(|(i, c)| {
+            let mut d = Vec::new();
+            for cell in c.columns.iter().filter_map(|col| col.after.as_ref()) {
+                for_each_value(cell, |v| {
+                    if let Value::Ref(r) = v
+                        && let Some(j) = find((&c.db, r.table.as_str(), &r.key))
+                        && j != i
+                    {
+                        d.push(j);
+                    }
+                });
             }
-        }
-        deps.insert(id, d);
-    }
-    let mut by_id: BTreeMap<Id, Change> = creates
-        .into_iter()
-        .map(|c| ((c.db.clone(), c.table.clone(), c.key.clone()), c))
+            d
+        })
         .collect();
-    let mut done: BTreeSet<Id> = BTreeSet::new();
-    let mut out = Vec::with_capacity(by_id.len());
-    while !by_id.is_empty() {
-        let ready: Vec<Id> = by_id
-            .keys()
-            .filter(|id| {
-                deps.get(*id)
-                    .is_none_or(|d| d.iter().all(|x| done.contains(x)))
-            })
-            .cloned()
+    let mut done = vec![false; creates.len()];
+    let mut left = sorted.clone();
+    let mut order = Vec::with_capacity(creates.len());
+    while let Some(&first) = left.first() {
+        let ready: Vec<usize> = left
+            .iter()
+            .copied()
+            .filter(|&i| deps[i].iter().all(|&d| done[d]))
             .collect();
-        let batch = if ready.is_empty() {
-            by_id.keys().take(1).cloned().collect()
-        } else {
-            ready
-        };
-        for id in batch {
-            if let Some(c) = by_id.remove(&id) {
-                out.push(c);
-            }
-            done.insert(id);
+        let batch = if ready.is_empty() { vec![first] } else { ready };
+        for i in batch {
+            done[i] = true;
+            order.push(i);
         }
+        left.retain(|&i| !done[i]);
     }
-    out
+    let mut slots: Vec<Option<Change>> = creates.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// The (table, key) of every reference in a cell.
-fn refs(cell: &Cell) -> Vec<(String, RowKey)> {
-    let mut out = Vec::new();
-    let mut add = |v: &Value| {
-        if let Value::Ref(r) = v {
-            out.push((r.table.clone(), r.key.clone()));
-        }
-    };
+/// Calls `f` on every value of a cell (map keys and values alike).
+fn for_each_value(cell: &Cell, mut f: impl FnMut(&Value)) {
     match cell {
-        crate::ovsdb::Datum::Set(s) => s.iter().for_each(&mut add),
+        crate::ovsdb::Datum::Set(s) => s.iter().for_each(f),
         crate::ovsdb::Datum::Map(m) => m.iter().for_each(|(k, v)| {
-            add(k);
-            add(v);
+            f(k);
+            f(v);
         }),
     }
-    out
 }
 
 #[cfg(test)]

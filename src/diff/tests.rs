@@ -211,3 +211,46 @@ fn other_tools_external_ids_keys_are_kept_on_owned_rows() {
     assert!(after.contains_key(&Value::from("neutron:network_name")));
     assert!(!after.contains_key(&Value::from("topo:old-key")));
 }
+
+#[test]
+fn read_digests_are_the_live_rows_digests() {
+    use crate::ovsdb::Atom as A;
+    let mut current = live(vec![
+        ("Logical_Switch", "ls1", switch("ls1", "lab", &["vm1"])),
+        (
+            "Logical_Switch_Port",
+            "vm1",
+            port("vm1", "lab", "00:00:00:00:00:01 10.0.0.2"),
+        ),
+    ]);
+    let columns: crate::ovsdb::Columns = [
+        (
+            "name".to_owned(),
+            Datum::scalar(A::from("vm1 \"q\" \\ \n\u{1}é")),
+        ),
+        ("tag".to_owned(), Datum::scalar(A::Integer(-42))),
+        ("ratio".to_owned(), Datum::scalar(A::Real(0.5))),
+        (
+            "up".to_owned(),
+            Datum::set([A::Boolean(true), A::Boolean(false)]),
+        ),
+        ("ls".to_owned(), Datum::scalar(A::Uuid(Uuid::from_u128(7)))),
+        ("empty".to_owned(), Datum::empty()),
+        ("ids".to_owned(), Datum::map([(A::from("k"), A::from("v"))])),
+    ]
+    .into();
+    for row in current.rows.values_mut() {
+        row.columns = columns.clone();
+    }
+    let desired = state(vec![
+        ("Logical_Switch", "ls1", switch("ls1", "lab", &["vm1"])),
+        ("Logical_Switch", "ls2", switch("ls2", "lab", &[])),
+    ]);
+    let p = plan(&desired, &current, "lab", Options::default());
+    assert_eq!(p.read.rows.len(), 3);
+    for r in &p.read.rows {
+        let expected = current.row(&r.db, &r.table, &r.key).map(LiveRow::digest);
+        assert_eq!(r.digest, expected, "{}", r.key);
+    }
+    assert!(p.read.rows.iter().any(|r| r.digest.is_some()));
+}

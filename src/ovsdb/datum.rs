@@ -367,19 +367,28 @@ impl Datum<Atom> {
     /// empty set in a map column becomes an empty map, and every atom is type-checked.
     pub fn from_json_typed(value: &Value, ty: &ColumnType) -> Result<Datum, NotationError> {
         let untyped = Datum::from_json(value)?;
-        let check = |a: &Atom, base: &BaseType| -> Result<Atom, NotationError> {
-            Atom::from_json_typed(&a.to_json(), base.atomic)
+        // The atoms are already parsed: checked (and moved) as they are, not written back to
+        // JSON and parsed again.
+        let check = |a: Atom, base: &BaseType| -> Result<Atom, NotationError> {
+            match (base.atomic, a) {
+                (AtomicType::Real, Atom::Integer(i)) => Ok(Atom::Real(i as f64)),
+                (ty, a) if a.matches(ty) => Ok(a),
+                (ty, a) => Err(NotationError::new(
+                    &format!("expected {}", ty.as_str()),
+                    &a.to_json(),
+                )),
+            }
         };
         match (&ty.value, untyped) {
             (Some(vt), Datum::Map(m)) => m
-                .iter()
+                .into_iter()
                 .map(|(k, v)| Ok((check(k, &ty.key)?, check(v, vt)?)))
                 .collect::<Result<Map<_>, _>>()
                 .map(Datum::Map),
             (Some(_), Datum::Set(s)) if s.is_empty() => Ok(Datum::Map(Map::new())),
             (Some(_), Datum::Set(_)) => Err(NotationError::new("expected a map", value)),
             (None, Datum::Set(s)) => s
-                .iter()
+                .into_iter()
                 .map(|a| check(a, &ty.key))
                 .collect::<Result<Set<_>, _>>()
                 .map(Datum::Set),

@@ -424,11 +424,21 @@ pub fn columns_from_json(
     table: &str,
     row: &Map<String, Value>,
 ) -> Result<Columns, NotationError> {
+    // The table's columns are looked up once and borrowed, not copied per cell
+    // (`column_type` clones the type, enumerations included).
+    let columns = schema.table(table).map(|t| &t.columns);
     row.iter()
         .map(|(column, value)| {
-            let datum = match schema.column_type(table, column) {
-                Some(ty) => Datum::from_json_typed(value, &ty)?,
-                None => Datum::from_json(value)?,
+            let declared = match column.as_str() {
+                "_uuid" | "_version" => None,
+                _ => columns.and_then(|c| c.get(column)),
+            };
+            let datum = match declared {
+                Some(c) => Datum::from_json_typed(value, &c.ty)?,
+                None => match schema.column_type(table, column) {
+                    Some(ty) => Datum::from_json_typed(value, &ty)?,
+                    None => Datum::from_json(value)?,
+                },
             };
             Ok((column.clone(), datum))
         })

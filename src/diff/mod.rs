@@ -6,7 +6,6 @@
 //! row whose key is held by an unowned row is a [`Conflict::Unowned`] (the user must adopt or
 //! rename it); a key held by several live rows is a [`Conflict::Duplicate`].
 
-mod digest;
 pub mod plan;
 pub mod render;
 
@@ -333,7 +332,7 @@ fn read_row(db: &Db, table: &str, key: &RowKey, live: Option<&LiveRow>) -> ReadR
         key: key.clone(),
         uuid: live.map(|r| r.uuid),
         version: live.and_then(|r| r.version),
-        digest: live.map(|r| digest::digest(&r.columns)),
+        digest: live.map(crate::live::LiveRow::digest),
     }
 }
 

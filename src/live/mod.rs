@@ -19,7 +19,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::ovsdb::{
-    self, Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect, RowUpdate,
+    self, Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect,
     columns_from_json,
 };
 use crate::rows::identity::{self, Rule};
@@ -245,26 +245,17 @@ pub async fn read(
     };
     let requests = requests(schema, tables, initial_only)?;
     let id = json!(format!("topo-read-{}", Uuid::new_v4()));
-    let updates = client
-        .monitor_cond(&schema.name, id.clone(), &requests)
+    let mut raw = client
+        .monitor_cond_rows(schema, id.clone(), &requests)
         .await?;
     // The monitor only delivered initial rows; cancelling frees it on the server.
     client.monitor_cancel(id).await?;
-    crate::timings::phase("monitor_cond reply");
-
-    let mut raw = Raw::new();
-    for (table, rows) in updates {
-        let decoded = raw.entry(table.clone()).or_default();
-        for (uuid, update) in rows {
-            let row = match update {
-                RowUpdate::Initial(r) | RowUpdate::Insert(r) => r,
-                RowUpdate::Update { new: Some(r), .. } => r,
-                _ => continue,
-            };
-            decoded.insert(uuid, decode_row(schema, &table, &row)?);
+    crate::timings::phase("monitor_cond reply, decoded");
+    for (table, rows) in &mut raw {
+        for columns in rows.values_mut() {
+            fill_defaults(schema, table, columns);
         }
     }
-    crate::timings::phase("decode columns");
     let live = build_owned(schema, db, raw);
     crate::timings::phase("key rows");
     Ok(live)
@@ -317,6 +308,12 @@ fn decode_row(
         table: table.to_owned(),
         message: e.to_string(),
     })?;
+    fill_defaults(schema, table, &mut columns);
+    Ok(columns)
+}
+
+/// Fills in the columns a monitor leaves out because they hold their default value.
+fn fill_defaults(schema: &DatabaseSchema, table: &str, columns: &mut Columns) {
     if let Some(ts) = schema.table(table) {
         for (name, column) in &ts.columns {
             if !columns.contains_key(name) {
@@ -324,7 +321,6 @@ fn decode_row(
             }
         }
     }
-    Ok(columns)
 }
 
 /// Keys every row, then converts references. Pure, so it is tested without a server.
@@ -381,7 +377,6 @@ fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
     keys.extend(children);
 
     let ref_columns = ref_columns(schema);
-    let no_refs = BTreeSet::new();
 
     // 3. Rows with references by key; the first claim of a key wins (UUID order, so the
     // choice is deterministic).
@@ -396,23 +391,69 @@ fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
         claimed.extend(claims.into_iter().map(|(key, uuids)| (t, key, uuids)));
     }
     let mut live = Live::default();
-    let mut state: BTreeMap<String, BTreeMap<RowKey, Row>> = BTreeMap::new();
-    // In (table, key) order, so both maps are built from sorted input.
-    let mut live_rows = Vec::with_capacity(claimed.len());
+    // Each claimed row's wire columns, out of `raw`, in (table, key) order.
+    let mut work = Vec::with_capacity(claimed.len());
     for (t, key, uuids) in claimed {
-        let table = &tables[t];
-        let Some(columns) = raw.get_mut(table).and_then(|rows| rows.remove(&uuids[0])) else {
+        let Some(columns) = raw.get_mut(&tables[t]).and_then(|r| r.remove(&uuids[0])) else {
             continue;
         };
-        let refs = ref_columns.get(table.as_str()).unwrap_or(&no_refs);
-        let (row, live_row) = to_row(uuids[0], columns, refs, |u| {
-            keys.get(&u).map(|(t, k)| (*t, k))
-        });
+        work.push((t, key, uuids, columns));
+    }
+    // Converting the rows is most of a read's CPU, and each row converts alone: two threads
+    // (the server is idle by now, and so is the other core) each take half.
+    type Work<'k> = Vec<(usize, &'k RowKey, Vec<Uuid>, Columns)>;
+    type Done<'k> = Vec<(usize, &'k RowKey, Vec<Uuid>, Row, LiveRow)>;
+    fn convert_part<'k>(
+        part: Work<'k>,
+        tables: &[String],
+        ref_columns: &BTreeMap<&str, BTreeSet<&str>>,
+        keys: &HashMap<Uuid, (&str, RowKey)>,
+    ) -> Done<'k> {
+        let no_refs = BTreeSet::new();
+        part.into_iter()
+            .map(|(t, key, uuids, columns)| {
+                let refs = ref_columns.get(tables[t].as_str()).unwrap_or(&no_refs);
+                let (row, live_row) = to_row(uuids[0], columns, refs, |u| {
+                    keys.get(&u).map(|(t, k)| (*t, k))
+                });
+                (t, key, uuids, row, live_row)
+            })
+            .collect()
+    }
+    let second = work.split_off(work.len() / 2);
+    let converted = if work.len() < 1000 {
+        let mut all = convert_part(work, &tables, &ref_columns, &keys);
+        all.extend(convert_part(second, &tables, &ref_columns, &keys));
+        all
+    } else {
+        std::thread::scope(|s| {
+            let other = s.spawn(|| convert_part(second, &tables, &ref_columns, &keys));
+            let mut all = convert_part(work, &tables, &ref_columns, &keys);
+            match other.join() {
+                Ok(rest) => all.extend(rest),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            all
+        })
+    };
+    let mut state: BTreeMap<String, BTreeMap<RowKey, Row>> = BTreeMap::new();
+    // In (table, key) order, so both maps are built from sorted input.
+    let mut live_rows = Vec::with_capacity(converted.len());
+    let mut table_rows: Vec<(RowKey, Row)> = Vec::new();
+    let mut current: Option<usize> = None;
+    for (t, key, uuids, row, live_row) in converted {
+        let table = &tables[t];
+        if current != Some(t) {
+            if let Some(c) = current {
+                state.insert(
+                    tables[c].clone(),
+                    std::mem::take(&mut table_rows).into_iter().collect(),
+                );
+            }
+            current = Some(t);
+        }
         live_rows.push(((db.clone(), table.clone(), key.clone()), live_row));
-        state
-            .entry(table.clone())
-            .or_default()
-            .insert(key.clone(), row);
+        table_rows.push((key.clone(), row));
         if uuids.len() > 1 {
             live.duplicates.push(Duplicate {
                 db: db.clone(),
@@ -421,6 +462,9 @@ fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
                 uuids,
             });
         }
+    }
+    if let Some(c) = current {
+        state.insert(tables[c].clone(), table_rows.into_iter().collect());
     }
     live.rows = live_rows.into_iter().collect();
     if !state.is_empty() {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-use super::{Error, Live, Raw, build_owned, decode_row, key_columns, requests};
+use super::{Error, Live, build_owned, decode_row, fill_defaults, key_columns, requests};
 use crate::ovsdb::{
     Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect, Notification,
     Notifications, RowUpdate, columns_from_json,
@@ -70,10 +70,10 @@ pub async fn watch_nb(
         },
     );
     let id = json!(format!("topo-watch-{}", Uuid::new_v4()));
-    let updates = client
-        .monitor_cond(&schema.name, id.clone(), &requests)
+    let mut raw = client
+        .monitor_cond_rows(schema, id.clone(), &requests)
         .await?;
-    crate::timings::phase("monitor_cond reply");
+    crate::timings::phase("monitor_cond reply, decoded");
 
     let mut watch = Watch {
         id,
@@ -81,27 +81,17 @@ pub async fn watch_nb(
         db: Db::Northbound,
         markers: BTreeMap::new(),
     };
-    let mut raw = Raw::new();
-    for (table, rows) in updates {
-        for (uuid, update) in rows {
-            if table == MARKER_TABLE {
-                watch.apply_marker(schema, uuid, update)?;
-                continue;
-            }
-            // The initial reply holds only whole rows.
-            let mut row = None;
-            if !apply_update(schema, &table, &mut row, update)? {
-                return Err(Error::Decode {
-                    table,
-                    message: format!("row {uuid} came as a change, not a row"),
-                });
-            }
-            if let Some(columns) = row {
-                raw.entry(table.clone()).or_default().insert(uuid, columns);
-            }
+    for (uuid, mut row) in raw.remove(MARKER_TABLE).unwrap_or_default() {
+        fill_defaults(schema, MARKER_TABLE, &mut row);
+        if let Some(ids) = row.remove(MARKER_COLUMN) {
+            watch.markers.insert(uuid, ids);
         }
     }
-    crate::timings::phase("decode columns");
+    for (table, rows) in &mut raw {
+        for columns in rows.values_mut() {
+            fill_defaults(schema, table, columns);
+        }
+    }
     let live = build_owned(schema, watch.db.clone(), raw);
     crate::timings::phase("key rows");
     Ok(Some((live, watch)))

@@ -16,12 +16,13 @@ use tokio::sync::mpsc;
 use super::cluster;
 use super::error::Error;
 use super::jsonrpc::{CallError, Connection, ConnectionOptions, RawNotification};
-use super::monitor::{MonitorRequest, TableUpdates, parse_table_updates};
+use super::monitor::{MonitorRequest, Rows, TableUpdates, decode_rows, parse_table_updates};
 use super::operation::{OpResult, Operation};
 use super::remote::Remote;
 use super::schema::DatabaseSchema;
 use super::tls::TlsConfig;
 use super::transport;
+use serde_json::value::RawValue;
 
 /// How to connect.
 #[derive(Debug, Clone)]
@@ -423,6 +424,31 @@ impl Client {
         id: Value,
         requests: &BTreeMap<String, MonitorRequest>,
     ) -> Result<TableUpdates, Error> {
+        let (method, raw) = self.monitor_raw(database, id, requests).await?;
+        let value =
+            serde_json::from_str(raw.get()).map_err(|e| self.protocol(method, e.to_string()))?;
+        parse_table_updates(value).map_err(|m| self.protocol(method, m))
+    }
+
+    /// [`Client::monitor_cond`], the initial rows decoded straight from the reply's text into
+    /// columns typed by `schema` ([`monitor::decode_rows`]): the cheapest full read.
+    pub async fn monitor_cond_rows(
+        &self,
+        schema: &DatabaseSchema,
+        id: Value,
+        requests: &BTreeMap<String, MonitorRequest>,
+    ) -> Result<Rows, Error> {
+        let (method, raw) = self.monitor_raw(&schema.name, id, requests).await?;
+        decode_rows(raw.get(), schema).map_err(|m| self.protocol(method, m))
+    }
+
+    /// Sends `monitor_cond` (or `monitor`); the method used and its reply's text.
+    async fn monitor_raw(
+        &self,
+        database: &str,
+        id: Value,
+        requests: &BTreeMap<String, MonitorRequest>,
+    ) -> Result<(&'static str, Box<RawValue>), Error> {
         let (conn, info) = self.ensure_connected().await?;
         if !self.plain_monitor.load(Ordering::Relaxed) {
             let reqs: serde_json::Map<String, Value> = requests
@@ -430,16 +456,14 @@ impl Client {
                 .map(|(t, r)| (t.clone(), json!([r.to_json(true)])))
                 .collect();
             match conn
-                .call(
+                .call_raw(
                     "monitor_cond",
                     &json!([database, id, reqs]),
                     self.options.request_timeout,
                 )
                 .await
             {
-                Ok(v) => {
-                    return parse_table_updates(v).map_err(|m| self.protocol("monitor_cond", m));
-                }
+                Ok(v) => return Ok(("monitor_cond", v)),
                 Err(CallError::Rpc(e)) if is_unknown_method(&e) => {
                     self.plain_monitor.store(true, Ordering::Relaxed);
                 }
@@ -451,14 +475,14 @@ impl Client {
             .map(|(t, r)| (t.clone(), r.to_json(false)))
             .collect();
         let v = conn
-            .call(
+            .call_raw(
                 "monitor",
                 &json!([database, id, reqs]),
                 self.options.request_timeout,
             )
             .await
             .map_err(|e| self.call_error(e, "monitor", &info.remote))?;
-        parse_table_updates(v).map_err(|m| self.protocol("monitor", m))
+        Ok(("monitor", v))
     }
 
     /// `monitor_cancel`.

@@ -366,7 +366,13 @@ impl Datum<Atom> {
     /// Parses a datum of a known column type: reals written as integers are converted, an
     /// empty set in a map column becomes an empty map, and every atom is type-checked.
     pub fn from_json_typed(value: &Value, ty: &ColumnType) -> Result<Datum, NotationError> {
-        let untyped = Datum::from_json(value)?;
+        Datum::from_json(value)?.typed(ty, || value.clone())
+    }
+
+    /// A datum parsed without a schema, typed as [`Datum::from_json_typed`] does; `json`
+    /// gives the notation to quote in an error.
+    pub fn typed(self, ty: &ColumnType, json: impl Fn() -> Value) -> Result<Datum, NotationError> {
+        let untyped = self;
         // The atoms are already parsed: checked (and moved) as they are, not written back to
         // JSON and parsed again.
         let check = |a: Atom, base: &BaseType| -> Result<Atom, NotationError> {
@@ -386,14 +392,144 @@ impl Datum<Atom> {
                 .collect::<Result<Map<_>, _>>()
                 .map(Datum::Map),
             (Some(_), Datum::Set(s)) if s.is_empty() => Ok(Datum::Map(Map::new())),
-            (Some(_), Datum::Set(_)) => Err(NotationError::new("expected a map", value)),
+            (Some(_), Datum::Set(_)) => Err(NotationError::new("expected a map", &json())),
             (None, Datum::Set(s)) => s
                 .into_iter()
                 .map(|a| check(a, &ty.key))
                 .collect::<Result<Set<_>, _>>()
                 .map(Datum::Set),
-            (None, Datum::Map(_)) => Err(NotationError::new("expected a set", value)),
+            (None, Datum::Map(_)) => Err(NotationError::new("expected a set", &json())),
         }
+    }
+}
+
+/// Reads the RFC 7047 notation straight from a deserializer, as [`Atom::from_json`] does from
+/// a JSON tree (numbers with a fraction or exponent are reals, other numbers integers).
+impl<'de> serde::Deserialize<'de> for Atom {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Atom, D::Error> {
+        d.deserialize_any(AtomVisitor)
+    }
+}
+
+struct AtomVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AtomVisitor {
+    type Value = Atom;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an OVSDB atom")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Atom, E> {
+        Ok(Atom::Boolean(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Atom, E> {
+        Ok(Atom::Integer(i))
+    }
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Atom, E> {
+        match i64::try_from(u) {
+            Ok(i) => Ok(Atom::Integer(i)),
+            // As `serde_json::Number::as_f64` would: out of i64 range, a real.
+            Err(_) => Ok(Atom::Real(u as f64)),
+        }
+    }
+    fn visit_f64<E>(self, r: f64) -> Result<Atom, E> {
+        Ok(Atom::Real(r))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Atom, E> {
+        Ok(Atom::String(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Atom, E> {
+        Ok(Atom::String(s))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Atom, A::Error> {
+        use serde::de::Error;
+        let tag: String = seq
+            .next_element()?
+            .ok_or_else(|| A::Error::custom("expected an atom"))?;
+        let atom = tagged_atom(&tag, &mut seq)?;
+        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::custom("expected an atom"));
+        }
+        Ok(atom)
+    }
+}
+
+/// The atom of `["uuid", ..]` or `["named-uuid", ..]`, after its tag.
+fn tagged_atom<'de, A: serde::de::SeqAccess<'de>>(
+    tag: &str,
+    seq: &mut A,
+) -> Result<Atom, A::Error> {
+    use serde::de::Error;
+    let id: String = seq
+        .next_element()?
+        .ok_or_else(|| A::Error::custom("expected an atom"))?;
+    match tag {
+        "uuid" => Uuid::parse_str(&id)
+            .map(Atom::Uuid)
+            .map_err(|_| A::Error::custom("malformed uuid")),
+        "named-uuid" => Ok(Atom::NamedUuid(id)),
+        _ => Err(A::Error::custom("expected an atom")),
+    }
+}
+
+/// Reads a datum straight from a deserializer, as [`Datum::from_json`] does from a JSON tree:
+/// `["set", [..]]`, `["map", [[k, v], ..]]`, or a bare atom (a set of one).
+impl<'de> serde::Deserialize<'de> for Datum<Atom> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Datum, D::Error> {
+        d.deserialize_any(DatumVisitor)
+    }
+}
+
+struct DatumVisitor;
+
+impl<'de> serde::de::Visitor<'de> for DatumVisitor {
+    type Value = Datum;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an OVSDB datum")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Datum, E> {
+        Ok(Datum::Set(Set::from([Atom::Boolean(b)])))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Datum, E> {
+        Ok(Datum::Set(Set::from([Atom::Integer(i)])))
+    }
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Datum, E> {
+        AtomVisitor.visit_u64(u).map(|a| Datum::Set(Set::from([a])))
+    }
+    fn visit_f64<E>(self, r: f64) -> Result<Datum, E> {
+        Ok(Datum::Set(Set::from([Atom::Real(r)])))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Datum, E> {
+        Ok(Datum::Set(Set::from([Atom::String(s.to_owned())])))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Datum, E> {
+        Ok(Datum::Set(Set::from([Atom::String(s)])))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Datum, A::Error> {
+        use serde::de::Error;
+        let tag: String = seq
+            .next_element()?
+            .ok_or_else(|| A::Error::custom("expected an atom"))?;
+        let datum = match tag.as_str() {
+            "set" => Datum::Set(
+                seq.next_element::<Vec<Atom>>()?
+                    .ok_or_else(|| A::Error::custom("expected an atom"))?
+                    .into_iter()
+                    .collect(),
+            ),
+            "map" => Datum::Map(
+                seq.next_element::<Vec<(Atom, Atom)>>()?
+                    .ok_or_else(|| A::Error::custom("expected an atom"))?
+                    .into_iter()
+                    .collect(),
+            ),
+            other => Datum::Set(Set::from([tagged_atom(other, &mut seq)?])),
+        };
+        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::custom("expected an atom"));
+        }
+        Ok(datum)
     }
 }
 

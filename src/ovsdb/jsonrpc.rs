@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, oneshot};
@@ -47,11 +48,14 @@ struct Request<'a, P: Serialize + ?Sized> {
     params: &'a P,
 }
 
+/// Where a request's reply goes: its result as the server's JSON text, or why there is none.
+type ReplySender = oneshot::Sender<Result<Box<RawValue>, CallError>>;
+
 /// What the caller side and the reader task share.
 #[derive(Default)]
 struct Shared {
     /// Requests awaiting their reply, by id.
-    pending: Mutex<HashMap<u64, oneshot::Sender<Result<Value, CallError>>>>,
+    pending: Mutex<HashMap<u64, ReplySender>>,
     closed: AtomicBool,
     close_reason: Mutex<Option<String>>,
 }
@@ -131,6 +135,19 @@ impl Connection {
         params: &P,
         timeout: Option<Duration>,
     ) -> Result<Value, CallError> {
+        let raw = self.call_raw(method, params, timeout).await?;
+        serde_json::from_str(raw.get())
+            .map_err(|e| CallError::Lost(format!("invalid JSON from the server: {e}")))
+    }
+
+    /// [`Connection::call`], the result left as the JSON text the server sent: for replies
+    /// large enough that their reader decodes them straight into its own types.
+    pub async fn call_raw<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: &P,
+        timeout: Option<Duration>,
+    ) -> Result<Box<RawValue>, CallError> {
         if self.is_closed() {
             return Err(CallError::NotSent(self.reason()));
         }
@@ -245,14 +262,15 @@ async fn read_loop(
                     break;
                 }
             };
-            let value: Value = match serde_json::from_slice(&message) {
+            // Only the envelope is parsed here; a reply's result stays text for its caller.
+            let envelope: Envelope = match serde_json::from_slice(&message) {
                 Ok(v) => v,
                 Err(e) => {
                     failure = Some(format!("invalid JSON from the server: {e}"));
                     break;
                 }
             };
-            if let Err(e) = dispatch(value, &conn, &shared, &notifications) {
+            if let Err(e) = dispatch(envelope, &conn, &shared, &notifications) {
                 failure = Some(e);
                 break;
             }
@@ -268,18 +286,39 @@ async fn read_loop(
     });
 }
 
+/// JSON `null` as raw text (a reply without a result).
+fn null_raw() -> Box<RawValue> {
+    RawValue::from_string("null".to_owned()).unwrap_or_else(|_| unreachable!("null is JSON"))
+}
+
+/// A JSON-RPC message with its payload unparsed.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default, borrow)]
+    params: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    result: Option<&'a RawValue>,
+    #[serde(default)]
+    error: Value,
+}
+
 fn dispatch(
-    mut value: Value,
+    envelope: Envelope<'_>,
     conn: &std::sync::Weak<Connection>,
     shared: &Shared,
     notifications: &mpsc::UnboundedSender<RawNotification>,
 ) -> Result<(), String> {
-    let Some(obj) = value.as_object_mut() else {
-        return Err("a JSON-RPC message that is not an object".to_owned());
-    };
-    if let Some(method) = obj.get("method").and_then(Value::as_str).map(str::to_owned) {
-        let params = obj.remove("params").unwrap_or(Value::Null);
-        let id = obj.remove("id").unwrap_or(Value::Null);
+    if let Some(method) = envelope.method {
+        let params: Value = match envelope.params {
+            Some(raw) => serde_json::from_str(raw.get())
+                .map_err(|e| format!("invalid JSON from the server: {e}"))?,
+            None => Value::Null,
+        };
+        let id = envelope.id;
         if method == "echo" && !id.is_null() {
             // Answered from its own task so a long write by the caller never stalls reading.
             if let Some(c) = conn.upgrade() {
@@ -295,17 +334,19 @@ fn dispatch(
         return Ok(());
     }
     // A reply. Ids we did not send as integers (the probe's "echo") only prove liveness.
-    let Some(id) = obj.get("id").and_then(Value::as_u64) else {
+    let Some(id) = envelope.id.as_u64() else {
         return Ok(());
     };
     let Some(tx) = lock(&shared.pending).remove(&id) else {
         return Ok(()); // a request that timed out
     };
-    let error = obj.remove("error").unwrap_or(Value::Null);
-    let result = if error.is_null() {
-        Ok(obj.remove("result").unwrap_or(Value::Null))
+    let result = if envelope.error.is_null() {
+        Ok(envelope
+            .result
+            .map(RawValue::to_owned)
+            .unwrap_or_else(null_raw))
     } else {
-        Err(CallError::Rpc(error))
+        Err(CallError::Rpc(envelope.error))
     };
     let _ = tx.send(result);
     Ok(())

@@ -361,6 +361,13 @@ async fn run_locked(
             let what = guarded.unwrap_or_else(|| details.unwrap_or(error));
             return Err(Error::Moved { what });
         }
+        Err(ovsdb::Error::Transaction { error, details, .. })
+            if error == "constraint violation" =>
+        {
+            // An indexed name (a port's) taken since the read: the index refused it.
+            let what = details.unwrap_or(error);
+            return Err(Error::Moved { what });
+        }
         Err(ovsdb::Error::Transaction { op, error, .. }) if op == "assert" => {
             // The lock belongs to the connection: a reconnect (a new leader) lost it.
             return Err(Error::LockLost {

@@ -3,8 +3,9 @@
 //! Shape of every apply transaction (see `shared/research/reliability-anchors.md`):
 //!
 //! 1. `wait` guards: each row the plan updates or deletes still has the `_version` the plan
-//!    read, and each name the plan creates is still free (switch and router names are not
-//!    unique in the NB schema, so nothing else would stop a duplicate);
+//!    read, and each name the plan creates is still free where the schema does not index it
+//!    (switch and router names are not unique in the NB schema, so nothing else would stop a
+//!    duplicate; a port's name is indexed, and the server refuses a second one by itself);
 //! 2. `assert` of the stack's lock, when held;
 //! 3. inserts (with `uuid-name`s, referenced rows first), column updates, deletes;
 //! 4. the apply marker: `NB_Global.external_ids:topo:<stack>:apply = <apply id>`, written in the
@@ -125,8 +126,12 @@ pub fn build(
     for c in &changes {
         match c.action {
             Action::Create => {
-                if identity::rule(&c.table) == Some(identity::Rule::Name) {
-                    // The name must still be free when the transaction commits.
+                let name_indexed = schema
+                    .table(&c.table)
+                    .is_some_and(|t| t.indexes.iter().any(|i| i == &["name"]));
+                if identity::rule(&c.table) == Some(identity::Rule::Name) && !name_indexed {
+                    // The name must still be free when the transaction commits. (Where the
+                    // schema indexes the name, the server refuses a second row by itself.)
                     guards.push(Operation::wait(
                         &c.table,
                         vec![Condition::eq(

@@ -20,7 +20,6 @@ use uuid::Uuid;
 
 use crate::ovsdb::{
     self, Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect,
-    columns_from_json,
 };
 use crate::rows::identity::{self, Rule};
 use crate::rows::{Db, Row, RowKey, RowRef, State, Value};
@@ -295,21 +294,6 @@ fn requests(
             Ok(((*t).to_owned(), request))
         })
         .collect()
-}
-
-/// One row as a monitor sent it, typed by the schema, with the columns a monitor leaves out
-/// because they hold their default value filled in.
-fn decode_row(
-    schema: &DatabaseSchema,
-    table: &str,
-    row: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Columns, Error> {
-    let mut columns = columns_from_json(schema, table, row).map_err(|e| Error::Decode {
-        table: table.to_owned(),
-        message: e.to_string(),
-    })?;
-    fill_defaults(schema, table, &mut columns);
-    Ok(columns)
 }
 
 /// Fills in the columns a monitor leaves out because they hold their default value.

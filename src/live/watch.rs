@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-use super::{Error, Live, build_owned, decode_row, fill_defaults, key_columns, requests};
+use super::{Error, Live, build_owned, fill_defaults, key_columns, requests};
 use crate::ovsdb::{
-    Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect, Notification,
-    Notifications, RowUpdate, columns_from_json,
+    Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect, Notifications,
+    RowChange, decode_update_params,
 };
 use crate::rows::identity::{self, Rule};
 use crate::rows::{Db, RowKey};
@@ -207,75 +207,63 @@ impl Watch {
             } else {
                 deadline.saturating_duration_since(Instant::now())
             };
-            let note = match tokio::time::timeout(wait, self.notes.recv()).await {
+            let note = match tokio::time::timeout(wait, self.notes.recv_raw()).await {
                 Ok(Some(note)) => note,
                 Ok(None) => return Ok(None),
                 Err(_) if seen => break,
                 Err(_) => return Ok(None),
             };
-            match note {
-                Notification::Update { monitor, updates } if monitor == self.id => {
-                    for (table, rows) in updates {
-                        for (uuid, update) in rows {
-                            if table == MARKER_TABLE {
-                                if !self.apply_marker(schema, uuid, update)? {
-                                    return Ok(None);
-                                }
-                                continue;
-                            }
-                            let row = touched
-                                .entry((table.clone(), uuid))
-                                .or_insert_with(|| held(uuid));
-                            if !apply_update(schema, &table, row, update)? {
-                                return Ok(None);
-                            }
+            // The monitor died with its connection.
+            if note.method == "topo:disconnected" {
+                return Ok(None);
+            }
+            // Updates are decoded straight from their text (an apply from empty gets every row
+            // it created back this way).
+            let decoded = decode_update_params(&note.method, note.params.get(), schema).map_err(
+                |message| Error::Decode {
+                    table: note.method.clone(),
+                    message,
+                },
+            )?;
+            let Some((monitor, changes)) = decoded.filter(|(monitor, _)| *monitor == self.id)
+            else {
+                continue;
+            };
+            let _ = monitor;
+            for (table, rows) in changes {
+                for (uuid, change) in rows {
+                    if table == MARKER_TABLE {
+                        if !self.apply_marker(schema, uuid, change) {
+                            return Ok(None);
                         }
+                        continue;
+                    }
+                    let row = touched
+                        .entry((table.clone(), uuid))
+                        .or_insert_with(|| held(uuid));
+                    if !apply_update(schema, &table, row, change) {
+                        return Ok(None);
                     }
                 }
-                // The monitor died with its connection.
-                Notification::Disconnected { .. } => return Ok(None),
-                _ => {}
             }
         }
         Ok(Some(touched))
     }
 
-    fn apply_marker(
-        &mut self,
-        schema: &DatabaseSchema,
-        uuid: Uuid,
-        update: RowUpdate,
-    ) -> Result<bool, Error> {
-        let column = |row: Columns| row.into_iter().find(|(c, _)| c == MARKER_COLUMN);
-        match update {
-            RowUpdate::Initial(r)
-            | RowUpdate::Insert(r)
-            | RowUpdate::Update { new: Some(r), .. } => {
-                let row = decode_row(schema, MARKER_TABLE, &r)?;
-                if let Some((_, d)) = column(row) {
-                    self.markers.insert(uuid, d);
-                }
-            }
-            RowUpdate::Delete | RowUpdate::Update { new: None, .. } => {
-                self.markers.remove(&uuid);
-            }
-            RowUpdate::Modify(diff) => {
-                let Some(old) = self.markers.remove(&uuid) else {
-                    return Ok(false);
-                };
-                let mut row = Columns::from([(MARKER_COLUMN.to_owned(), old)]);
-                apply_diff(
-                    schema,
-                    MARKER_TABLE,
-                    &mut row,
-                    decode_diff(schema, MARKER_TABLE, &diff)?,
-                );
-                if let Some((_, d)) = column(row) {
-                    self.markers.insert(uuid, d);
-                }
-            }
+    /// Applies a change of `NB_Global` to the markers; `false` for a change to a row never
+    /// seen.
+    fn apply_marker(&mut self, schema: &DatabaseSchema, uuid: Uuid, change: RowChange) -> bool {
+        let mut row = self
+            .markers
+            .remove(&uuid)
+            .map(|ids| Columns::from([(MARKER_COLUMN.to_owned(), ids)]));
+        if !apply_update(schema, MARKER_TABLE, &mut row, change) {
+            return false;
         }
-        Ok(true)
+        if let Some(ids) = row.and_then(|mut r| r.remove(MARKER_COLUMN)) {
+            self.markers.insert(uuid, ids);
+        }
+        true
     }
 }
 
@@ -285,21 +273,22 @@ fn apply_update(
     schema: &DatabaseSchema,
     table: &str,
     row: &mut Option<Columns>,
-    update: RowUpdate,
-) -> Result<bool, Error> {
-    match update {
-        RowUpdate::Initial(r) | RowUpdate::Insert(r) | RowUpdate::Update { new: Some(r), .. } => {
-            *row = Some(decode_row(schema, table, &r)?);
+    change: RowChange,
+) -> bool {
+    match change {
+        RowChange::Row(mut columns) => {
+            fill_defaults(schema, table, &mut columns);
+            *row = Some(columns);
         }
-        RowUpdate::Delete | RowUpdate::Update { new: None, .. } => *row = None,
-        RowUpdate::Modify(diff) => {
+        RowChange::Delete => *row = None,
+        RowChange::Modify(diff) => {
             let Some(columns) = row.as_mut() else {
-                return Ok(false);
+                return false;
             };
-            apply_diff(schema, table, columns, decode_diff(schema, table, &diff)?);
+            apply_diff(schema, table, columns, diff);
         }
     }
-    Ok(true)
+    true
 }
 
 /// Patches `live` with the touched rows, row by row, and returns what it changed: `Err` with
@@ -538,26 +527,6 @@ fn is_child_key(key: &RowKey, parent: &RowKey) -> bool {
     key.0.len() > parent.0.len() && key.0[..parent.0.len()] == parent.0[..]
 }
 
-/// A `modify` of update2 as typed columns. The diff of a set or map column is a set or map of
-/// the elements that changed, which may hold more elements than the column allows, so it is
-/// decoded by its shape, not checked against the column's bounds.
-fn decode_diff(
-    schema: &DatabaseSchema,
-    table: &str,
-    diff: &serde_json::Map<String, Json>,
-) -> Result<Columns, Error> {
-    columns_from_json(schema, table, diff)
-        .or_else(|_| {
-            diff.iter()
-                .map(|(c, v)| Ok((c.clone(), Datum::from_json(v)?)))
-                .collect()
-        })
-        .map_err(|e: crate::ovsdb::NotationError| Error::Decode {
-            table: table.to_owned(),
-            message: e.to_string(),
-        })
-}
-
 /// Applies update2 `modify` semantics (ovsdb-server(7)): a column that holds at most one
 /// value takes the new value; in a set, each element of the diff is added if absent and
 /// removed if present; in a map, a key absent is added, a key present with the same value
@@ -636,19 +605,22 @@ mod tests {
                 Datum::map([(s("k1"), s("v1")), (s("k2"), s("v2")), (s("k3"), s("v3"))]),
             ),
         ]);
-        let diff = decode_diff(
-            &schema,
-            "T",
-            serde_json::json!({
-                "name": "b",
-                "opt": ["set", []],
-                "tags": ["set", ["t2", "t3"]],
-                "ids": ["map", [["k1", "v1"], ["k2", "new"], ["k4", "v4"]]]
-            })
-            .as_object()
-            .expect("object"),
-        )
-        .expect("diff");
+        let u = "6b7c6a3e-0000-4000-8000-000000000001";
+        let params = serde_json::json!(["m", {"T": {u: {"modify": {
+            "name": "b",
+            "opt": ["set", []],
+            "tags": ["set", ["t2", "t3"]],
+            "ids": ["map", [["k1", "v1"], ["k2", "new"], ["k4", "v4"]]]
+        }}}}]);
+        let (_, mut changes) = decode_update_params("update2", &params.to_string(), &schema)
+            .expect("decoded")
+            .expect("an update");
+        let Some(RowChange::Modify(diff)) = changes
+            .remove("T")
+            .and_then(|mut rows| rows.remove(&Uuid::parse_str(u).expect("uuid")))
+        else {
+            panic!("a modify")
+        };
         apply_diff(&schema, "T", &mut row, diff);
         assert_eq!(row["name"], Datum::scalar(s("b")));
         assert_eq!(row["opt"], Datum::empty());

@@ -650,20 +650,30 @@ impl Notifications {
             .ok()
             .flatten()
     }
+
+    /// The next notification as the server sent it, its parameters unparsed: for a reader
+    /// that decodes large updates straight into its own types
+    /// ([`monitor::decode_update_params`](super::monitor::decode_update_params)).
+    /// `topo:disconnected` is the client's own word that the connection was lost.
+    pub async fn recv_raw(&mut self) -> Option<RawNotification> {
+        self.rx.recv().await
+    }
 }
 
 fn interpret(raw: RawNotification) -> Notification {
+    let method = raw.method;
+    let params: Value = serde_json::from_str(raw.params.get()).unwrap_or(Value::Null);
     let first = |p: &Value| {
         p.get(0)
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned()
     };
-    match raw.method.as_str() {
+    match method.as_str() {
         "update" | "update2" | "update3" => {
             // update3 carries the last transaction id before the updates.
-            let idx = if raw.method == "update3" { 2 } else { 1 };
-            let mut params = raw.params;
+            let idx = if method == "update3" { 2 } else { 1 };
+            let mut params = params;
             let monitor = params.get(0).cloned().unwrap_or(Value::Null);
             match params
                 .get_mut(idx)
@@ -671,27 +681,20 @@ fn interpret(raw: RawNotification) -> Notification {
                 .map(parse_table_updates)
             {
                 Some(Ok(updates)) => Notification::Update { monitor, updates },
-                _ => Notification::Other {
-                    method: raw.method,
-                    params,
-                },
+                _ => Notification::Other { method, params },
             }
         }
-        "locked" => Notification::Locked(first(&raw.params)),
-        "stolen" => Notification::Stolen(first(&raw.params)),
+        "locked" => Notification::Locked(first(&params)),
+        "stolen" => Notification::Stolen(first(&params)),
         "topo:disconnected" => Notification::Disconnected {
-            remote: raw
-                .params
+            remote: params
                 .get(1)
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
-            reason: first(&raw.params),
+            reason: first(&params),
         },
-        _ => Notification::Other {
-            method: raw.method,
-            params: raw.params,
-        },
+        _ => Notification::Other { method, params },
     }
 }
 

@@ -34,11 +34,11 @@ pub enum CallError {
     Timeout,
 }
 
-/// A message the server sent on its own initiative.
+/// A message the server sent on its own initiative, its parameters as the server's JSON text.
 #[derive(Debug, Clone)]
 pub struct RawNotification {
     pub method: String,
-    pub params: Value,
+    pub params: Box<RawValue>,
 }
 
 #[derive(Serialize)]
@@ -280,9 +280,11 @@ async fn read_loop(
         }
     };
     shared.close(&why);
+    let params =
+        serde_json::value::to_raw_value(&json!([why, remote])).unwrap_or_else(|_| null_raw());
     let _ = notifications.send(RawNotification {
         method: "topo:disconnected".to_owned(),
-        params: json!([why, remote]),
+        params,
     });
 }
 
@@ -313,11 +315,10 @@ fn dispatch(
     notifications: &mpsc::UnboundedSender<RawNotification>,
 ) -> Result<(), String> {
     if let Some(method) = envelope.method {
-        let params: Value = match envelope.params {
-            Some(raw) => serde_json::from_str(raw.get())
-                .map_err(|e| format!("invalid JSON from the server: {e}"))?,
-            None => Value::Null,
-        };
+        let params = envelope
+            .params
+            .map(RawValue::to_owned)
+            .unwrap_or_else(null_raw);
         let id = envelope.id;
         if method == "echo" && !id.is_null() {
             // Answered from its own task so a long write by the caller never stalls reading.

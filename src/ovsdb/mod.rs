@@ -25,7 +25,11 @@ pub use client::{Client, ConnectOptions, Notification, Notifications, ServerInfo
 pub use cluster::DatabaseStatus;
 pub use datum::{Atom, Datum, NotationError};
 pub use error::Error;
-pub use monitor::{MonitorRequest, MonitorSelect, RowUpdate, Rows, TableUpdates};
+pub use jsonrpc::RawNotification;
+pub use monitor::{
+    Changes, MonitorRequest, MonitorSelect, RowChange, RowUpdate, Rows, TableUpdates,
+    decode_update_params,
+};
 pub use operation::{
     Columns, Condition, Function, Mutation, Mutator, OpResult, Operation, WaitUntil,
     columns_from_json,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
 use super::datum::Datum;
 use super::operation::{Columns, Condition};
@@ -213,11 +213,11 @@ impl<'de> Visitor<'de> for RowsSeed<'_> {
         while let Some(uuid) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let uuid = Uuid::parse_str(&uuid)
                 .map_err(|_| A::Error::custom(format!("bad row uuid {uuid:?}")))?;
-            let row = map.next_value_seed(UpdateSeed {
+            let change = map.next_value_seed(UpdateSeed {
                 table: self.table,
                 name: self.name,
             })?;
-            if let Some(row) = row {
+            if let Some(RowChange::Row(row)) = change {
                 rows.insert(uuid, row);
             }
         }
@@ -225,40 +225,186 @@ impl<'de> Visitor<'de> for RowsSeed<'_> {
     }
 }
 
-/// One row's update: its whole new row, if it has one.
+/// One row's change in a monitor update, its columns typed by the schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowChange {
+    /// The whole row: `initial`, `insert`, or plain monitor's `new`.
+    Row(Columns),
+    /// update2 `modify`: the columns that changed; for sets and maps, the elements to toggle.
+    Modify(Columns),
+    /// The row was deleted.
+    Delete,
+}
+
+/// Table name → row UUID → change.
+pub type Changes = BTreeMap<String, BTreeMap<Uuid, RowChange>>;
+
+/// Decodes the parameters of an `update`, `update2` or `update3` notification (`method`)
+/// from their JSON text: the monitor's id and its changes, typed by `schema` without a JSON
+/// tree in between. `Ok(None)` for any other method.
+pub fn decode_update_params(
+    method: &str,
+    params: &str,
+    schema: &DatabaseSchema,
+) -> Result<Option<(Value, Changes)>, String> {
+    let skip = match method {
+        "update" | "update2" => 0,
+        // update3 carries the last transaction id before the updates.
+        "update3" => 1,
+        _ => return Ok(None),
+    };
+    let mut de = serde_json::Deserializer::from_str(params);
+    let parsed = ParamsSeed { schema, skip }
+        .deserialize(&mut de)
+        .map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(Some(parsed))
+}
+
+struct ParamsSeed<'s> {
+    schema: &'s DatabaseSchema,
+    skip: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ParamsSeed<'_> {
+    type Value = (Value, Changes);
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ParamsSeed<'_> {
+    type Value = (Value, Changes);
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("update parameters")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let monitor: Value = seq
+            .next_element()?
+            .ok_or_else(|| A::Error::custom("an update without a monitor id"))?;
+        for _ in 0..self.skip {
+            seq.next_element::<serde::de::IgnoredAny>()?;
+        }
+        let changes = seq
+            .next_element_seed(ChangesSeed {
+                schema: self.schema,
+            })?
+            .ok_or_else(|| A::Error::custom("an update without table updates"))?;
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok((monitor, changes))
+    }
+}
+
+struct ChangesSeed<'s> {
+    schema: &'s DatabaseSchema,
+}
+
+impl<'de> DeserializeSeed<'de> for ChangesSeed<'_> {
+    type Value = Changes;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Changes, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ChangesSeed<'_> {
+    type Value = Changes;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("table updates")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Changes, A::Error> {
+        let mut changes = Changes::new();
+        while let Some(table) = map.next_key::<String>()? {
+            let rows = map.next_value_seed(ChangeRowsSeed {
+                table: self.schema.table(&table),
+                name: &table,
+            })?;
+            changes.insert(table, rows);
+        }
+        Ok(changes)
+    }
+}
+
+struct ChangeRowsSeed<'s> {
+    table: Option<&'s TableSchema>,
+    name: &'s str,
+}
+
+impl<'de> DeserializeSeed<'de> for ChangeRowsSeed<'_> {
+    type Value = BTreeMap<Uuid, RowChange>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ChangeRowsSeed<'_> {
+    type Value = BTreeMap<Uuid, RowChange>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "the updates of table {}", self.name)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut rows = BTreeMap::new();
+        while let Some(uuid) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let uuid = Uuid::parse_str(&uuid)
+                .map_err(|_| A::Error::custom(format!("bad row uuid {uuid:?}")))?;
+            let change = map.next_value_seed(UpdateSeed {
+                table: self.table,
+                name: self.name,
+            })?;
+            if let Some(change) = change {
+                rows.insert(uuid, change);
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// One row's update, in either form (update2's `initial`/`insert`/`modify`/`delete`, or
+/// update's `old`/`new`).
 struct UpdateSeed<'s> {
     table: Option<&'s TableSchema>,
     name: &'s str,
 }
 
 impl<'de> DeserializeSeed<'de> for UpdateSeed<'_> {
-    type Value = Option<Columns>;
+    type Value = Option<RowChange>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for UpdateSeed<'_> {
-    type Value = Option<Columns>;
+    type Value = Option<RowChange>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a row update")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut row = None;
+        let mut change = None;
+        let mut old = false;
+        let row = |map: &mut A| {
+            map.next_value_seed(RowSeed {
+                table: self.table,
+                name: self.name,
+            })
+        };
         while let Some(kind) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match kind.as_ref() {
-                "initial" | "insert" | "new" => {
-                    row = Some(map.next_value_seed(RowSeed {
-                        table: self.table,
-                        name: self.name,
-                    })?);
+                "initial" | "insert" | "new" => change = Some(RowChange::Row(row(&mut map)?)),
+                "modify" => change = Some(RowChange::Modify(row(&mut map)?)),
+                "delete" => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    change = Some(RowChange::Delete);
+                }
+                "old" => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    old = true;
                 }
                 _ => {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
             }
         }
-        Ok(row)
+        // Plain monitor's delete: the old row and no new one.
+        Ok(change.or(old.then_some(RowChange::Delete)))
     }
 }
 

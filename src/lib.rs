@@ -10,6 +10,7 @@
 //! - [`import`]: the live Northbound as a topology file (`topo import`), and adoption.
 //! - [`lab`]: the bundled OVN lab (real daemons, namespaces, packets) and its checks.
 //! - [`cli`]: the command line; the only module that prints or chooses exit codes.
+//! - [`timings`]: `TOPO_TIMINGS=1` phase timings for performance work.
 
 pub mod apply;
 pub mod cli;

@@ -3,12 +3,14 @@
 //! The live reader turns what ovsdb-server holds into the same [`State`] the compiler emits:
 //! every row of a keyed table (see [`identity`]) under its natural key, with UUID references
 //! replaced by references by key. It also keeps, per row, what apply needs and the plan must
-//! not show: the row's UUID and its raw wire columns (for `wait` guards), and it reports
-//! natural keys that more than one row claims (switch and router names are not unique in the
-//! NB schema, and a clustered NB can even commit a transaction twice).
+//! not show: the row's UUID, `_version` (for `wait` guards) and a digest of its cells (for
+//! saved plans), and it reports natural keys that more than one row claims (switch and router
+//! names are not unique in the NB schema, and a clustered NB can even commit a transaction
+//! twice). Rows without a key are kept apart (`Live::others`), so nothing read is lost.
 //!
 //! Reading is one `monitor_cond` of the managed tables, initial rows only, then cancelled: the
-//! cheapest full read ovsdb-server offers (see `shared/research/perf-anchors.md`).
+//! cheapest full read ovsdb-server offers (see `shared/research/perf-anchors.md`), decoded
+//! straight from the reply's text. [`watch`] is the same read with the monitor left open.
 
 pub mod chassis;
 pub mod watch;

@@ -152,77 +152,23 @@ pub type Rows = BTreeMap<String, BTreeMap<Uuid, Columns>>;
 /// name (`_version`) are decoded untyped.
 pub fn decode_rows(text: &str, schema: &DatabaseSchema) -> Result<Rows, String> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let rows = TablesSeed { schema }
+    let changes = ChangesSeed { schema }
         .deserialize(&mut de)
         .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
-    Ok(rows)
-}
-
-struct TablesSeed<'s> {
-    schema: &'s DatabaseSchema,
-}
-
-impl<'de> DeserializeSeed<'de> for TablesSeed<'_> {
-    type Value = Rows;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Rows, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TablesSeed<'_> {
-    type Value = Rows;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("table updates")
-    }
-    fn visit_unit<E>(self) -> Result<Rows, E> {
-        Ok(Rows::new())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Rows, A::Error> {
-        let mut rows = Rows::new();
-        while let Some(table) = map.next_key::<String>()? {
-            let table_rows = map.next_value_seed(RowsSeed {
-                table: self.schema.table(&table),
-                name: &table,
-            })?;
-            rows.insert(table, table_rows);
-        }
-        Ok(rows)
-    }
-}
-
-struct RowsSeed<'s> {
-    table: Option<&'s TableSchema>,
-    name: &'s str,
-}
-
-impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
-    type Value = BTreeMap<Uuid, Columns>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RowsSeed<'_> {
-    type Value = BTreeMap<Uuid, Columns>;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "the updates of table {}", self.name)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut rows = BTreeMap::new();
-        while let Some(uuid) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let uuid = Uuid::parse_str(&uuid)
-                .map_err(|_| A::Error::custom(format!("bad row uuid {uuid:?}")))?;
-            let change = map.next_value_seed(UpdateSeed {
-                table: self.table,
-                name: self.name,
-            })?;
-            if let Some(RowChange::Row(row)) = change {
-                rows.insert(uuid, row);
-            }
-        }
-        Ok(rows)
-    }
+    Ok(changes
+        .into_iter()
+        .map(|(table, rows)| {
+            let rows = rows
+                .into_iter()
+                .filter_map(|(uuid, change)| match change {
+                    RowChange::Row(row) => Some((uuid, row)),
+                    _ => None,
+                })
+                .collect();
+            (table, rows)
+        })
+        .collect())
 }
 
 /// One row's change in a monitor update, its columns typed by the schema.
@@ -302,7 +248,7 @@ struct ChangesSeed<'s> {
 impl<'de> DeserializeSeed<'de> for ChangesSeed<'_> {
     type Value = Changes;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Changes, D::Error> {
-        d.deserialize_map(self)
+        d.deserialize_any(self)
     }
 }
 
@@ -310,6 +256,9 @@ impl<'de> Visitor<'de> for ChangesSeed<'_> {
     type Value = Changes;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("table updates")
+    }
+    fn visit_unit<E>(self) -> Result<Changes, E> {
+        Ok(Changes::new())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Changes, A::Error> {
         let mut changes = Changes::new();

@@ -48,6 +48,31 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A runtime, a client of the sandbox's Northbound and its schema, for tests that drive
+/// topo's library directly.
+pub fn nb_client(
+    ovn: &OvnSandbox,
+) -> (
+    tokio::runtime::Runtime,
+    topo::ovsdb::Client,
+    topo::ovsdb::DatabaseSchema,
+) {
+    use crate::support::ovn::NB_DB;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (nb, schema) = rt.block_on(async {
+        let options = topo::ovsdb::ConnectOptions::for_database(NB_DB);
+        let nb = topo::ovsdb::Client::connect(&ovn.nb_remote(), options)
+            .await
+            .unwrap();
+        let schema = nb.get_schema(NB_DB).await.unwrap();
+        (nb, schema)
+    });
+    (rt, nb, schema)
+}
+
 /// `topo ARGS --db <nb> [--sb-db <sb>]` against the sandbox.
 pub fn topo(ovn: &OvnSandbox, args: &[&str]) -> TopoOutput {
     let mut all: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();

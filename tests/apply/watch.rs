@@ -7,10 +7,10 @@
 use std::time::Duration;
 
 use topo::live::{self, watch};
-use topo::ovsdb::{Atom, Client, ConnectOptions, Datum, Mutation, Operation};
+use topo::ovsdb::{Atom, Datum, Mutation, Operation};
 use topo::rows::{Db, RowKey};
 
-use super::{apply as apply_file, example};
+use super::{apply as apply_file, example, nb_client};
 use crate::require_ovn;
 use crate::support::ovn::{NB_DB, OvnSandbox};
 
@@ -30,15 +30,8 @@ fn the_watched_read_equals_a_fresh_read_after_changes() {
     require_ovn!();
     let ovn = OvnSandbox::builder().sb(false).northd(false).start();
     apply_file(&ovn, &example("gateway-router.yaml"));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (rt, nb, schema) = nb_client(&ovn);
     rt.block_on(async {
-        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
-            .await
-            .unwrap();
-        let schema = nb.get_schema(NB_DB).await.unwrap();
         let (before, w) = watch::watch_nb(&nb, &schema).await.unwrap().unwrap();
         assert!(!before.state.tables.is_empty());
 
@@ -125,15 +118,8 @@ fn without_the_marker_the_watch_gives_up_at_the_deadline() {
     require_ovn!();
     let ovn = OvnSandbox::builder().sb(false).northd(false).start();
     apply_file(&ovn, &example("l2-gateway.yaml"));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (rt, nb, schema) = nb_client(&ovn);
     rt.block_on(async {
-        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
-            .await
-            .unwrap();
-        let schema = nb.get_schema(NB_DB).await.unwrap();
         let (before, w) = watch::watch_nb(&nb, &schema).await.unwrap().unwrap();
         nb.transact(NB_DB, &[marker_op("topo:test:apply", "other")])
             .await
@@ -158,15 +144,8 @@ fn a_renamed_row_rebuilds_the_read() {
     require_ovn!();
     let ovn = OvnSandbox::builder().sb(false).northd(false).start();
     apply_file(&ovn, &example("gateway-router.yaml"));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (rt, nb, schema) = nb_client(&ovn);
     rt.block_on(async {
-        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
-            .await
-            .unwrap();
-        let schema = nb.get_schema(NB_DB).await.unwrap();
         let (before, w) = watch::watch_nb(&nb, &schema).await.unwrap().unwrap();
         // A router renamed: its key, and the keys of its NAT rules and routes, change.
         let routers = ovn.nbctl(&["--bare", "--columns=name", "list", "Logical_Router"]);

@@ -9,11 +9,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use topo::apply::{self, transaction};
-use topo::ovsdb::{Client, ConnectOptions};
 use topo::rows::Db;
 use uuid::Uuid;
 
-use super::{apply as apply_file, assert_converged, edited, example, write};
+use super::{apply as apply_file, assert_converged, edited, example, nb_client, write};
 use crate::require_ovn;
 use crate::support::ovn::{NB_DB, OvnSandbox};
 
@@ -55,15 +54,8 @@ fn the_apply_transaction_is_guarded_and_minimal() {
         ..
     } = topo::cli::desired::load(std::slice::from_ref(&variant)).unwrap();
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (rt, nb, schema) = nb_client(&ovn);
     rt.block_on(async {
-        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
-            .await
-            .unwrap();
-        let schema = nb.get_schema(NB_DB).await.unwrap();
         let (plan, live) = apply::read_and_plan(&nb, &desired, &stack, true)
             .await
             .unwrap();
@@ -265,15 +257,8 @@ fn a_failed_guard_commits_nothing() {
         rows: desired,
         ..
     } = topo::cli::desired::load(std::slice::from_ref(&variant)).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (rt, nb, schema) = nb_client(&ovn);
     rt.block_on(async {
-        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
-            .await
-            .unwrap();
-        let schema = nb.get_schema(NB_DB).await.unwrap();
         let build = || async {
             let (plan, live) = apply::read_and_plan(&nb, &desired, &stack, true)
                 .await
@@ -352,15 +337,8 @@ fn a_port_name_taken_since_the_read_fails_the_transaction() {
         rows: desired,
         ..
     } = topo::cli::desired::load(std::slice::from_ref(&variant)).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (rt, nb, schema) = nb_client(&ovn);
     rt.block_on(async {
-        let nb = Client::connect(&ovn.nb_remote(), ConnectOptions::for_database(NB_DB))
-            .await
-            .unwrap();
-        let schema = nb.get_schema(NB_DB).await.unwrap();
         let (plan, live) = apply::read_and_plan(&nb, &desired, &stack, true)
             .await
             .unwrap();

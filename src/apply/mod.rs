@@ -210,7 +210,8 @@ pub struct Read {
 
 /// Reads the Northbound for an apply: the first step of [`run`], apart so that a caller can
 /// compile the topology while the server answers.
-pub async fn read(nb: &Client) -> Result<Read, Error> {
+/// `timeout` bounds the retries of the `NB_Global` read when no watch could be opened.
+pub async fn read(nb: &Client, timeout: Duration) -> Result<Read, Error> {
     let schema = nb.get_schema(Db::Northbound.schema_name()).await?;
     let (live, watch, ids) = match live::watch::watch_nb(nb, &schema).await? {
         // The same snapshot as the rows.
@@ -220,7 +221,7 @@ pub async fn read(nb: &Client) -> Result<Read, Error> {
         }
         None => {
             // Before the rows: a marker newer than the rows reads as "moved", never the reverse.
-            let ids = nb_global_ids(nb, Duration::from_secs(5)).await?;
+            let ids = nb_global_ids(nb, timeout).await?;
             (live::read_nb(nb, &schema).await?, None, ids)
         }
     };
@@ -242,7 +243,7 @@ pub async fn run(
     options: &Options,
     confirm: impl FnOnce(&Plan) -> bool,
 ) -> Result<Report, Error> {
-    let read = read(nb).await?;
+    let read = read(nb, options.timeout).await?;
     run_read(nb, sb, read, desired, saved, options, confirm).await
 }
 

@@ -105,7 +105,8 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
     let result = rt.block_on(async {
         let opened = async {
             let nb = args.db.connect("Northbound").await?;
-            let read = apply::read(&nb).await.map_err(|error| {
+            let timeout = Duration::from_secs(args.db.timeout.max(1));
+            let read = apply::read(&nb, timeout).await.map_err(|error| {
                 let help = help_for(&error);
                 miette::Report::new(ApplyFailure { error, help })
             })?;

@@ -219,17 +219,13 @@ impl Watch {
             }
             // Updates are decoded straight from their text (an apply from empty gets every row
             // it created back this way).
-            let decoded = decode_update_params(&note.method, note.params.get(), schema).map_err(
-                |message| Error::Decode {
-                    table: note.method.clone(),
-                    message,
-                },
-            )?;
-            let Some((monitor, changes)) = decoded.filter(|(monitor, _)| *monitor == self.id)
-            else {
+            // An update that does not decode cannot be applied for certain: read again.
+            let Ok(decoded) = decode_update_params(&note.method, note.params.get(), schema) else {
+                return Ok(None);
+            };
+            let Some((_, changes)) = decoded.filter(|(monitor, _)| *monitor == self.id) else {
                 continue;
             };
-            let _ = monitor;
             for (table, rows) in changes {
                 for (uuid, change) in rows {
                     if table == MARKER_TABLE {

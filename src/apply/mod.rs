@@ -292,9 +292,7 @@ async fn run_locked(
     // (it writes its marker in its transaction, before it lets the lock go), the read is
     // stale, and a plan made from it would neither see nor prune that apply's rows.
     let nb_global = nb_global_ids(nb, options.timeout).await?;
-    let key = Atom::from(transaction::marker_key(&options.stack));
-    let marker = |ids: Option<&Datum>| ids.and_then(|d| d.as_map()?.get(&key).cloned());
-    if marker(ids.as_ref()) != marker(nb_global.as_ref()) {
+    if marker_of(ids.as_ref(), &options.stack) != marker_of(nb_global.as_ref(), &options.stack) {
         return Err(Error::Moved {
             what: format!(
                 "another apply of stack {} committed after this one read the database",
@@ -539,22 +537,32 @@ async fn read_nb_global(
     Ok(results.first().and_then(|r| r.rows().first().cloned()))
 }
 
-/// The `NB_Global.external_ids` map (`None`: the NB has no `NB_Global` row yet, as a new
-/// database until ovn-northd or ovn-nbctl creates it). A `select` sent with `transact`, so
+/// `NB_Global.external_ids`, read once (`None`: the NB has no `NB_Global` row yet, as a new
+/// database until ovn-northd or ovn-nbctl creates it).
+async fn read_ids(nb: &Client) -> Result<Option<Datum>, ovsdb::Error> {
+    let row = read_nb_global(nb, &["external_ids"]).await?;
+    Ok(row.map(|row| {
+        row.get("external_ids")
+            .and_then(|ids| Datum::from_json(ids).ok())
+            .unwrap_or_else(Datum::empty_map)
+    }))
+}
+
+/// The apply marker of `stack` in `NB_Global.external_ids`.
+fn marker_of(ids: Option<&Datum>, stack: &str) -> Option<Atom> {
+    let key = Atom::from(transaction::marker_key(stack));
+    ids?.as_map()?.get(&key).cloned()
+}
+
+/// [`read_ids`], asked again until the deadline when the reply is lost. A `select` sent with `transact`, so
 /// the client reports a lost reply as "outcome unknown"; but it writes nothing, so it is
 /// simply asked again (on a new connection, to the new leader) until the deadline, and a
 /// final failure is a plain error.
 async fn nb_global_ids(nb: &Client, timeout: Duration) -> Result<Option<Datum>, Error> {
     let deadline = Instant::now() + timeout;
     loop {
-        match read_nb_global(nb, &["external_ids"]).await {
-            Ok(row) => {
-                return Ok(row.map(|row| {
-                    row.get("external_ids")
-                        .and_then(|ids| Datum::from_json(ids).ok())
-                        .unwrap_or_else(Datum::empty_map)
-                }));
-            }
+        match read_ids(nb).await {
+            Ok(ids) => return Ok(ids),
             Err(ovsdb::Error::OutcomeUnknown { reason, .. }) if Instant::now() >= deadline => {
                 return Err(Error::Lost { reason });
             }
@@ -607,15 +615,10 @@ async fn resolve_outcome(
     timeout: Duration,
 ) -> Result<(), Error> {
     let deadline = Instant::now() + timeout;
-    let key = Atom::from(transaction::marker_key(stack));
     loop {
-        match read_nb_global(nb, &["external_ids"]).await {
-            Ok(row) => {
-                let marker = row
-                    .and_then(|row| row.get("external_ids").cloned())
-                    .and_then(|ids| Datum::from_json(&ids).ok())
-                    .and_then(|ids| ids.as_map().and_then(|m| m.get(&key).cloned()));
-                return if marker == Some(Atom::from(apply_id.to_string())) {
+        match read_ids(nb).await {
+            Ok(ids) => {
+                return if marker_of(ids.as_ref(), stack) == Some(Atom::from(apply_id.to_string())) {
                     Ok(())
                 } else {
                     Err(Error::NotApplied { reason })

@@ -160,11 +160,23 @@ impl Live {
         self.rows.get(&(db.clone(), table.to_owned(), key.clone()))
     }
 
-    /// A keyed row's columns as the server sent them: references by key turned back into
-    /// the UUIDs of the rows they name.
+    /// The table and key of each keyed row, by UUID.
+    pub fn uuid_index(&self) -> HashMap<Uuid, (&str, &RowKey)> {
+        self.rows
+            .iter()
+            .map(|((_, table, key), row)| (row.uuid, (table.as_str(), key)))
+            .collect()
+    }
+
+    /// A keyed row's columns as the server sent them, `_version` included: references by key
+    /// turned back into the UUIDs of the rows they name.
     pub fn wire_columns(&self, db: &Db, table: &str, key: &RowKey) -> Option<Columns> {
         let row = self.state.get(db, table, key)?;
-        Some(self.to_wire(db, row))
+        let mut columns = self.to_wire(db, row);
+        if let Some(v) = self.row(db, table, key)?.version {
+            columns.insert("_version".to_owned(), Datum::scalar(Atom::Uuid(v)));
+        }
+        Some(columns)
     }
 
     fn to_wire(&self, db: &Db, row: &Row) -> Columns {
@@ -194,17 +206,12 @@ impl Live {
             return None;
         }
         let mut raw = Raw::new();
-        for (db, table, key, row) in self.state.rows() {
-            let Some(live) = self.row(db, table, key) else {
-                continue;
-            };
-            let mut columns = self.to_wire(db, row);
-            if let Some(v) = live.version {
-                columns.insert("_version".to_owned(), Datum::scalar(Atom::Uuid(v)));
+        for ((db, table, key), live) in &self.rows {
+            if let Some(columns) = self.wire_columns(db, table, key) {
+                raw.entry(table.clone())
+                    .or_default()
+                    .insert(live.uuid, columns);
             }
-            raw.entry(table.to_owned())
-                .or_default()
-                .insert(live.uuid, columns);
         }
         for (table, uuid, columns) in self.others {
             raw.entry(table).or_default().insert(uuid, columns);

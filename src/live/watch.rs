@@ -172,22 +172,13 @@ impl Watch {
         timeout: Duration,
     ) -> Result<Option<Touched>, Error> {
         let deadline = Instant::now() + timeout;
-        let index: HashMap<Uuid, (&str, &RowKey)> = live
-            .rows
-            .iter()
-            .map(|((_, t, k), r)| (r.uuid, (t.as_str(), k)))
-            .collect();
+        let index = live.uuid_index();
         let others: HashMap<Uuid, &Columns> = live.others.iter().map(|(_, u, c)| (*u, c)).collect();
         let db = self.db.clone();
         // A row as the read held it, the first time an update touches it.
         let held = |uuid: Uuid| -> Option<Columns> {
             if let Some((table, key)) = index.get(&uuid) {
-                let mut columns = live.wire_columns(&db, table, key)?;
-                let version = live.row(&db, table, key).and_then(|r| r.version);
-                if let Some(v) = version {
-                    columns.insert("_version".to_owned(), Datum::scalar(Atom::Uuid(v)));
-                }
-                return Some(columns);
+                return live.wire_columns(&db, table, key);
             }
             others.get(&uuid).map(|c| (*c).clone())
         };
@@ -297,18 +288,13 @@ fn patch(
     live: &mut Live,
     touched: Touched,
 ) -> Result<BTreeSet<(String, RowKey)>, Touched> {
-    let planned = match patch_plan(db, live, &touched) {
-        Some(planned) => planned,
-        None => return Err(touched),
-    };
-    let (removed, rows) = planned;
-    let mut converted = Vec::with_capacity(rows.len());
-    {
-        let index: HashMap<Uuid, (&str, &RowKey)> = live
-            .rows
-            .iter()
-            .map(|((_, t, k), r)| (r.uuid, (t.as_str(), k)))
-            .collect();
+    let (removed, converted) = {
+        // Everything is decided and converted while `live` is only read; then it changes.
+        let index = live.uuid_index();
+        let Some((removed, rows)) = patch_plan(db, live, &index, &touched) else {
+            return Err(touched);
+        };
+        let mut converted = Vec::with_capacity(rows.len());
         let new_keys: HashMap<Uuid, (&str, &RowKey)> =
             rows.iter().map(|(t, u, k)| (*u, (t.as_str(), k))).collect();
         let refs = super::ref_columns(schema);
@@ -326,7 +312,8 @@ fn patch(
             );
             converted.push((table.clone(), key.clone(), row, live_row));
         }
-    }
+        (removed, converted)
+    };
     let mut changed = BTreeSet::new();
     for (table, key) in removed {
         if let Some(rows) = live
@@ -355,6 +342,7 @@ fn patch(
 fn patch_plan(
     db: &Db,
     live: &Live,
+    index: &HashMap<Uuid, (&str, &RowKey)>,
     touched: &Touched,
 ) -> Option<(Vec<(String, RowKey)>, Vec<(String, Uuid, RowKey)>)> {
     if !live.duplicates.is_empty() {
@@ -364,11 +352,6 @@ fn patch_plan(
     if touched.keys().any(|(_, u)| others.contains(u)) {
         return None;
     }
-    let index: HashMap<Uuid, (&str, &RowKey)> = live
-        .rows
-        .iter()
-        .map(|((_, t, k), r)| (r.uuid, (t.as_str(), k)))
-        .collect();
     // New keys: rows keyed by their own columns first, then children under their parent.
     let mut keys: HashMap<Uuid, (String, RowKey)> = HashMap::new();
     for ((table, uuid), columns) in touched {
@@ -383,10 +366,7 @@ fn patch_plan(
     }
     // Which touched parent holds each child now, by (child table, child UUID).
     let mut held_by: HashMap<(&str, Uuid), Uuid> = HashMap::new();
-    for child_table in super::NB_TABLES {
-        let Some((parent_table, parent_column)) = identity::parent(child_table) else {
-            continue;
-        };
+    for (child_table, parent_table, parent_column) in child_tables() {
         for ((t, parent), columns) in touched {
             let Some(set) = columns
                 .as_ref()
@@ -455,13 +435,7 @@ fn patch_plan(
             .get(uuid)
             .map(|(_, k)| k)
             .or_else(|| index.get(uuid).map(|(_, k)| *k));
-        for child_table in super::NB_TABLES {
-            let Some((parent_table, parent_column)) = identity::parent(child_table) else {
-                continue;
-            };
-            if parent_table != table {
-                continue;
-            }
+        for (child_table, _, parent_column) in child_tables().filter(|(_, p, _)| p == table) {
             let now: HashSet<Uuid> = columns
                 .as_ref()
                 .and_then(|c| c.get(parent_column))
@@ -473,7 +447,7 @@ fn patch_plan(
                     continue;
                 }
                 let (t, k) = index.get(child)?;
-                if *t != *child_table || !is_child_key(k, parent_key?) {
+                if *t != child_table || !is_child_key(k, parent_key?) {
                     return None;
                 }
             }
@@ -483,13 +457,13 @@ fn patch_plan(
                     .state
                     .tables
                     .get(db)
-                    .and_then(|t| t.get(*child_table))
+                    .and_then(|t| t.get(child_table))
                     .into_iter()
                     .flat_map(|rows| rows.range(parent_key.clone()..))
                     .take_while(|(k, _)| is_child_key(k, parent_key));
                 for (k, _) in held {
                     let u = live.row(db, child_table, k)?.uuid;
-                    if !now.contains(&u) && !touched.contains_key(&((*child_table).to_owned(), u)) {
+                    if !now.contains(&u) && !touched.contains_key(&(child_table.to_owned(), u)) {
                         return None;
                     }
                 }
@@ -516,6 +490,14 @@ fn patch_plan(
         .collect();
     let rows = keys.into_iter().map(|(u, (t, k))| (t, u, k)).collect();
     Some((removed, rows))
+}
+
+/// The tables read whose rows are keyed under a parent: (child table, parent table, the
+/// parent's column holding them).
+fn child_tables() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    super::NB_TABLES
+        .iter()
+        .filter_map(|t| identity::parent(t).map(|(parent, column)| (*t, parent, column)))
 }
 
 /// Whether `key` is a child key under `parent` (the parent's parts, then the child's own).

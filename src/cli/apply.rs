@@ -52,6 +52,12 @@ pub struct ApplyFailure {
     pub help: Option<String>,
 }
 
+/// An apply error as the diagnostic the user sees, with its help.
+fn failure(error: apply::Error) -> miette::Report {
+    let help = help_for(&error);
+    miette::Report::new(ApplyFailure { error, help })
+}
+
 fn help_for(e: &apply::Error) -> Option<String> {
     Some(match e {
         apply::Error::Locked { .. } => {
@@ -102,14 +108,11 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
         .then(|| desired::load_in_background(args.paths.clone()));
     let yes = args.yes;
     let remote = args.db.nb.clone();
+    let timeout = Duration::from_secs(args.db.timeout.max(1));
     let result = rt.block_on(async {
         let opened = async {
             let nb = args.db.connect("Northbound").await?;
-            let timeout = Duration::from_secs(args.db.timeout.max(1));
-            let read = apply::read(&nb, timeout).await.map_err(|error| {
-                let help = help_for(&error);
-                miette::Report::new(ApplyFailure { error, help })
-            })?;
+            let read = apply::read(&nb, timeout).await.map_err(failure)?;
             Ok::<_, miette::Report>((nb, read))
         }
         .await;
@@ -131,7 +134,7 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
             stack,
             prune: !args.no_prune,
             wait: args.wait,
-            timeout: Duration::from_secs(args.db.timeout.max(1)),
+            timeout,
         };
         // The Southbound is needed to check the outcome (and to name lagging chassis).
         let reaches_chassis = desired.as_ref().is_some_and(|d| {
@@ -152,10 +155,7 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
             confirm(plan, yes, &remote)
         })
         .await
-        .map_err(|error| {
-            let help = help_for(&error);
-            miette::Report::new(ApplyFailure { error, help })
-        })?;
+        .map_err(failure)?;
         let chassis = match (&desired, &sb) {
             (Some(d), Some(sb)) => chassis_settings(d, targets.as_ref(), sb, &options).await?,
             _ => Vec::new(),

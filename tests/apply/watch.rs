@@ -25,6 +25,38 @@ fn marker_op(key: &str, value: &str) -> Operation {
     )
 }
 
+/// Commits a transaction that writes the marker `written`, then catches the watch up to the
+/// marker `awaited` (the same, unless a test wants it never to come).
+async fn mark_and_catch_up(
+    nb: &topo::ovsdb::Client,
+    schema: &topo::ovsdb::DatabaseSchema,
+    w: watch::Watch,
+    before: live::Live,
+    (written, awaited): (&str, &str),
+    timeout: Duration,
+) -> Option<watch::CaughtUp> {
+    nb.transact(NB_DB, &[marker_op(MARKER_KEY, written)])
+        .await
+        .unwrap();
+    w.catch_up(nb, schema, before, MARKER_KEY, awaited, timeout)
+        .await
+        .unwrap()
+}
+
+const MARKER_KEY: &str = "topo:test:apply";
+
+/// The read caught up equals a fresh read of the same database.
+async fn assert_equals_a_fresh_read(
+    nb: &topo::ovsdb::Client,
+    schema: &topo::ovsdb::DatabaseSchema,
+    caught_up: &live::Live,
+) {
+    let fresh = live::read_nb(nb, schema).await.unwrap();
+    assert_eq!(caught_up.state, fresh.state);
+    assert_eq!(caught_up.rows, fresh.rows);
+    assert_eq!(caught_up.duplicates, fresh.duplicates);
+}
+
 #[test]
 fn the_watched_read_equals_a_fresh_read_after_changes() {
     require_ovn!();
@@ -81,29 +113,21 @@ fn the_watched_read_equals_a_fresh_read_after_changes() {
         ovn.nbctl(&["lr-nat-del", &router, "snat"]);
 
         // The transaction with the marker comes last.
-        nb.transact(NB_DB, &[marker_op("topo:test:apply", "m1")])
-            .await
-            .unwrap();
-        let caught_up = w
-            .catch_up(
-                &nb,
-                &schema,
-                before,
-                "topo:test:apply",
-                "m1",
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap()
-            .expect("the updates carry the marker");
+        let caught_up = mark_and_catch_up(
+            &nb,
+            &schema,
+            w,
+            before,
+            ("m1", "m1"),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("the updates carry the marker");
         let changed = caught_up.changed.expect("patched row by row, not rebuilt");
         let port = ("Logical_Switch_Port".to_owned(), RowKey::name("oob-port"));
         assert!(changed.contains(&port), "{changed:?}");
         let caught_up = caught_up.live;
-        let fresh = live::read_nb(&nb, &schema).await.unwrap();
-        assert_eq!(caught_up.state, fresh.state);
-        assert_eq!(caught_up.rows, fresh.rows);
-        assert_eq!(caught_up.duplicates, fresh.duplicates);
+        assert_equals_a_fresh_read(&nb, &schema, &caught_up).await;
         // The changes are there (so the comparison is not of two stale reads).
         let port = caught_up.state.get(&Db::Northbound, &port.0, &port.1);
         assert!(
@@ -121,20 +145,15 @@ fn without_the_marker_the_watch_gives_up_at_the_deadline() {
     let (rt, nb, schema) = nb_client(&ovn);
     rt.block_on(async {
         let (before, w) = watch::watch_nb(&nb, &schema).await.unwrap().unwrap();
-        nb.transact(NB_DB, &[marker_op("topo:test:apply", "other")])
-            .await
-            .unwrap();
-        let result = w
-            .catch_up(
-                &nb,
-                &schema,
-                before,
-                "topo:test:apply",
-                "m2",
-                Duration::from_millis(300),
-            )
-            .await
-            .unwrap();
+        let result = mark_and_catch_up(
+            &nb,
+            &schema,
+            w,
+            before,
+            ("other", "m2"),
+            Duration::from_millis(300),
+        )
+        .await;
         assert!(result.is_none(), "no marker, no answer");
     });
 }
@@ -151,29 +170,22 @@ fn a_renamed_row_rebuilds_the_read() {
         let routers = ovn.nbctl(&["--bare", "--columns=name", "list", "Logical_Router"]);
         let router = routers.split_whitespace().next().unwrap().to_owned();
         ovn.nbctl(&["set", "Logical_Router", &router, "name=renamed"]);
-        nb.transact(NB_DB, &[marker_op("topo:test:apply", "m3")])
-            .await
-            .unwrap();
-        let caught_up = w
-            .catch_up(
-                &nb,
-                &schema,
-                before,
-                "topo:test:apply",
-                "m3",
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap()
-            .expect("the updates carry the marker");
+        let caught_up = mark_and_catch_up(
+            &nb,
+            &schema,
+            w,
+            before,
+            ("m3", "m3"),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("the updates carry the marker");
         assert!(caught_up.changed.is_none(), "a key changed: rebuilt whole");
-        let fresh = live::read_nb(&nb, &schema).await.unwrap();
-        assert_eq!(caught_up.live.state, fresh.state);
-        assert_eq!(caught_up.live.rows, fresh.rows);
+        assert_equals_a_fresh_read(&nb, &schema, &caught_up.live).await;
         let renamed = RowKey::name("renamed");
+        let state = &caught_up.live.state;
         assert!(
-            fresh
-                .state
+            state
                 .get(&Db::Northbound, "Logical_Router", &renamed)
                 .is_some()
         );

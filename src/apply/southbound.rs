@@ -270,10 +270,10 @@ mod tests {
                 )
                 .with(
                     "ports",
-                    Datum::set([Value::Ref(RowRef {
+                    Datum::set([Value::Ref(Box::new(RowRef {
                         table: "Logical_Router_Port".into(),
                         key: RowKey::name("gw-ext"),
-                    })]),
+                    }))]),
                 ),
         );
         desired.insert(

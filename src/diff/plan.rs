@@ -178,10 +178,10 @@ fn value_from_json(j: &Json) -> Result<Value, String> {
             .map(|p| p.as_str().map(str::to_owned).ok_or("invalid ref"))
             .collect::<Result<_, _>>()?;
         let (table, key) = parts.split_first().ok_or("empty ref")?;
-        return Ok(Value::Ref(RowRef {
+        return Ok(Value::Ref(Box::new(RowRef {
             table: table.clone(),
             key: RowKey(key.to_vec()),
-        }));
+        })));
     }
     Atom::from_json(j)
         .map(Value::Atom)
@@ -212,10 +212,10 @@ mod tests {
             Datum::scalar(Value::from("ls1")),
             Datum::empty(),
             Datum::set([
-                Value::Ref(RowRef {
+                Value::Ref(Box::new(RowRef {
                     table: "NAT".into(),
                     key: RowKey(vec!["lr".into(), "snat".into()]),
-                }),
+                })),
                 Value::Atom(Atom::Uuid(Uuid::from_u128(9))),
             ]),
             Datum::map([

@@ -19,10 +19,10 @@ fn switch(name: &str, stack: &str, ports: &[&str]) -> Row {
         .with(
             "ports",
             Datum::set(ports.iter().map(|p| {
-                Value::Ref(RowRef {
+                Value::Ref(Box::new(RowRef {
                     table: "Logical_Switch_Port".into(),
                     key: RowKey::name(*p),
-                })
+                }))
             })),
         )
 }

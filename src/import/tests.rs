@@ -31,10 +31,10 @@ fn live_of(rows: Vec<(&str, RowKey, Row)>) -> Live {
 }
 
 fn reference(table: &str, key: RowKey) -> Value {
-    Value::Ref(RowRef {
+    Value::Ref(Box::new(RowRef {
         table: table.to_owned(),
         key,
-    })
+    }))
 }
 
 /// The seed's L3 gateway, as ovn-nbctl leaves it (router LSPs with the LRP's MAC).

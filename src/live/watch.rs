@@ -135,14 +135,20 @@ impl Watch {
             return Ok(None);
         };
         crate::timings::phase("updates received");
-        let touched = match patch(schema, &self.db, &mut live, touched) {
-            Ok(changed) => {
-                return Ok(Some(CaughtUp {
-                    live,
-                    changed: Some(changed),
-                }));
+        // A change as large as the read (an apply from empty) is rebuilt rather than patched:
+        // the rebuild converts rows on two threads, and the re-plan is whole either way.
+        let touched = if touched.len() >= live.rows.len().max(1000) {
+            touched
+        } else {
+            match patch(schema, &self.db, &mut live, touched) {
+                Ok(changed) => {
+                    return Ok(Some(CaughtUp {
+                        live,
+                        changed: Some(changed),
+                    }));
+                }
+                Err(touched) => touched,
             }
-            Err(touched) => touched,
         };
         // Patching was not certain: rebuild from every row.
         let Some(mut raw) = live.into_raw() else {
@@ -155,8 +161,10 @@ impl Watch {
                 None => rows.remove(&uuid),
             };
         }
+        let live = build_owned(schema, self.db.clone(), raw);
+        crate::timings::phase("rebuild the read");
         Ok(Some(CaughtUp {
-            live: build_owned(schema, self.db.clone(), raw),
+            live,
             changed: None,
         }))
     }

@@ -64,6 +64,14 @@ impl<A: Ord> Set<A> {
         }
     }
 
+    /// The set of `f` of each element, for an `f` that keeps the order (strictly increasing):
+    /// no sorting, and the vector is reused when `B` is the size of `A`.
+    pub fn map_ordered<B: Ord>(self, f: impl FnMut(A) -> B) -> Set<B> {
+        let v: Vec<B> = self.0.into_iter().map(f).collect();
+        debug_assert!(v.windows(2).all(|w| w[0] < w[1]), "map_ordered broke the order");
+        Set(v)
+    }
+
     /// Elements of `self` not in `other`, in order.
     pub fn difference<'a>(&'a self, other: &'a Set<A>) -> impl Iterator<Item = &'a A> + 'a {
         self.0.iter().filter(move |a| !other.contains(a))
@@ -177,6 +185,13 @@ impl<A: Ord> Map<A> {
 
     pub fn remove(&mut self, k: &A) -> Option<A> {
         self.find(k).ok().map(|i| self.0.remove(i).1)
+    }
+
+    /// [`Set::map_ordered`] for maps: `f` maps keys and values and keeps the keys' order.
+    pub fn map_ordered<B: Ord>(self, mut f: impl FnMut(A) -> B) -> Map<B> {
+        let v: Vec<(B, B)> = self.0.into_iter().map(|(k, v)| (f(k), f(v))).collect();
+        debug_assert!(v.windows(2).all(|w| w[0].0 < w[1].0), "map_ordered broke the order");
+        Map(v)
     }
 }
 

@@ -80,7 +80,7 @@ pub struct RowRef {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Value {
     Atom(Atom),
-    Ref(RowRef),
+    Ref(Box<RowRef>),
 }
 
 impl From<Atom> for Value {
@@ -110,7 +110,7 @@ impl From<bool> for Value {
 }
 impl From<RowRef> for Value {
     fn from(r: RowRef) -> Value {
-        Value::Ref(r)
+        Value::Ref(Box::new(r))
     }
 }
 
@@ -218,5 +218,17 @@ impl State {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reference is boxed so that a value is the size of an atom: converting a read's
+    /// columns into cells then reuses each vector instead of allocating another.
+    #[test]
+    fn a_value_is_the_size_of_an_atom() {
+        assert_eq!(std::mem::size_of::<Value>(), std::mem::size_of::<Atom>());
     }
 }

@@ -80,10 +80,10 @@ fn map<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>
 }
 
 fn reference(table: &str, key: RowKey) -> Value {
-    Value::Ref(RowRef {
+    Value::Ref(Box::new(RowRef {
         table: table.to_owned(),
         key,
-    })
+    }))
 }
 
 fn references(table: &str, keys: impl IntoIterator<Item = RowKey>) -> Cell {

@@ -146,7 +146,7 @@ async fn select(
     database: &str,
     table: &str,
     columns: &[&str],
-) -> Result<Vec<BTreeMap<String, Datum>>, miette::Report> {
+) -> Result<Vec<crate::ovsdb::Columns>, miette::Report> {
     let schema = client
         .get_schema(database)
         .await

@@ -345,7 +345,7 @@ fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
     for (table, rows) in tables.iter().zip(raw.values()) {
         if let Some(Rule::Name | Rule::Singleton) = identity::rule(table) {
             for (uuid, columns) in rows {
-                if let Some(key) = identity::key_of(table, &key_columns(table, columns), None) {
+                if let Some(key) = wire_key(table, columns, None) {
                     keys.insert(*uuid, (table.as_str(), key));
                 }
             }
@@ -375,8 +375,7 @@ fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
             let Some(parent_key) = parent_of.get(uuid) else {
                 continue;
             };
-            let row = key_columns(table, columns);
-            if let Some(key) = identity::key_of(table, &row, Some(parent_key)) {
+            if let Some(key) = wire_key(table, columns, Some(parent_key)) {
                 children.push((*uuid, (table.as_str(), key)));
             }
         }
@@ -486,19 +485,9 @@ fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
     live
 }
 
-/// The columns of a row its natural key is made of (see [`identity::key_of`]).
-pub(super) fn key_columns(table: &str, columns: &Columns) -> Row {
-    let wanted: &[&str] = match identity::rule(table) {
-        Some(Rule::Name) => &["name"],
-        Some(Rule::Child { columns, .. }) => columns,
-        _ => &[],
-    };
-    Row {
-        columns: wanted
-            .iter()
-            .filter_map(|c| columns.get(*c).map(|d| ((*c).to_owned(), to_cell_plain(d))))
-            .collect(),
-    }
+/// The natural key of a row as read (see [`identity::key_of`]).
+pub(super) fn wire_key(table: &str, columns: &Columns, parent: Option<&RowKey>) -> Option<RowKey> {
+    identity::key_from(table, |c| columns.get(c)?.as_scalar(), parent)
 }
 
 /// A wire datum as a cell, moving its atoms.
@@ -508,11 +497,6 @@ fn into_cell(d: Datum) -> Datum<Value> {
         Datum::Set(s) => Datum::Set(s.map_ordered(Value::Atom)),
         Datum::Map(m) => Datum::Map(m.map_ordered(Value::Atom)),
     }
-}
-
-fn to_cell_plain(d: &Datum) -> Datum<Value> {
-    d.try_map_atoms::<Value, std::convert::Infallible>(|a| Ok(Value::Atom(a.clone())))
-        .unwrap_or_default()
 }
 
 /// The columns holding references, per table (asking the schema per cell copies types).
@@ -619,14 +603,14 @@ mod tests {
         let mut raw: BTreeMap<String, BTreeMap<Uuid, Columns>> = BTreeMap::new();
         raw.entry("Logical_Router".into()).or_default().insert(
             lr,
-            Columns::from([
+            Columns::from_iter([
                 ("name".to_owned(), s("lr2")),
                 ("nat".to_owned(), Datum::set([Atom::Uuid(nat)])),
             ]),
         );
         raw.entry("NAT".into()).or_default().insert(
             nat,
-            Columns::from([
+            Columns::from_iter([
                 ("type".to_owned(), s("snat")),
                 ("external_ip".to_owned(), s("10.10.40.1")),
                 ("logical_ip".to_owned(), s("10.10.10.0/24")),

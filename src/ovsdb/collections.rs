@@ -68,7 +68,10 @@ impl<A: Ord> Set<A> {
     /// no sorting, and the vector is reused when `B` is the size of `A`.
     pub fn map_ordered<B: Ord>(self, f: impl FnMut(A) -> B) -> Set<B> {
         let v: Vec<B> = self.0.into_iter().map(f).collect();
-        debug_assert!(v.windows(2).all(|w| w[0] < w[1]), "map_ordered broke the order");
+        debug_assert!(
+            v.windows(2).all(|w| w[0] < w[1]),
+            "map_ordered broke the order"
+        );
         Set(v)
     }
 
@@ -190,7 +193,10 @@ impl<A: Ord> Map<A> {
     /// [`Set::map_ordered`] for maps: `f` maps keys and values and keeps the keys' order.
     pub fn map_ordered<B: Ord>(self, mut f: impl FnMut(A) -> B) -> Map<B> {
         let v: Vec<(B, B)> = self.0.into_iter().map(|(k, v)| (f(k), f(v))).collect();
-        debug_assert!(v.windows(2).all(|w| w[0].0 < w[1].0), "map_ordered broke the order");
+        debug_assert!(
+            v.windows(2).all(|w| w[0].0 < w[1].0),
+            "map_ordered broke the order"
+        );
         Map(v)
     }
 }

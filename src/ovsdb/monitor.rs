@@ -431,7 +431,10 @@ mod tests {
         assert_eq!(t[&Uuid::parse_str(u1).unwrap()], tree(&row1));
         assert_eq!(t[&Uuid::parse_str(u2).unwrap()], tree(&row2));
         assert_eq!(
-            rows["Other"][&Uuid::parse_str(u1).unwrap()]["x"],
+            rows["Other"][&Uuid::parse_str(u1).unwrap()]
+                .get("x")
+                .cloned()
+                .expect("x"),
             Datum::from_json(&json!(1.5)).unwrap()
         );
         // A badly typed column is an error naming it.

@@ -3,8 +3,6 @@
 //! Building operations as values (not JSON by hand) lets apply be snapshot-tested as data and
 //! keeps the wire notation in one place.
 
-use std::collections::BTreeMap;
-
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -14,7 +12,7 @@ use super::datum::{Atom, Datum, NotationError};
 use super::schema::DatabaseSchema;
 
 /// Column values of a row on the wire.
-pub type Columns = BTreeMap<String, Datum>;
+pub type Columns = litemap::LiteMap<String, Datum>;
 
 /// A condition function (RFC 7047 §5.1 `<condition>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,7 +325,7 @@ impl Serialize for Operation {
             } => {
                 m.serialize_entry("op", "insert")?;
                 m.serialize_entry("table", table)?;
-                m.serialize_entry("row", row)?;
+                m.serialize_entry("row", &RowObject(row))?;
                 if let Some(name) = uuid_name {
                     m.serialize_entry("uuid-name", name)?;
                 }
@@ -355,7 +353,7 @@ impl Serialize for Operation {
                 m.serialize_entry("op", "update")?;
                 m.serialize_entry("table", table)?;
                 m.serialize_entry("where", conditions)?;
-                m.serialize_entry("row", row)?;
+                m.serialize_entry("row", &RowObject(row))?;
             }
             Operation::Mutate {
                 table,
@@ -389,7 +387,7 @@ impl Serialize for Operation {
                     WaitUntil::NotEqual => "!=",
                 };
                 m.serialize_entry("until", until)?;
-                m.serialize_entry("rows", rows)?;
+                m.serialize_entry("rows", &RowObjects(rows))?;
                 if let Some(t) = timeout_ms {
                     m.serialize_entry("timeout", t)?;
                 }
@@ -414,7 +412,25 @@ impl Serialize for Operation {
 
 /// A row's columns as a JSON object.
 pub fn columns_to_json(row: &Columns) -> Value {
-    serde_json::to_value(row).unwrap_or(Value::Null)
+    serde_json::to_value(RowObject(row)).unwrap_or(Value::Null)
+}
+
+/// A row on the wire: a JSON object of its columns, `{}` when it has none.
+struct RowObject<'a>(&'a Columns);
+
+impl Serialize for RowObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter())
+    }
+}
+
+/// Rows on the wire: an array of [`RowObject`]s.
+struct RowObjects<'a>(&'a [Columns]);
+
+impl Serialize for RowObjects<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(RowObject))
+    }
 }
 
 /// Decodes a row object (as in select results and monitor updates) with the column types of
@@ -539,6 +555,22 @@ mod tests {
             .to_json(),
             json!({"op": "wait", "table": "Logical_Switch", "where": [["name", "==", "ls9"]],
                    "columns": ["_uuid"], "until": "==", "rows": [], "timeout": 0})
+        );
+        // A row with no columns is still an object (Open_vSwitch's first row is inserted so).
+        assert_eq!(
+            Operation::insert("Open_vSwitch", Columns::new()).to_json(),
+            json!({"op": "insert", "table": "Open_vSwitch", "row": {}})
+        );
+        assert_eq!(
+            Operation::wait(
+                "Logical_Switch",
+                vec![],
+                vec!["name".into()],
+                WaitUntil::Equal,
+                vec![row.clone(), Columns::new()]
+            )
+            .to_json()["rows"],
+            json!([{"name": "ls1", "ports": ["named-uuid", "p1"]}, {}])
         );
         assert_eq!(
             Operation::Commit { durable: true }.to_json(),

@@ -8,7 +8,7 @@
 //! parent's key as their first part: [`parent`] says which parent column holds them.
 //! The `Open_vSwitch` table has one row, keyed `.` as `ovs-vsctl` names it.
 
-use super::{Cell, Row, RowKey, Value};
+use super::{Row, RowKey, Value};
 use crate::ovsdb::Atom;
 
 /// How rows of a table are keyed.
@@ -81,14 +81,31 @@ pub fn parent(table: &str) -> Option<(&'static str, &'static str)> {
 /// Derives a row's key from its columns (and its parent's key for child tables). Columns
 /// that are empty sets key as OVN's default where it has one (`policy` empty = `dst-ip`).
 pub fn key_of(table: &str, row: &Row, parent_key: Option<&RowKey>) -> Option<RowKey> {
+    key_from(
+        table,
+        |c| match row.get(c)?.as_scalar()? {
+            Value::Atom(a) => Some(a),
+            Value::Ref(_) => None,
+        },
+        parent_key,
+    )
+}
+
+/// [`key_of`] for a row as the wire holds it: `scalar` gives the atom a column holds when it
+/// holds exactly one (the live reader keys rows before converting them).
+pub fn key_from<'a>(
+    table: &str,
+    scalar: impl Fn(&str) -> Option<&'a Atom>,
+    parent_key: Option<&RowKey>,
+) -> Option<RowKey> {
     match rule(table)? {
-        Rule::Name => Some(RowKey::name(scalar(row.get("name")?)?)),
+        Rule::Name => Some(RowKey::name(part(scalar("name")?))),
         Rule::Singleton => Some(RowKey::name(SINGLETON)),
         Rule::Child { columns, .. } => {
             let mut parts = parent_key?.0.clone();
             for c in columns {
-                let part = match row.get(c).and_then(scalar) {
-                    Some(v) => v,
+                let part = match scalar(c) {
+                    Some(a) => part(a),
                     None if *c == "policy" => "dst-ip".to_owned(),
                     None => return None,
                 };
@@ -99,12 +116,12 @@ pub fn key_of(table: &str, row: &Row, parent_key: Option<&RowKey>) -> Option<Row
     }
 }
 
-fn scalar(cell: &Cell) -> Option<String> {
-    match cell.as_scalar()? {
-        Value::Atom(Atom::String(s)) => Some(s.clone()),
-        Value::Atom(Atom::Integer(i)) => Some(i.to_string()),
-        Value::Atom(a) => Some(a.to_string()),
-        Value::Ref(_) => None,
+/// A key part: a string as it is, any other atom in RFC 7047 notation.
+fn part(atom: &Atom) -> String {
+    match atom {
+        Atom::String(s) => s.clone(),
+        Atom::Integer(i) => i.to_string(),
+        a => a.to_string(),
     }
 }
 
@@ -143,6 +160,7 @@ pub fn ha_chassis_key(group: &str, chassis: &str) -> RowKey {
 mod tests {
     use super::*;
     use crate::ovsdb::Datum;
+    use crate::rows::Cell;
 
     fn s(v: &str) -> Cell {
         Datum::scalar(Value::from(v))

@@ -130,7 +130,7 @@ pub type Cell = Datum<Value>;
 /// not read (live state); diff only compares columns present in the desired row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Row {
-    pub columns: BTreeMap<String, Cell>,
+    pub columns: litemap::LiteMap<String, Cell>,
 }
 
 impl Row {

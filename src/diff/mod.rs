@@ -193,8 +193,11 @@ pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan
 /// in place and copied only when they differ.
 fn changed_columns(want: &Row, have: &Row) -> Vec<ColumnChange> {
     let mut columns = Vec::new();
+    // Both rows' columns are sorted by name: walked together, not looked up one by one.
+    let mut live = have.columns.iter().peekable();
     for (c, after) in &want.columns {
-        let before = have.get(c);
+        while live.next_if(|(h, _)| *h < c).is_some() {}
+        let before = live.next_if(|(h, _)| *h == c).map(|(_, v)| v);
         if c == ownership::COLUMN {
             if foreign_keys_kept_equal(after, before) {
                 continue;

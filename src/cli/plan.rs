@@ -81,7 +81,7 @@ pub fn run(mut args: PlanArgs) -> Outcome {
         Err(report) => return Outcome::Error(report),
     };
     let plan = diff::plan(
-        &apply::northbound(&desired.rows),
+        &desired.rows,
         &live,
         &desired.stack,
         diff::Options {

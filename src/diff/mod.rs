@@ -51,6 +51,9 @@ fn owner_of<'a>(row: &'a Row, stack_key: &Value) -> Option<&'a str> {
 
 /// Plans the changes that turn `live` into `desired` for `stack`.
 ///
+/// Chassis rows (`Db::Chassis`) are not planned: apply writes them through each chassis's own
+/// database and confirms them from the Southbound (`apply::chassis`).
+///
 /// Both states (and `live.rows`) are sorted by database, table and key, so they are walked
 /// together once, like a merge: no lookups per row, and every list comes out in key order.
 pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan {
@@ -79,9 +82,11 @@ pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan
         }
     }
 
-    for (db, want_tables, have_tables) in
-        merge_sorted(desired.tables.iter(), live.state.tables.iter())
-    {
+    let planned = |(db, _): &(&Db, _)| !matches!(db, Db::Chassis(_));
+    for (db, want_tables, have_tables) in merge_sorted(
+        desired.tables.iter().filter(planned),
+        live.state.tables.iter(),
+    ) {
         for (table, want_rows, have_rows) in merge_sorted(
             want_tables.into_iter().flatten(),
             have_tables.into_iter().flatten(),

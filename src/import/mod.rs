@@ -1171,10 +1171,9 @@ pub fn self_check(yaml: &str, live: &Live, stack: &str) -> (Option<State>, Vec<S
     let Some(state) = state else {
         return (None, notes);
     };
-    let desired = crate::apply::northbound(&state);
-    let adopted = adopted(&desired, live, stack);
+    let adopted = adopted(&state, live, stack);
     let plan = crate::diff::plan(
-        &desired,
+        &state,
         &adopted,
         stack,
         crate::diff::Options { prune: false },

@@ -7,6 +7,10 @@
                    by --), DIR/nbctl.cmds (one command per line, NUL-separated words, for one
                    process per command) and DIR/transact.json (one raw JSON-RPC transact).
   transact SOCK FILE   send FILE over the unix socket SOCK, wait for the reply; prints seconds
+  transact-watched SOCK FILE
+                       the same with a monitor_cond of the tables topo reads open on the
+                       connection: waits for the reply and the update of the rows written
+                       (what an apply that re-reads its result waits for); prints seconds, rows
   monitor SOCK         monitor_cond of the tables topo reads (all columns, initial rows);
                        prints seconds
   cmds SOCK FILE       run one ovn-nbctl process per command of FILE; prints seconds
@@ -244,6 +248,69 @@ def cmd_transact(sock_path, path):
     print(f"{t:.4f}")
 
 
+def cmd_transact_watched(sock_path, path):
+    """The raw transact with a monitor_cond of the same tables open on the connection (opened
+    before the clock starts): the server also sends the rows it changed as one update, and
+    the clock stops once the reply and that update are in. An apply that re-reads what it
+    wrote cannot cost less than this."""
+    dec = json.JSONDecoder()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    pending = b""
+
+    def messages():
+        """Every whole message received so far, in order (blocks for more bytes)."""
+        nonlocal pending
+        while True:
+            data = s.recv(1 << 20)
+            if not data:
+                raise SystemExit("connection closed before the reply")
+            pending += data
+            if not pending.rstrip().endswith(b"}"):
+                continue
+            text = pending.decode()
+            out, pos = [], 0
+            try:
+                while pos < len(text):
+                    while pos < len(text) and text[pos].isspace():
+                        pos += 1
+                    if pos == len(text):
+                        break
+                    msg, pos = dec.raw_decode(text, pos)
+                    out.append(msg)
+            except ValueError:
+                continue
+            pending = b""
+            return out
+
+    s.sendall(json.dumps({"method": "get_schema", "id": "s", "params": ["OVN_Northbound"]}).encode())
+    tables = next(m for m in messages() if m.get("id") == "s")["result"]["tables"]
+    req = {"method": "monitor_cond", "id": "m",
+           "params": ["OVN_Northbound", "bench",
+                      {t: [{"columns": sorted(tables[t]["columns"])}] for t in TABLES}]}
+    s.sendall(json.dumps(req).encode())
+    while not any(m.get("id") == "m" for m in messages()):
+        pass
+    with open(path, "rb") as f:
+        payload = f.read()
+    start = time.perf_counter()
+    s.sendall(payload)
+    reply = update = None
+    while reply is None or update is None:
+        for m in messages():
+            if m.get("id") == 1:
+                reply = m
+            elif m.get("method") in ("update2", "update3") and m["params"][0] == "bench":
+                update = m
+    elapsed = time.perf_counter() - start
+    s.close()
+    errors = [r for r in reply.get("result") or [] if isinstance(r, dict) and "error" in r]
+    if reply.get("error") or errors:
+        raise SystemExit(f"transact failed: {reply.get('error') or errors[:2]}")
+    rows = sum(len(v) for v in update["params"][-1].values())
+    print(f"{elapsed:.4f} {rows}")
+
+
 def cmd_monitor(sock_path):
     schema_req = json.dumps({"method": "get_schema", "id": 1, "params": ["OVN_Northbound"]})
     _, schema = rpc(sock_path, schema_req.encode())
@@ -276,6 +343,8 @@ def main():
         gen(int(args[1]), args[2])
     elif args[:1] == ["transact"] and len(args) == 3:
         cmd_transact(args[1], args[2])
+    elif args[:1] == ["transact-watched"] and len(args) == 3:
+        cmd_transact_watched(args[1], args[2])
     elif args[:1] == ["monitor"] and len(args) == 2:
         cmd_monitor(args[1])
     elif args[:1] == ["cmds"] and len(args) == 3:

@@ -1,7 +1,9 @@
 //! The chassis side of drift and apply, in the lab: `topo apply --lab` writes a chassis's
 //! bridge mappings; a change made on the chassis with `ovs-vsctl` shows in `topo drift`
-//! (exit 2, from the Southbound's `Chassis.other_config`), the next apply puts it back
-//! (keeping the entry it does not own), and drift is then clean.
+//! (exit 2, from the Southbound's `Chassis.other_config`) and in `topo plan` (read from the
+//! chassis's own database), a saved plan of it is refused once the chassis moved again and
+//! applies when fresh, the next apply puts it back (keeping the entry it does not own), and
+//! drift and plan are then clean.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -116,9 +118,71 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
         "{drifted}"
     );
 
+    // The plan shows what apply will write on the chassis: the stack's entry put back, the
+    // operator's kept; the rows are in place.
+    let (code, out) = topo(&["plan", file, "--lab", d]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains(
+            "~ chassis master\n    ovn-bridge-mappings: \"externalnet:br-wrong,theirs:br-theirs\" → \"externalnet:br-ens8,theirs:br-theirs\""
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Plan: 0 to create, 0 to update, 0 to delete, 1 chassis to change."),
+        "{out}"
+    );
+
+    // A saved plan whose chassis moved since is refused, and the chassis keeps what it has.
+    let saved = tmp.path().join("plan.json");
+    let saved = saved.to_str().unwrap();
+    let (code, out) = topo(&["plan", file, "--lab", d, "-o", saved]);
+    assert_eq!(code, Some(2), "{out}");
+    let moved = "externalnet:br-moved,theirs:br-theirs";
+    vsctl(
+        &db,
+        &[
+            "set",
+            "Open_vSwitch",
+            ".",
+            &format!("external_ids:ovn-bridge-mappings={moved}"),
+        ],
+    );
+    let (code, out) = topo(&["apply", saved, "--lab", d, "--yes", "--timeout", "60"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("chassis master changed since the plan read it"),
+        "{out}"
+    );
+    assert_eq!(mappings(&db), moved);
+
+    // A fresh saved plan applies: the stack's entry is restored, the operator's own kept.
+    let (code, out) = topo(&["plan", file, "--lab", d, "-o", saved]);
+    assert_eq!(code, Some(2), "{out}");
+    let (code, out) = topo(&["apply", saved, "--lab", d, "--yes", "--timeout", "60"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!(
+            r#"Chassis master: ovn-bridge-mappings "{moved}" → "externalnet:br-ens8,theirs:br-theirs""#
+        )),
+        "{out}"
+    );
+    assert_eq!(mappings(&db), "externalnet:br-ens8,theirs:br-theirs");
+    let (code, out) = topo(&["plan", file, "--lab", d]);
+    assert_eq!(code, Some(0), "{out}");
+
+    // Changed again, and put back by an apply of the topology itself.
+    vsctl(
+        &db,
+        &[
+            "set",
+            "Open_vSwitch",
+            ".",
+            "external_ids:ovn-bridge-mappings=externalnet:br-wrong,theirs:br-theirs",
+        ],
+    );
     let (code, out) = topo(&["apply", file, "--lab", d, "--yes", "--timeout", "60"]);
     assert_eq!(code, Some(0), "{out}");
-    // The stack's entry is restored; the operator's own entry is kept.
     assert!(
         out.contains(
             r#""externalnet:br-wrong,theirs:br-theirs" → "externalnet:br-ens8,theirs:br-theirs""#
@@ -127,4 +191,24 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
     );
     let (code, out) = topo(&["drift", file, "--lab", d]);
     assert_eq!(code, Some(0), "{out}");
+    let (code, out) = topo(&["plan", file, "--lab", d]);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+/// The chassis's `ovn-bridge-mappings`, as ovs-vsctl reads it.
+fn mappings(db: &str) -> String {
+    let out = Command::new("ovs-vsctl")
+        .arg(format!("--db={db}"))
+        .args([
+            "get",
+            "Open_vSwitch",
+            ".",
+            "external_ids:ovn-bridge-mappings",
+        ])
+        .output()
+        .expect("ovs-vsctl");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .trim_matches('"')
+        .to_owned()
 }

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crate::diff::ChassisChange;
 use crate::lab::vswitch::{BridgeSpec, PortSpec, Vswitch};
 use crate::ovsdb::{Atom, Client, Condition, Datum, Operation};
 use crate::rows::Db;
@@ -71,6 +72,111 @@ pub fn merge(live: &str, previously_owned: &str, wanted: &BTreeMap<String, Strin
     format_mappings(&merged)
 }
 
+impl From<&ChassisChange> for Wanted {
+    fn from(c: &ChassisChange) -> Wanted {
+        Wanted {
+            bridge_mappings: c.bridge_mappings.clone(),
+            bridges: c.bridges.clone(),
+        }
+    }
+}
+
+/// The networks of `wanted`'s mappings, as `external_ids:topo:<stack>:bridge-mappings` holds
+/// them.
+fn owned_list(wanted: &Wanted) -> String {
+    wanted
+        .bridge_mappings
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// What [`write`] would change on one chassis, from the chassis's `external_ids` and the
+/// ports of each wanted bridge as read (`None`: no such bridge); `None` when nothing. Pure.
+#[allow(clippy::too_many_arguments)]
+pub fn change_of(
+    stack: &str,
+    chassis: &str,
+    remote: &str,
+    wanted: &Wanted,
+    datapath_type: &str,
+    ids: &BTreeMap<String, String>,
+    ports: &BTreeMap<String, Option<Vec<String>>>,
+) -> Option<ChassisChange> {
+    let before = ids.get("ovn-bridge-mappings").cloned().unwrap_or_default();
+    let owned = ids.get(&owned_key(stack)).cloned().unwrap_or_default();
+    let after = merge(&before, &owned, &wanted.bridge_mappings);
+    let now_owned = owned_list(wanted);
+    let mut bridges_added = Vec::new();
+    let mut ports_added = BTreeMap::new();
+    for (bridge, nics) in &wanted.bridges {
+        let have = match ports.get(bridge) {
+            Some(Some(have)) => have.as_slice(),
+            _ => {
+                bridges_added.push(bridge.clone());
+                &[]
+            }
+        };
+        let missing: Vec<String> = nics.iter().filter(|n| !have.contains(n)).cloned().collect();
+        if !missing.is_empty() {
+            ports_added.insert(bridge.clone(), missing);
+        }
+    }
+    if after == before && now_owned == owned && bridges_added.is_empty() && ports_added.is_empty() {
+        return None;
+    }
+    Some(ChassisChange {
+        chassis: chassis.to_owned(),
+        remote: remote.to_owned(),
+        bridge_mappings_before: before,
+        bridge_mappings_after: after,
+        owned_before: owned,
+        owned_after: now_owned,
+        bridges_added,
+        ports_added,
+        bridge_mappings: wanted.bridge_mappings.clone(),
+        bridges: wanted.bridges.clone(),
+        datapath_type: datapath_type.to_owned(),
+    })
+}
+
+/// Reads the chassis database at `remote` and says what [`write`] would change there.
+pub async fn preview(
+    stack: &str,
+    chassis: &str,
+    remote: &str,
+    wanted: &Wanted,
+    datapath_type: &str,
+    deadline: Duration,
+) -> Result<Option<ChassisChange>, Error> {
+    let fail = |e: crate::lab::LabError| Error::Chassis {
+        chassis: chassis.to_owned(),
+        message: e.to_string(),
+    };
+    let vs = Vswitch::connect(remote, deadline).await.map_err(fail)?;
+    let ids = vs.external_ids().await.map_err(fail)?;
+    let existing = vs.bridges().await.map_err(fail)?;
+    let mut ports = BTreeMap::new();
+    for bridge in wanted.bridges.keys() {
+        let have = if existing.contains(bridge) {
+            Some(vs.ports(bridge).await.map_err(fail)?)
+        } else {
+            None
+        };
+        ports.insert(bridge.clone(), have);
+    }
+    Ok(change_of(
+        stack,
+        chassis,
+        remote,
+        wanted,
+        datapath_type,
+        &ids,
+        &ports,
+    ))
+}
+
 /// What apply did on one chassis, for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
@@ -123,12 +229,7 @@ pub async fn write(
     let before = ids.get("ovn-bridge-mappings").cloned().unwrap_or_default();
     let owned = ids.get(&owned_key(stack)).cloned().unwrap_or_default();
     let after = merge(&before, &owned, &wanted.bridge_mappings);
-    let now_owned = wanted
-        .bridge_mappings
-        .keys()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(",");
+    let now_owned = owned_list(wanted);
     if after != before || now_owned != owned {
         let update = BTreeMap::from([
             ("ovn-bridge-mappings".to_owned(), after.clone()),
@@ -219,6 +320,57 @@ mod tests {
                 &m(&[("ext", "br-ex")])
             ),
             "ext:br-ex,theirs:br-t"
+        );
+    }
+
+    #[test]
+    fn a_preview_names_what_apply_would_change_and_nothing_when_in_place() {
+        let wanted = Wanted {
+            bridge_mappings: m(&[("ext", "br-ex")]),
+            bridges: BTreeMap::from([
+                ("br-ex".to_owned(), vec!["eth1".to_owned()]),
+                (
+                    "br-2".to_owned(),
+                    vec!["eth2".to_owned(), "eth3".to_owned()],
+                ),
+            ]),
+        };
+        let ids = m(&[("ovn-bridge-mappings", "theirs:br-t")]);
+        let ports = BTreeMap::from([("br-2".to_owned(), Some(vec!["eth2".to_owned()]))]);
+        let change =
+            change_of("s", "gw1", "unix:/db", &wanted, "", &ids, &ports).expect("a change");
+        assert_eq!(change.bridge_mappings_before, "theirs:br-t");
+        assert_eq!(change.bridge_mappings_after, "ext:br-ex,theirs:br-t");
+        assert_eq!(
+            (change.owned_before.as_str(), change.owned_after.as_str()),
+            ("", "ext")
+        );
+        assert_eq!(change.bridges_added, vec!["br-ex".to_owned()]);
+        assert_eq!(
+            change.ports_added,
+            BTreeMap::from([
+                ("br-2".to_owned(), vec!["eth3".to_owned()]),
+                ("br-ex".to_owned(), vec!["eth1".to_owned()]),
+            ])
+        );
+        // Once written, the same read shows nothing to do.
+        let ids = m(&[
+            ("ovn-bridge-mappings", "ext:br-ex,theirs:br-t"),
+            ("topo:s:bridge-mappings", "ext"),
+        ]);
+        let ports = BTreeMap::from([
+            (
+                "br-ex".to_owned(),
+                Some(vec!["br-ex".to_owned(), "eth1".to_owned()]),
+            ),
+            (
+                "br-2".to_owned(),
+                Some(vec!["eth2".to_owned(), "eth3".to_owned()]),
+            ),
+        ]);
+        assert_eq!(
+            change_of("s", "gw1", "unix:/db", &wanted, "", &ids, &ports),
+            None
         );
     }
 

@@ -313,7 +313,8 @@ async fn run_locked(
     if !plan.conflicts.is_empty() {
         return Err(Error::Conflicts(Box::new(plan)));
     }
-    if plan.is_empty() {
+    // Chassis changes (a saved plan's) are the caller's to write: no rows, no transaction.
+    if plan.changes.is_empty() {
         return Ok(Report::NoChanges(plan));
     }
     if !confirm(&plan) {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::Args;
 use miette::Diagnostic;
 
+use super::chassis;
 use super::connect::{DbArgs, runtime};
 use super::desired;
 use super::exit::Outcome;
@@ -17,7 +18,6 @@ use super::lab_target::LabArg;
 use super::plan::{PlanFormat, is_saved_plan, load_saved, print_plan};
 use crate::apply::{self, Report, WaitFor};
 use crate::diff::render;
-use crate::lab::targets::Targets;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -136,38 +136,60 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
             wait: args.wait,
             timeout,
         };
+        // The chassis apply writes, and what it will change on them: previewed now, so that
+        // the confirmation shows them; a saved plan's must not have moved since.
+        let (reachable, previewed) = match (&desired, &saved) {
+            (Some(d), _) => {
+                let all = chassis::reachable(d, targets.as_ref(), &args.db.chassis);
+                let previewed = chassis::preview(&options.stack, &all, timeout).await?;
+                (all, previewed)
+            }
+            (None, Some(plan)) => {
+                let moved = chassis::moved_since(&options.stack, &plan.chassis, timeout).await?;
+                if !moved.is_empty() {
+                    return Err(failure(apply::Error::Stale { moved }));
+                }
+                (chassis::of_saved(&plan.chassis), plan.chassis.clone())
+            }
+            (None, None) => (Vec::new(), Vec::new()),
+        };
         // The Southbound is needed to check the outcome (and to name lagging chassis).
-        let reaches_chassis = desired.as_ref().is_some_and(|d| {
-            d.model.chassis.iter().any(|(name, c)| {
-                c.remote.is_some()
-                    || targets
-                        .as_ref()
-                        .is_some_and(|t| t.chassis.contains_key(name))
-            })
-        });
-        let sb = if args.wait != WaitFor::None || reaches_chassis {
+        let sb = if args.wait != WaitFor::None || !reachable.is_empty() {
             Some(args.db.connect("Southbound").await?)
         } else {
             None
         };
         let rows = desired.as_ref().map(|d| &d.rows);
+        let asked = std::cell::Cell::new(false);
         let report = apply::run_read(&nb, sb.as_ref(), read, rows, saved, &options, |plan| {
-            confirm(plan, yes, &remote)
+            asked.set(true);
+            confirm(plan, &previewed, yes, &remote)
         })
         .await
         .map_err(failure)?;
-        let chassis = match (&desired, &sb) {
-            (Some(d), Some(sb)) => chassis_settings(d, targets.as_ref(), sb, &options).await?,
-            _ => Vec::new(),
+        // No rows to change, but chassis to: they are confirmed on their own.
+        if let Report::NoChanges(plan) = &report
+            && !asked.get()
+            && !previewed.is_empty()
+            && !confirm(plan, &previewed, yes, &remote)
+        {
+            return Err(failure(apply::Error::Declined));
+        }
+        let chassis = match &sb {
+            Some(sb) => chassis::write_all(&options.stack, &reachable, sb, timeout).await?,
+            None => Vec::new(),
         };
         // Process exit frees the rows faster than dropping them one by one.
         std::mem::forget(desired);
-        Ok::<_, miette::Report>(Some((report, chassis)))
+        Ok::<_, miette::Report>(Some((report, chassis, !previewed.is_empty())))
     });
     match result {
         Ok(None) => Outcome::Failed,
-        Ok(Some((report, chassis))) => {
+        Ok(Some((report, chassis, chassis_changed))) => {
             match report {
+                Report::NoChanges(_) if chassis_changed => {
+                    println!("Apply complete: no rows to change; chassis changed as below.")
+                }
                 Report::NoChanges(_) => {
                     println!("No changes. The live databases match the topology.")
                 }
@@ -203,57 +225,21 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
     }
 }
 
-/// Writes each reachable chassis's settings (provider bridges, bridge mappings) into its own
-/// Open_vSwitch database and confirms them from the Southbound. A chassis is reachable
-/// through its `remote` in the topology or, for a lab, the lab's targets.
-async fn chassis_settings(
-    desired: &desired::Desired,
-    targets: Option<&Targets>,
-    sb: &crate::ovsdb::Client,
-    options: &apply::Options,
-) -> Result<Vec<apply::chassis::Applied>, miette::Report> {
-    let mut out = Vec::new();
-    for (name, c) in &desired.model.chassis {
-        let lab = targets.and_then(|t| t.chassis.get(name));
-        let Some(remote) = c.remote.clone().or_else(|| lab.map(|l| l.remote.clone())) else {
-            continue;
-        };
-        let mut wanted = apply::chassis::Wanted {
-            bridge_mappings: c.bridge_mappings.clone(),
-            bridges: c.bridges.clone(),
-        };
-        // In a lab, the physical wiring the topology does not describe is the lab's: a
-        // mapped provider bridge without a NIC gets the lab's NIC for that network.
-        if let Some(lab) = lab {
-            for (network, bridge) in &c.bridge_mappings {
-                let nics = wanted.bridges.entry(bridge.clone()).or_default();
-                if let (true, Some(nic)) = (nics.is_empty(), lab.nics.get(network)) {
-                    nics.push(nic.clone());
-                }
-            }
-        }
-        let datapath = if lab.is_some() { "netdev" } else { "" };
-        let applied = apply::chassis::write(
-            &options.stack,
-            name,
-            &remote,
-            &wanted,
-            datapath,
-            options.timeout,
-        )
-        .await
-        .map_err(|e| miette::miette!(code = "topo::apply::chassis", "{e}"))?;
-        apply::chassis::confirm(sb, name, &applied.mappings_after, options.timeout)
-            .await
-            .map_err(|e| miette::miette!(code = "topo::apply::chassis", "{e}"))?;
-        out.push(applied);
+/// Shows the plan (and the chassis changes) and asks, unless `--yes`. Without a terminal,
+/// refuses.
+fn confirm(
+    plan: &crate::diff::Plan,
+    chassis: &[crate::diff::ChassisChange],
+    yes: bool,
+    remote: &str,
+) -> bool {
+    if !plan.changes.is_empty() || chassis.is_empty() {
+        print_plan(plan, PlanFormat::Text);
     }
-    Ok(out)
-}
-
-/// Shows the plan and asks, unless `--yes`. Without a terminal, refuses.
-fn confirm(plan: &crate::diff::Plan, yes: bool, remote: &str) -> bool {
-    print_plan(plan, PlanFormat::Text);
+    if !chassis.is_empty() {
+        print!("{}", render::chassis_text(chassis, desired::color()));
+        println!("Chassis: {} to change.", chassis.len());
+    }
     if yes {
         return true;
     }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod apply;
+pub mod chassis;
 pub mod compile;
 pub mod connect;
 pub mod desired;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use miette::Diagnostic;
 
+use super::chassis;
 use super::connect::{DbArgs, runtime};
 use super::desired;
 use super::exit::Outcome;
@@ -51,9 +52,10 @@ pub struct PlanFailure {
 }
 
 pub fn run(mut args: PlanArgs) -> Outcome {
-    if let Err(report) = args.lab.resolve(&mut args.db) {
-        return Outcome::Error(report);
-    }
+    let targets = match args.lab.resolve(&mut args.db) {
+        Ok(targets) => targets,
+        Err(report) => return Outcome::Error(report),
+    };
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(outcome) => return outcome,
@@ -80,7 +82,7 @@ pub fn run(mut args: PlanArgs) -> Outcome {
         Ok(live) => live,
         Err(report) => return Outcome::Error(report),
     };
-    let plan = diff::plan(
+    let mut plan = diff::plan(
         &desired.rows,
         &live,
         &desired.stack,
@@ -88,6 +90,15 @@ pub fn run(mut args: PlanArgs) -> Outcome {
             prune: !args.no_prune,
         },
     );
+    // The chassis apply would write, read through their own databases.
+    let reachable = chassis::reachable(&desired, targets.as_ref(), &args.db.chassis);
+    if !reachable.is_empty() {
+        let timeout = std::time::Duration::from_secs(args.db.timeout.max(1));
+        match rt.block_on(chassis::preview(&desired.stack, &reachable, timeout)) {
+            Ok(changes) => plan.chassis = changes,
+            Err(report) => return Outcome::Error(report),
+        }
+    }
     // Process exit frees the rows faster than dropping them one by one.
     std::mem::forget((desired, live));
     print_plan(&plan, args.format);

@@ -11,7 +11,7 @@ pub mod render;
 
 use std::cmp::Ordering;
 
-pub use plan::{Action, Change, ColumnChange, Conflict, Plan, ReadRow, ReadSet};
+pub use plan::{Action, Change, ChassisChange, ColumnChange, Conflict, Plan, ReadRow, ReadSet};
 
 use crate::live::{Live, LiveRow};
 use crate::ovsdb::Atom;
@@ -190,6 +190,7 @@ pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan
         changes,
         kept,
         conflicts,
+        chassis: Vec::new(),
         read: ReadSet { rows: read },
     }
 }

@@ -98,6 +98,37 @@ pub struct ReadSet {
     pub rows: Vec<ReadRow>,
 }
 
+/// A chassis whose own `Open_vSwitch` database apply will change, read through the chassis's
+/// management remote: its `ovn-bridge-mappings` entries and provider bridges. Apply edits
+/// entries, so the mappings after keep every entry the stack does not own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChassisChange {
+    pub chassis: String,
+    /// The chassis's `Open_vSwitch` database, as apply will reach it.
+    pub remote: String,
+    /// `external_ids:ovn-bridge-mappings` as read, and as apply will leave it.
+    pub bridge_mappings_before: String,
+    pub bridge_mappings_after: String,
+    /// The networks of the stack's own entries (`external_ids:topo:<stack>:bridge-mappings`),
+    /// as read and after.
+    pub owned_before: String,
+    pub owned_after: String,
+    /// Provider bridges apply will create.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bridges_added: Vec<String>,
+    /// NICs apply will add, by bridge (a new bridge's included).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub ports_added: std::collections::BTreeMap<String, Vec<String>>,
+    /// What the topology wants on the chassis: network → bridge, and bridge → NICs (what
+    /// applying a saved plan writes).
+    pub bridge_mappings: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub bridges: std::collections::BTreeMap<String, Vec<String>>,
+    /// The bridges' datapath type (`netdev` in a lab; empty: the default).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub datapath_type: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub format_version: u32,
@@ -109,12 +140,17 @@ pub struct Plan {
     pub kept: Vec<Change>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
+    /// Chassis whose own database apply will change (filled by the commands that can reach
+    /// the chassis; the row diff never does).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chassis: Vec<ChassisChange>,
     pub read: ReadSet,
 }
 
 impl Plan {
+    /// No row and no chassis to change.
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty()
+        self.changes.is_empty() && self.chassis.is_empty()
     }
 
     /// Counts of creates, updates, deletes.

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::plan::{Action, Change, ColumnChange, Conflict, Plan};
+use super::plan::{Action, Change, ChassisChange, ColumnChange, Conflict, Plan};
 use crate::ovsdb::{Atom, Datum};
 use crate::rows::{Cell, Db, RowKey, Value};
 
@@ -149,6 +149,45 @@ fn change_block(out: &mut String, ch: &Change, style: &Style, note: &str) {
     }
 }
 
+/// One chassis's changes: `~ chassis gw1`, then its mappings before → after and what is added.
+fn chassis_block(out: &mut String, ch: &ChassisChange, style: &Style) {
+    let _ = writeln!(
+        out,
+        "{}",
+        style.paint(Action::Update, &format!("~ chassis {}", ch.chassis))
+    );
+    if ch.bridge_mappings_before != ch.bridge_mappings_after {
+        let _ = writeln!(
+            out,
+            "    ovn-bridge-mappings: {:?} → {:?}",
+            ch.bridge_mappings_before, ch.bridge_mappings_after
+        );
+    }
+    if ch.owned_before != ch.owned_after {
+        let _ = writeln!(
+            out,
+            "    networks owned by the stack: {:?} → {:?}",
+            ch.owned_before, ch.owned_after
+        );
+    }
+    for bridge in &ch.bridges_added {
+        let _ = writeln!(out, "    + bridge {bridge}");
+    }
+    for (bridge, nics) in &ch.ports_added {
+        let _ = writeln!(out, "    + ports of {bridge}: {}", nics.join(", "));
+    }
+}
+
+/// The chassis changes as text (what `topo plan` shows after the rows), empty when none.
+pub fn chassis_text(chassis: &[ChassisChange], color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    for ch in chassis {
+        chassis_block(&mut out, ch, &style);
+    }
+    out
+}
+
 fn conflict_line(c: &Conflict) -> String {
     match c {
         Conflict::Unowned {
@@ -202,7 +241,11 @@ pub fn summary_line(plan: &Plan) -> String {
     } else {
         String::new()
     };
-    format!("Plan: {c} to create, {u} to update, {d} to delete.{blocked}")
+    let chassis = match plan.chassis.len() {
+        0 => String::new(),
+        n => format!(", {n} chassis to change"),
+    };
+    format!("Plan: {c} to create, {u} to update, {d} to delete{chassis}.{blocked}")
 }
 
 /// The human plan.
@@ -211,6 +254,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     for ch in &plan.changes {
         change_block(&mut out, ch, &style, "");
+    }
+    for ch in &plan.chassis {
+        chassis_block(&mut out, ch, &style);
     }
     if !plan.kept.is_empty() {
         let _ = writeln!(
@@ -247,11 +293,14 @@ pub fn markdown(plan: &Plan) -> String {
         }
         out.push('\n');
     }
-    if !plan.changes.is_empty() {
+    if !plan.is_empty() {
         let mut body = String::new();
         let style = Style { color: false };
         for ch in &plan.changes {
             change_block(&mut body, ch, &style, "");
+        }
+        for ch in &plan.chassis {
+            chassis_block(&mut body, ch, &style);
         }
         // `diff` highlighting colours lines by their first character; `~` lines become `!`.
         let body: String = body

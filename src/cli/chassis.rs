@@ -1,0 +1,155 @@
+//! The chassis topo can reach, for plan and apply: each chassis of the topology that has a
+//! management remote (its `Open_vSwitch` database), and what the topology wants there.
+//!
+//! `topo plan` previews the changes on each (shown with the rows, saved with the plan); `topo
+//! apply` writes them after the Northbound transaction and confirms them from the Southbound.
+//! A saved plan carries what it previewed, so applying it writes the same and refuses a chassis
+//! that moved since.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::desired::Desired;
+use crate::apply::chassis::{self, Wanted};
+use crate::diff::ChassisChange;
+use crate::lab::targets::Targets;
+use crate::ovsdb::Client;
+
+/// One reachable chassis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reachable {
+    pub name: String,
+    pub remote: String,
+    pub wanted: Wanted,
+    /// Of the bridges apply creates (`netdev` in a lab).
+    pub datapath_type: String,
+}
+
+/// The chassis of `desired` with a remote: the lab's (`--lab`), else the target's (topo.toml
+/// `[targets.<name>.chassis.<chassis>]`), else the topology's own `remote`.
+pub fn reachable(
+    desired: &Desired,
+    lab: Option<&Targets>,
+    configured: &BTreeMap<String, String>,
+) -> Vec<Reachable> {
+    let mut out = Vec::new();
+    for (name, c) in &desired.model.chassis {
+        let lab = lab.and_then(|t| t.chassis.get(name));
+        let Some(remote) = lab
+            .map(|l| l.remote.clone())
+            .or_else(|| configured.get(name).cloned())
+            .or_else(|| c.remote.clone())
+        else {
+            continue;
+        };
+        let mut wanted = Wanted {
+            bridge_mappings: c.bridge_mappings.clone(),
+            bridges: c.bridges.clone(),
+        };
+        // In a lab, the physical wiring the topology does not describe is the lab's: a
+        // mapped provider bridge without a NIC gets the lab's NIC for that network.
+        if let Some(lab) = lab {
+            for (network, bridge) in &c.bridge_mappings {
+                let nics = wanted.bridges.entry(bridge.clone()).or_default();
+                if let (true, Some(nic)) = (nics.is_empty(), lab.nics.get(network)) {
+                    nics.push(nic.clone());
+                }
+            }
+        }
+        out.push(Reachable {
+            name: name.clone(),
+            remote,
+            wanted,
+            datapath_type: if lab.is_some() { "netdev" } else { "" }.to_owned(),
+        });
+    }
+    out
+}
+
+/// The chassis a saved plan will change, as it previewed them.
+pub fn of_saved(changes: &[ChassisChange]) -> Vec<Reachable> {
+    changes
+        .iter()
+        .map(|c| Reachable {
+            name: c.chassis.clone(),
+            remote: c.remote.clone(),
+            wanted: Wanted::from(c),
+            datapath_type: c.datapath_type.clone(),
+        })
+        .collect()
+}
+
+fn report(e: chassis::Error) -> miette::Report {
+    miette::miette!(
+        code = "topo::chassis",
+        help = "the chassis's Open_vSwitch database is reached through its remote (the \
+                topology's `remote`, a topo.toml target's chassis, or the lab's)",
+        "{e}"
+    )
+}
+
+/// What apply would change on each chassis (those with nothing to change left out).
+pub async fn preview(
+    stack: &str,
+    all: &[Reachable],
+    timeout: Duration,
+) -> Result<Vec<ChassisChange>, miette::Report> {
+    let mut out = Vec::new();
+    for r in all {
+        let change = chassis::preview(
+            stack,
+            &r.name,
+            &r.remote,
+            &r.wanted,
+            &r.datapath_type,
+            timeout,
+        )
+        .await
+        .map_err(report)?;
+        out.extend(change);
+    }
+    Ok(out)
+}
+
+/// The saved plan's chassis changes that no longer match what the chassis show now, one
+/// sentence each (empty: none moved).
+pub async fn moved_since(
+    stack: &str,
+    saved: &[ChassisChange],
+    timeout: Duration,
+) -> Result<Vec<String>, miette::Report> {
+    let now = preview(stack, &of_saved(saved), timeout).await?;
+    Ok(saved
+        .iter()
+        .filter(|s| !now.contains(s))
+        .map(|s| format!("chassis {} changed since the plan read it", s.chassis))
+        .collect())
+}
+
+/// Writes each chassis's settings into its own database and confirms them from the
+/// Southbound.
+pub async fn write_all(
+    stack: &str,
+    all: &[Reachable],
+    sb: &Client,
+    timeout: Duration,
+) -> Result<Vec<chassis::Applied>, miette::Report> {
+    let mut out = Vec::new();
+    for r in all {
+        let applied = chassis::write(
+            stack,
+            &r.name,
+            &r.remote,
+            &r.wanted,
+            &r.datapath_type,
+            timeout,
+        )
+        .await
+        .map_err(report)?;
+        chassis::confirm(sb, &r.name, &applied.mappings_after, timeout)
+            .await
+            .map_err(report)?;
+        out.push(applied);
+    }
+    Ok(out)
+}

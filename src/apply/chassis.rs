@@ -72,11 +72,28 @@ pub fn merge(live: &str, previously_owned: &str, wanted: &BTreeMap<String, Strin
     format_mappings(&merged)
 }
 
-impl From<&ChassisChange> for Wanted {
-    fn from(c: &ChassisChange) -> Wanted {
-        Wanted {
-            bridge_mappings: c.bridge_mappings.clone(),
-            bridges: c.bridges.clone(),
+/// A chassis topo reaches: its name, the remote of its own `Open_vSwitch` database, what the
+/// topology wants there, and the datapath type of the bridges apply creates there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub name: String,
+    pub remote: String,
+    pub wanted: Wanted,
+    /// `netdev` in a lab; empty: the default.
+    pub datapath_type: String,
+}
+
+/// The chassis a saved plan changes, as it previewed them.
+impl From<&ChassisChange> for Target {
+    fn from(c: &ChassisChange) -> Target {
+        Target {
+            name: c.chassis.clone(),
+            remote: c.remote.clone(),
+            wanted: Wanted {
+                bridge_mappings: c.bridge_mappings.clone(),
+                bridges: c.bridges.clone(),
+            },
+            datapath_type: c.datapath_type.clone(),
         }
     }
 }
@@ -94,16 +111,13 @@ fn owned_list(wanted: &Wanted) -> String {
 
 /// What [`write`] would change on one chassis, from the chassis's `external_ids` and the
 /// ports of each wanted bridge as read (`None`: no such bridge); `None` when nothing. Pure.
-#[allow(clippy::too_many_arguments)]
 pub fn change_of(
     stack: &str,
-    chassis: &str,
-    remote: &str,
-    wanted: &Wanted,
-    datapath_type: &str,
+    target: &Target,
     ids: &BTreeMap<String, String>,
     ports: &BTreeMap<String, Option<Vec<String>>>,
 ) -> Option<ChassisChange> {
+    let wanted = &target.wanted;
     let before = ids.get("ovn-bridge-mappings").cloned().unwrap_or_default();
     let owned = ids.get(&owned_key(stack)).cloned().unwrap_or_default();
     let after = merge(&before, &owned, &wanted.bridge_mappings);
@@ -127,8 +141,8 @@ pub fn change_of(
         return None;
     }
     Some(ChassisChange {
-        chassis: chassis.to_owned(),
-        remote: remote.to_owned(),
+        chassis: target.name.clone(),
+        remote: target.remote.clone(),
         bridge_mappings_before: before,
         bridge_mappings_after: after,
         owned_before: owned,
@@ -137,28 +151,22 @@ pub fn change_of(
         ports_added,
         bridge_mappings: wanted.bridge_mappings.clone(),
         bridges: wanted.bridges.clone(),
-        datapath_type: datapath_type.to_owned(),
+        datapath_type: target.datapath_type.clone(),
     })
 }
 
-/// Reads the chassis database at `remote` and says what [`write`] would change there.
+/// Reads the chassis's database and says what [`write`] would change there.
 pub async fn preview(
     stack: &str,
-    chassis: &str,
-    remote: &str,
-    wanted: &Wanted,
-    datapath_type: &str,
+    target: &Target,
     deadline: Duration,
 ) -> Result<Option<ChassisChange>, Error> {
-    let fail = |e: crate::lab::LabError| Error::Chassis {
-        chassis: chassis.to_owned(),
-        message: e.to_string(),
-    };
-    let vs = Vswitch::connect(remote, deadline).await.map_err(fail)?;
+    let vs = connect(target, deadline).await?;
+    let fail = failure(target);
     let ids = vs.external_ids().await.map_err(fail)?;
     let existing = vs.bridges().await.map_err(fail)?;
     let mut ports = BTreeMap::new();
-    for bridge in wanted.bridges.keys() {
+    for bridge in target.wanted.bridges.keys() {
         let have = if existing.contains(bridge) {
             Some(vs.ports(bridge).await.map_err(fail)?)
         } else {
@@ -166,15 +174,21 @@ pub async fn preview(
         };
         ports.insert(bridge.clone(), have);
     }
-    Ok(change_of(
-        stack,
-        chassis,
-        remote,
-        wanted,
-        datapath_type,
-        &ids,
-        &ports,
-    ))
+    Ok(change_of(stack, target, &ids, &ports))
+}
+
+/// A lab error on `target`'s database, naming the chassis.
+fn failure(target: &Target) -> impl Fn(crate::lab::LabError) -> Error + Copy + '_ {
+    move |e| Error::Chassis {
+        chassis: target.name.clone(),
+        message: e.to_string(),
+    }
+}
+
+async fn connect(target: &Target, deadline: Duration) -> Result<Vswitch, Error> {
+    Vswitch::connect(&target.remote, deadline)
+        .await
+        .map_err(failure(target))
 }
 
 /// What apply did on one chassis, for the report.
@@ -202,25 +216,16 @@ pub enum Error {
     },
 }
 
-/// Writes `wanted` into the chassis database at `remote`.
-pub async fn write(
-    stack: &str,
-    chassis: &str,
-    remote: &str,
-    wanted: &Wanted,
-    datapath_type: &str,
-    deadline: Duration,
-) -> Result<Applied, Error> {
-    let fail = |e: crate::lab::LabError| Error::Chassis {
-        chassis: chassis.to_owned(),
-        message: e.to_string(),
-    };
-    let vs = Vswitch::connect(remote, deadline).await.map_err(fail)?;
+/// Writes what the topology wants into the chassis's database.
+pub async fn write(stack: &str, target: &Target, deadline: Duration) -> Result<Applied, Error> {
+    let vs = connect(target, deadline).await?;
+    let fail = failure(target);
+    let wanted = &target.wanted;
     for (bridge, nics) in &wanted.bridges {
         let ports: Vec<PortSpec> = nics.iter().map(|n| PortSpec::system(n)).collect();
         let spec = BridgeSpec {
             name: bridge.clone(),
-            datapath_type: datapath_type.to_owned(),
+            datapath_type: target.datapath_type.clone(),
             ..BridgeSpec::default()
         };
         vs.ensure_bridge(&spec, &ports).await.map_err(fail)?;
@@ -239,7 +244,7 @@ pub async fn write(
     }
     vs.wait_applied(deadline).await.map_err(fail)?;
     Ok(Applied {
-        chassis: chassis.to_owned(),
+        chassis: target.name.clone(),
         mappings_before: before,
         mappings_after: after,
         bridges: wanted.bridges.keys().cloned().collect(),
@@ -337,8 +342,13 @@ mod tests {
         };
         let ids = m(&[("ovn-bridge-mappings", "theirs:br-t")]);
         let ports = BTreeMap::from([("br-2".to_owned(), Some(vec!["eth2".to_owned()]))]);
-        let change =
-            change_of("s", "gw1", "unix:/db", &wanted, "", &ids, &ports).expect("a change");
+        let target = Target {
+            name: "gw1".to_owned(),
+            remote: "unix:/db".to_owned(),
+            wanted,
+            datapath_type: String::new(),
+        };
+        let change = change_of("s", &target, &ids, &ports).expect("a change");
         assert_eq!(change.bridge_mappings_before, "theirs:br-t");
         assert_eq!(change.bridge_mappings_after, "ext:br-ex,theirs:br-t");
         assert_eq!(
@@ -368,10 +378,9 @@ mod tests {
                 Some(vec!["eth2".to_owned(), "eth3".to_owned()]),
             ),
         ]);
-        assert_eq!(
-            change_of("s", "gw1", "unix:/db", &wanted, "", &ids, &ports),
-            None
-        );
+        assert_eq!(change_of("s", &target, &ids, &ports), None);
+        // A saved plan's change names the same target.
+        assert_eq!(Target::from(&change), target);
     }
 
     #[test]

@@ -10,20 +10,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::desired::Desired;
-use crate::apply::chassis::{self, Wanted};
+use crate::apply::chassis::{self, Target, Wanted};
 use crate::diff::ChassisChange;
 use crate::lab::targets::Targets;
 use crate::ovsdb::Client;
-
-/// One reachable chassis.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reachable {
-    pub name: String,
-    pub remote: String,
-    pub wanted: Wanted,
-    /// Of the bridges apply creates (`netdev` in a lab).
-    pub datapath_type: String,
-}
 
 /// The chassis of `desired` with a remote: the lab's (`--lab`), else the target's (topo.toml
 /// `[targets.<name>.chassis.<chassis>]`), else the topology's own `remote`.
@@ -31,7 +21,7 @@ pub fn reachable(
     desired: &Desired,
     lab: Option<&Targets>,
     configured: &BTreeMap<String, String>,
-) -> Vec<Reachable> {
+) -> Vec<Target> {
     let mut out = Vec::new();
     for (name, c) in &desired.model.chassis {
         let lab = lab.and_then(|t| t.chassis.get(name));
@@ -56,7 +46,7 @@ pub fn reachable(
                 }
             }
         }
-        out.push(Reachable {
+        out.push(Target {
             name: name.clone(),
             remote,
             wanted,
@@ -67,16 +57,8 @@ pub fn reachable(
 }
 
 /// The chassis a saved plan will change, as it previewed them.
-pub fn of_saved(changes: &[ChassisChange]) -> Vec<Reachable> {
-    changes
-        .iter()
-        .map(|c| Reachable {
-            name: c.chassis.clone(),
-            remote: c.remote.clone(),
-            wanted: Wanted::from(c),
-            datapath_type: c.datapath_type.clone(),
-        })
-        .collect()
+pub fn of_saved(changes: &[ChassisChange]) -> Vec<Target> {
+    changes.iter().map(Target::from).collect()
 }
 
 fn report(e: chassis::Error) -> miette::Report {
@@ -91,22 +73,16 @@ fn report(e: chassis::Error) -> miette::Report {
 /// What apply would change on each chassis (those with nothing to change left out).
 pub async fn preview(
     stack: &str,
-    all: &[Reachable],
+    all: &[Target],
     timeout: Duration,
 ) -> Result<Vec<ChassisChange>, miette::Report> {
     let mut out = Vec::new();
-    for r in all {
-        let change = chassis::preview(
-            stack,
-            &r.name,
-            &r.remote,
-            &r.wanted,
-            &r.datapath_type,
-            timeout,
-        )
-        .await
-        .map_err(report)?;
-        out.extend(change);
+    for target in all {
+        out.extend(
+            chassis::preview(stack, target, timeout)
+                .await
+                .map_err(report)?,
+        );
     }
     Ok(out)
 }
@@ -130,23 +106,16 @@ pub async fn moved_since(
 /// Southbound.
 pub async fn write_all(
     stack: &str,
-    all: &[Reachable],
+    all: &[Target],
     sb: &Client,
     timeout: Duration,
 ) -> Result<Vec<chassis::Applied>, miette::Report> {
     let mut out = Vec::new();
-    for r in all {
-        let applied = chassis::write(
-            stack,
-            &r.name,
-            &r.remote,
-            &r.wanted,
-            &r.datapath_type,
-            timeout,
-        )
-        .await
-        .map_err(report)?;
-        chassis::confirm(sb, &r.name, &applied.mappings_after, timeout)
+    for target in all {
+        let applied = chassis::write(stack, target, timeout)
+            .await
+            .map_err(report)?;
+        chassis::confirm(sb, &target.name, &applied.mappings_after, timeout)
             .await
             .map_err(report)?;
         out.push(applied);

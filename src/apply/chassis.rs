@@ -186,7 +186,7 @@ fn failure(target: &Target) -> impl Fn(crate::lab::LabError) -> Error + Copy + '
 }
 
 async fn connect(target: &Target, deadline: Duration) -> Result<Vswitch, Error> {
-    Vswitch::connect(&target.remote, deadline)
+    Vswitch::connect_running(&target.remote, deadline)
         .await
         .map_err(failure(target))
 }

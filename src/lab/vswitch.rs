@@ -63,10 +63,24 @@ fn string_map(m: &BTreeMap<String, String>) -> Datum {
 impl Vswitch {
     /// Connects, waiting up to `deadline` for a server that is still starting.
     pub async fn connect(remote: &str, deadline: Duration) -> Result<Vswitch, LabError> {
+        Self::open(remote, deadline, true).await
+    }
+
+    /// Connects to a server that should be running: nothing listening fails at once (the
+    /// chassis plan and apply reach are running already, unlike a lab's starting daemons).
+    pub async fn connect_running(remote: &str, deadline: Duration) -> Result<Vswitch, LabError> {
+        Self::open(remote, deadline, false).await
+    }
+
+    async fn open(
+        remote: &str,
+        deadline: Duration,
+        wait_for_server: bool,
+    ) -> Result<Vswitch, LabError> {
         let options = ConnectOptions {
             database: Some(DB.to_owned()),
             deadline,
-            wait_for_server: true,
+            wait_for_server,
             request_timeout: Some(Duration::from_secs(30)),
             ..ConnectOptions::default()
         };

@@ -1,6 +1,6 @@
 //! What apply must never write: rows made by others beside the stack stay byte-identical
-//! through apply and prune; a stale saved plan, an unreachable database, an invalid topology,
-//! a lock held by another client, and a missing `--yes` without a terminal each change nothing
+//! through apply and prune; a stale saved plan, an unreachable database (or chassis database),
+//! an invalid topology, a lock held by another client, and a missing `--yes` without a terminal each change nothing
 //! (the NB dump is byte-identical) and say why (exit 1); `--no-prune` keeps owned rows that
 //! left the topology.
 
@@ -221,6 +221,48 @@ fn an_unreachable_database_says_so() {
         );
         assert!(err.contains("No such file or directory"), "{cmd}: {err}");
     }
+}
+
+#[test]
+fn an_unreachable_chassis_database_says_so_and_writes_nothing() {
+    require_ovn!();
+    let ovn = nb_only();
+    let dir = tempfile::tempdir().unwrap();
+    let remote = format!("unix:{}", dir.path().join("none.sock").display());
+    let file = write(
+        dir.path(),
+        "remote.yaml",
+        &edited(
+            "gateway-router.yaml",
+            &[(
+                "    bridges: { br-ens8: [ens8] }\n",
+                &format!("    bridges: {{ br-ens8: [ens8] }}\n    remote: {remote}\n"),
+            )],
+        ),
+    );
+    let before = ovn.nb_dump();
+    for cmd in ["plan", "apply"] {
+        let mut args = vec![cmd, file.to_str().unwrap(), "--timeout", "120"];
+        if cmd == "apply" {
+            args.insert(1, "--yes");
+        }
+        let started = std::time::Instant::now();
+        let out = topo(&ovn, &args).expect_code(1);
+        let err = super::stderr(&out);
+        assert!(err.contains("topo::chassis"), "{cmd}: {err}");
+        assert!(
+            err.contains(&format!("chassis master: connect on {remote}")),
+            "{cmd}: {err}"
+        );
+        // Nothing listens there: it fails at once instead of waiting out the --timeout for a
+        // server to come up (a bound far from both, not a measure of speed).
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{cmd} waited {:?}",
+            started.elapsed()
+        );
+    }
+    assert_eq!(before, ovn.nb_dump());
 }
 
 #[test]

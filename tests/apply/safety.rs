@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::{apply, assert_converged, assert_lines, edited, example, plan, topo, write};
 use crate::require_ovn;
 use crate::support::cli;
+use crate::support::cmd::TopoOutput;
 use crate::support::ovn::{NB_DB, OvnSandbox};
 use crate::support::process::Daemon;
 use crate::support::wait_for;
@@ -488,6 +489,14 @@ fn concurrent_applies_of_one_stack_never_interleave() {
     }
 }
 
+/// `topo apply --yes --wait WAIT --timeout SECONDS FILE` against the sandbox.
+fn apply_waiting(ovn: &OvnSandbox, wait: &str, seconds: &str, file: &str) -> TopoOutput {
+    topo(
+        ovn,
+        &["apply", "--yes", "--wait", wait, "--timeout", seconds, file],
+    )
+}
+
 /// `--wait sb` with no ovn-northd to answer: the wait ends at the deadline, and the error says
 /// the change was applied (it was: the plan is empty).
 #[test]
@@ -496,19 +505,7 @@ fn wait_sb_without_northd_ends_at_the_deadline_and_says_applied() {
     let ovn = OvnSandbox::builder().northd(false).start();
     let f = files();
     let start = std::time::Instant::now();
-    let out = topo(
-        &ovn,
-        &[
-            "apply",
-            "--yes",
-            "--wait",
-            "sb",
-            "--timeout",
-            "2",
-            f.base.to_str().unwrap(),
-        ],
-    )
-    .expect_code(1);
+    let out = apply_waiting(&ovn, "sb", "2", f.base.to_str().unwrap()).expect_code(1);
     let took = start.elapsed();
     let err = super::stderr(&out);
     assert!(
@@ -554,18 +551,7 @@ fn wait_hv_waits_for_the_declared_chassis_only() {
     chassis(&ovn, "hv2", "127.0.0.22", 100);
     chassis(&ovn, "old", "127.0.0.29", 0);
     let base = example("vlan-provider.yaml");
-    let out = topo(
-        &ovn,
-        &[
-            "apply",
-            "--yes",
-            "--wait",
-            "hv",
-            "--timeout",
-            "5",
-            base.to_str().unwrap(),
-        ],
-    );
+    let out = apply_waiting(&ovn, "hv", "5", base.to_str().unwrap());
     let out = out.success();
     assert!(out.stdout().contains("Apply complete:"), "{}", out.stdout());
     // NB_Global.hv_cfg is held back by `old`: waiting on it would have timed out.
@@ -579,19 +565,7 @@ fn wait_hv_waits_for_the_declared_chassis_only() {
         "v.yaml",
         &edited("vlan-provider.yaml", &[("tag: 100", "tag: 101")]),
     );
-    let out = topo(
-        &ovn,
-        &[
-            "apply",
-            "--yes",
-            "--wait",
-            "hv",
-            "--timeout",
-            "1",
-            v.to_str().unwrap(),
-        ],
-    )
-    .expect_code(1);
+    let out = apply_waiting(&ovn, "hv", "1", v.to_str().unwrap()).expect_code(1);
     let err = super::stderr(&out);
     assert!(
         err.contains(
@@ -604,19 +578,7 @@ fn wait_hv_waits_for_the_declared_chassis_only() {
     // A declared chassis the SB does not know lags too, and the message says why.
     ovn.sbctl(&["set", "Chassis_Private", "hv2", "nb_cfg=100"]);
     ovn.sbctl(&["chassis-del", "hv1"]);
-    let out = topo(
-        &ovn,
-        &[
-            "apply",
-            "--yes",
-            "--wait",
-            "hv",
-            "--timeout",
-            "1",
-            base.to_str().unwrap(),
-        ],
-    )
-    .expect_code(1);
+    let out = apply_waiting(&ovn, "hv", "1", base.to_str().unwrap()).expect_code(1);
     let err = super::stderr(&out);
     assert!(
         err.contains("lagging: hv1 (not in the Southbound database)"),

@@ -15,7 +15,7 @@ use super::connect::{DbArgs, runtime};
 use super::desired;
 use super::exit::Outcome;
 use super::lab_target::LabArg;
-use super::plan::{PlanFormat, is_saved_plan, load_saved, print_plan};
+use super::plan::{is_saved_plan, load_saved};
 use crate::apply::{self, Report, WaitFor};
 use crate::diff::render;
 
@@ -233,13 +233,7 @@ fn confirm(
     yes: bool,
     remote: &str,
 ) -> bool {
-    if !plan.changes.is_empty() || chassis.is_empty() {
-        print_plan(plan, PlanFormat::Text);
-    }
-    if !chassis.is_empty() {
-        print!("{}", render::chassis_text(chassis, desired::color()));
-        println!("Chassis: {} to change.", chassis.len());
-    }
+    print!("{}", render::text_with(plan, chassis, desired::color()));
     if yes {
         return true;
     }

@@ -178,16 +178,6 @@ fn chassis_block(out: &mut String, ch: &ChassisChange, style: &Style) {
     }
 }
 
-/// The chassis changes as text (what `topo plan` shows after the rows), empty when none.
-pub fn chassis_text(chassis: &[ChassisChange], color: bool) -> String {
-    let style = Style { color };
-    let mut out = String::new();
-    for ch in chassis {
-        chassis_block(&mut out, ch, &style);
-    }
-    out
-}
-
 fn conflict_line(c: &Conflict) -> String {
     match c {
         Conflict::Unowned {
@@ -228,8 +218,13 @@ fn conflict_line(c: &Conflict) -> String {
 /// The summary line; "No changes." when there is nothing to do. With conflicts it never
 /// says the databases match: they block apply, and the line says so.
 pub fn summary_line(plan: &Plan) -> String {
+    summary_with(plan, &plan.chassis)
+}
+
+/// [`summary_line`] counting `chassis` as the plan's chassis changes.
+fn summary_with(plan: &Plan, chassis: &[ChassisChange]) -> String {
     let conflicts = plan.conflicts.len();
-    if plan.is_empty() {
+    if plan.changes.is_empty() && chassis.is_empty() {
         if conflicts > 0 {
             return format!("No changes planned, but {conflicts} conflict(s) block apply.");
         }
@@ -241,7 +236,7 @@ pub fn summary_line(plan: &Plan) -> String {
     } else {
         String::new()
     };
-    let chassis = match plan.chassis.len() {
+    let chassis = match chassis.len() {
         0 => String::new(),
         n => format!(", {n} chassis to change"),
     };
@@ -250,12 +245,18 @@ pub fn summary_line(plan: &Plan) -> String {
 
 /// The human plan.
 pub fn text(plan: &Plan, color: bool) -> String {
+    text_with(plan, &plan.chassis, color)
+}
+
+/// [`text`] with `chassis` as the plan's chassis changes (apply previews them itself, beside
+/// the plan its library call made).
+pub fn text_with(plan: &Plan, chassis: &[ChassisChange], color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
     for ch in &plan.changes {
         change_block(&mut out, ch, &style, "");
     }
-    for ch in &plan.chassis {
+    for ch in chassis {
         chassis_block(&mut out, ch, &style);
     }
     if !plan.kept.is_empty() {
@@ -277,7 +278,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
     if !out.is_empty() {
         out.push('\n');
     }
-    let _ = writeln!(out, "{}", summary_line(plan));
+    let _ = writeln!(out, "{}", summary_with(plan, chassis));
     out
 }
 

@@ -237,3 +237,41 @@ fn read_digests_are_the_live_rows_digests() {
     }
     assert!(p.read.rows.iter().any(|r| r.digest.is_some()));
 }
+
+#[test]
+fn chassis_changes_are_shown_counted_and_saved() {
+    let p = plan(&State::new(), &Live::default(), "lab", Options::default());
+    assert!(p.is_empty());
+    let change = ChassisChange {
+        chassis: "gw1".into(),
+        remote: "unix:/gw1.sock".into(),
+        bridge_mappings_before: "theirs:br-t".into(),
+        bridge_mappings_after: "ext:br-ex,theirs:br-t".into(),
+        owned_before: String::new(),
+        owned_after: "ext".into(),
+        bridges_added: vec!["br-ex".into()],
+        ports_added: [("br-ex".to_owned(), vec!["eth1".to_owned()])].into(),
+        bridge_mappings: [("ext".to_owned(), "br-ex".to_owned())].into(),
+        bridges: [("br-ex".to_owned(), vec!["eth1".to_owned()])].into(),
+        datapath_type: String::new(),
+    };
+    // As apply shows it, beside its own plan: the same text as a plan holding it.
+    let shown = render::text_with(&p, std::slice::from_ref(&change), false);
+    let mut p = p;
+    p.chassis.push(change);
+    assert!(!p.is_empty());
+    assert_eq!(shown, render::text(&p, false));
+    for line in [
+        "~ chassis gw1",
+        r#"    ovn-bridge-mappings: "theirs:br-t" → "ext:br-ex,theirs:br-t""#,
+        r#"    networks owned by the stack: "" → "ext""#,
+        "    + bridge br-ex",
+        "    + ports of br-ex: eth1",
+        "Plan: 0 to create, 0 to update, 0 to delete, 1 chassis to change.",
+    ] {
+        assert!(shown.lines().any(|l| l == line), "{line:?} not in\n{shown}");
+    }
+    assert!(render::markdown(&p).contains("! chassis gw1"));
+    let back: Plan = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+    assert_eq!(back, p);
+}

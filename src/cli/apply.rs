@@ -141,7 +141,8 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
         let (reachable, previewed) = match (&desired, &saved) {
             (Some(d), _) => {
                 let all = chassis::reachable(d, targets.as_ref(), &args.db.chassis);
-                let previewed = chassis::preview(&options.stack, &all, timeout).await?;
+                let previewed =
+                    chassis::preview(&options.stack, &all, timeout, chassis::APPLY).await?;
                 (all, previewed)
             }
             (None, Some(plan)) => {

@@ -61,27 +61,36 @@ pub fn of_saved(changes: &[ChassisChange]) -> Vec<Target> {
     changes.iter().map(Target::from).collect()
 }
 
-fn report(e: chassis::Error) -> miette::Report {
-    miette::miette!(
-        code = "topo::chassis",
-        help = "the chassis's Open_vSwitch database is reached through its remote (the \
-                topology's `remote`, a topo.toml target's chassis, or the lab's)",
-        "{e}"
-    )
+/// The diagnostic codes of chassis errors: plan's, and apply's.
+pub const PLAN: &str = "topo::plan::chassis";
+pub const APPLY: &str = "topo::apply::chassis";
+
+/// A chassis error as the diagnostic of the command (`code`) that met it.
+fn report(code: &'static str) -> impl Fn(chassis::Error) -> miette::Report {
+    move |e| {
+        miette::miette!(
+            code = code,
+            help = "the chassis's Open_vSwitch database is reached through its remote (the \
+                    lab's, a topo.toml target's chassis, or the topology's `remote`)",
+            "{e}"
+        )
+    }
 }
 
-/// What apply would change on each chassis (those with nothing to change left out).
+/// What apply would change on each chassis (those with nothing to change left out); errors
+/// carry `code` ([`PLAN`] or [`APPLY`]).
 pub async fn preview(
     stack: &str,
     all: &[Target],
     timeout: Duration,
+    code: &'static str,
 ) -> Result<Vec<ChassisChange>, miette::Report> {
     let mut out = Vec::new();
     for target in all {
         out.extend(
             chassis::preview(stack, target, timeout)
                 .await
-                .map_err(report)?,
+                .map_err(report(code))?,
         );
     }
     Ok(out)
@@ -94,7 +103,7 @@ pub async fn moved_since(
     saved: &[ChassisChange],
     timeout: Duration,
 ) -> Result<Vec<String>, miette::Report> {
-    let now = preview(stack, &of_saved(saved), timeout).await?;
+    let now = preview(stack, &of_saved(saved), timeout, APPLY).await?;
     Ok(saved
         .iter()
         .filter(|s| !now.contains(s))
@@ -114,10 +123,10 @@ pub async fn write_all(
     for target in all {
         let applied = chassis::write(stack, target, timeout)
             .await
-            .map_err(report)?;
+            .map_err(report(APPLY))?;
         chassis::confirm(sb, &target.name, &applied.mappings_after, timeout)
             .await
-            .map_err(report)?;
+            .map_err(report(APPLY))?;
         out.push(applied);
     }
     Ok(out)

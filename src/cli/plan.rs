@@ -94,7 +94,12 @@ pub fn run(mut args: PlanArgs) -> Outcome {
     let reachable = chassis::reachable(&desired, targets.as_ref(), &args.db.chassis);
     if !reachable.is_empty() {
         let timeout = std::time::Duration::from_secs(args.db.timeout.max(1));
-        match rt.block_on(chassis::preview(&desired.stack, &reachable, timeout)) {
+        match rt.block_on(chassis::preview(
+            &desired.stack,
+            &reachable,
+            timeout,
+            chassis::PLAN,
+        )) {
             Ok(changes) => plan.chassis = changes,
             Err(report) => return Outcome::Error(report),
         }

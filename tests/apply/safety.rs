@@ -250,7 +250,10 @@ fn an_unreachable_chassis_database_says_so_and_writes_nothing() {
         let started = std::time::Instant::now();
         let out = topo(&ovn, &args).expect_code(1);
         let err = super::stderr(&out);
-        assert!(err.contains("topo::chassis"), "{cmd}: {err}");
+        assert!(
+            err.contains(&format!("topo::{cmd}::chassis")),
+            "{cmd}: {err}"
+        );
         assert!(
             err.contains(&format!("chassis master: connect on {remote}")),
             "{cmd}: {err}"

@@ -103,17 +103,20 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
             "external_ids:ovn-bridge-mappings=externalnet:br-wrong,theirs:br-theirs",
         ],
     );
+    // drift reads the chassis's own database at once; the Southbound shows the change once
+    // ovn-controller has published it.
+    let published = "chassis master maps network externalnet to br-wrong, the topology to br-ens8";
     let drifted = wait_for(
-        "drift to see the chassis change",
+        "drift to see the chassis change in the Southbound",
         Duration::from_secs(20),
         || {
             let (code, out) = topo(&["drift", file, "--lab", d]);
-            (code == Some(2)).then_some(out)
+            (code == Some(2) && out.contains(published)).then_some(out)
         },
     );
     assert!(
         drifted.contains(
-            "chassis master maps network externalnet to br-wrong, the topology to br-ens8"
+            "~ chassis master\n    ovn-bridge-mappings: \"externalnet:br-wrong,theirs:br-theirs\" → \"externalnet:br-ens8,theirs:br-theirs\""
         ),
         "{drifted}"
     );

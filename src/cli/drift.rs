@@ -1,13 +1,15 @@
 //! `topo drift FILE...`: read-only; what changed out of band. Exit 0 in sync, 2 drift, 1 error.
 //!
 //! Drift is the plan seen from the other side: owned rows changed or deleted out of band,
-//! owned rows the topology no longer has, and names the topology wants held by rows topo does
-//! not own.
+//! owned rows the topology no longer has, names the topology wants held by rows topo does
+//! not own, what apply would change in the chassis databases topo can reach, and what the
+//! chassis publish in the Southbound that differs from the topology.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
+use super::chassis;
 use super::connect::DbArgs;
 use super::exit::Outcome;
 use super::lab_target::LabArg;
@@ -29,16 +31,20 @@ pub struct DriftArgs {
 }
 
 pub fn run(mut args: DriftArgs) -> Outcome {
-    let (desired, rt) = match super::plan::start(&args.paths, &mut args.db, &args.lab) {
+    let (desired, targets, rt) = match super::plan::start(&args.paths, &mut args.db, &args.lab) {
         Ok(started) => started,
         Err(outcome) => return outcome,
     };
     let stack = desired.stack.clone();
     let result = rt.block_on(async {
         let nb = args.db.connect("Northbound").await?;
-        let (plan, _) = apply::read_and_plan(&nb, &desired.rows, &stack, true)
+        let (mut plan, _) = apply::read_and_plan(&nb, &desired.rows, &stack, true)
             .await
             .map_err(|e| miette::miette!("{e}"))?;
+        // The chassis databases topo can reach, as plan reads them.
+        let reachable = chassis::reachable(&desired, targets.as_ref(), &args.db.chassis);
+        let timeout = std::time::Duration::from_secs(args.db.timeout.max(1));
+        plan.chassis = chassis::preview(&stack, &reachable, timeout, chassis::PLAN).await?;
         // The chassis side needs the Southbound; without it (an NB-only pipeline) the row
         // drift is still reported and the chassis are said to be unchecked.
         let chassis = if desired.model.chassis.is_empty() {
@@ -72,20 +78,21 @@ pub fn run(mut args: DriftArgs) -> Outcome {
     let in_sync = plan.is_empty() && plan.conflicts.is_empty() && chassis.is_empty();
     match args.format {
         PlanFormat::Json => {
-            // The plan's own JSON (docs/plan-format.md), plus the verdict and the chassis.
+            // The plan's own JSON (docs/plan-format.md), plus the verdict and what the
+            // Southbound showed of the chassis.
             #[derive(serde::Serialize)]
             struct DriftDoc<'a> {
                 #[serde(flatten)]
                 plan: &'a crate::diff::Plan,
                 in_sync: bool,
                 chassis_checked: bool,
-                chassis: &'a [String],
+                southbound_chassis: &'a [String],
             }
             let doc = DriftDoc {
                 plan: &plan,
                 in_sync,
                 chassis_checked,
-                chassis: &chassis,
+                southbound_chassis: &chassis,
             };
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }

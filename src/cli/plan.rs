@@ -130,17 +130,25 @@ fn failure(e: apply::Error) -> miette::Report {
     })
 }
 
-/// What plan and drift start from: the checked topology (diagnostics printed when it is not),
-/// the connection flags pointed at a lab when one is targeted, and a runtime.
+/// What drift starts from: the checked topology (diagnostics printed when it is not), the
+/// connection flags pointed at a lab when one is targeted (and the lab's targets), and a
+/// runtime.
 pub(super) fn start(
     paths: &[PathBuf],
     db: &mut DbArgs,
     lab: &LabArg,
-) -> Result<(desired::Desired, tokio::runtime::Runtime), Outcome> {
+) -> Result<
+    (
+        desired::Desired,
+        Option<crate::lab::targets::Targets>,
+        tokio::runtime::Runtime,
+    ),
+    Outcome,
+> {
     let desired = desired::load(paths).ok_or(Outcome::Failed)?;
-    lab.resolve(db).map_err(Outcome::Error)?;
+    let targets = lab.resolve(db).map_err(Outcome::Error)?;
     let rt = runtime()?;
-    Ok((desired, rt))
+    Ok((desired, targets, rt))
 }
 
 /// 1 with conflicts, 2 with changes, 0 otherwise.

@@ -5,7 +5,6 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
 use miette::Diagnostic;
@@ -108,7 +107,7 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
         .then(|| desired::load_in_background(args.paths.clone()));
     let yes = args.yes;
     let remote = args.db.nb.clone();
-    let timeout = Duration::from_secs(args.db.timeout.max(1));
+    let timeout = args.db.timeout();
     let result = rt.block_on(async {
         let opened = async {
             let nb = args.db.connect("Northbound").await?;

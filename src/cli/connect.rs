@@ -146,8 +146,13 @@ impl DbArgs {
         }
     }
 
+    /// `--timeout` as a duration (at least a second).
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout.max(1))
+    }
+
     pub fn options(&self, database: &str) -> ConnectOptions {
-        let timeout = Duration::from_secs(self.timeout.max(1));
+        let timeout = self.timeout();
         ConnectOptions {
             database: Some(database.to_owned()),
             tls: self.resolved().tls(),

@@ -43,7 +43,7 @@ pub fn run(mut args: DriftArgs) -> Outcome {
             .map_err(|e| miette::miette!("{e}"))?;
         // The chassis databases topo can reach, as plan reads them.
         let reachable = chassis::reachable(&desired, targets.as_ref(), &args.db.chassis);
-        let timeout = std::time::Duration::from_secs(args.db.timeout.max(1));
+        let timeout = args.db.timeout();
         plan.chassis = chassis::preview(&stack, &reachable, timeout, chassis::PLAN).await?;
         // The chassis side needs the Southbound; without it (an NB-only pipeline) the row
         // drift is still reported and the chassis are said to be unchecked.

@@ -93,7 +93,7 @@ pub fn run(mut args: PlanArgs) -> Outcome {
     // The chassis apply would write, read through their own databases.
     let reachable = chassis::reachable(&desired, targets.as_ref(), &args.db.chassis);
     if !reachable.is_empty() {
-        let timeout = std::time::Duration::from_secs(args.db.timeout.max(1));
+        let timeout = args.db.timeout();
         match rt.block_on(chassis::preview(
             &desired.stack,
             &reachable,

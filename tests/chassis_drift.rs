@@ -1,9 +1,9 @@
 //! The chassis side of drift and apply, in the lab: `topo apply --lab` writes a chassis's
-//! bridge mappings; a change made on the chassis with `ovs-vsctl` shows in `topo drift`
-//! (exit 2, from the Southbound's `Chassis.other_config`) and in `topo plan` (read from the
-//! chassis's own database), a saved plan of it is refused once the chassis moved again and
-//! applies when fresh, the next apply puts it back (keeping the entry it does not own), and
-//! drift and plan are then clean.
+//! bridge mappings; a change made on the chassis with `ovs-vsctl` shows in `topo drift` (at
+//! once from the chassis's own database, and from the Southbound's `Chassis.other_config` once
+//! ovn-controller published it) and in `topo plan`; an apply of it without `--yes` is refused,
+//! a saved plan of it is refused once the chassis moved again and applies when fresh, the next
+//! apply puts it back (keeping the entry it does not own), and drift and plan are then clean.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -135,6 +135,14 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
         out.contains("Plan: 0 to create, 0 to update, 0 to delete, 1 chassis to change."),
         "{out}"
     );
+
+    // A change on the chassis alone still needs a yes: without --yes and without a terminal,
+    // apply shows it and writes nothing.
+    let (code, out) = topo(&["apply", file, "--lab", d]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("~ chassis master"), "{out}");
+    assert!(out.contains("Refusing to apply without --yes"), "{out}");
+    assert_eq!(mappings(&db), "externalnet:br-wrong,theirs:br-theirs");
 
     // A saved plan whose chassis moved since is refused, and the chassis keeps what it has.
     let saved = tmp.path().join("plan.json");

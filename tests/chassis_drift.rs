@@ -3,7 +3,8 @@
 //! once from the chassis's own database, and from the Southbound's `Chassis.other_config` once
 //! ovn-controller published it) and in `topo plan`; an apply of it without `--yes` is refused,
 //! a saved plan of it is refused once the chassis moved again and applies when fresh, the next
-//! apply puts it back (keeping the entry it does not own), and drift and plan are then clean.
+//! apply puts it back (keeping the entry it does not own), and drift and plan are then clean;
+//! the same for the chassis's tunnel endpoint (`ovn-encap-ip`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -202,6 +203,29 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
     );
     let (code, out) = topo(&["drift", file, "--lab", d]);
     assert_eq!(code, Some(0), "{out}");
+    let (code, out) = topo(&["plan", file, "--lab", d]);
+    assert_eq!(code, Some(0), "{out}");
+
+    // The tunnel endpoint is the topology's too: changed on the chassis, plan shows it and
+    // apply puts it back.
+    vsctl(
+        &db,
+        &[
+            "set",
+            "Open_vSwitch",
+            ".",
+            "external_ids:ovn-encap-ip=172.17.42.99",
+        ],
+    );
+    let (code, out) = topo(&["plan", file, "--lab", d]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("~ chassis master\n    ovn-encap-ip: \"172.17.42.99\" → \"172.17.42.160\""),
+        "{out}"
+    );
+    let (code, out) = topo(&["apply", file, "--lab", d, "--yes", "--timeout", "60"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(r#"; ovn-encap-ip "172.17.42.160"."#), "{out}");
     let (code, out) = topo(&["plan", file, "--lab", d]);
     assert_eq!(code, Some(0), "{out}");
 }

@@ -1,7 +1,9 @@
 //! The chassis side of apply: each chassis's own `Open_vSwitch` database, written as an
-//! operator would with `ovs-vsctl` — provider bridges with their NICs, and the
-//! `ovn-bridge-mappings` entries of the topology — then confirmed from the Southbound
-//! `Chassis.other_config`, where ovn-controller publishes what it uses.
+//! operator would with `ovs-vsctl` — provider bridges with their NICs, the
+//! `ovn-bridge-mappings` entries of the topology, and the settings it declares whole
+//! (`ovn-encap-type`, `ovn-encap-ip`, `ovn-remote`) — then confirmed from the Southbound
+//! `Chassis.other_config`, where ovn-controller publishes the mappings it uses. Plan previews
+//! the same ([`change_of`], pure; [`preview`] reads).
 //!
 //! `ovn-bridge-mappings` is one string shared with whatever else configures the chassis, so
 //! topo edits entries, never the whole value: it keeps entries it does not own and remembers
@@ -11,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::diff::ChassisChange;
+use crate::diff::{ChassisChange, SettingChange};
 use crate::lab::vswitch::{BridgeSpec, PortSpec, Vswitch};
 use crate::ovsdb::{Atom, Client, Condition, Datum, Operation};
 use crate::rows::Db;
@@ -23,6 +25,9 @@ pub struct Wanted {
     pub bridge_mappings: BTreeMap<String, String>,
     /// Provider bridge -> NICs.
     pub bridges: BTreeMap<String, Vec<String>>,
+    /// `external_ids` keys the topology sets whole: `ovn-encap-type`, `ovn-encap-ip`, and
+    /// `ovn-remote` when it names one.
+    pub settings: BTreeMap<String, String>,
 }
 
 /// `external_ids` key listing the networks a stack wrote into `ovn-bridge-mappings`.
@@ -92,6 +97,7 @@ impl From<&ChassisChange> for Target {
             wanted: Wanted {
                 bridge_mappings: c.bridge_mappings.clone(),
                 bridges: c.bridges.clone(),
+                settings: c.settings.clone(),
             },
             datapath_type: c.datapath_type.clone(),
         }
@@ -107,6 +113,20 @@ fn owned_list(wanted: &Wanted) -> String {
         .cloned()
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The settings of `wanted` that `ids` does not hold as wanted.
+fn settings_to_set(wanted: &Wanted, ids: &BTreeMap<String, String>) -> Vec<SettingChange> {
+    wanted
+        .settings
+        .iter()
+        .filter(|(k, v)| ids.get(*k) != Some(*v))
+        .map(|(k, v)| SettingChange {
+            key: k.clone(),
+            before: ids.get(k).cloned(),
+            after: v.clone(),
+        })
+        .collect()
 }
 
 /// What [`write`] would change on one chassis, from the chassis's `external_ids` and the
@@ -137,7 +157,13 @@ pub fn change_of(
             ports_added.insert(bridge.clone(), missing);
         }
     }
-    if after == before && now_owned == owned && bridges_added.is_empty() && ports_added.is_empty() {
+    let settings_changed = settings_to_set(wanted, ids);
+    if after == before
+        && now_owned == owned
+        && bridges_added.is_empty()
+        && ports_added.is_empty()
+        && settings_changed.is_empty()
+    {
         return None;
     }
     Some(ChassisChange {
@@ -149,8 +175,10 @@ pub fn change_of(
         owned_after: now_owned,
         bridges_added,
         ports_added,
+        settings_changed,
         bridge_mappings: wanted.bridge_mappings.clone(),
         bridges: wanted.bridges.clone(),
+        settings: wanted.settings.clone(),
         datapath_type: target.datapath_type.clone(),
     })
 }
@@ -198,6 +226,8 @@ pub struct Applied {
     pub mappings_before: String,
     pub mappings_after: String,
     pub bridges: Vec<String>,
+    /// The settings it set (those that differed).
+    pub settings: Vec<SettingChange>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -235,11 +265,16 @@ pub async fn write(stack: &str, target: &Target, deadline: Duration) -> Result<A
     let owned = ids.get(&owned_key(stack)).cloned().unwrap_or_default();
     let after = merge(&before, &owned, &wanted.bridge_mappings);
     let now_owned = owned_list(wanted);
+    let settings = settings_to_set(wanted, &ids);
+    let mut update: BTreeMap<String, String> = settings
+        .iter()
+        .map(|c| (c.key.clone(), c.after.clone()))
+        .collect();
     if after != before || now_owned != owned {
-        let update = BTreeMap::from([
-            ("ovn-bridge-mappings".to_owned(), after.clone()),
-            (owned_key(stack), now_owned),
-        ]);
+        update.insert("ovn-bridge-mappings".to_owned(), after.clone());
+        update.insert(owned_key(stack), now_owned);
+    }
+    if !update.is_empty() {
         vs.set_external_ids(&update).await.map_err(fail)?;
     }
     vs.wait_applied(deadline).await.map_err(fail)?;
@@ -248,6 +283,7 @@ pub async fn write(stack: &str, target: &Target, deadline: Duration) -> Result<A
         mappings_before: before,
         mappings_after: after,
         bridges: wanted.bridges.keys().cloned().collect(),
+        settings,
     })
 }
 
@@ -339,8 +375,13 @@ mod tests {
                     vec!["eth2".to_owned(), "eth3".to_owned()],
                 ),
             ]),
+            settings: m(&[("ovn-encap-ip", "172.17.0.2"), ("ovn-encap-type", "geneve")]),
         };
-        let ids = m(&[("ovn-bridge-mappings", "theirs:br-t")]);
+        let ids = m(&[
+            ("ovn-bridge-mappings", "theirs:br-t"),
+            ("ovn-encap-ip", "172.17.0.1"),
+            ("ovn-encap-type", "geneve"),
+        ]);
         let ports = BTreeMap::from([("br-2".to_owned(), Some(vec!["eth2".to_owned()]))]);
         let target = Target {
             name: "gw1".to_owned(),
@@ -356,6 +397,15 @@ mod tests {
             ("", "ext")
         );
         assert_eq!(change.bridges_added, vec!["br-ex".to_owned()]);
+        // Only the setting that differs.
+        assert_eq!(
+            change.settings_changed,
+            vec![SettingChange {
+                key: "ovn-encap-ip".into(),
+                before: Some("172.17.0.1".into()),
+                after: "172.17.0.2".into(),
+            }]
+        );
         assert_eq!(
             change.ports_added,
             BTreeMap::from([
@@ -367,6 +417,8 @@ mod tests {
         let ids = m(&[
             ("ovn-bridge-mappings", "ext:br-ex,theirs:br-t"),
             ("topo:s:bridge-mappings", "ext"),
+            ("ovn-encap-ip", "172.17.0.2"),
+            ("ovn-encap-type", "geneve"),
         ]);
         let ports = BTreeMap::from([
             (

@@ -217,7 +217,15 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
                         a.mappings_before, a.mappings_after
                     )
                 };
-                println!("Chassis {}: {what}; bridges {:?}.", a.chassis, a.bridges);
+                let set: String = a
+                    .settings
+                    .iter()
+                    .map(|c| format!("; {} {:?}", c.key, c.after))
+                    .collect();
+                println!(
+                    "Chassis {}: {what}; bridges {:?}{set}.",
+                    a.chassis, a.bridges
+                );
             }
             Outcome::Success
         }

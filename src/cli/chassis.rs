@@ -32,9 +32,21 @@ pub fn reachable(
         else {
             continue;
         };
+        let mut settings = BTreeMap::from([
+            (
+                "ovn-encap-type".to_owned(),
+                c.encap_type.as_str().to_owned(),
+            ),
+            ("ovn-encap-ip".to_owned(), c.encap_ip.to_string()),
+        ]);
+        // A lab's chassis talk to the lab's Southbound, whatever the topology says.
+        if let (Some(r), None) = (&c.ovn_remote, lab) {
+            settings.insert("ovn-remote".to_owned(), r.clone());
+        }
         let mut wanted = Wanted {
             bridge_mappings: c.bridge_mappings.clone(),
             bridges: c.bridges.clone(),
+            settings,
         };
         // In a lab, the physical wiring the topology does not describe is the lab's: a
         // mapped provider bridge without a NIC gets the lab's NIC for that network.

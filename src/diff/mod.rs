@@ -11,7 +11,9 @@ pub mod render;
 
 use std::cmp::Ordering;
 
-pub use plan::{Action, Change, ChassisChange, ColumnChange, Conflict, Plan, ReadRow, ReadSet};
+pub use plan::{
+    Action, Change, ChassisChange, ColumnChange, Conflict, Plan, ReadRow, ReadSet, SettingChange,
+};
 
 use crate::live::{Live, LiveRow};
 use crate::ovsdb::Atom;

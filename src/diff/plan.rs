@@ -119,14 +119,30 @@ pub struct ChassisChange {
     /// NICs apply will add, by bridge (a new bridge's included).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub ports_added: std::collections::BTreeMap<String, Vec<String>>,
+    /// `external_ids` settings apply will set (`ovn-encap-type`, `ovn-encap-ip`,
+    /// `ovn-remote`), as read and after.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings_changed: Vec<SettingChange>,
     /// What the topology wants on the chassis: network → bridge, and bridge → NICs (what
     /// applying a saved plan writes).
     pub bridge_mappings: std::collections::BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub bridges: std::collections::BTreeMap<String, Vec<String>>,
+    /// The `external_ids` settings the topology wants (key → value).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub settings: std::collections::BTreeMap<String, String>,
     /// The bridges' datapath type (`netdev` in a lab; empty: the default).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub datapath_type: String,
+}
+
+/// One `external_ids` key of a chassis that apply sets; `before` is absent when unset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingChange {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    pub after: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

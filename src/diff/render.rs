@@ -163,6 +163,13 @@ fn chassis_block(out: &mut String, ch: &ChassisChange, style: &Style) {
             ch.bridge_mappings_before, ch.bridge_mappings_after
         );
     }
+    for setting in &ch.settings_changed {
+        let before = setting
+            .before
+            .as_ref()
+            .map_or_else(|| "(unset)".to_owned(), |b| format!("{b:?}"));
+        let _ = writeln!(out, "    {}: {before} → {:?}", setting.key, setting.after);
+    }
     if ch.owned_before != ch.owned_after {
         let _ = writeln!(
             out,

@@ -251,8 +251,25 @@ fn chassis_changes_are_shown_counted_and_saved() {
         owned_after: "ext".into(),
         bridges_added: vec!["br-ex".into()],
         ports_added: [("br-ex".to_owned(), vec!["eth1".to_owned()])].into(),
+        settings_changed: vec![
+            SettingChange {
+                key: "ovn-encap-ip".into(),
+                before: Some("172.17.0.1".into()),
+                after: "172.17.0.2".into(),
+            },
+            SettingChange {
+                key: "ovn-remote".into(),
+                before: None,
+                after: "tcp:10.0.0.1:6642".into(),
+            },
+        ],
         bridge_mappings: [("ext".to_owned(), "br-ex".to_owned())].into(),
         bridges: [("br-ex".to_owned(), vec!["eth1".to_owned()])].into(),
+        settings: [
+            ("ovn-encap-ip".to_owned(), "172.17.0.2".to_owned()),
+            ("ovn-remote".to_owned(), "tcp:10.0.0.1:6642".to_owned()),
+        ]
+        .into(),
         datapath_type: String::new(),
     };
     // As apply shows it, beside its own plan: the same text as a plan holding it.
@@ -264,6 +281,8 @@ fn chassis_changes_are_shown_counted_and_saved() {
     for line in [
         "~ chassis gw1",
         r#"    ovn-bridge-mappings: "theirs:br-t" → "ext:br-ex,theirs:br-t""#,
+        r#"    ovn-encap-ip: "172.17.0.1" → "172.17.0.2""#,
+        r#"    ovn-remote: (unset) → "tcp:10.0.0.1:6642""#,
         r#"    networks owned by the stack: "" → "ext""#,
         "    + bridge br-ex",
         "    + ports of br-ex: eth1",

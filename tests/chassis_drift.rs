@@ -95,14 +95,10 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
 
     // An operator remaps the network on the chassis and adds a mapping of their own.
     let db = format!("unix:{d}/ch-master/db.sock");
-    vsctl(
+    set_external_id(
         &db,
-        &[
-            "set",
-            "Open_vSwitch",
-            ".",
-            "external_ids:ovn-bridge-mappings=externalnet:br-wrong,theirs:br-theirs",
-        ],
+        "ovn-bridge-mappings",
+        "externalnet:br-wrong,theirs:br-theirs",
     );
     // drift reads the chassis's own database at once; the Southbound shows the change once
     // ovn-controller has published it.
@@ -151,15 +147,7 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
     let (code, out) = topo(&["plan", file, "--lab", d, "-o", saved]);
     assert_eq!(code, Some(2), "{out}");
     let moved = "externalnet:br-moved,theirs:br-theirs";
-    vsctl(
-        &db,
-        &[
-            "set",
-            "Open_vSwitch",
-            ".",
-            &format!("external_ids:ovn-bridge-mappings={moved}"),
-        ],
-    );
+    set_external_id(&db, "ovn-bridge-mappings", moved);
     let (code, out) = topo(&["apply", saved, "--lab", d, "--yes", "--timeout", "60"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
@@ -184,14 +172,10 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
     assert_eq!(code, Some(0), "{out}");
 
     // Changed again, and put back by an apply of the topology itself.
-    vsctl(
+    set_external_id(
         &db,
-        &[
-            "set",
-            "Open_vSwitch",
-            ".",
-            "external_ids:ovn-bridge-mappings=externalnet:br-wrong,theirs:br-theirs",
-        ],
+        "ovn-bridge-mappings",
+        "externalnet:br-wrong,theirs:br-theirs",
     );
     let (code, out) = topo(&["apply", file, "--lab", d, "--yes", "--timeout", "60"]);
     assert_eq!(code, Some(0), "{out}");
@@ -208,15 +192,7 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
 
     // The tunnel endpoint is the topology's too: changed on the chassis, plan shows it and
     // apply puts it back.
-    vsctl(
-        &db,
-        &[
-            "set",
-            "Open_vSwitch",
-            ".",
-            "external_ids:ovn-encap-ip=172.17.42.99",
-        ],
-    );
+    set_external_id(&db, "ovn-encap-ip", "172.17.42.99");
     let (code, out) = topo(&["plan", file, "--lab", d]);
     assert_eq!(code, Some(2), "{out}");
     assert!(
@@ -228,6 +204,12 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
     assert!(out.contains(r#"; ovn-encap-ip "172.17.42.160"."#), "{out}");
     let (code, out) = topo(&["plan", file, "--lab", d]);
     assert_eq!(code, Some(0), "{out}");
+}
+
+/// `ovs-vsctl set Open_vSwitch . external_ids:KEY=VALUE`, as an operator on the chassis would.
+fn set_external_id(db: &str, key: &str, value: &str) {
+    let id = format!("external_ids:{key}={value}");
+    vsctl(db, &["set", "Open_vSwitch", ".", &id]);
 }
 
 /// The chassis's `ovn-bridge-mappings`, as ovs-vsctl reads it.

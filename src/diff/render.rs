@@ -156,27 +156,26 @@ fn chassis_block(out: &mut String, ch: &ChassisChange, style: &Style) {
         "{}",
         style.paint(Action::Update, &format!("~ chassis {}", ch.chassis))
     );
-    if ch.bridge_mappings_before != ch.bridge_mappings_after {
-        let _ = writeln!(
-            out,
-            "    ovn-bridge-mappings: {:?} → {:?}",
-            ch.bridge_mappings_before, ch.bridge_mappings_after
-        );
-    }
+    // `key: before → after` when they differ; an unset `before` says so.
+    let mut changed = |what: &str, before: Option<&str>, after: &str| {
+        if before != Some(after) {
+            let before = before.map_or("(unset)".to_owned(), |b| format!("{b:?}"));
+            let _ = writeln!(out, "    {what}: {before} → {after:?}");
+        }
+    };
+    changed(
+        "ovn-bridge-mappings",
+        Some(&ch.bridge_mappings_before),
+        &ch.bridge_mappings_after,
+    );
     for setting in &ch.settings_changed {
-        let before = setting
-            .before
-            .as_ref()
-            .map_or_else(|| "(unset)".to_owned(), |b| format!("{b:?}"));
-        let _ = writeln!(out, "    {}: {before} → {:?}", setting.key, setting.after);
+        changed(&setting.key, setting.before.as_deref(), &setting.after);
     }
-    if ch.owned_before != ch.owned_after {
-        let _ = writeln!(
-            out,
-            "    networks owned by the stack: {:?} → {:?}",
-            ch.owned_before, ch.owned_after
-        );
-    }
+    changed(
+        "networks owned by the stack",
+        Some(&ch.owned_before),
+        &ch.owned_after,
+    );
     for bridge in &ch.bridges_added {
         let _ = writeln!(out, "    + bridge {bridge}");
     }

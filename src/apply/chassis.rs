@@ -1,9 +1,9 @@
 //! The chassis side of apply: each chassis's own `Open_vSwitch` database, written as an
 //! operator would with `ovs-vsctl` — provider bridges with their NICs, the
 //! `ovn-bridge-mappings` entries of the topology, and the settings it declares whole
-//! (`ovn-encap-type`, `ovn-encap-ip`, `ovn-remote`) — then confirmed from the Southbound
-//! `Chassis.other_config`, where ovn-controller publishes the mappings it uses. Plan previews
-//! the same ([`change_of`], pure; [`preview`] reads).
+//! (`ovn-encap-type`, `ovn-encap-ip`, `ovn-remote`) — then confirmed from the Southbound,
+//! where ovn-controller publishes what it uses: the mappings in `Chassis.other_config`, the
+//! tunnel endpoint in `Encap`. Plan previews the same ([`change_of`], pure; [`preview`] reads).
 //!
 //! `ovn-bridge-mappings` is one string shared with whatever else configures the chassis, so
 //! topo edits entries, never the whole value: it keeps entries it does not own and remembers
@@ -244,6 +244,16 @@ pub enum Error {
         seen: String,
         after: Duration,
     },
+    #[error(
+        "chassis {chassis}: ovn-controller did not publish the tunnel endpoint {want} in the \
+         Southbound within {after:?} (it shows {seen:?}); is ovn-controller running there?"
+    )]
+    EncapNotConfirmed {
+        chassis: String,
+        want: String,
+        seen: String,
+        after: Duration,
+    },
 }
 
 /// Writes what the topology wants into the chassis's database.
@@ -287,50 +297,101 @@ pub async fn write(stack: &str, target: &Target, deadline: Duration) -> Result<A
     })
 }
 
-/// Waits until the Southbound `Chassis` row of `chassis` shows `mappings`.
+/// Waits until the Southbound shows what was written on `target`: its `Chassis` row the
+/// bridge `mappings` (`other_config`, or `external_ids` before OVN 22.09), and its `Encap`
+/// rows the wanted `ovn-encap-type` with the wanted `ovn-encap-ip`.
 pub async fn confirm(
     sb: &Client,
-    chassis: &str,
+    target: &Target,
     mappings: &str,
     timeout: Duration,
 ) -> Result<(), Error> {
+    let chassis = target.name.as_str();
+    let settings = &target.wanted.settings;
+    let encap = settings
+        .get("ovn-encap-type")
+        .zip(settings.get("ovn-encap-ip"))
+        .map(|(t, ip)| format!("{t} {ip}"));
     let start = Instant::now();
     loop {
-        let seen = sb
-            .transact(
-                Db::Southbound.schema_name(),
-                &[Operation::select(
-                    "Chassis",
-                    vec![Condition::eq("name", chassis)],
-                    Some(vec!["other_config".into(), "external_ids".into()]),
-                )],
-            )
-            .await
-            .ok()
-            .and_then(|r| r.first().and_then(|r| r.rows().first().cloned()))
-            .and_then(|row| {
-                ["other_config", "external_ids"].iter().find_map(|c| {
-                    let d = Datum::from_json(row.get(*c)?).ok()?;
-                    d.as_map()?
-                        .get(&Atom::from("ovn-bridge-mappings"))?
-                        .as_str()
-                        .map(str::to_owned)
-                })
-            })
-            .unwrap_or_default();
-        if format_mappings(&parse_mappings(&seen)) == mappings {
+        let seen = published_mappings(sb, chassis).await;
+        let encaps = published_encaps(sb, chassis).await;
+        let mappings_in = format_mappings(&parse_mappings(&seen)) == mappings;
+        let encap_in = encap.as_ref().is_none_or(|e| encaps.contains(e));
+        if mappings_in && encap_in {
             return Ok(());
         }
         if start.elapsed() >= timeout {
-            return Err(Error::NotConfirmed {
-                chassis: chassis.to_owned(),
-                want: mappings.to_owned(),
-                seen,
-                after: timeout,
+            return Err(match (mappings_in, encap) {
+                (false, _) | (true, None) => Error::NotConfirmed {
+                    chassis: chassis.to_owned(),
+                    want: mappings.to_owned(),
+                    seen,
+                    after: timeout,
+                },
+                (true, Some(want)) => Error::EncapNotConfirmed {
+                    chassis: chassis.to_owned(),
+                    want,
+                    seen: encaps.join(", "),
+                    after: timeout,
+                },
             });
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The `ovn-bridge-mappings` a chassis publishes in the Southbound (empty when none).
+async fn published_mappings(sb: &Client, chassis: &str) -> String {
+    sb.transact(
+        Db::Southbound.schema_name(),
+        &[Operation::select(
+            "Chassis",
+            vec![Condition::eq("name", chassis)],
+            Some(vec!["other_config".into(), "external_ids".into()]),
+        )],
+    )
+    .await
+    .ok()
+    .and_then(|r| r.first().and_then(|r| r.rows().first().cloned()))
+    .and_then(|row| {
+        ["other_config", "external_ids"].iter().find_map(|c| {
+            let d = Datum::from_json(row.get(*c)?).ok()?;
+            d.as_map()?
+                .get(&Atom::from("ovn-bridge-mappings"))?
+                .as_str()
+                .map(str::to_owned)
+        })
+    })
+    .unwrap_or_default()
+}
+
+/// The tunnel endpoints a chassis publishes in the Southbound `Encap` table, as `type ip`.
+async fn published_encaps(sb: &Client, chassis: &str) -> Vec<String> {
+    let rows = sb
+        .transact(
+            Db::Southbound.schema_name(),
+            &[Operation::select(
+                "Encap",
+                vec![Condition::eq("chassis_name", chassis)],
+                Some(vec!["type".into(), "ip".into()]),
+            )],
+        )
+        .await
+        .ok()
+        .and_then(|r| r.first().map(|r| r.rows().to_vec()))
+        .unwrap_or_default();
+    let text = |row: &serde_json::Map<String, serde_json::Value>, c: &str| {
+        row.get(c)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut out: Vec<String> = rows
+        .iter()
+        .filter_map(|row| Some(format!("{} {}", text(row, "type")?, text(row, "ip")?)))
+        .collect();
+    out.sort();
+    out
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ pub async fn write_all(
         let applied = chassis::write(stack, target, timeout)
             .await
             .map_err(report(APPLY))?;
-        chassis::confirm(sb, &target.name, &applied.mappings_after, timeout)
+        chassis::confirm(sb, target, &applied.mappings_after, timeout)
             .await
             .map_err(report(APPLY))?;
         out.push(applied);

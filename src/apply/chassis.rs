@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use crate::diff::{ChassisChange, SettingChange};
 use crate::lab::vswitch::{BridgeSpec, PortSpec, Vswitch};
-use crate::ovsdb::{Atom, Client, Condition, Datum, Operation};
-use crate::rows::Db;
+use crate::live::chassis;
+use crate::ovsdb::Client;
 
 /// What topo wants on one chassis.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -306,7 +306,7 @@ pub async fn confirm(
     mappings: &str,
     timeout: Duration,
 ) -> Result<(), Error> {
-    let chassis = target.name.as_str();
+    let name = target.name.as_str();
     let settings = &target.wanted.settings;
     let encap = settings
         .get("ovn-encap-type")
@@ -314,8 +314,13 @@ pub async fn confirm(
         .map(|(t, ip)| format!("{t} {ip}"));
     let start = Instant::now();
     loop {
-        let seen = published_mappings(sb, chassis).await;
-        let encaps = published_encaps(sb, chassis).await;
+        // A read that fails (the Southbound restarting) counts as not yet shown.
+        let seen = chassis::published_by(sb, name)
+            .await
+            .ok()
+            .and_then(|mut keys| keys.remove("ovn-bridge-mappings"))
+            .unwrap_or_default();
+        let encaps = chassis::encaps(sb, name).await.unwrap_or_default();
         let mappings_in = format_mappings(&parse_mappings(&seen)) == mappings;
         let encap_in = encap.as_ref().is_none_or(|e| encaps.contains(e));
         if mappings_in && encap_in {
@@ -324,13 +329,13 @@ pub async fn confirm(
         if start.elapsed() >= timeout {
             return Err(match (mappings_in, encap) {
                 (false, _) | (true, None) => Error::NotConfirmed {
-                    chassis: chassis.to_owned(),
+                    chassis: name.to_owned(),
                     want: mappings.to_owned(),
                     seen,
                     after: timeout,
                 },
                 (true, Some(want)) => Error::EncapNotConfirmed {
-                    chassis: chassis.to_owned(),
+                    chassis: name.to_owned(),
                     want,
                     seen: encaps.join(", "),
                     after: timeout,
@@ -339,59 +344,6 @@ pub async fn confirm(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-/// The `ovn-bridge-mappings` a chassis publishes in the Southbound (empty when none).
-async fn published_mappings(sb: &Client, chassis: &str) -> String {
-    sb.transact(
-        Db::Southbound.schema_name(),
-        &[Operation::select(
-            "Chassis",
-            vec![Condition::eq("name", chassis)],
-            Some(vec!["other_config".into(), "external_ids".into()]),
-        )],
-    )
-    .await
-    .ok()
-    .and_then(|r| r.first().and_then(|r| r.rows().first().cloned()))
-    .and_then(|row| {
-        ["other_config", "external_ids"].iter().find_map(|c| {
-            let d = Datum::from_json(row.get(*c)?).ok()?;
-            d.as_map()?
-                .get(&Atom::from("ovn-bridge-mappings"))?
-                .as_str()
-                .map(str::to_owned)
-        })
-    })
-    .unwrap_or_default()
-}
-
-/// The tunnel endpoints a chassis publishes in the Southbound `Encap` table, as `type ip`.
-async fn published_encaps(sb: &Client, chassis: &str) -> Vec<String> {
-    let rows = sb
-        .transact(
-            Db::Southbound.schema_name(),
-            &[Operation::select(
-                "Encap",
-                vec![Condition::eq("chassis_name", chassis)],
-                Some(vec!["type".into(), "ip".into()]),
-            )],
-        )
-        .await
-        .ok()
-        .and_then(|r| r.first().map(|r| r.rows().to_vec()))
-        .unwrap_or_default();
-    let text = |row: &serde_json::Map<String, serde_json::Value>, c: &str| {
-        row.get(c)
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned)
-    };
-    let mut out: Vec<String> = rows
-        .iter()
-        .filter_map(|row| Some(format!("{} {}", text(row, "type")?, text(row, "ip")?)))
-        .collect();
-    out.sort();
-    out
 }
 
 #[cfg(test)]

@@ -37,22 +37,21 @@ const EDITS: &[(&str, &str)] = &[
     ),
 ];
 
+/// A topology text written into `dir` and compiled: its path, stack and desired rows.
+fn compiled(dir: &std::path::Path, text: &str) -> (std::path::PathBuf, String, topo::rows::State) {
+    let path = write(dir, "variant.yaml", text);
+    let desired = topo::cli::desired::load(std::slice::from_ref(&path)).unwrap();
+    (path, desired.stack, desired.rows)
+}
+
 #[test]
 fn the_apply_transaction_is_guarded_and_minimal() {
     require_ovn!();
     let ovn = OvnSandbox::builder().sb(false).northd(false).start();
     let dir = tempfile::tempdir().unwrap();
     apply_file(&ovn, &example("dgp-gateway-chassis.yaml"));
-    let variant = write(
-        dir.path(),
-        "variant.yaml",
-        &edited("dgp-gateway-chassis.yaml", EDITS),
-    );
-    let topo::cli::desired::Desired {
-        stack,
-        rows: desired,
-        ..
-    } = topo::cli::desired::load(std::slice::from_ref(&variant)).unwrap();
+    let (variant, stack, desired) =
+        compiled(dir.path(), &edited("dgp-gateway-chassis.yaml", EDITS));
 
     let (rt, nb, schema) = nb_client(&ovn);
     rt.block_on(async {
@@ -235,9 +234,8 @@ fn a_failed_guard_commits_nothing() {
     let ovn = OvnSandbox::builder().sb(false).northd(false).start();
     let dir = tempfile::tempdir().unwrap();
     apply_file(&ovn, &example("distributed-router.yaml"));
-    let variant = write(
+    let (_, stack, desired) = compiled(
         dir.path(),
-        "variant.yaml",
         &edited(
             "distributed-router.yaml",
             &[
@@ -252,11 +250,6 @@ fn a_failed_guard_commits_nothing() {
             ],
         ),
     );
-    let topo::cli::desired::Desired {
-        stack,
-        rows: desired,
-        ..
-    } = topo::cli::desired::load(std::slice::from_ref(&variant)).unwrap();
     let (rt, nb, schema) = nb_client(&ovn);
     rt.block_on(async {
         let build = || async {
@@ -327,16 +320,10 @@ fn a_port_name_taken_since_the_read_fails_the_transaction() {
     let ovn = OvnSandbox::builder().sb(false).northd(false).start();
     let dir = tempfile::tempdir().unwrap();
     apply_file(&ovn, &example("dgp-gateway-chassis.yaml"));
-    let variant = write(
+    let (_, stack, desired) = compiled(
         dir.path(),
-        "variant.yaml",
         &edited("dgp-gateway-chassis.yaml", &EDITS[2..3]),
     );
-    let topo::cli::desired::Desired {
-        stack,
-        rows: desired,
-        ..
-    } = topo::cli::desired::load(std::slice::from_ref(&variant)).unwrap();
     let (rt, nb, schema) = nb_client(&ovn);
     rt.block_on(async {
         let (plan, live) = apply::read_and_plan(&nb, &desired, &stack, true)

@@ -23,6 +23,7 @@ pub mod import;
 pub mod lab;
 pub mod live;
 pub mod ovsdb;
+pub mod poll;
 pub mod rows;
 pub mod spec;
 pub mod timings;

@@ -317,7 +317,7 @@ fn l3_gateway_snat_is_what_the_outside_host_sees() {
     // The chassis settings went through ch1's own Open_vSwitch database.
     let (ids, ports) = rt.block_on(async {
         let c = lab.state.chassis("ch1").unwrap();
-        let vs = lab::vswitch::Vswitch::connect(&c.remote, Duration::from_secs(5))
+        let vs = topo::live::vswitch::Vswitch::connect(&c.remote, Duration::from_secs(5))
             .await
             .unwrap();
         let ids = vs.external_ids().await.unwrap();

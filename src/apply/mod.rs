@@ -15,8 +15,11 @@
 //!    marker; a full re-read when they cannot) and re-plan: the plan must now be empty.
 
 pub mod chassis;
+mod sequence;
 pub mod southbound;
 pub mod transaction;
+
+pub use sequence::{Applied, Prepared, Request, apply, prepare};
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -110,6 +113,18 @@ pub enum Error {
     /// The transaction committed; what failed is the wait or the re-read after it.
     #[error("applied (apply {apply_id}), but checking the result failed: {error}")]
     Unverified { apply_id: Uuid, error: Box<Error> },
+    /// A chassis could not be previewed, written or confirmed: `nothing_written` when it
+    /// failed before anything was, `apply_id` when the Northbound transaction had committed.
+    #[error("{error}{}", match (apply_id, nothing_written) {
+        (_, true) => "; nothing was written".to_owned(),
+        (Some(id), false) => format!(" (the Northbound change is committed: apply {id})"),
+        (None, false) => String::new(),
+    })]
+    Chassis {
+        error: chassis::Error,
+        apply_id: Option<Uuid>,
+        nothing_written: bool,
+    },
     #[error("applied, but waiting for {what} timed out after {after:?}{}", if lagging.is_empty() { String::new() } else { format!("; lagging: {}", lagging.join(", ")) })]
     WaitTimeout {
         what: &'static str,
@@ -368,15 +383,7 @@ async fn run_locked(
     crate::timings::phase("transact");
     // The chassis the topology declares: what `--wait hv` waits for.
     let declared: Vec<String> = desired
-        .map(|d| {
-            d.tables
-                .keys()
-                .filter_map(|db| match db {
-                    Db::Chassis(c) => Some(c.clone()),
-                    _ => None,
-                })
-                .collect()
-        })
+        .map(|d| d.chassis.keys().cloned().collect())
         .unwrap_or_default();
     // From here on the change is committed: an error must say so, never read as "failed".
     let unverified = |error: Error| Error::Unverified {

@@ -51,8 +51,17 @@ pub struct ApplyFailure {
     pub help: Option<String>,
 }
 
-/// An apply error as the diagnostic the user sees, with its help.
+/// An apply error as the diagnostic the user sees, with its help; a chassis's with the
+/// chassis code.
 fn failure(error: apply::Error) -> miette::Report {
+    if let apply::Error::Chassis {
+        error,
+        apply_id,
+        nothing_written,
+    } = error
+    {
+        return chassis::report_apply(error, apply_id, nothing_written);
+    }
     let help = help_for(&error);
     miette::Report::new(ApplyFailure { error, help })
 }
@@ -135,59 +144,42 @@ pub fn run(mut args: ApplyArgs) -> Outcome {
             wait: args.wait,
             timeout,
         };
-        // The chassis apply writes, and what it will change on them: previewed now, so that
-        // the confirmation shows them; a saved plan's must not have moved since.
-        let (reachable, previewed) = match (&desired, &saved) {
-            (Some(d), _) => {
-                let all = chassis::reachable(d, targets.as_ref(), &args.db.chassis);
-                let previewed =
-                    chassis::preview(&options.stack, &all, timeout, chassis::APPLY).await?;
-                (all, previewed)
-            }
-            (None, Some(plan)) => {
-                let moved = chassis::moved_since(&options.stack, &plan.chassis, timeout).await?;
-                if !moved.is_empty() {
-                    return Err(failure(apply::Error::Stale { moved }));
-                }
-                (chassis::of_saved(&plan.chassis), plan.chassis.clone())
-            }
-            (None, None) => (Vec::new(), Vec::new()),
+        let targets = match &desired {
+            Some(d) => chassis::reachable(&d.rows, targets.as_ref(), &args.db.chassis),
+            None => Vec::new(),
         };
-        // The Southbound is needed to check the outcome (and to name lagging chassis).
-        let sb = if args.wait != WaitFor::None || !reachable.is_empty() {
+        let request = apply::Request {
+            desired: desired.as_ref().map(|d| &d.rows),
+            saved,
+            targets,
+            options,
+        };
+        let prepared = apply::prepare(request).await.map_err(failure)?;
+        // The Southbound is needed to check the outcome (and to name lagging chassis), and
+        // to confirm what the chassis publish.
+        let sb = if prepared.needs_southbound() {
             Some(args.db.connect("Southbound").await?)
         } else {
             None
         };
-        let rows = desired.as_ref().map(|d| &d.rows);
-        let asked = std::cell::Cell::new(false);
-        let report = apply::run_read(&nb, sb.as_ref(), read, rows, saved, &options, |plan| {
-            asked.set(true);
-            confirm(plan, &previewed, yes, &remote)
+        let applied = apply::apply(&nb, sb.as_ref(), read, prepared, |plan, chassis| {
+            confirm(plan, chassis, yes, &remote)
         })
         .await
         .map_err(failure)?;
-        // No rows to change, but chassis to: they are confirmed on their own.
-        if let Report::NoChanges(plan) = &report
-            && !asked.get()
-            && !previewed.is_empty()
-            && !confirm(plan, &previewed, yes, &remote)
-        {
-            return Err(failure(apply::Error::Declined));
-        }
-        let chassis = match &sb {
-            Some(sb) => chassis::write_all(&options.stack, &reachable, sb, timeout).await?,
-            None => Vec::new(),
-        };
         // Process exit frees the rows faster than dropping them one by one.
         std::mem::forget(desired);
-        Ok::<_, miette::Report>(Some((report, chassis, !previewed.is_empty())))
+        Ok::<_, miette::Report>(Some(applied))
     });
     match result {
         Ok(None) => Outcome::Failed,
-        Ok(Some((report, chassis, chassis_changed))) => {
+        Ok(Some(apply::Applied {
+            report,
+            chassis_changes,
+            chassis,
+        })) => {
             match report {
-                Report::NoChanges(_) if chassis_changed => {
+                Report::NoChanges(_) if !chassis_changes.is_empty() => {
                     println!("Apply complete: no rows to change; chassis changed as below.")
                 }
                 Report::NoChanges(_) => {

@@ -1,57 +1,42 @@
-//! The chassis topo can reach, for plan and apply: each chassis of the topology that has a
-//! management remote (its `Open_vSwitch` database), and what the topology wants there.
+//! Which chassis plan, drift and apply reach: each chassis of the topology with a management
+//! remote for its `Open_vSwitch` database — the lab's (`--lab`), else the target's (topo.toml
+//! `[targets.<name>.chassis.<chassis>]`), else the topology's own `remote` — with what the
+//! compiled topology wants there (`rows::chassis`), adjusted to a lab's wiring.
 //!
-//! `topo plan` previews the changes on each (shown with the rows, saved with the plan); `topo
-//! apply` writes them after the Northbound transaction and confirms them from the Southbound.
-//! A saved plan carries what it previewed, so applying it writes the same and refuses a chassis
-//! that moved since.
+//! And the chassis errors as diagnostics, with the code of the command that met them.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use super::desired::Desired;
-use crate::apply::chassis::{self, Target, Wanted};
-use crate::diff::ChassisChange;
+use miette::Diagnostic;
+
+use crate::apply::chassis;
 use crate::lab::targets::Targets;
-use crate::ovsdb::Client;
+use crate::rows::State;
+use crate::rows::chassis::Target;
 
-/// The chassis of `desired` with a remote: the lab's (`--lab`), else the target's (topo.toml
-/// `[targets.<name>.chassis.<chassis>]`), else the topology's own `remote`.
+/// The chassis of `desired` with a remote, in chassis order.
 pub fn reachable(
-    desired: &Desired,
+    desired: &State,
     lab: Option<&Targets>,
     configured: &BTreeMap<String, String>,
 ) -> Vec<Target> {
     let mut out = Vec::new();
-    for (name, c) in &desired.model.chassis {
+    for (name, declared) in &desired.chassis {
         let lab = lab.and_then(|t| t.chassis.get(name));
         let Some(remote) = lab
             .map(|l| l.remote.clone())
             .or_else(|| configured.get(name).cloned())
-            .or_else(|| c.remote.clone())
+            .or_else(|| declared.remote.clone())
         else {
             continue;
         };
-        let mut settings = BTreeMap::from([
-            (
-                "ovn-encap-type".to_owned(),
-                c.encap_type.as_str().to_owned(),
-            ),
-            ("ovn-encap-ip".to_owned(), c.encap_ip.to_string()),
-        ]);
-        // A lab's chassis talk to the lab's Southbound, whatever the topology says.
-        if let (Some(r), None) = (&c.ovn_remote, lab) {
-            settings.insert("ovn-remote".to_owned(), r.clone());
-        }
-        let mut wanted = Wanted {
-            bridge_mappings: c.bridge_mappings.clone(),
-            bridges: c.bridges.clone(),
-            settings,
-        };
-        // In a lab, the physical wiring the topology does not describe is the lab's: a
-        // mapped provider bridge without a NIC gets the lab's NIC for that network.
+        let mut wanted = declared.wanted.clone();
         if let Some(lab) = lab {
-            for (network, bridge) in &c.bridge_mappings {
+            // A lab's chassis talk to the lab's Southbound, whatever the topology says.
+            wanted.settings.remove("ovn-remote");
+            // The physical wiring the topology does not describe is the lab's: a mapped
+            // provider bridge without a NIC gets the lab's NIC for that network.
+            for (network, bridge) in &declared.wanted.bridge_mappings {
                 let nics = wanted.bridges.entry(bridge.clone()).or_default();
                 if let (true, Some(nic)) = (nics.is_empty(), lab.nics.get(network)) {
                     nics.push(nic.clone());
@@ -68,78 +53,84 @@ pub fn reachable(
     out
 }
 
-/// The chassis a saved plan will change, as it previewed them.
-pub fn of_saved(changes: &[ChassisChange]) -> Vec<Target> {
-    changes.iter().map(Target::from).collect()
-}
-
-/// The diagnostic codes of chassis errors: plan's, and apply's.
+/// The diagnostic codes of chassis errors: plan's (and drift's), and apply's.
 pub const PLAN: &str = "topo::plan::chassis";
 pub const APPLY: &str = "topo::apply::chassis";
 
-/// A chassis error as the diagnostic of the command (`code`) that met it.
-fn report(code: &'static str) -> impl Fn(chassis::Error) -> miette::Report {
-    move |e| {
-        miette::miette!(
-            code = code,
-            help = "the chassis's Open_vSwitch database is reached through its remote (the \
-                    lab's, a topo.toml target's chassis, or the topology's `remote`)",
-            "{e}"
-        )
-    }
-}
-
-/// What apply would change on each chassis (those with nothing to change left out); errors
-/// carry `code` ([`PLAN`] or [`APPLY`]).
-pub async fn preview(
-    stack: &str,
-    all: &[Target],
-    timeout: Duration,
+/// A chassis error as the diagnostic of the command that met it: its own message and
+/// causes, the command's code.
+#[derive(Debug)]
+pub struct ChassisFailure {
     code: &'static str,
-) -> Result<Vec<ChassisChange>, miette::Report> {
-    let mut out = Vec::new();
-    for target in all {
-        out.extend(
-            chassis::preview(stack, target, timeout)
-                .await
-                .map_err(report(code))?,
-        );
-    }
-    Ok(out)
+    error: chassis::Error,
+    /// What was written before it failed, when anything was.
+    written: Option<String>,
 }
 
-/// The saved plan's chassis changes that no longer match what the chassis show now, one
-/// sentence each (empty: none moved).
-pub async fn moved_since(
-    stack: &str,
-    saved: &[ChassisChange],
-    timeout: Duration,
-) -> Result<Vec<String>, miette::Report> {
-    let now = preview(stack, &of_saved(saved), timeout, APPLY).await?;
-    Ok(saved
-        .iter()
-        .filter(|s| !now.contains(s))
-        .map(|s| format!("chassis {} changed since the plan read it", s.chassis))
-        .collect())
+impl std::fmt::Display for ChassisFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)?;
+        match &self.written {
+            Some(w) => write!(f, "; {w}"),
+            None => Ok(()),
+        }
+    }
 }
 
-/// Writes each chassis's settings into its own database and confirms them from the
-/// Southbound.
-pub async fn write_all(
-    stack: &str,
-    all: &[Target],
-    sb: &Client,
-    timeout: Duration,
-) -> Result<Vec<chassis::Applied>, miette::Report> {
-    let mut out = Vec::new();
-    for target in all {
-        let applied = chassis::write(stack, target, timeout)
-            .await
-            .map_err(report(APPLY))?;
-        chassis::confirm(sb, target, &applied.mappings_after, timeout)
-            .await
-            .map_err(report(APPLY))?;
-        out.push(applied);
+impl std::error::Error for ChassisFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
     }
-    Ok(out)
+}
+
+impl Diagnostic for ChassisFailure {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(
+            "the chassis's Open_vSwitch database is reached through its remote (the lab's, a \
+             topo.toml target's chassis, or the topology's `remote`)",
+        ))
+    }
+
+    fn diagnostic_source(&self) -> Option<&dyn Diagnostic> {
+        self.error.diagnostic_source()
+    }
+}
+
+/// `error` as a diagnostic with `code` ([`PLAN`] or [`APPLY`]); plan and drift write
+/// nothing.
+pub fn report(code: &'static str) -> impl Fn(chassis::Error) -> miette::Report {
+    move |error| {
+        miette::Report::new(ChassisFailure {
+            code,
+            error,
+            written: None,
+        })
+    }
+}
+
+/// An apply's chassis error, saying what was written before it.
+pub fn report_apply(
+    error: chassis::Error,
+    apply_id: Option<uuid::Uuid>,
+    nothing_written: bool,
+) -> miette::Report {
+    let written = match (apply_id, nothing_written) {
+        (_, true) => "nothing was written".to_owned(),
+        (Some(id), false) => format!(
+            "the Northbound change is committed (apply {id}); run `topo apply` again to finish \
+             the chassis"
+        ),
+        (None, false) => "the chassis before it were written; run `topo apply` again to \
+                          finish"
+            .to_owned(),
+    };
+    miette::Report::new(ChassisFailure {
+        code: APPLY,
+        error,
+        written: Some(written),
+    })
 }

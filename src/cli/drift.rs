@@ -42,21 +42,22 @@ pub fn run(mut args: DriftArgs) -> Outcome {
             .await
             .map_err(|e| miette::miette!("{e}"))?;
         // The chassis databases topo can reach, as plan reads them.
-        let reachable = chassis::reachable(&desired, targets.as_ref(), &args.db.chassis);
+        let reachable = chassis::reachable(&desired.rows, targets.as_ref(), &args.db.chassis);
         let timeout = args.db.timeout();
-        plan.chassis = chassis::preview(&stack, &reachable, timeout, chassis::PLAN).await?;
+        plan.chassis = crate::apply::chassis::preview_all(&stack, &reachable, timeout)
+            .await
+            .map_err(chassis::report(chassis::PLAN))?;
         // The chassis side needs the Southbound; without it (an NB-only pipeline) the row
         // drift is still reported and the chassis are said to be unchecked.
-        let chassis = if desired.model.chassis.is_empty() {
+        let chassis = if desired.rows.chassis.is_empty() {
             Some(Vec::new())
         } else {
             match args.db.connect("Southbound").await {
                 Ok(sb) => {
-                    let registered = crate::live::chassis::registered(&sb)
+                    let registered = crate::live::southbound::all(&sb)
                         .await
                         .map_err(|e| miette::miette!("{e}"))?;
                     Some(crate::drift::chassis::chassis_drift(
-                        &desired.model,
                         &desired.rows,
                         &registered,
                     ))

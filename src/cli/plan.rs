@@ -91,17 +91,16 @@ pub fn run(mut args: PlanArgs) -> Outcome {
         },
     );
     // The chassis apply would write, read through their own databases.
-    let reachable = chassis::reachable(&desired, targets.as_ref(), &args.db.chassis);
+    let reachable = chassis::reachable(&desired.rows, targets.as_ref(), &args.db.chassis);
     if !reachable.is_empty() {
         let timeout = args.db.timeout();
-        match rt.block_on(chassis::preview(
+        match rt.block_on(apply::chassis::preview_all(
             &desired.stack,
             &reachable,
             timeout,
-            chassis::PLAN,
         )) {
             Ok(changes) => plan.chassis = changes,
-            Err(report) => return Outcome::Error(report),
+            Err(e) => return Outcome::Error(chassis::report(chassis::PLAN)(e)),
         }
     }
     // Process exit frees the rows faster than dropping them one by one.

@@ -173,89 +173,28 @@ async fn select(
         .collect()
 }
 
+/// The registered chassis, as the shared Southbound reader shows them; only the mappings
+/// ovn-controller would use (malformed entries are not mappings).
 async fn chassis(sb: &Client) -> Result<Vec<ChassisStatus>, miette::Report> {
-    let encaps = select(sb, "OVN_Southbound", "Encap", &["type", "ip"]).await?;
-    let encap_by_uuid: BTreeMap<Atom, Encap> = encaps
-        .iter()
-        .filter_map(|e| {
-            let uuid = e.get("_uuid")?.as_scalar()?.clone();
-            let text = |c: &str| {
-                e.get(c)
-                    .and_then(Datum::as_scalar)
-                    .and_then(Atom::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            Some((
-                uuid,
-                Encap {
-                    kind: text("type"),
-                    ip: text("ip"),
-                },
-            ))
-        })
-        .collect();
-    let rows = select(
-        sb,
-        "OVN_Southbound",
-        "Chassis",
-        &["name", "hostname", "encaps", "other_config", "external_ids"],
-    )
-    .await?;
-    let mut out: Vec<ChassisStatus> = rows
-        .iter()
-        .map(|c| {
-            let text = |col: &str| {
-                c.get(col)
-                    .and_then(Datum::as_scalar)
-                    .and_then(Atom::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            let encaps = c
-                .get("encaps")
-                .and_then(Datum::as_set)
-                .map(|s| {
-                    s.iter()
-                        .filter_map(|u| encap_by_uuid.get(u))
-                        .map(|e| Encap {
-                            kind: e.kind.clone(),
-                            ip: e.ip.clone(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            // ovn-controller copies ovn-bridge-mappings into other_config (external_ids on
-            // releases before 22.09).
-            let mappings = ["other_config", "external_ids"]
-                .iter()
-                .find_map(|col| {
-                    c.get(*col)?
-                        .as_map()?
-                        .get(&Atom::from("ovn-bridge-mappings"))?
-                        .as_str()
-                        .map(str::to_owned)
-                })
-                .unwrap_or_default();
-            ChassisStatus {
-                name: text("name"),
-                hostname: text("hostname"),
-                encaps,
-                bridge_mappings: parse_bridge_mappings(&mappings),
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
-}
-
-/// `physnet1:br-ex,physnet2:br-vlan` → {physnet1: br-ex, physnet2: br-vlan}; entries without
-/// a bridge are not mappings ovn-controller would use, so they are not shown.
-fn parse_bridge_mappings(value: &str) -> BTreeMap<String, String> {
-    crate::apply::chassis::parse_mappings(value)
+    let all = crate::live::southbound::all(sb)
+        .await
+        .map_err(|e| miette::miette!("{e}"))?;
+    Ok(all
         .into_iter()
-        .filter(|(_, bridge)| !bridge.is_empty())
-        .collect()
+        .map(|c| ChassisStatus {
+            bridge_mappings: c.bridge_mappings().entries().clone(),
+            encaps: c
+                .encaps
+                .into_iter()
+                .map(|e| Encap {
+                    kind: e.kind,
+                    ip: e.ip,
+                })
+                .collect(),
+            name: c.name,
+            hostname: c.hostname,
+        })
+        .collect())
 }
 
 fn render(s: &Status) -> String {
@@ -296,17 +235,4 @@ fn render(s: &Status) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bridge_mappings_parse_like_ovn_controller() {
-        let m = parse_bridge_mappings("physnet1:br-ex, vlan:br-vlan");
-        assert_eq!(m.get("physnet1").map(String::as_str), Some("br-ex"));
-        assert_eq!(m.get("vlan").map(String::as_str), Some("br-vlan"));
-        assert!(parse_bridge_mappings("").is_empty());
-    }
 }

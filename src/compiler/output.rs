@@ -1,6 +1,8 @@
 //! The desired rows as a review document, for `topo compile` and the compile snapshots.
 //!
-//! One entry per row: database, table, natural key, columns. A one-element set is shown as
+//! One entry per row: database, table, natural key, columns; the Northbound rows first, then
+//! each chassis's `Open_vSwitch` rows exactly as apply writes them there
+//! ([`chassis::Wanted::rows`]). A one-element set is shown as
 //! its element, a reference as `{ref: [table, key...]}`. This is a review format, not the
 //! OVSDB wire notation (apply builds that from the schema). [`Rows`] serializes straight to
 //! the output, so a 140,000-row state is written without building a document tree.
@@ -10,7 +12,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value as Json;
 
 use crate::ovsdb::{Atom, Datum};
-use crate::rows::{Db, Row, RowKey, State, Value};
+use crate::rows::{Db, Row, RowKey, State, Value, chassis};
 
 /// Every row of a state, in order, as a serializable sequence.
 pub struct Rows<'a>(pub &'a State);
@@ -22,7 +24,7 @@ pub fn to_json(state: &State) -> Json {
 
 impl Serialize for Rows<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        let mut seq = s.serialize_seq(None)?;
         for (db, table, key, row) in self.0.rows() {
             seq.serialize_element(&RowEntry {
                 db,
@@ -30,6 +32,18 @@ impl Serialize for Rows<'_> {
                 key,
                 row,
             })?;
+        }
+        // Each chassis's rows as apply writes them into its own database.
+        for (name, declared) in &self.0.chassis {
+            let db = chassis::db(name);
+            for (table, key, row) in declared.wanted.rows(&declared.stack) {
+                seq.serialize_element(&RowEntry {
+                    db: &db,
+                    table,
+                    key: &key,
+                    row: &row,
+                })?;
+            }
         }
         seq.end()
     }

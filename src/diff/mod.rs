@@ -6,6 +6,7 @@
 //! row whose key is held by an unowned row is a [`Conflict::Unowned`] (the user must adopt or
 //! rename it); a key held by several live rows is a [`Conflict::Duplicate`].
 
+pub mod chassis;
 pub mod plan;
 pub mod render;
 
@@ -53,8 +54,8 @@ fn owner_of<'a>(row: &'a Row, stack_key: &Value) -> Option<&'a str> {
 
 /// Plans the changes that turn `live` into `desired` for `stack`.
 ///
-/// Chassis rows (`Db::Chassis`) are not planned: apply writes them through each chassis's own
-/// database and confirms them from the Southbound (`apply::chassis`).
+/// The chassis section of `desired` is not rows: [`chassis::change_of`] compares it with each
+/// chassis's own database.
 ///
 /// Both states (and `live.rows`) are sorted by database, table and key, so they are walked
 /// together once, like a merge: no lookups per row, and every list comes out in key order.
@@ -84,11 +85,9 @@ pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan
         }
     }
 
-    let planned = |(db, _): &(&Db, _)| !matches!(db, Db::Chassis(_));
-    for (db, want_tables, have_tables) in merge_sorted(
-        desired.tables.iter().filter(planned),
-        live.state.tables.iter(),
-    ) {
+    for (db, want_tables, have_tables) in
+        merge_sorted(desired.tables.iter(), live.state.tables.iter())
+    {
         for (table, want_rows, have_rows) in merge_sorted(
             want_tables.into_iter().flatten(),
             have_tables.into_iter().flatten(),

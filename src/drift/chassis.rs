@@ -9,31 +9,21 @@
 
 use std::collections::BTreeMap;
 
-use crate::apply::chassis::parse_mappings;
-use crate::compiler::Model;
+use crate::live::southbound::SbChassis;
 use crate::rows::{Db, State};
 
-/// A registered chassis as the Southbound shows it: its published bridge mappings.
-pub type SbChassis = BTreeMap<String, String>;
-
-/// Findings, one sentence each, in a stable order.
-pub fn chassis_drift(
-    model: &Model,
-    desired: &State,
-    sb: &BTreeMap<String, SbChassis>,
-) -> Vec<String> {
+/// Findings, one sentence each, in a stable order, from the desired state (its chassis
+/// section and Northbound rows) and the chassis the Southbound shows.
+pub fn chassis_drift(desired: &State, sb: &[SbChassis]) -> Vec<String> {
+    let sb: BTreeMap<&str, &SbChassis> = sb.iter().map(|c| (c.name.as_str(), c)).collect();
     let mut out = Vec::new();
-    for (name, c) in &model.chassis {
-        let Some(mappings) = sb.get(name) else {
+    for (name, declared) in &desired.chassis {
+        let Some(registered) = sb.get(name.as_str()) else {
             out.push(format!("chassis {name} is not registered in the Southbound (is ovn-controller running there?)"));
             continue;
         };
-        let live = parse_mappings(
-            mappings
-                .get("ovn-bridge-mappings")
-                .map_or("", String::as_str),
-        );
-        for (network, bridge) in &c.bridge_mappings {
+        let live = registered.bridge_mappings();
+        for (network, bridge) in &declared.wanted.bridge_mappings {
             match live.get(network) {
                 Some(b) if b == bridge => {}
                 Some(b) => out.push(format!("chassis {name} maps network {network} to {b}, the topology to {bridge}")),
@@ -61,7 +51,7 @@ pub fn chassis_drift(
         }
     }
     for (what, ch) in named {
-        if !sb.contains_key(&ch) {
+        if !sb.contains_key(ch.as_str()) {
             out.push(format!(
                 "{what} names chassis {ch}, which is not in the Southbound"
             ));
@@ -74,29 +64,27 @@ pub fn chassis_drift(
 mod tests {
     use super::*;
 
-    fn model_of(text: &str) -> (Model, State) {
+    fn desired(text: &str) -> State {
         let loaded = crate::spec::load_str("t.yaml", text);
         let (model, diags) = crate::compiler::check(&loaded.topology);
         assert!(!diags.has_errors());
-        let model = model.unwrap();
-        let state = crate::compiler::lower(&model);
-        (model, state)
+        crate::compiler::lower(&model.unwrap())
     }
 
     #[test]
     fn missing_chassis_and_mappings_are_reported() {
-        let (model, state) = model_of(
+        let state = desired(
             "name: t\nchassis:\n  gw1: { encap: { type: geneve, ip: 172.17.0.1 }, bridge-mappings: { ext: br-ex } }\n  hv1: { encap: { type: geneve, ip: 172.17.0.2 } }\nrouters:\n  gw: { chassis: gw1 }\n",
         );
-        let mut sb = BTreeMap::new();
-        sb.insert(
-            "gw1".to_owned(),
-            SbChassis::from([(
+        let mut sb = vec![SbChassis {
+            name: "gw1".to_owned(),
+            published: BTreeMap::from([(
                 "ovn-bridge-mappings".to_owned(),
-                "ext:br-other,physnet:br-p".to_owned(),
+                "physnet:br-p, ext:br-other".to_owned(),
             )]),
-        );
-        let found = chassis_drift(&model, &state, &sb);
+            ..SbChassis::default()
+        }];
+        let found = chassis_drift(&state, &sb);
         assert_eq!(
             found,
             vec![
@@ -105,7 +93,7 @@ mod tests {
             ]
         );
         sb.clear();
-        let found = chassis_drift(&model, &state, &sb);
+        let found = chassis_drift(&state, &sb);
         assert!(found.iter().any(|f| f == "gateway router gw names chassis gw1, which is not in the Southbound"), "{found:?}");
     }
 }

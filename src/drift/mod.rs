@@ -1,5 +1,5 @@
 //! Drift that the row diff cannot see: what the topology says about the chassis, checked
 //! against what the chassis publish in the Southbound database. OVN-aware and pure; the
-//! reading is `live::chassis`.
+//! reading is `live::southbound`.
 
 pub mod chassis;

@@ -11,7 +11,7 @@ use super::spec::ChassisSpec;
 use super::state::{ChassisState, LabState};
 use super::underlay;
 use super::vm;
-use super::vswitch::{BridgeSpec, Vswitch};
+use crate::live::vswitch::{BridgeSpec, Vswitch};
 
 /// Builds chassis `c` (number `index`) in namespace `ns` (already created) and wires it to
 /// the underlay in `underlay_ns`.

@@ -53,6 +53,14 @@ pub enum LabError {
     #[error("{0}")]
     #[diagnostic(code(topo::lab::setup))]
     Setup(String),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Vswitch(#[from] crate::live::vswitch::Error),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Chassis(#[from] crate::apply::chassis::Error),
 }
 
 impl LabError {

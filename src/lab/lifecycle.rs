@@ -17,13 +17,13 @@ use super::names::{self, Kind};
 use super::netns;
 use super::network;
 use super::process::{self, ProcessRecord};
-use super::settings::{self, ChassisSettings};
 use super::spec::LabSpec;
 use super::state::{LabState, Phase};
 use super::targets::Targets;
 use super::underlay;
 use super::vm;
-use super::vswitch::Vswitch;
+use crate::live::vswitch::Vswitch;
+use crate::rows::chassis::{Target, Wanted};
 
 /// The directory `topo lab` uses when none is given.
 pub const DEFAULT_DIR: &str = "/run/topo/lab";
@@ -174,10 +174,8 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
         state.save()?;
     }
     if options.chassis_settings {
-        for (name, s) in chassis_settings(state) {
-            if let Some(c) = state.chassis(&name) {
-                settings::write(&c.remote, &s, daemons::READY).await?;
-            }
+        for target in chassis_targets(state) {
+            crate::apply::chassis::write(LAB_STACK, &target, daemons::READY).await?;
         }
     }
 
@@ -201,27 +199,40 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
     Ok(())
 }
 
-/// The settings each chassis needs for the lab's physical networks (from `mapped_on`):
-/// what `topo apply` writes for a topology's `bridge-mappings`.
-pub fn chassis_settings(state: &LabState) -> BTreeMap<String, ChassisSettings> {
-    let mut out: BTreeMap<String, ChassisSettings> = BTreeMap::new();
+/// The stack name under which a lab description's own chassis settings are written (its
+/// networks are recorded as `topo:lab:bridge-mappings`, like a stack's).
+pub const LAB_STACK: &str = "lab";
+
+/// What each chassis needs for the lab's physical networks (from `mapped_on`): the mappings
+/// and provider bridges `topo apply` writes for a topology's `bridge-mappings`, written by
+/// the same writer.
+pub fn chassis_targets(state: &LabState) -> Vec<Target> {
+    let mut out: BTreeMap<String, Target> = BTreeMap::new();
     for net in &state.spec.networks {
         for (ch, bridge) in &net.mapped_on {
-            let Some(nic) = state.chassis(ch).and_then(|c| c.nics.get(&net.name)) else {
+            let Some(c) = state.chassis(ch) else {
                 continue;
             };
-            let s = out.entry(ch.clone()).or_insert_with(|| ChassisSettings {
+            let Some(nic) = c.nics.get(&net.name) else {
+                continue;
+            };
+            let t = out.entry(ch.clone()).or_insert_with(|| Target {
+                name: ch.clone(),
+                remote: c.remote.clone(),
+                wanted: Wanted::default(),
                 datapath_type: "netdev".into(),
-                ..ChassisSettings::default()
             });
-            s.bridge_mappings.insert(net.name.clone(), bridge.clone());
-            s.provider_bridges
+            t.wanted
+                .bridge_mappings
+                .insert(net.name.clone(), bridge.clone());
+            t.wanted
+                .bridges
                 .entry(bridge.clone())
                 .or_default()
                 .push(nic.clone());
         }
     }
-    out
+    out.into_values().collect()
 }
 
 /// What `down` did.

@@ -14,8 +14,8 @@
 //! ```
 //!
 //! One job per file: [`spec`] (input), [`from_model`] (input from a topology), [`state`] (the persisted lab), [`names`],
-//! [`command`], [`netns`], [`process`], [`daemons`], [`chassis`], [`vswitch`] (OVSDB writes to a
-//! chassis), [`settings`] (the chassis settings `apply` writes), [`underlay`], [`network`],
+//! [`command`], [`netns`], [`process`], [`daemons`], [`chassis`] (through `live::vswitch`, the
+//! chassis database client apply uses too), [`underlay`], [`network`],
 //! [`vm`], [`targets`], [`checks`], [`lifecycle`] (up / down / status).
 
 pub mod chassis;
@@ -29,17 +29,14 @@ pub mod names;
 pub mod netns;
 pub mod network;
 pub mod process;
-pub mod settings;
 pub mod spec;
 pub mod state;
 pub mod targets;
 pub mod underlay;
 pub mod vm;
-pub mod vswitch;
 
 pub use checks::{CheckResult, run_checks};
 pub use error::LabError;
 pub use lifecycle::{DEFAULT_DIR, DownReport, LabStatus, UpOptions, down, status, up};
-pub use settings::ChassisSettings;
 pub use spec::{ChassisSpec, CheckSpec, Expect, LabSpec, NetworkSpec, VmSpec};
 pub use state::LabState;

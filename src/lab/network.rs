@@ -16,7 +16,7 @@ use ipnet::Ipv4Net;
 use super::error::LabError;
 use super::netns;
 use super::state::{Endpoint, EndpointKind};
-use super::vswitch::{BridgeSpec, PortSpec, Vswitch};
+use crate::live::vswitch::{BridgeSpec, PortSpec, Vswitch};
 
 /// The switch inside a network's namespace.
 pub const BRIDGE: &str = "br0";
@@ -92,5 +92,6 @@ pub async fn ovs_switch(vs: &Vswitch, ports: &[(String, Option<u16>)]) -> Result
         },
         &specs,
     )
-    .await
+    .await?;
+    Ok(())
 }

@@ -9,7 +9,7 @@ use ipnet::Ipv4Net;
 
 use super::error::LabError;
 use super::netns;
-use super::vswitch::{BridgeSpec, PortSpec, Vswitch};
+use crate::live::vswitch::{BridgeSpec, PortSpec, Vswitch};
 
 /// The Linux bridge inside the underlay namespace.
 pub const BRIDGE: &str = "br0";
@@ -40,7 +40,8 @@ pub async fn configure(vs: &Vswitch) -> Result<(), LabError> {
         },
         &[PortSpec::system(UPLINK)],
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Puts the encap IP on `br-phy` (once `ovs-vswitchd` has created its interface).

@@ -9,7 +9,7 @@ use super::error::LabError;
 use super::netns;
 use super::spec::VmSpec;
 use super::state::{ChassisState, Endpoint, EndpointKind};
-use super::vswitch::{PortSpec, Vswitch};
+use crate::live::vswitch::{PortSpec, Vswitch};
 
 /// The integration bridge.
 pub const BR_INT: &str = "br-int";

@@ -12,7 +12,8 @@
 //! cheapest full read ovsdb-server offers (see `shared/research/perf-anchors.md`), decoded
 //! straight from the reply's text. [`watch`] is the same read with the monitor left open.
 
-pub mod chassis;
+pub mod southbound;
+pub mod vswitch;
 pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ovsdb::{Atom, Datum};
 
+pub mod bridge_mappings;
+pub mod chassis;
 pub mod identity;
 pub mod ownership;
 
@@ -169,10 +171,14 @@ impl Row {
     }
 }
 
-/// All rows of one state, ordered: database → table → key → row.
+/// One state: the Northbound (and Southbound) rows, ordered database → table → key → row,
+/// and the chassis section, by chassis name (what the topology wants in each chassis's own
+/// database; a live read leaves it empty: chassis are read one by one, see
+/// `live::vswitch`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct State {
     pub tables: BTreeMap<Db, BTreeMap<String, BTreeMap<RowKey, Row>>>,
+    pub chassis: BTreeMap<String, chassis::Declared>,
 }
 
 impl State {
@@ -198,7 +204,8 @@ impl State {
         self.tables.get_mut(db)?.get_mut(table)?.get_mut(key)
     }
 
-    /// Every row, in order.
+    /// Every Northbound and Southbound row, in order (the chassis section's rows are
+    /// [`chassis::Wanted::rows`]).
     pub fn rows(&self) -> impl Iterator<Item = (&Db, &str, &RowKey, &Row)> {
         self.tables.iter().flat_map(|(db, tables)| {
             tables.iter().flat_map(move |(table, rows)| {

@@ -71,20 +71,29 @@ fn the_gateway_example_matches_the_tutorial() {
         &topo::rows::identity::nat_key("lr2", "snat", "10.10.40.1", "10.10.10.0/24"),
     );
     assert!(nat.is_some());
-    let ovs = state
-        .get(
-            &Db::Chassis("master".into()),
-            "Open_vSwitch",
-            &RowKey::name("."),
-        )
+    // The chassis section: what apply writes into master's own database.
+    let master = &state.chassis["master"];
+    let rows = master.wanted.rows(&master.stack);
+    let (_, _, ovs) = rows
+        .iter()
+        .find(|(table, key, _)| *table == "Open_vSwitch" && *key == RowKey::name("."))
         .unwrap();
     let ids = ovs.get("external_ids").unwrap().to_string();
     assert!(
         ids.contains("ovn-bridge-mappings=externalnet:br-ens8"),
         "{ids}"
     );
+    assert!(
+        ids.contains("topo:tutorial:bridge-mappings=externalnet"),
+        "{ids}"
+    );
     assert!(ids.contains("ovn-encap-ip=172.17.42.160"), "{ids}");
-    // Every row carries the owner mark.
+    // apply writes neither the chassis's identity nor an owner mark there.
+    assert!(
+        !ids.contains("system-id") && !ids.contains("topo:stack"),
+        "{ids}"
+    );
+    // Every Northbound row carries the owner mark.
     for (_, table, key, row) in state.rows() {
         let ids = row.get("external_ids").unwrap().as_map().unwrap();
         assert_eq!(

@@ -1,5 +1,5 @@
-//! Turns a validated model into the desired rows: Northbound tables and, per chassis, the
-//! `Open_vSwitch` settings and provider bridges.
+//! Turns a validated model into the desired state: Northbound rows and, per chassis, the
+//! typed chassis section (`Open_vSwitch` settings, mappings and provider bridges).
 //!
 //! Lowering never fails: every user mistake is caught by `check`. Rows are keyed by natural
 //! identity (`rows::identity`), reference each other by key, and carry the ownership mark.

@@ -1,19 +1,60 @@
-//! A chassis's Open_vSwitch database through topo's own OVSDB client: the root row's
-//! `external_ids`, bridges, ports and interfaces, and waiting until `ovs-vswitchd` has
-//! applied a change (`cur_cfg` catching up with `next_cfg`, as `ovs-vsctl` does).
+//! A chassis's own `Open_vSwitch` database through topo's OVSDB client: the one reader
+//! and writer of it, for plan, drift and apply (the chassis section, `rows::chassis`) and for
+//! the lab, which builds its chassis with the same calls. It reads the root row's
+//! `external_ids` and the bridges with their ports ([`Vswitch::current`]), creates bridges,
+//! ports and interfaces, and waits until `ovs-vswitchd` has applied a change (`cur_cfg`
+//! catching up with `next_cfg`, as `ovs-vsctl` does).
 //!
 //! Writes never overwrite a set or map they do not own: bridges are added to the root row
 //! and ports to a bridge with `mutate insert`, `external_ids` keys are replaced one by one.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::error::LabError;
 use crate::ovsdb::{
-    Atom, Client, Columns, Condition, ConnectOptions, Datum, Mutation, Mutator, OpResult, Operation,
+    self, Atom, Client, Columns, Condition, ConnectOptions, Datum, Mutation, Mutator, OpResult,
+    Operation,
 };
+use crate::poll::poll_until;
+use crate::rows::chassis::Current;
+
+/// A failure on a chassis database, naming what was being done and where.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error("{what} on {remote}: {source}")]
+    #[diagnostic(code(topo::vswitch::ovsdb))]
+    Ovsdb {
+        what: String,
+        remote: String,
+        #[source]
+        source: Box<ovsdb::Error>,
+    },
+    #[error("cannot add port {port}: no bridge {bridge} on {remote}")]
+    #[diagnostic(code("topo::vswitch::no-bridge"))]
+    NoBridge {
+        port: String,
+        bridge: String,
+        remote: String,
+    },
+    #[error("timed out after {seconds:.1} s waiting for {what}")]
+    #[diagnostic(
+        code(topo::vswitch::timeout),
+        help("is ovs-vswitchd running on that chassis?")
+    )]
+    Timeout { what: String, seconds: f64 },
+}
+
+impl Error {
+    fn ovsdb(what: &str, remote: &str, source: ovsdb::Error) -> Error {
+        Error::Ovsdb {
+            what: what.to_owned(),
+            remote: remote.to_owned(),
+            source: Box::new(source),
+        }
+    }
+}
 
 const DB: &str = "Open_vSwitch";
 
@@ -62,13 +103,13 @@ fn string_map(m: &BTreeMap<String, String>) -> Datum {
 
 impl Vswitch {
     /// Connects, waiting up to `deadline` for a server that is still starting.
-    pub async fn connect(remote: &str, deadline: Duration) -> Result<Vswitch, LabError> {
+    pub async fn connect(remote: &str, deadline: Duration) -> Result<Vswitch, Error> {
         Self::open(remote, deadline, true).await
     }
 
     /// Connects to a server that should be running: nothing listening fails at once (the
     /// chassis plan and apply reach are running already, unlike a lab's starting daemons).
-    pub async fn connect_running(remote: &str, deadline: Duration) -> Result<Vswitch, LabError> {
+    pub async fn connect_running(remote: &str, deadline: Duration) -> Result<Vswitch, Error> {
         Self::open(remote, deadline, false).await
     }
 
@@ -76,7 +117,7 @@ impl Vswitch {
         remote: &str,
         deadline: Duration,
         wait_for_server: bool,
-    ) -> Result<Vswitch, LabError> {
+    ) -> Result<Vswitch, Error> {
         let options = ConnectOptions {
             database: Some(DB.to_owned()),
             deadline,
@@ -86,7 +127,7 @@ impl Vswitch {
         };
         let client = Client::connect(remote, options)
             .await
-            .map_err(|e| LabError::ovsdb("connect", remote, e))?;
+            .map_err(|e| Error::ovsdb("connect", remote, e))?;
         Ok(Vswitch {
             client,
             remote: remote.to_owned(),
@@ -97,15 +138,15 @@ impl Vswitch {
         &self.remote
     }
 
-    async fn transact(&self, what: &str, ops: &[Operation]) -> Result<Vec<OpResult>, LabError> {
+    async fn transact(&self, what: &str, ops: &[Operation]) -> Result<Vec<OpResult>, Error> {
         self.client
             .transact(DB, ops)
             .await
-            .map_err(|e| LabError::ovsdb(what, &self.remote, e))
+            .map_err(|e| Error::ovsdb(what, &self.remote, e))
     }
 
     /// `ovs-vsctl init`: creates the root row if the database has none.
-    pub async fn init(&self) -> Result<(), LabError> {
+    pub async fn init(&self) -> Result<(), Error> {
         let res = self
             .transact(
                 "select Open_vSwitch",
@@ -121,7 +162,7 @@ impl Vswitch {
     }
 
     /// Sets keys of the root row's `external_ids`, leaving other keys alone.
-    pub async fn set_external_ids(&self, ids: &BTreeMap<String, String>) -> Result<(), LabError> {
+    pub async fn set_external_ids(&self, ids: &BTreeMap<String, String>) -> Result<(), Error> {
         let keys = Datum::set(ids.keys().map(|k| Atom::string(k.as_str())));
         let op = Operation::mutate(
             DB,
@@ -136,7 +177,7 @@ impl Vswitch {
     }
 
     /// The root row's `external_ids`.
-    pub async fn external_ids(&self) -> Result<BTreeMap<String, String>, LabError> {
+    pub async fn external_ids(&self) -> Result<BTreeMap<String, String>, Error> {
         let res = self
             .transact(
                 "select external_ids",
@@ -170,7 +211,7 @@ impl Vswitch {
         table: &str,
         conditions: Vec<Condition>,
         columns: &[&str],
-    ) -> Result<Vec<Map<String, Value>>, LabError> {
+    ) -> Result<Vec<Map<String, Value>>, Error> {
         let columns = Some(columns.iter().map(|c| (*c).to_owned()).collect());
         let res = self
             .transact(
@@ -186,13 +227,13 @@ impl Vswitch {
     }
 
     /// Names of the existing bridges.
-    pub async fn bridges(&self) -> Result<Vec<String>, LabError> {
+    pub async fn bridges(&self) -> Result<Vec<String>, Error> {
         let rows = self.select("Bridge", vec![], &["name"]).await?;
         Ok(rows.iter().filter_map(name_of).collect())
     }
 
     /// Names of the ports of `bridge` (empty if it does not exist).
-    pub async fn ports(&self, bridge: &str) -> Result<Vec<String>, LabError> {
+    pub async fn ports(&self, bridge: &str) -> Result<Vec<String>, Error> {
         let bridges = self
             .select("Bridge", vec![Condition::eq("name", bridge)], &["ports"])
             .await?;
@@ -222,7 +263,7 @@ impl Vswitch {
         &self,
         bridge: &BridgeSpec,
         ports: &[PortSpec],
-    ) -> Result<(), LabError> {
+    ) -> Result<(), Error> {
         if self.bridges().await?.contains(&bridge.name) {
             let have = self.ports(&bridge.name).await?;
             for p in ports.iter().filter(|p| !have.contains(&p.name)) {
@@ -278,7 +319,7 @@ impl Vswitch {
     }
 
     /// Adds a port (and its interface) to an existing bridge.
-    pub async fn add_port(&self, bridge: &str, port: &PortSpec) -> Result<(), LabError> {
+    pub async fn add_port(&self, bridge: &str, port: &PortSpec) -> Result<(), Error> {
         let mut ops = port_ops(port, "iface", "port");
         ops.push(Operation::mutate(
             "Bridge",
@@ -292,17 +333,18 @@ impl Vswitch {
             .transact(&format!("add port {} to {bridge}", port.name), &ops)
             .await?;
         if res.get(2).and_then(|r| r.count()) == Some(0) {
-            return Err(LabError::Setup(format!(
-                "cannot add port {}: no bridge {bridge} on {}",
-                port.name, self.remote
-            )));
+            return Err(Error::NoBridge {
+                port: port.name.clone(),
+                bridge: bridge.to_owned(),
+                remote: self.remote.clone(),
+            });
         }
         Ok(())
     }
 
     /// Asks `ovs-vswitchd` to apply the database and waits until it has (`cur_cfg` reaches
     /// the new `next_cfg`), polling until `deadline`.
-    pub async fn wait_applied(&self, deadline: Duration) -> Result<(), LabError> {
+    pub async fn wait_applied(&self, deadline: Duration) -> Result<(), Error> {
         let res = self
             .transact(
                 "bump next_cfg",
@@ -326,8 +368,7 @@ impl Vswitch {
             .and_then(|row| row.get("next_cfg"))
             .and_then(Value::as_i64)
             .unwrap_or(1);
-        let start = Instant::now();
-        loop {
+        let seen = poll_until(deadline, Duration::from_millis(20), || async {
             let res = self
                 .transact(
                     "select cur_cfg",
@@ -340,17 +381,37 @@ impl Vswitch {
                 .and_then(|row| row.get("cur_cfg"))
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
-            if cur >= target {
-                return Ok(());
+            Ok(if cur >= target { Ok(()) } else { Err(cur) })
+        })
+        .await?;
+        seen.map_err(|cur| Error::Timeout {
+            what: format!(
+                "ovs-vswitchd to apply next_cfg {target} ({}; cur_cfg is {cur})",
+                self.remote
+            ),
+            seconds: deadline.as_secs_f64(),
+        })
+    }
+
+    /// What topo compares with a chassis's wanted state: the root row's `external_ids`, and
+    /// the ports of those of `bridges` that exist.
+    pub async fn current<'a>(
+        &self,
+        bridges: impl IntoIterator<Item = &'a String>,
+    ) -> Result<Current, Error> {
+        let external_ids = self.external_ids().await?;
+        let existing = self.bridges().await?;
+        let mut out = Current {
+            external_ids,
+            bridges: BTreeMap::new(),
+        };
+        for bridge in bridges {
+            if existing.contains(bridge) {
+                out.bridges
+                    .insert(bridge.clone(), self.ports(bridge).await?);
             }
-            if start.elapsed() > deadline {
-                return Err(LabError::Timeout {
-                    what: format!("ovs-vswitchd to apply next_cfg {target} ({})", self.remote),
-                    seconds: deadline.as_secs_f64(),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        Ok(out)
     }
 }
 

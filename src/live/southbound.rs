@@ -1,0 +1,178 @@
+//! The chassis registered in the Southbound database, read in one place for status, import,
+//! drift and apply: each `Chassis` row's name, hostname and the keys it publishes
+//! (`other_config`, or `external_ids` on releases before 22.09, such as
+//! `ovn-bridge-mappings`), its tunnel endpoints (`Encap`), and how far each chassis has
+//! caught up (`Chassis_Private.nb_cfg`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::ovsdb::{self, Atom, Client, Columns, Condition, Datum, Operation};
+use crate::rows::Db;
+use crate::rows::bridge_mappings::BridgeMappings;
+use crate::rows::chassis::MAPPINGS_KEY;
+
+/// A chassis as the Southbound shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SbChassis {
+    pub name: String,
+    pub hostname: String,
+    /// Its tunnel endpoints, sorted.
+    pub encaps: Vec<Encap>,
+    /// The keys it publishes: `external_ids`, then `other_config` (which wins).
+    pub published: BTreeMap<String, String>,
+}
+
+impl SbChassis {
+    /// The `ovn-bridge-mappings` ovn-controller uses there.
+    pub fn bridge_mappings(&self) -> BridgeMappings {
+        BridgeMappings::parse(self.published.get(MAPPINGS_KEY).map_or("", String::as_str))
+    }
+}
+
+/// One `Encap` row: a tunnel type and endpoint IP.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Encap {
+    pub kind: String,
+    pub ip: String,
+}
+
+/// `geneve 172.17.0.2`.
+impl fmt::Display for Encap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind, self.ip)
+    }
+}
+
+const SB: &str = "OVN_Southbound";
+
+/// The rows of `table` matching `conditions`, with `columns`, typed by the schema.
+async fn select(
+    sb: &Client,
+    table: &str,
+    conditions: Vec<Condition>,
+    columns: &[&str],
+) -> Result<Vec<Columns>, ovsdb::Error> {
+    let schema = sb.get_schema(SB).await?;
+    let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+    let results = sb
+        .transact(
+            Db::Southbound.schema_name(),
+            &[Operation::select(table, conditions, Some(columns))],
+        )
+        .await?;
+    results
+        .first()
+        .map(|r| r.rows())
+        .unwrap_or_default()
+        .iter()
+        .map(|row| {
+            ovsdb::columns_from_json(&schema, table, row).map_err(|e| ovsdb::Error::Protocol {
+                remote: sb
+                    .remotes()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                message: format!("{table}: {e}"),
+            })
+        })
+        .collect()
+}
+
+fn text(row: &Columns, column: &str) -> String {
+    row.get(column)
+        .and_then(Datum::as_scalar)
+        .and_then(Atom::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn string_map(row: &Columns, column: &str) -> impl Iterator<Item = (String, String)> {
+    row.get(column)
+        .and_then(Datum::as_map)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+}
+
+/// Every registered chassis (or only `name`), sorted by name.
+async fn read(sb: &Client, name: Option<&str>) -> Result<Vec<SbChassis>, ovsdb::Error> {
+    let by_name = |column: &str| name.map(|n| Condition::eq(column, n)).into_iter().collect();
+    let encaps = select(
+        sb,
+        "Encap",
+        by_name("chassis_name"),
+        &["_uuid", "type", "ip"],
+    )
+    .await?;
+    let encaps: BTreeMap<Atom, Encap> = encaps
+        .iter()
+        .filter_map(|e| {
+            let uuid = e.get("_uuid")?.as_scalar()?.clone();
+            Some((
+                uuid,
+                Encap {
+                    kind: text(e, "type"),
+                    ip: text(e, "ip"),
+                },
+            ))
+        })
+        .collect();
+    let rows = select(
+        sb,
+        "Chassis",
+        by_name("name"),
+        &["name", "hostname", "encaps", "other_config", "external_ids"],
+    )
+    .await?;
+    let mut out: Vec<SbChassis> = rows
+        .iter()
+        .map(|row| {
+            let mut encaps: Vec<Encap> = row
+                .get("encaps")
+                .and_then(Datum::as_set)
+                .into_iter()
+                .flatten()
+                .filter_map(|u| encaps.get(u).cloned())
+                .collect();
+            encaps.sort();
+            SbChassis {
+                name: text(row, "name"),
+                hostname: text(row, "hostname"),
+                encaps,
+                published: string_map(row, "external_ids")
+                    .chain(string_map(row, "other_config"))
+                    .collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Every registered chassis, sorted by name.
+pub async fn all(sb: &Client) -> Result<Vec<SbChassis>, ovsdb::Error> {
+    read(sb, None).await
+}
+
+/// The chassis `name`, if registered.
+pub async fn chassis(sb: &Client, name: &str) -> Result<Option<SbChassis>, ovsdb::Error> {
+    Ok(read(sb, Some(name)).await?.into_iter().next())
+}
+
+/// Chassis name → the `nb_cfg` it has caught up with (`Chassis_Private`).
+pub async fn caught_up(sb: &Client) -> Result<BTreeMap<String, i64>, ovsdb::Error> {
+    let rows = select(sb, "Chassis_Private", vec![], &["name", "nb_cfg"]).await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let cfg = row
+                .get("nb_cfg")
+                .and_then(Datum::as_scalar)
+                .and_then(Atom::as_integer)
+                .unwrap_or(0);
+            (text(row, "name"), cfg)
+        })
+        .collect())
+}

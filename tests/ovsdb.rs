@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use topo::ovsdb::{
-    Atom, Client, Columns, Condition, ConnectOptions, Datum, Error, Function, MonitorRequest,
-    Mutation, Mutator, Notification, OpResult, Operation, RowUpdate, TableUpdates, TlsConfig,
-    WaitUntil, columns_from_json,
+    Atom, Client, Columns, ColumnsExt, Condition, ConnectOptions, Datum, Error, Function,
+    MonitorRequest, Mutation, Mutator, Notification, OpError, OpResult, Operation, RowUpdate,
+    TableUpdates, TlsConfig, WaitUntil, columns_from_json,
 };
 use uuid::Uuid;
 
@@ -208,6 +208,207 @@ async fn transact_insert_select_update_mutate_delete_with_named_uuids() {
     );
 }
 
+// ---------------------------------------------------------------------------------------------
+// select
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn select_returns_typed_rows_with_only_the_asked_columns() {
+    require_ovn!();
+    let mut ovn = OvnSandbox::nb_only();
+    ovn.nbctl(&["ls-add", "sw0"]);
+    ovn.nbctl(&["lsp-add", "sw0", "p1"]);
+    ovn.nbctl(&["lsp-add", "sw0", "p2"]);
+    ovn.nbctl(&["lsp-set-addresses", "p1", "00:00:00:00:00:01 10.0.0.1"]);
+    ovn.nbctl(&[
+        "set",
+        "Logical_Switch_Port",
+        "p1",
+        "tag_request=7",
+        "external_ids:owner=topo",
+        "external_ids:tier=web",
+    ]);
+    ovn.nbctl(&["lr-add", "r0"]);
+    ovn.nbctl(&[
+        "lrp-add",
+        "r0",
+        "r0-sw0",
+        "00:00:00:00:ff:01",
+        "10.0.0.254/24",
+        "fd00::1/64",
+    ]);
+    let p1_uuid: Uuid = ovn
+        .nbctl(&[
+            "--bare",
+            "--columns=_uuid",
+            "find",
+            "Logical_Switch_Port",
+            "name=p1",
+        ])
+        .trim()
+        .parse()
+        .unwrap();
+
+    let client = connect(&ovn.nb_remote()).await;
+    let mut notes = client.notifications().unwrap();
+    let rows = client
+        .select(
+            NB_DB,
+            "Logical_Switch_Port",
+            by_name("p1"),
+            &[
+                "_uuid",
+                "name",
+                "tag_request",
+                "up",
+                "external_ids",
+                "addresses",
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let p1 = &rows[0];
+    // Only the columns asked for, each typed as the schema says (what ovn-nbctl shows).
+    let columns: Vec<&str> = p1.keys().map(String::as_str).collect();
+    assert_eq!(
+        columns,
+        [
+            "_uuid",
+            "addresses",
+            "external_ids",
+            "name",
+            "tag_request",
+            "up"
+        ]
+    );
+    assert_eq!(p1.uuid("_uuid"), Some(p1_uuid));
+    assert_eq!(p1.string("name"), Some("p1"));
+    assert_eq!(p1.integer("tag_request"), Some(7));
+    // An optional boolean nobody set (no northd here) is the empty set, not `false`.
+    assert_eq!(p1.get("up"), Some(&Datum::empty()));
+    assert_eq!(p1.boolean("up"), None);
+    assert_eq!(
+        p1.string_map("external_ids"),
+        BTreeMap::from([
+            ("owner".to_owned(), "topo".to_owned()),
+            ("tier".to_owned(), "web".to_owned())
+        ])
+    );
+    assert_eq!(p1.strings("addresses"), ["00:00:00:00:00:01 10.0.0.1"]);
+
+    // No condition: every row; no columns named: every column, `_version` included.
+    let all = client
+        .select(NB_DB, "Logical_Switch_Port", vec![], &[])
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = all.iter().filter_map(|r| r.string("name")).collect();
+    names.sort();
+    assert_eq!(names, ["p1", "p2"]);
+    assert!(
+        all.iter()
+            .all(|r| r.contains_key("_version") && r.contains_key("options"))
+    );
+    // A one-element set of a column that may hold more is still a set; an empty map in a map
+    // column is a map.
+    let lrp = client
+        .select(
+            NB_DB,
+            "Logical_Router_Port",
+            vec![],
+            &["networks", "options"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(lrp[0].strings("networks"), ["10.0.0.254/24", "fd00::1/64"]);
+    assert_eq!(lrp[0].get("options"), Some(&Datum::empty_map()));
+    // Nothing matches: no rows.
+    let none = client
+        .select(NB_DB, "Logical_Switch", by_name("absent"), &["name"])
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+
+    // What the server refuses comes typed, with a coded diagnostic.
+    let err = client
+        .select(NB_DB, "Logical_Switch_Port", vec![], &["nosuch"])
+        .await
+        .unwrap_err();
+    // ovsdb-server calls an unknown column a syntax error in `columns`...
+    assert!(
+        matches!(
+            &err,
+            Error::Transaction {
+                error: OpError::SyntaxError,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // ... and an unknown column in `where`.
+    let unknown = client
+        .select(
+            NB_DB,
+            "Logical_Switch_Port",
+            by_name("p1")
+                .into_iter()
+                .chain([Condition::eq("nosuch", "x")])
+                .collect(),
+            &["name"],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &unknown,
+            Error::Transaction {
+                error: OpError::UnknownColumn,
+                ..
+            }
+        ),
+        "{unknown:?}"
+    );
+    let report = miette::Report::new(err);
+    assert_eq!(
+        report.code().map(|c| c.to_string()).as_deref(),
+        Some("topo::ovsdb::transaction")
+    );
+    let err = client
+        .select(NB_DB, "No_Such_Table", vec![], &[])
+        .await
+        .unwrap_err();
+    // An unknown table, too, is a syntax error, the details naming it.
+    assert!(
+        matches!(
+            &err,
+            Error::Transaction {
+                error: OpError::SyntaxError,
+                details: Some(d),
+                ..
+            } if d.contains("No_Such_Table")
+        ),
+        "{err:?}"
+    );
+
+    // The server restarts: the stream says so in its own type, and the next select (a read)
+    // goes to the new server without the caller doing anything.
+    ovn.nb.restart();
+    match notes.recv_timeout(NOTIFY_TIMEOUT).await {
+        Some(Notification::Disconnected { remote, reason }) => {
+            assert_eq!(remote, ovn.nb_remote());
+            assert!(!reason.is_empty());
+        }
+        other => panic!("expected the disconnection, got {other:?}"),
+    }
+    ovn.nbctl(&["ls-add", "sw1"]);
+    let switches = client
+        .select(NB_DB, "Logical_Switch", vec![], &["name"])
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = switches.iter().filter_map(|r| r.string("name")).collect();
+    names.sort();
+    assert_eq!(names, ["sw0", "sw1"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_operation_reports_its_index_and_commits_nothing() {
     require_ovn!();
@@ -241,7 +442,7 @@ async fn a_failing_operation_reports_its_index_and_commits_nothing() {
             index, error, op, ..
         } => {
             assert_eq!(*index, 1, "{err}");
-            assert_eq!(error, "constraint violation", "{err}");
+            assert_eq!(*error, OpError::ConstraintViolation, "{err}");
             assert_eq!(op, "insert ACL", "{err}");
         }
         other => panic!("expected a transaction error, got {other:?}"),
@@ -268,7 +469,7 @@ async fn a_failing_operation_reports_its_index_and_commits_nothing() {
             ..
         } => {
             assert_eq!(*index, ops.len(), "the commit failed: {err}");
-            assert_eq!(error, "constraint violation", "{err}");
+            assert_eq!(*error, OpError::ConstraintViolation, "{err}");
             let details = details.as_deref().unwrap_or_default();
             assert!(
                 details.contains("p1") && details.contains("name"),
@@ -296,7 +497,7 @@ async fn a_failing_operation_reports_its_index_and_commits_nothing() {
         .unwrap_err();
     match &err {
         Error::Transaction { error, .. } => {
-            assert_eq!(error, "referential integrity violation", "{err}")
+            assert_eq!(*error, OpError::ReferentialIntegrityViolation, "{err}")
         }
         other => panic!("expected a transaction error, got {other:?}"),
     }
@@ -320,7 +521,8 @@ async fn a_failing_operation_reports_its_index_and_commits_nothing() {
         .unwrap_err();
     match &err {
         Error::Transaction { index, error, .. } => {
-            assert_eq!((*index, error.as_str()), (1, "timed out"), "{err}")
+            assert_eq!((*index, error), (1, &OpError::TimedOut), "{err}");
+            assert!(err.to_string().contains("): timed out"), "{err}");
         }
         other => panic!("expected a transaction error, got {other:?}"),
     }
@@ -516,7 +718,7 @@ async fn second_client_gets_the_lock_when_the_first_unlocks() {
     a.transact(NB_DB, &guarded("by-a")).await.unwrap();
     let err = b.transact(NB_DB, &guarded("by-b")).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Transaction { index: 0, error, .. } if error == "not owner"),
+        matches!(&err, Error::Transaction { index: 0, error, .. } if *error == OpError::NotOwner),
         "{err:?}"
     );
     assert!(!ovn.nbctl(&["ls-list"]).contains("by-b"));
@@ -537,7 +739,7 @@ async fn second_client_gets_the_lock_when_the_first_unlocks() {
     }
     let err = b.transact(NB_DB, &guarded("late")).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Transaction { error, .. } if error == "not owner"),
+        matches!(&err, Error::Transaction { error, .. } if *error == OpError::NotOwner),
         "{err:?}"
     );
     assert!(

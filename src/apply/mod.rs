@@ -28,7 +28,9 @@ use uuid::Uuid;
 
 use crate::diff::{self, Plan, ReadRow};
 use crate::live::{self, Live, watch::Watch};
-use crate::ovsdb::{self, Atom, Client, Condition, DatabaseSchema, Datum, Operation};
+use crate::ovsdb::{
+    self, Atom, Client, Columns, ColumnsExt, DatabaseSchema, Datum, OpError, Operation,
+};
 use crate::rows::{Db, RowKey, State};
 
 /// What `--wait` waits for after the commit, as ovn-nbctl's `--wait`.
@@ -355,23 +357,33 @@ async fn run_locked(
     drop(ops);
     match outcome {
         Ok(_) => {}
-        Err(ovsdb::Error::Transaction { error, details, .. }) if error == "timed out" => {
+        Err(ovsdb::Error::Transaction {
+            error: error @ OpError::TimedOut,
+            details,
+            ..
+        }) => {
             // A `wait` guard failed: something the plan touched changed under it.
-            let what = guarded.unwrap_or_else(|| details.unwrap_or(error));
+            let what = guarded.unwrap_or_else(|| details.unwrap_or_else(|| error.to_string()));
             return Err(Error::Moved { what });
         }
-        Err(ovsdb::Error::Transaction { error, details, .. })
-            if error == "constraint violation" =>
-        {
+        Err(ovsdb::Error::Transaction {
+            error: error @ OpError::ConstraintViolation,
+            details,
+            ..
+        }) => {
             // An indexed name (a port's) taken since the read: the index refused it.
-            let what = details.unwrap_or(error);
+            let what = details.unwrap_or_else(|| error.to_string());
             return Err(Error::Moved { what });
         }
-        Err(ovsdb::Error::Transaction { op, error, .. }) if op == "assert" => {
-            // The lock belongs to the connection: a reconnect (a new leader) lost it.
+        Err(ovsdb::Error::Transaction {
+            error: error @ OpError::NotOwner,
+            ..
+        }) => {
+            // The `assert` of the lock: the lock belongs to the connection, and a reconnect (a
+            // new leader) lost it.
             return Err(Error::LockLost {
                 lock: lock.to_owned(),
-                reason: error,
+                reason: error.to_string(),
             });
         }
         Err(ovsdb::Error::OutcomeUnknown { reason, .. }) => {
@@ -512,33 +524,18 @@ fn only(state: &State, keys: &BTreeSet<(String, RowKey)>) -> State {
 }
 
 /// The `NB_Global` row's `columns` (`None` on a database that has no such row yet).
-async fn read_nb_global(
-    nb: &Client,
-    columns: &[&str],
-) -> Result<Option<serde_json::Map<String, serde_json::Value>>, ovsdb::Error> {
-    let columns = columns.iter().map(|c| (*c).to_owned()).collect();
-    let results = nb
-        .transact(
-            Db::Northbound.schema_name(),
-            &[Operation::select(
-                "NB_Global",
-                Vec::<Condition>::new(),
-                Some(columns),
-            )],
-        )
+async fn read_nb_global(nb: &Client, columns: &[&str]) -> Result<Option<Columns>, ovsdb::Error> {
+    let rows = nb
+        .select(Db::Northbound.schema_name(), "NB_Global", vec![], columns)
         .await?;
-    Ok(results.first().and_then(|r| r.rows().first().cloned()))
+    Ok(rows.into_iter().next())
 }
 
 /// `NB_Global.external_ids`, read once (`None`: the NB has no `NB_Global` row yet, as a new
 /// database until ovn-northd or ovn-nbctl creates it).
 async fn read_ids(nb: &Client) -> Result<Option<Datum>, ovsdb::Error> {
     let row = read_nb_global(nb, &["external_ids"]).await?;
-    Ok(row.map(|row| {
-        row.get("external_ids")
-            .and_then(|ids| Datum::from_json(ids).ok())
-            .unwrap_or_else(Datum::empty_map)
-    }))
+    Ok(row.map(|mut row| row.remove("external_ids").unwrap_or_else(Datum::empty_map)))
 }
 
 /// The apply marker of `stack` in `NB_Global.external_ids`.
@@ -547,21 +544,21 @@ fn marker_of(ids: Option<&Datum>, stack: &str) -> Option<Atom> {
     ids?.as_map()?.get(&key).cloned()
 }
 
-/// [`read_ids`], asked again until the deadline when the reply is lost. A `select` sent with `transact`, so
-/// the client reports a lost reply as "outcome unknown"; but it writes nothing, so it is
-/// simply asked again (on a new connection, to the new leader) until the deadline, and a
+/// [`read_ids`], asked again until the deadline while the database is away. A select writes
+/// nothing: the client retries it once on a new connection itself, and a server that is
+/// still away (restarting, electing a new leader) is asked again here until the deadline; a
 /// final failure is a plain error.
 async fn nb_global_ids(nb: &Client, timeout: Duration) -> Result<Option<Datum>, Error> {
     let deadline = Instant::now() + timeout;
     loop {
         match read_ids(nb).await {
             Ok(ids) => return Ok(ids),
-            Err(ovsdb::Error::OutcomeUnknown { reason, .. }) if Instant::now() >= deadline => {
-                return Err(Error::Lost { reason });
+            Err(e) if e.is_transient() && Instant::now() >= deadline => {
+                return Err(Error::Lost {
+                    reason: e.to_string(),
+                });
             }
-            Err(ovsdb::Error::OutcomeUnknown { .. }) => {
-                tokio::time::sleep(Duration::from_millis(200)).await
-            }
+            Err(e) if e.is_transient() => tokio::time::sleep(Duration::from_millis(200)).await,
             Err(e) => return Err(e.into()),
         }
     }
@@ -652,7 +649,7 @@ async fn wait_for_cfg(
         let row = read_nb_global(nb, &["nb_cfg", column])
             .await?
             .unwrap_or_default();
-        let int = |c: &str| row.get(c).and_then(|v| v.as_i64()).unwrap_or(0);
+        let int = |c: &str| row.integer(c).unwrap_or(0);
         // The nb_cfg this apply set: later applies may raise it further while we wait.
         let target = *target.get_or_insert(int("nb_cfg"));
         let lagging = match sb {
@@ -696,28 +693,19 @@ async fn lagging_chassis(
     target: i64,
     declared: &[String],
 ) -> Result<Vec<String>, Error> {
-    let results = sb
-        .transact(
+    let rows = sb
+        .select(
             Db::Southbound.schema_name(),
-            &[Operation::select(
-                "Chassis_Private",
-                Vec::<Condition>::new(),
-                Some(vec!["name".into(), "nb_cfg".into()]),
-            )],
+            "Chassis_Private",
+            vec![],
+            &["name", "nb_cfg"],
         )
         .await?;
-    let rows = results
-        .first()
-        .map(|r| r.rows().to_vec())
-        .unwrap_or_default();
     let cfg: std::collections::BTreeMap<String, i64> = rows
         .iter()
         .filter_map(|row| {
-            let name = row.get("name").and_then(|v| v.as_str())?;
-            Some((
-                name.to_owned(),
-                row.get("nb_cfg").and_then(|v| v.as_i64()).unwrap_or(0),
-            ))
+            let name = row.string("name")?;
+            Some((name.to_owned(), row.integer("nb_cfg").unwrap_or(0)))
         })
         .collect();
     if declared.is_empty() {

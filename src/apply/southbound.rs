@@ -10,10 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value as Json};
+use uuid::Uuid;
 
 use super::{Error, WaitFor};
-use crate::ovsdb::{Atom, Client, Condition, Datum, Operation};
+use crate::ovsdb::{Atom, Client, ColumnsExt};
 use crate::rows::{Db, State, Value};
 
 /// One Port_Binding as the checks need it.
@@ -28,69 +28,31 @@ pub struct Binding {
 /// Reads `Port_Binding` (by logical port) with chassis names resolved.
 pub async fn read_bindings(sb: &Client) -> Result<BTreeMap<String, Binding>, Error> {
     let db = Db::Southbound.schema_name();
-    let results = sb
-        .transact(
+    // Both reads in flight at once on the one connection.
+    let (chassis, bindings) = tokio::try_join!(
+        sb.select(db, "Chassis", vec![], &["_uuid", "name"]),
+        sb.select(
             db,
-            &[
-                Operation::select(
-                    "Chassis",
-                    Vec::<Condition>::new(),
-                    Some(vec!["_uuid".into(), "name".into()]),
-                ),
-                Operation::select(
-                    "Port_Binding",
-                    Vec::<Condition>::new(),
-                    Some(vec![
-                        "logical_port".into(),
-                        "type".into(),
-                        "chassis".into(),
-                        "options".into(),
-                    ]),
-                ),
-            ],
-        )
-        .await?;
-    let datum =
-        |row: &Map<String, Json>, c: &str| row.get(c).and_then(|v| Datum::from_json(v).ok());
-    let text = |d: Option<Datum>| {
-        d.and_then(|d| d.as_scalar().and_then(|a| a.as_str().map(str::to_owned)))
-    };
-    let chassis: BTreeMap<Atom, String> = results
-        .first()
-        .map(|r| r.rows().to_vec())
-        .unwrap_or_default()
+            "Port_Binding",
+            vec![],
+            &["logical_port", "type", "chassis", "options"],
+        ),
+    )?;
+    let chassis: BTreeMap<Uuid, String> = chassis
         .iter()
-        .filter_map(|row| {
-            Some((
-                datum(row, "_uuid")?.as_scalar()?.clone(),
-                text(datum(row, "name"))?,
-            ))
-        })
+        .filter_map(|row| Some((row.uuid("_uuid")?, row.string("name")?.to_owned())))
         .collect();
     let mut out = BTreeMap::new();
-    for row in results
-        .get(1)
-        .map(|r| r.rows().to_vec())
-        .unwrap_or_default()
-    {
-        let Some(port) = text(datum(&row, "logical_port")) else {
+    for row in &bindings {
+        let Some(port) = row.string("logical_port") else {
             continue;
         };
-        let options = datum(&row, "options")
-            .and_then(|d| d.as_map().cloned())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
-            .collect();
-        let bound = datum(&row, "chassis")
-            .and_then(|d| d.as_scalar().cloned())
-            .and_then(|u| chassis.get(&u).cloned());
         out.insert(
-            port,
+            port.to_owned(),
             Binding {
-                kind: text(datum(&row, "type")).unwrap_or_default(),
-                chassis: bound,
-                options,
+                kind: row.string("type").unwrap_or_default().to_owned(),
+                chassis: row.uuid("chassis").and_then(|u| chassis.get(&u).cloned()),
+                options: row.string_map("options"),
             },
         );
     }
@@ -234,6 +196,7 @@ pub fn check(desired: &State, bindings: &BTreeMap<String, Binding>, wait: WaitFo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ovsdb::Datum;
     use crate::rows::{Row, RowKey, RowRef};
 
     fn s(v: &str) -> crate::rows::Cell {

@@ -16,13 +16,11 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use super::command::{in_netns, output};
 use super::error::LabError;
 use super::spec::{CheckSpec, Expect};
 use super::state::{Endpoint, EndpointKind, LabState};
-use crate::ovsdb::{Client, Condition, ConnectOptions, Operation};
+use crate::ovsdb::{Client, Columns, ColumnsExt, Condition, ConnectOptions};
 
 /// Bounds of the checks.
 #[derive(Debug, Clone)]
@@ -407,18 +405,17 @@ async fn connect(remote: &str, database: &str) -> Option<Client> {
     Client::connect(remote, options).await.ok()
 }
 
+/// The rows a diagnosis reads; none when the read fails (the diagnosis says less).
 async fn select(
     client: &Client,
     database: &str,
     table: &str,
     conditions: Vec<Condition>,
-) -> Vec<serde_json::Map<String, Value>> {
+    columns: &[&str],
+) -> Vec<Columns> {
     client
-        .transact(database, &[Operation::select(table, conditions, None)])
+        .select(database, table, conditions, columns)
         .await
-        .ok()
-        .and_then(|r| r.into_iter().next())
-        .map(|r| r.rows().to_vec())
         .unwrap_or_default()
 }
 
@@ -433,17 +430,16 @@ pub async fn binding(state: &LabState, port: &str) -> String {
         "OVN_Southbound",
         "Port_Binding",
         vec![Condition::eq("logical_port", port)],
+        &["up", "chassis"],
     )
     .await;
     let Some(pb) = rows.first() else {
         return "no Port_Binding (is the logical switch port in the Northbound database?)".into();
     };
-    let up = pb.get("up").map(|v| v.to_string()).unwrap_or_default();
-    let chassis_uuid = pb
-        .get("chassis")
-        .and_then(|c| crate::ovsdb::Datum::from_json(c).ok())
-        .and_then(|d| d.as_scalar().and_then(crate::ovsdb::Atom::as_uuid));
-    let Some(uuid) = chassis_uuid else {
+    let up = pb
+        .boolean("up")
+        .map_or_else(|| "unset".to_owned(), |b| b.to_string());
+    let Some(uuid) = pb.uuid("chassis") else {
         return format!("not bound to any chassis (up={up})");
     };
     let rows = select(
@@ -451,13 +447,10 @@ pub async fn binding(state: &LabState, port: &str) -> String {
         "OVN_Southbound",
         "Chassis",
         vec![Condition::uuid(uuid)],
+        &["name"],
     )
     .await;
-    let name = rows
-        .first()
-        .and_then(|r| r.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or("?");
+    let name = rows.first().and_then(|r| r.string("name")).unwrap_or("?");
     format!("bound to chassis {name} (up={up})")
 }
 
@@ -500,17 +493,20 @@ async fn trace(
 /// The MAC of the logical router port that owns `ip`.
 async fn router_mac(state: &LabState, ip: Ipv4Addr) -> Option<String> {
     let nb = connect(&state.nb, "OVN_Northbound").await?;
-    let rows = select(&nb, "OVN_Northbound", "Logical_Router_Port", vec![]).await;
+    let rows = select(
+        &nb,
+        "OVN_Northbound",
+        "Logical_Router_Port",
+        vec![],
+        &["networks", "mac"],
+    )
+    .await;
     rows.iter().find_map(|row| {
-        let networks = crate::ovsdb::Datum::from_json(row.get("networks")?).ok()?;
-        let owns = networks.as_set()?.iter().any(|a| {
-            a.as_str()
-                .and_then(|n| n.split('/').next())
-                .and_then(|a| a.parse::<Ipv4Addr>().ok())
-                == Some(ip)
-        });
-        owns.then(|| row.get("mac").and_then(Value::as_str).map(str::to_owned))
-            .flatten()
+        let owns = row
+            .strings("networks")
+            .iter()
+            .any(|n| n.split('/').next().and_then(|a| a.parse::<Ipv4Addr>().ok()) == Some(ip));
+        owns.then(|| row.string("mac").map(str::to_owned)).flatten()
     })
 }
 

@@ -11,13 +11,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use super::command::run;
 use super::error::LabError;
 use super::process::{self, ProcessRecord, Spawn};
 use super::state::LabState;
-use crate::ovsdb::{Client, ConnectOptions, Operation};
+use crate::ovsdb::{Client, ColumnsExt, ConnectOptions};
 
 const NB_SCHEMA: &str = "/usr/share/ovn/ovn-nb.ovsschema";
 const SB_SCHEMA: &str = "/usr/share/ovn/ovn-sb.ovsschema";
@@ -294,30 +292,15 @@ pub async fn wait_chassis_registered(state: &LabState, names: &[String]) -> Resu
     .await?;
     let start = Instant::now();
     loop {
-        let res = sb
-            .transact(
-                "OVN_Southbound",
-                &[Operation::select(
-                    "Chassis",
-                    vec![],
-                    Some(vec!["name".into(), "encaps".into()]),
-                )],
-            )
+        let rows = sb
+            .select("OVN_Southbound", "Chassis", vec![], &["name", "encaps"])
             .await
             .map_err(|e| LabError::ovsdb("select Chassis", &state.sb, e))?;
-        let registered: Vec<&str> = res
-            .first()
-            .map(|r| {
-                r.rows()
-                    .iter()
-                    .filter(|row| {
-                        row.get("encaps")
-                            .is_some_and(|e| e != &serde_json::json!(["set", []]))
-                    })
-                    .filter_map(|row| row.get("name").and_then(Value::as_str))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let registered: Vec<&str> = rows
+            .iter()
+            .filter(|row| row.get("encaps").is_some_and(|e| !e.is_empty()))
+            .filter_map(|row| row.string("name"))
+            .collect();
         let missing: Vec<&String> = names
             .iter()
             .filter(|n| !registered.contains(&n.as_str()))

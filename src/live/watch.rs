@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::{Error, Live, build_owned, fill_defaults, requests, wire_key};
 use crate::ovsdb::{
     Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect, Notifications,
-    RowChange, decode_update_params,
+    RawEvent, RowChange, decode_update_params,
 };
 use crate::rows::identity::{self, Rule};
 use crate::rows::{Db, RowKey};
@@ -207,15 +207,13 @@ impl Watch {
                 deadline.saturating_duration_since(Instant::now())
             };
             let note = match tokio::time::timeout(wait, self.notes.recv_raw()).await {
-                Ok(Some(note)) => note,
+                Ok(Some(RawEvent::Notification(note))) => note,
+                // The monitor died with its connection.
+                Ok(Some(RawEvent::Disconnected { .. })) => return Ok(None),
                 Ok(None) => return Ok(None),
                 Err(_) if seen => break,
                 Err(_) => return Ok(None),
             };
-            // The monitor died with its connection.
-            if note.method == "topo:disconnected" {
-                return Ok(None);
-            }
             // Updates are decoded straight from their text (an apply from empty gets every row
             // it created back this way).
             // An update that does not decode cannot be applied for certain: read again.

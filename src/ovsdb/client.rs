@@ -3,9 +3,13 @@
 //!
 //! Safety rule for writes: a `transact` whose connection is lost (or whose reply times out)
 //! after it was sent is reported as [`Error::OutcomeUnknown`] and never re-sent, because it
-//! may have committed. Reads are retried once on a fresh connection.
+//! may have committed. Reads (`list_dbs`, `get_schema`, `echo`, [`Client::select`]) are
+//! retried once on a fresh connection.
+//!
+//! [`Client::select`] is the typed read: one `select` decoded with the database's schema,
+//! which the client fetches once per database and connection ([`Client::schema`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -14,10 +18,10 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::cluster;
-use super::error::Error;
-use super::jsonrpc::{CallError, Connection, ConnectionOptions, RawNotification};
+use super::error::{Error, OpError};
+use super::jsonrpc::{CallError, Connection, ConnectionOptions, RawEvent, RawNotification};
 use super::monitor::{MonitorRequest, Rows, TableUpdates, decode_rows, parse_table_updates};
-use super::operation::{OpResult, Operation};
+use super::operation::{Columns, Condition, OpResult, Operation, columns_from_json};
 use super::remote::Remote;
 use super::schema::DatabaseSchema;
 use super::tls::TlsConfig;
@@ -117,8 +121,11 @@ pub struct Client {
     next_remote: AtomicUsize,
     /// `monitor` instead of `monitor_cond` once the server said it lacks the latter.
     plain_monitor: AtomicBool,
-    notify_tx: mpsc::UnboundedSender<RawNotification>,
-    notify_rx: std::sync::Mutex<Option<mpsc::UnboundedReceiver<RawNotification>>>,
+    notify_tx: mpsc::UnboundedSender<RawEvent>,
+    notify_rx: std::sync::Mutex<Option<mpsc::UnboundedReceiver<RawEvent>>>,
+    /// Schemas by database, fetched on the current connection. A reconnect empties it: a
+    /// server converts a database's schema only by dropping its clients.
+    schemas: std::sync::Mutex<HashMap<String, Arc<DatabaseSchema>>>,
 }
 
 impl Client {
@@ -149,6 +156,7 @@ impl Client {
             plain_monitor: AtomicBool::new(false),
             notify_tx,
             notify_rx: std::sync::Mutex::new(Some(notify_rx)),
+            schemas: std::sync::Mutex::new(HashMap::new()),
         };
         client.ensure_connected().await?;
         Ok(client)
@@ -187,6 +195,10 @@ impl Client {
             return Ok((c.conn.clone(), c.info.clone()));
         }
         let found = self.find_server().await?;
+        self.schemas
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         let out = (found.conn.clone(), found.info.clone());
         *cur = Some(found);
         Ok(out)
@@ -293,12 +305,16 @@ impl Client {
 
     /// A request that is safe to repeat: retried once on a new connection if the connection
     /// was lost.
-    async fn read_call(&self, method: &str, params: Value) -> Result<Value, Error> {
+    async fn read_call<P: serde::Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: &P,
+    ) -> Result<Value, Error> {
         let mut retried = false;
         loop {
             let (conn, info) = self.ensure_connected().await?;
             match conn
-                .call(method, &params, self.options.request_timeout)
+                .call(method, params, self.options.request_timeout)
                 .await
             {
                 Ok(v) => return Ok(v),
@@ -333,19 +349,69 @@ impl Client {
 
     /// `list_dbs`.
     pub async fn list_dbs(&self) -> Result<Vec<String>, Error> {
-        let v = self.read_call("list_dbs", json!([])).await?;
+        let v = self.read_call("list_dbs", &json!([])).await?;
         serde_json::from_value(v).map_err(|e| self.protocol("list_dbs", e))
     }
 
-    /// `get_schema`.
+    /// `get_schema`, always asked of the server; the answer also becomes the cached schema
+    /// [`Client::schema`] and [`Client::select`] use.
     pub async fn get_schema(&self, database: &str) -> Result<DatabaseSchema, Error> {
-        let v = self.read_call("get_schema", json!([database])).await?;
-        DatabaseSchema::from_json(&v).map_err(|e| self.protocol("get_schema", e))
+        let v = self.read_call("get_schema", &json!([database])).await?;
+        let schema = DatabaseSchema::from_json(&v).map_err(|e| self.protocol("get_schema", e))?;
+        self.schemas
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(database.to_owned(), Arc::new(schema.clone()));
+        Ok(schema)
+    }
+
+    /// The schema of `database`: asked of the server once per connection, then cached.
+    pub async fn schema(&self, database: &str) -> Result<Arc<DatabaseSchema>, Error> {
+        let cached = self
+            .schemas
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(database)
+            .cloned();
+        match cached {
+            Some(schema) => Ok(schema),
+            None => self.get_schema(database).await.map(Arc::new),
+        }
+    }
+
+    /// The rows of `table` in `db` matching `conditions`, with only `columns` (plus none else), each decoded with the database's schema.
+    ///
+    /// An empty `columns` selects every column. Columns are typed by the schema (cached,
+    /// [`Client::schema`]), so after the first call for a database a select is one round
+    /// trip. A select writes nothing: like the other reads it is retried once on a new
+    /// connection when the connection is lost, and a failure is never
+    /// [`Error::OutcomeUnknown`]. An operation the server refuses (an unknown table or
+    /// column) is [`Error::Transaction`].
+    pub async fn select(
+        &self,
+        db: &str,
+        table: &str,
+        conditions: Vec<Condition>,
+        columns: &[&str],
+    ) -> Result<Vec<Columns>, Error> {
+        let schema = self.schema(db).await?;
+        let columns =
+            (!columns.is_empty()).then(|| columns.iter().map(|c| (*c).to_owned()).collect());
+        let operations = [Operation::select(table, conditions, columns)];
+        let params = TransactParams {
+            database: db,
+            operations: &operations,
+        };
+        let reply = self.read_call("transact", &params).await?;
+        select_rows(&schema, db, table, &operations, &reply).map_err(|e| match e {
+            ReplyError::Op(e) => e,
+            ReplyError::Malformed(m) => self.protocol("transact", m),
+        })
     }
 
     /// `echo`: a round trip that proves the server is alive.
     pub async fn echo(&self) -> Result<(), Error> {
-        self.read_call("echo", json!(["topo"])).await.map(|_| ())
+        self.read_call("echo", &json!(["topo"])).await.map(|_| ())
     }
 
     fn protocol(&self, method: &str, e: impl std::fmt::Display) -> Error {
@@ -612,7 +678,7 @@ fn parse_transact_reply(
                 database: database.to_owned(),
                 index,
                 op,
-                error: error.to_owned(),
+                error: OpError::parse(error),
                 details: r.get("details").and_then(Value::as_str).map(str::to_owned),
             }));
         }
@@ -631,16 +697,43 @@ fn parse_transact_reply(
         .collect())
 }
 
+/// The rows of the one `select` of `ops` in a `transact` reply, decoded with `schema`.
+fn select_rows(
+    schema: &DatabaseSchema,
+    database: &str,
+    table: &str,
+    ops: &[Operation],
+    reply: &Value,
+) -> Result<Vec<Columns>, ReplyError> {
+    let results = parse_transact_reply(database, ops, reply)?;
+    match results.first() {
+        Some(OpResult::Rows(rows)) => rows
+            .iter()
+            .map(|row| {
+                columns_from_json(schema, table, row)
+                    .map_err(|e| ReplyError::Malformed(format!("a row of {table}: {e}")))
+            })
+            .collect(),
+        other => Err(ReplyError::Malformed(format!(
+            "expected the rows of a select, got {other:?}"
+        ))),
+    }
+}
+
 /// The receiving end of a client's notifications.
 pub struct Notifications {
-    rx: mpsc::UnboundedReceiver<RawNotification>,
+    rx: mpsc::UnboundedReceiver<RawEvent>,
 }
 
 impl Notifications {
     /// The next notification; `None` once the client is dropped.
     pub async fn recv(&mut self) -> Option<Notification> {
-        let raw = self.rx.recv().await?;
-        Some(interpret(raw))
+        Some(match self.rx.recv().await? {
+            RawEvent::Notification(raw) => interpret(raw),
+            RawEvent::Disconnected { remote, reason } => {
+                Notification::Disconnected { remote, reason }
+            }
+        })
     }
 
     /// The next notification, if one arrives within `timeout`.
@@ -653,9 +746,9 @@ impl Notifications {
 
     /// The next notification as the server sent it, its parameters unparsed: for a reader
     /// that decodes large updates straight into its own types
-    /// ([`monitor::decode_update_params`](super::monitor::decode_update_params)).
-    /// `topo:disconnected` is the client's own word that the connection was lost.
-    pub async fn recv_raw(&mut self) -> Option<RawNotification> {
+    /// ([`monitor::decode_update_params`](super::monitor::decode_update_params)); or
+    /// [`RawEvent::Disconnected`], the client's own word that the connection was lost.
+    pub async fn recv_raw(&mut self) -> Option<RawEvent> {
         self.rx.recv().await
     }
 }
@@ -686,14 +779,6 @@ fn interpret(raw: RawNotification) -> Notification {
         }
         "locked" => Notification::Locked(first(&params)),
         "stolen" => Notification::Stolen(first(&params)),
-        "topo:disconnected" => Notification::Disconnected {
-            remote: params
-                .get(1)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            reason: first(&params),
-        },
         _ => Notification::Other { method, params },
     }
 }
@@ -701,6 +786,97 @@ fn interpret(raw: RawNotification) -> Notification {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ovsdb::{Atom, ColumnsExt, Datum};
+    use uuid::Uuid;
+
+    /// A table with the shapes whose decoding needs the schema: a real written as an
+    /// integer, an optional reference, a map, a set of strings.
+    fn schema() -> DatabaseSchema {
+        DatabaseSchema::from_json(&json!({
+            "name": "T", "version": "1.0.0",
+            "tables": {"Port": {"columns": {
+                "name": {"type": "string"},
+                "weight": {"type": "real"},
+                "count": {"type": "integer"},
+                "up": {"type": {"key": "boolean", "min": 0, "max": 1}},
+                "peer": {"type": {"key": {"type": "uuid", "refTable": "Port"},
+                                  "min": 0, "max": 1}},
+                "networks": {"type": {"key": "string", "min": 0, "max": "unlimited"}},
+                "options": {"type": {"key": "string", "value": "string",
+                                     "min": 0, "max": "unlimited"}}
+            }}}
+        }))
+        .expect("schema")
+    }
+
+    #[test]
+    fn select_rows_are_decoded_with_the_schema() {
+        let schema = schema();
+        let peer = "6b7c6a3e-0000-4000-8000-000000000002";
+        let ops = [Operation::select("Port", vec![], None)];
+        let reply = json!([{"rows": [
+            {"_uuid": ["uuid", "6b7c6a3e-0000-4000-8000-000000000001"],
+             "name": "p1", "weight": 2, "count": 7, "up": true,
+             "peer": ["uuid", peer],
+             "networks": ["set", ["10.0.0.1/24", "fd00::1/64"]],
+             "options": ["map", [["a", "1"], ["b", "2"]]]},
+            {"name": "p2", "weight": 0.5, "count": 0, "up": ["set", []], "peer": ["set", []],
+             "networks": "10.0.1.1/24", "options": ["set", []]}
+        ]}]);
+        let rows = match select_rows(&schema, "T", "Port", &ops, &reply) {
+            Ok(rows) => rows,
+            Err(_) => panic!("the rows decode"),
+        };
+        assert_eq!(rows.len(), 2);
+        let (p1, p2) = (&rows[0], &rows[1]);
+        // A real written as an integer is a real; an empty set in a map column is a map.
+        assert_eq!(p1.get("weight"), Some(&Datum::scalar(Atom::Real(2.0))));
+        assert_eq!(p2.get("options"), Some(&Datum::empty_map()));
+        assert_eq!(p1.string("name"), Some("p1"));
+        assert_eq!(p1.integer("count"), Some(7));
+        assert_eq!(p1.boolean("up"), Some(true));
+        assert_eq!(p2.boolean("up"), None);
+        assert_eq!(p1.uuid("peer"), Some(peer.parse().expect("uuid")));
+        assert_eq!(p2.uuid("peer"), None);
+        assert_eq!(
+            p1.uuid("_uuid"),
+            Some(Uuid::from_u128(0x6b7c6a3e_0000_4000_8000_000000000001))
+        );
+        assert_eq!(p1.strings("networks"), ["10.0.0.1/24", "fd00::1/64"]);
+        assert_eq!(p2.strings("networks"), ["10.0.1.1/24"]);
+        assert_eq!(
+            p1.string_map("options"),
+            BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())])
+        );
+        assert!(p2.string_map("options").is_empty());
+        // The wrong shape is `None`, not a panic or a guess.
+        assert_eq!(p1.string("count"), None);
+        assert_eq!(p1.integer("absent"), None);
+
+        // No rows.
+        let none = select_rows(&schema, "T", "Port", &ops, &json!([{"rows": []}]));
+        assert!(matches!(none, Ok(rows) if rows.is_empty()));
+        // The server refused the select: a typed transaction error.
+        let refused = json!([{"error": "unknown column", "details": "no column x"}]);
+        match select_rows(&schema, "T", "Port", &ops, &refused) {
+            Err(ReplyError::Op(Error::Transaction { error, op, .. })) => {
+                assert_eq!(error, OpError::UnknownColumn);
+                assert_eq!(op, "select Port");
+            }
+            _ => panic!("expected a transaction error"),
+        }
+        // A value that does not fit its column is a malformed reply.
+        let bad = json!([{"rows": [{"count": "seven"}]}]);
+        assert!(matches!(
+            select_rows(&schema, "T", "Port", &ops, &bad),
+            Err(ReplyError::Malformed(m)) if m.contains("Port")
+        ));
+        // Something else than rows.
+        assert!(matches!(
+            select_rows(&schema, "T", "Port", &ops, &json!([{"count": 1}])),
+            Err(ReplyError::Malformed(_))
+        ));
+    }
 
     #[test]
     fn transact_reply_reports_the_failing_operation() {
@@ -720,7 +896,8 @@ mod tests {
             })) => {
                 assert_eq!(index, 1);
                 assert_eq!(op, "delete Logical_Switch");
-                assert_eq!(error, "constraint violation");
+                assert_eq!(error, OpError::ConstraintViolation);
+                assert_eq!(error.to_string(), "constraint violation");
                 assert_eq!(details.as_deref(), Some("dup"));
             }
             _ => panic!("expected a transaction error"),

@@ -4,8 +4,9 @@
 //! the server's `echo` requests (ovsdb-server drops clients that don't), forwards
 //! notifications (`update`, `update2`, `update3`, `locked`, `stolen`) to a channel, and runs
 //! the inactivity probe: after `probe` of silence it sends an `echo`, and after another
-//! `probe` without any message it declares the connection dead. Writes go through one lock so
-//! messages are never interleaved.
+//! `probe` without any message it declares the connection dead. The channel carries
+//! [`RawEvent`]s: the server's notifications and, last, [`RawEvent::Disconnected`] when the
+//! connection ends. Writes go through one lock so messages are never interleaved.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -39,6 +40,16 @@ pub enum CallError {
 pub struct RawNotification {
     pub method: String,
     pub params: Box<RawValue>,
+}
+
+/// What a connection's reader task sends its client: the server's notifications, then (once)
+/// the end of the connection.
+#[derive(Debug, Clone)]
+pub enum RawEvent {
+    /// A notification, as the server sent it.
+    Notification(RawNotification),
+    /// The connection to `remote` was lost (or closed); its monitors and locks are gone.
+    Disconnected { remote: String, reason: String },
 }
 
 #[derive(Serialize)]
@@ -96,7 +107,7 @@ impl Connection {
         remote: String,
         stream: Box<dyn Stream>,
         options: ConnectionOptions,
-        notifications: mpsc::UnboundedSender<RawNotification>,
+        notifications: mpsc::UnboundedSender<RawEvent>,
     ) -> Arc<Connection> {
         let (read, write) = tokio::io::split(stream);
         let shared = Arc::new(Shared::default());
@@ -217,7 +228,7 @@ async fn read_loop(
     conn: std::sync::Weak<Connection>,
     shared: Arc<Shared>,
     options: ConnectionOptions,
-    notifications: mpsc::UnboundedSender<RawNotification>,
+    notifications: mpsc::UnboundedSender<RawEvent>,
 ) {
     let mut framer = Framer::new(options.max_message);
     let mut buf = vec![0u8; 64 * 1024];
@@ -280,11 +291,9 @@ async fn read_loop(
         }
     };
     shared.close(&why);
-    let params =
-        serde_json::value::to_raw_value(&json!([why, remote])).unwrap_or_else(|_| null_raw());
-    let _ = notifications.send(RawNotification {
-        method: "topo:disconnected".to_owned(),
-        params,
+    let _ = notifications.send(RawEvent::Disconnected {
+        remote,
+        reason: why,
     });
 }
 
@@ -312,7 +321,7 @@ fn dispatch(
     envelope: Envelope<'_>,
     conn: &std::sync::Weak<Connection>,
     shared: &Shared,
-    notifications: &mpsc::UnboundedSender<RawNotification>,
+    notifications: &mpsc::UnboundedSender<RawEvent>,
 ) -> Result<(), String> {
     if let Some(method) = envelope.method {
         let params = envelope
@@ -329,7 +338,7 @@ fn dispatch(
                 });
             }
         } else if id.is_null() {
-            let _ = notifications.send(RawNotification { method, params });
+            let _ = notifications.send(RawEvent::Notification(RawNotification { method, params }));
         }
         // Other requests from the server are not part of OVSDB; ignore them.
         return Ok(());

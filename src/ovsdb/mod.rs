@@ -6,6 +6,12 @@
 //! remote ──transport──▶ byte stream ──framing/jsonrpc──▶ Connection ──client──▶ Client
 //!                                         (replies by id, echo, notifications, probe)
 //! ```
+//!
+//! Reads come typed: [`Client::select`] decodes rows with the database's schema (cached per
+//! database) into [`Columns`], read with [`ColumnsExt`]. Errors are [`Error`], a
+//! `miette::Diagnostic` with a stable `topo::ovsdb::…` code; a failed operation's error
+//! string is an [`OpError`]. The notification stream ends a connection with a typed
+//! [`RawEvent::Disconnected`] / [`Notification::Disconnected`].
 
 pub mod client;
 pub mod cluster;
@@ -24,14 +30,14 @@ pub mod transport;
 pub use client::{Client, ConnectOptions, Notification, Notifications, ServerInfo};
 pub use cluster::DatabaseStatus;
 pub use datum::{Atom, Datum, NotationError};
-pub use error::Error;
-pub use jsonrpc::RawNotification;
+pub use error::{Error, OpError};
+pub use jsonrpc::{RawEvent, RawNotification};
 pub use monitor::{
     Changes, MonitorRequest, MonitorSelect, RowChange, RowUpdate, Rows, TableUpdates,
     decode_update_params,
 };
 pub use operation::{
-    Columns, Condition, Function, Mutation, Mutator, OpResult, Operation, WaitUntil,
+    Columns, ColumnsExt, Condition, Function, Mutation, Mutator, OpResult, Operation, WaitUntil,
     columns_from_json,
 };
 pub use remote::{Remote, RemoteError};

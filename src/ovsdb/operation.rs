@@ -3,6 +3,8 @@
 //! Building operations as values (not JSON by hand) lets apply be snapshot-tested as data and
 //! keeps the wire notation in one place.
 
+use std::collections::BTreeMap;
+
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -459,6 +461,64 @@ pub fn columns_from_json(
             Ok((column.clone(), datum))
         })
         .collect()
+}
+
+/// Typed reads of a row's columns (a [`Client::select`](super::Client::select)'s, a
+/// monitor's) in the shapes callers use, instead of picking JSON apart. Each is `None` (or
+/// empty) when the column is absent or holds something else.
+pub trait ColumnsExt {
+    /// The string of a column holding exactly one string (a scalar, or a set optional).
+    fn string(&self, column: &str) -> Option<&str>;
+    /// The integer of a column holding exactly one integer.
+    fn integer(&self, column: &str) -> Option<i64>;
+    /// The boolean of a column holding exactly one boolean.
+    fn boolean(&self, column: &str) -> Option<bool>;
+    /// The UUID of a column holding exactly one UUID (a row's `_uuid`, a set reference).
+    fn uuid(&self, column: &str) -> Option<Uuid>;
+    /// The strings of a set column, in order; other atoms are skipped.
+    fn strings(&self, column: &str) -> Vec<&str>;
+    /// A map column's string → string entries (`external_ids`, `options`); entries of other
+    /// types are skipped.
+    fn string_map(&self, column: &str) -> BTreeMap<String, String>;
+}
+
+impl ColumnsExt for Columns {
+    fn string(&self, column: &str) -> Option<&str> {
+        self.get(column)?.as_scalar()?.as_str()
+    }
+
+    fn integer(&self, column: &str) -> Option<i64> {
+        self.get(column)?.as_scalar()?.as_integer()
+    }
+
+    fn boolean(&self, column: &str) -> Option<bool> {
+        match self.get(column)?.as_scalar()? {
+            Atom::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    fn uuid(&self, column: &str) -> Option<Uuid> {
+        self.get(column)?.as_scalar()?.as_uuid()
+    }
+
+    fn strings(&self, column: &str) -> Vec<&str> {
+        self.get(column)
+            .and_then(Datum::as_set)
+            .map(|set| set.iter().filter_map(Atom::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    fn string_map(&self, column: &str) -> BTreeMap<String, String> {
+        self.get(column)
+            .and_then(Datum::as_map)
+            .map(|map| {
+                map.iter()
+                    .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// The successful result of one operation.

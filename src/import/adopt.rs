@@ -1,8 +1,12 @@
-//! `--adopt`: which rows get the ownership mark, and the one guarded transaction that writes it.
+//! `--adopt`: which rows get the ownership mark ([`to_adopt`]), the one guarded transaction
+//! that writes it ([`adopt_operations`], pure) (the CLI takes the stack's lock and
+//! runs it). The guards, the lock's `assert` and the mark's mutations are apply's own builders
+//! (`apply::transaction`), so an adopted row is guarded and marked exactly as apply would.
 
+use crate::apply::transaction::{owner_mark, row_guard, with_guards};
 use crate::live::Live;
-use crate::ovsdb::{Atom, Columns, Condition, Datum, Mutation, Operation, WaitUntil};
-use crate::rows::{Db, RowKey, State, ownership};
+use crate::ovsdb::{Condition, Operation};
+use crate::rows::{Db, RowKey, State};
 
 /// The rows `--adopt` marks: those of `desired` that exist live without this stack's mark
 /// (rows of other stacks are left alone and reported).
@@ -36,48 +40,18 @@ pub fn adopt_operations(
 ) -> Vec<Operation> {
     let mut guards = Vec::new();
     let mut body = Vec::new();
-    let mark = ownership::mark(stack);
     for (table, key) in rows {
         let Some(r) = live.row(&Db::Northbound, table, key) else {
             continue;
         };
-        let mut expect = Columns::new();
-        expect.insert("_uuid".to_owned(), Datum::scalar(Atom::Uuid(r.uuid)));
-        let mut columns = vec!["_uuid".to_owned()];
-        if let Some(v) = r.version {
-            expect.insert("_version".to_owned(), Datum::scalar(Atom::Uuid(v)));
-            columns.push("_version".to_owned());
-        }
-        guards.push(Operation::wait(
-            table,
-            vec![Condition::uuid(r.uuid)],
-            columns,
-            WaitUntil::Equal,
-            vec![expect],
-        ));
+        guards.push(row_guard(table, r.uuid, r.version));
         body.push(Operation::mutate(
             table,
             vec![Condition::uuid(r.uuid)],
-            vec![
-                Mutation::delete(
-                    "external_ids",
-                    Datum::set(mark.iter().map(|(k, _)| Atom::from(k.as_str()))),
-                ),
-                Mutation::insert(
-                    "external_ids",
-                    Datum::map(
-                        mark.iter()
-                            .map(|(k, v)| (Atom::from(k.as_str()), Atom::from(v.as_str()))),
-                    ),
-                ),
-            ],
+            owner_mark(stack).into(),
         ));
     }
-    let mut ops = guards;
-    if let Some(lock) = lock {
-        ops.push(Operation::assert_lock(lock));
-    }
-    ops.extend(body);
+    let mut ops = with_guards(guards, lock, body);
     ops.push(Operation::comment(&format!(
         "topo import --adopt: stack {stack}, {} row(s)",
         rows.len()

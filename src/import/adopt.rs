@@ -1,11 +1,12 @@
 //! `--adopt`: which rows get the ownership mark ([`to_adopt`]), the one guarded transaction
-//! that writes it ([`adopt_operations`], pure) (the CLI takes the stack's lock and
-//! runs it). The guards, the lock's `assert` and the mark's mutations are apply's own builders
+//! that writes it ([`adopt_operations`], pure) and [`adopt()`], which takes the stack's lock and
+//! runs it. The guards, the lock's `assert` and the mark's mutations are apply's own builders
 //! (`apply::transaction`), so an adopted row is guarded and marked exactly as apply would.
 
+use super::Error;
 use crate::apply::transaction::{owner_mark, row_guard, with_guards};
 use crate::live::Live;
-use crate::ovsdb::{Condition, Operation};
+use crate::ovsdb::{Client, Condition, Operation};
 use crate::rows::{Db, RowKey, State};
 
 /// The rows `--adopt` marks: those of `desired` that exist live without this stack's mark
@@ -57,4 +58,36 @@ pub fn adopt_operations(
         rows.len()
     )));
     ops
+}
+
+/// Takes the stack's lock (as apply does) and writes the marks of `rows` in one transaction.
+/// Nothing is written when the lock is held elsewhere or a row moved since `live` was read.
+pub async fn adopt(
+    nb: &Client,
+    live: &Live,
+    stack: &str,
+    rows: &[(String, RowKey)],
+) -> Result<(), Error> {
+    let lock = crate::apply::lock_name(stack);
+    let got = match nb.lock(&lock).await {
+        Ok(got) => got,
+        Err(source) => return Err(Error::Lock { lock, source }),
+    };
+    if !got {
+        let _ = nb.unlock(&lock).await;
+        return Err(Error::Locked {
+            stack: stack.to_owned(),
+            lock,
+        });
+    }
+    let ops = adopt_operations(rows, live, stack, Some(&lock));
+    let result = nb.transact(Db::Northbound.schema_name(), &ops).await;
+    let _ = nb.unlock(&lock).await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(crate::ovsdb::Error::Transaction { error, .. }) if error == "timed out" => {
+            Err(Error::Moved)
+        }
+        Err(source) => Err(Error::Adopt { source }),
+    }
 }

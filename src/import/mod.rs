@@ -1,18 +1,23 @@
 //! `topo import`: the live Northbound (and the Southbound chassis) as a topology file.
 //!
-//! Pure: [`import`] turns what `live` read (plus the SB chassis) into YAML and a list of
+//! [`read`] reads the Northbound (the rows topo manages, and how many rows the other tables
+//! hold). Pure from there: [`import`] turns that (plus the SB chassis) into YAML and a list of
 //! notes, one for everything the topology language cannot express (ACLs, load balancers,
 //! unknown options, ...), so nothing is dropped silently. Names and MACs that differ from
 //! what the compiler would derive are written explicitly. [`self_check`] then compiles the
 //! YAML and plans it against the same live state as if it were adopted: every difference
 //! becomes a note too. [`adopt_operations`] builds the one guarded transaction that writes the
-//! ownership mark into the imported rows.
+//! ownership mark into the imported rows, and [`adopt()`] runs it under the stack's lock.
+//! What stops an import is an [`Error`], each with a stable code (`docs/diagnostics.md`).
 //!
-//! This file holds the entry point, the shared context (`Cx`: the read, the notes, the
-//! chassis the rows name) and the cell helpers; each object family has its own file:
-//! `switches.rs` (switches and their ports), `routers.rs` (routers, their ports, gateways,
-//! routes, policies, NAT), `chassis.rs` (chassis and HA chassis groups), `self_check.rs` and
-//! `adopt.rs`; `yaml.rs` is the writer.
+//! This file holds the entry points ([`read`], [`import`]), the errors, the shared context
+//! (`Cx`: the read, the notes, the chassis the rows name) and the cell helpers; each object
+//! family has its own file: `switches.rs` (switches and their ports), `routers.rs` (routers,
+//! their ports, gateways, routes, policies, NAT), `chassis.rs` (chassis and HA chassis groups,
+//! [`SbChassis`], [`parse_bridge_mappings`]), `self_check.rs` and `adopt.rs` (whose guards,
+//! lock `assert` and ownership mark are apply's own builders); `yaml.rs` is the writer. The
+//! CLI (`cli/import.rs`) parses the flags, reads the Southbound chassis, prints and chooses
+//! the outcome.
 
 mod adopt;
 mod chassis;
@@ -22,21 +27,129 @@ mod switches;
 pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 use crate::live::{Live, NB_TABLES};
-use crate::ovsdb::{Atom, DatabaseSchema, Datum};
-use crate::rows::{Db, Row, RowKey, Value};
+use crate::ovsdb::{Atom, Client, Condition, DatabaseSchema, Datum, Operation};
 #[cfg(test)]
-use crate::{ovsdb::Operation, rows::Cell};
+use crate::rows::Cell;
+use crate::rows::{Db, Row, RowKey, Value};
 use yaml::Node;
 
-pub use adopt::{adopt_operations, to_adopt};
+pub use adopt::{adopt, adopt_operations, to_adopt};
 pub use chassis::{SbChassis, parse_bridge_mappings};
 pub use self_check::self_check;
 
 use chassis::{chassis, ha_groups};
 use routers::{SwitchSide, routers};
 use switches::switches;
+
+/// What stops `topo import`. Each variant has a stable code, listed in `docs/diagnostics.md`
+/// (and in [`Error::CODES`], which a test checks against that page).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error("cannot read the Northbound schema")]
+    #[diagnostic(code(topo::import::read))]
+    Schema(#[source] crate::ovsdb::Error),
+    #[error("cannot read the Northbound database")]
+    #[diagnostic(code(topo::import::read))]
+    Read(#[source] crate::live::Error),
+    #[error("cannot count the rows of the Northbound tables topo does not manage")]
+    #[diagnostic(code(topo::import::read))]
+    Count(#[source] crate::ovsdb::Error),
+    #[error("cannot write the topology to {}", path.display())]
+    #[diagnostic(code(topo::import::write))]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the imported topology does not validate (see the notes above); nothing adopted")]
+    #[diagnostic(code(topo::import::invalid))]
+    Invalid,
+    #[error("another apply of stack {stack} holds the lock `{lock}`; nothing adopted")]
+    #[diagnostic(
+        code(topo::import::locked),
+        help("wait for the other apply to finish, then run the import again")
+    )]
+    Locked { stack: String, lock: String },
+    #[error("the database changed since it was read; nothing adopted")]
+    #[diagnostic(code(topo::import::moved), help("run the import again"))]
+    Moved,
+    #[error("cannot take the lock `{lock}`; nothing adopted")]
+    #[diagnostic(code(topo::import::adopt))]
+    Lock {
+        lock: String,
+        #[source]
+        source: crate::ovsdb::Error,
+    },
+    #[error("adopting failed")]
+    #[diagnostic(code(topo::import::adopt))]
+    Adopt {
+        #[source]
+        source: crate::ovsdb::Error,
+    },
+}
+
+impl Error {
+    /// Every code an import error carries, for the documentation test.
+    pub const CODES: &'static [&'static str] = &[
+        "topo::import::read",
+        "topo::import::write",
+        "topo::import::invalid",
+        "topo::import::locked",
+        "topo::import::moved",
+        "topo::import::adopt",
+    ];
+}
+
+/// What [`read`] read from the Northbound.
+pub struct Read {
+    pub schema: DatabaseSchema,
+    pub live: Live,
+    /// Row counts of the tables topo does not manage ([`unmanaged_tables`]).
+    pub other_tables: Vec<(String, usize)>,
+}
+
+/// Reads the Northbound's schema, the rows topo manages (one `live` read) and the row counts
+/// of the tables it does not.
+pub async fn read(nb: &Client) -> Result<Read, Error> {
+    let schema = nb
+        .get_schema(Db::Northbound.schema_name())
+        .await
+        .map_err(Error::Schema)?;
+    let live = crate::live::read_nb(nb, &schema)
+        .await
+        .map_err(Error::Read)?;
+    let other_tables = count_rows(nb, &unmanaged_tables(&schema))
+        .await
+        .map_err(Error::Count)?;
+    Ok(Read {
+        schema,
+        live,
+        other_tables,
+    })
+}
+
+/// Row counts of `tables`, in one read-only transaction.
+async fn count_rows(
+    nb: &Client,
+    tables: &[String],
+) -> Result<Vec<(String, usize)>, crate::ovsdb::Error> {
+    if tables.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ops: Vec<Operation> = tables
+        .iter()
+        .map(|t| Operation::select(t, Vec::<Condition>::new(), Some(vec!["_uuid".into()])))
+        .collect();
+    let results = nb.transact(Db::Northbound.schema_name(), &ops).await?;
+    Ok(tables
+        .iter()
+        .zip(results.iter())
+        .map(|(t, r)| (t.clone(), r.rows().len()))
+        .collect())
+}
 
 /// What import read.
 pub struct Input<'a> {

@@ -4,12 +4,20 @@ use topo::diagnostics::Code;
 
 use super::root;
 
+/// Every code topo can emit: the topology's diagnostics and the import command's errors.
+fn codes() -> Vec<&'static str> {
+    Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .chain(topo::import::Error::CODES.iter().copied())
+        .collect()
+}
+
 #[test]
 fn every_code_is_documented() {
     let doc = std::fs::read_to_string(root().join("docs/diagnostics.md")).unwrap();
-    let missing: Vec<&str> = Code::ALL
-        .iter()
-        .map(|c| c.as_str())
+    let missing: Vec<&str> = codes()
+        .into_iter()
         .filter(|c| !doc.contains(&format!("`{c}`")))
         .collect();
     assert!(missing.is_empty(), "undocumented codes: {missing:?}");
@@ -18,7 +26,7 @@ fn every_code_is_documented() {
 #[test]
 fn every_documented_code_exists() {
     let doc = std::fs::read_to_string(root().join("docs/diagnostics.md")).unwrap();
-    let known: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    let known = codes();
     for word in doc.split('`').filter(|w| w.starts_with("topo::")) {
         assert!(
             known.contains(&word),

@@ -41,8 +41,8 @@ pub use chassis::{SbChassis, parse_bridge_mappings};
 pub use self_check::self_check;
 
 use chassis::{chassis, ha_groups};
-use routers::{SwitchSide, routers};
-use switches::switches;
+use routers::{routers, switch_sides};
+use switches::{localnet_networks, switches};
 
 /// What stops `topo import`. Each variant has a stable code, listed in `docs/diagnostics.md`
 /// (and in [`Error::CODES`], which a test checks against that page).
@@ -465,85 +465,14 @@ pub fn import(input: &Input) -> Imported {
         ));
     }
 
-    // Router-type LSPs, by the LRP they face.
-    let mut sides: BTreeMap<String, SwitchSide> = BTreeMap::new();
     let switches_rows: Vec<(RowKey, Row)> = cx
         .nb("Logical_Switch")
         .map(|(k, r)| (k.clone(), r.clone()))
         .collect();
-    for (sw_key, sw) in &switches_rows {
-        if cx.foreign(sw).is_some() {
-            continue;
-        }
-        for lsp_key in col_refs(sw, "ports") {
-            let Some(lsp) = cx.row("Logical_Switch_Port", &lsp_key).cloned() else {
-                continue;
-            };
-            if col_str(&lsp, "type").as_deref() != Some("router") {
-                continue;
-            }
-            let options = col_map(&lsp, "options");
-            let lsp_name = name_of(&lsp_key);
-            match options.get("router-port") {
-                Some(lrp)
-                    if cx
-                        .row("Logical_Router_Port", &RowKey::name(lrp.as_str()))
-                        .is_some() =>
-                {
-                    let side = SwitchSide {
-                        switch: name_of(sw_key),
-                        lsp: lsp_name.clone(),
-                        addresses: col_strs(&lsp, "addresses"),
-                        nat_addresses: options.get("nat-addresses").cloned(),
-                    };
-                    if let Some(first) = sides.insert(lrp.clone(), side) {
-                        cx.note(format!(
-                            "router port {lrp}: faced by switch ports {} and {lsp_name}; only \
-                             {lsp_name} is imported",
-                            first.lsp
-                        ));
-                    }
-                    let what = format!("switch port {lsp_name}");
-                    cx.unknown_keys(
-                        &what,
-                        "options",
-                        &options,
-                        &["router-port", "nat-addresses"],
-                    );
-                    cx.unhandled("Logical_Switch_Port", &lsp_key, &what);
-                }
-                Some(lrp) => cx.note(format!(
-                    "switch port {lsp_name}: router port {lrp} does not exist; not imported"
-                )),
-                None => cx.note(format!(
-                    "switch port {lsp_name}: type router without options:router-port; not imported"
-                )),
-            }
-        }
-    }
-
+    let sides = switch_sides(&mut cx, &switches_rows);
     let ha_groups = ha_groups(&mut cx);
-    let (routers, has_localnet_switches) = {
-        let localnet: BTreeMap<String, Vec<String>> = switches_rows
-            .iter()
-            .filter_map(|(k, sw)| {
-                let nets: Vec<String> = col_refs(sw, "ports")
-                    .iter()
-                    .filter_map(|k| cx.row("Logical_Switch_Port", k))
-                    .filter(|p| col_str(p, "type").as_deref() == Some("localnet"))
-                    .map(|p| {
-                        col_map(p, "options")
-                            .get("network_name")
-                            .cloned()
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                (!nets.is_empty()).then(|| (name_of(k), nets))
-            })
-            .collect();
-        (routers(&mut cx, &sides, &localnet), localnet)
-    };
-    let _ = has_localnet_switches;
+    let localnet = localnet_networks(&cx, &switches_rows);
+    let routers = routers(&mut cx, &sides, &localnet);
     let switches = switches(&mut cx, &switches_rows);
     let chassis = chassis(&mut cx);
 

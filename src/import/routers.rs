@@ -11,10 +11,70 @@ use crate::rows::{Row, RowKey};
 /// A router port's switch side: the router-type LSP whose `options:router-port` names it.
 #[derive(Debug, Clone)]
 pub(super) struct SwitchSide {
-    pub(super) switch: String,
-    pub(super) lsp: String,
-    pub(super) addresses: Vec<String>,
-    pub(super) nat_addresses: Option<String>,
+    switch: String,
+    lsp: String,
+    addresses: Vec<String>,
+    nat_addresses: Option<String>,
+}
+
+/// The switch side of each router port, by the LRP's name: the router-type LSPs of the
+/// stack's switches (and a note for each one that names no existing router port).
+pub(super) fn switch_sides(
+    cx: &mut Cx,
+    switches: &[(RowKey, Row)],
+) -> BTreeMap<String, SwitchSide> {
+    let mut sides: BTreeMap<String, SwitchSide> = BTreeMap::new();
+    for (sw_key, sw) in switches {
+        if cx.foreign(sw).is_some() {
+            continue;
+        }
+        for lsp_key in col_refs(sw, "ports") {
+            let Some(lsp) = cx.row("Logical_Switch_Port", &lsp_key).cloned() else {
+                continue;
+            };
+            if col_str(&lsp, "type").as_deref() != Some("router") {
+                continue;
+            }
+            let options = col_map(&lsp, "options");
+            let lsp_name = name_of(&lsp_key);
+            match options.get("router-port") {
+                Some(lrp)
+                    if cx
+                        .row("Logical_Router_Port", &RowKey::name(lrp.as_str()))
+                        .is_some() =>
+                {
+                    let side = SwitchSide {
+                        switch: name_of(sw_key),
+                        lsp: lsp_name.clone(),
+                        addresses: col_strs(&lsp, "addresses"),
+                        nat_addresses: options.get("nat-addresses").cloned(),
+                    };
+                    if let Some(first) = sides.insert(lrp.clone(), side) {
+                        cx.note(format!(
+                            "router port {lrp}: faced by switch ports {} and {lsp_name}; only \
+                             {lsp_name} is imported",
+                            first.lsp
+                        ));
+                    }
+                    let what = format!("switch port {lsp_name}");
+                    cx.unknown_keys(
+                        &what,
+                        "options",
+                        &options,
+                        &["router-port", "nat-addresses"],
+                    );
+                    cx.unhandled("Logical_Switch_Port", &lsp_key, &what);
+                }
+                Some(lrp) => cx.note(format!(
+                    "switch port {lsp_name}: router port {lrp} does not exist; not imported"
+                )),
+                None => cx.note(format!(
+                    "switch port {lsp_name}: type router without options:router-port; not imported"
+                )),
+            }
+        }
+    }
+    sides
 }
 
 pub(super) fn routers(

@@ -1,5 +1,7 @@
 //! Switches and their ports (router-type ports are imported with their router).
 
+use std::collections::BTreeMap;
+
 use super::yaml::Node;
 use super::{Cx, col_bool, col_int, col_map, col_refs, col_str, col_strs, first_ref, name_of};
 use crate::rows::{Row, RowKey};
@@ -231,4 +233,29 @@ fn addresses_of(
         }
         [] => {}
     }
+}
+
+/// The physical networks of each switch with localnet ports (by switch name): the networks a
+/// gateway's chassis must reach when the gateway faces that switch.
+pub(super) fn localnet_networks(
+    cx: &Cx,
+    switches: &[(RowKey, Row)],
+) -> BTreeMap<String, Vec<String>> {
+    switches
+        .iter()
+        .filter_map(|(k, sw)| {
+            let nets: Vec<String> = col_refs(sw, "ports")
+                .iter()
+                .filter_map(|k| cx.row("Logical_Switch_Port", k))
+                .filter(|p| col_str(p, "type").as_deref() == Some("localnet"))
+                .map(|p| {
+                    col_map(p, "options")
+                        .get("network_name")
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect();
+            (!nets.is_empty()).then(|| (name_of(k), nets))
+        })
+        .collect()
 }

@@ -18,6 +18,11 @@
 //! Scalars and optional columns are written with `update`; sets and maps with `mutate`
 //! (`delete` what left, `insert` what came), so a transaction's size follows the change and
 //! concurrent additions by others to the same set survive.
+//!
+//! `topo import --adopt` builds its transaction from the same pieces: `row_guard` (the
+//! `wait` on a row's `_uuid` and `_version`), `with_guards` (guards, then the lock's
+//! `assert`, then the body) and `owner_mark` (the ownership mark written with
+//! `put_entries`, as the apply marker is).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +33,7 @@ use crate::live::Live;
 use crate::ovsdb::{
     Atom, Columns, Condition, DatabaseSchema, Datum, Mutation, Mutator, Operation, WaitUntil,
 };
-use crate::rows::{Cell, Db, RowKey, Value, identity};
+use crate::rows::{Cell, Db, RowKey, Value, identity, ownership};
 
 /// Options of the transaction.
 #[derive(Debug, Clone, Default)]
@@ -208,27 +213,24 @@ pub fn build(
         }
     }
 
-    let mut ops = guards;
-    if let Some(lock) = &options.lock {
-        ops.push(Operation::assert_lock(lock));
-    }
-    ops.extend(body);
+    let mut ops = with_guards(guards, options.lock.as_deref(), body);
     if *db == Db::Northbound {
         let key = Atom::from(marker_key(&plan.stack));
-        let marker = Datum::map([(key.clone(), Atom::from(options.apply_id.to_string()))]);
         if options.create_nb_global {
             let mut row = Columns::new();
-            row.insert("external_ids".to_owned(), marker);
+            row.insert(
+                "external_ids".to_owned(),
+                Datum::map([(key, Atom::from(options.apply_id.to_string()))]),
+            );
             if options.bump_nb_cfg {
                 row.insert("nb_cfg".to_owned(), Datum::scalar(Atom::Integer(1)));
             }
             ops.push(Operation::insert("NB_Global", row));
         } else {
-            let mut mutations = vec![
-                // A map `insert` never overwrites an existing key (RFC 7047 §5.1): delete first.
-                Mutation::delete("external_ids", Datum::set([key])),
-                Mutation::insert("external_ids", marker),
-            ];
+            let mut mutations = Vec::from(put_entries(
+                "external_ids",
+                [(key, Atom::from(options.apply_id.to_string()))],
+            ));
             if options.bump_nb_cfg {
                 mutations.push(Mutation::new(
                     "nb_cfg",
@@ -260,6 +262,13 @@ fn push_guard(
         return;
     }
     let version = live.row(db, &c.table, &c.key).and_then(|r| r.version);
+    guards.push(row_guard(&c.table, uuid, version));
+}
+
+/// The `wait` that guards a row read as `uuid` at `version`: the transaction fails (and
+/// writes nothing) if the row is gone or changed since. Without a `_version` (a server that
+/// does not send it), only the row's existence is checked.
+pub(crate) fn row_guard(table: &str, uuid: Uuid, version: Option<Uuid>) -> Operation {
     let mut row = Columns::new();
     row.insert("_uuid".to_owned(), Datum::scalar(Atom::Uuid(uuid)));
     let mut columns = vec!["_uuid".to_owned()];
@@ -267,13 +276,50 @@ fn push_guard(
         row.insert("_version".to_owned(), Datum::scalar(Atom::Uuid(v)));
         columns.push("_version".to_owned());
     }
-    guards.push(Operation::wait(
-        &c.table,
+    Operation::wait(
+        table,
         vec![Condition::uuid(uuid)],
         columns,
         WaitUntil::Equal,
         vec![row],
-    ));
+    )
+}
+
+/// A guarded transaction's operations: the guards first, then the `assert` of the stack's
+/// lock when held, then the body.
+pub(crate) fn with_guards(
+    guards: Vec<Operation>,
+    lock: Option<&str>,
+    body: Vec<Operation>,
+) -> Vec<Operation> {
+    let mut ops = guards;
+    if let Some(lock) = lock {
+        ops.push(Operation::assert_lock(lock));
+    }
+    ops.extend(body);
+    ops
+}
+
+/// The mutations that set `entries` in the map `column`, leaving its other keys alone: delete
+/// the keys, then insert the entries (a map `insert` never overwrites an existing key, RFC
+/// 7047 §5.1).
+pub(crate) fn put_entries<const N: usize>(
+    column: &str,
+    entries: [(Atom, Atom); N],
+) -> [Mutation; 2] {
+    [
+        Mutation::delete(column, Datum::set(entries.iter().map(|(k, _)| k.clone()))),
+        Mutation::insert(column, Datum::map(entries)),
+    ]
+}
+
+/// The mutations that write the ownership mark of `stack` (`topo:stack`, `topo:version`) into
+/// a row's `external_ids`, keeping every other key: how `topo import --adopt` takes rows over.
+pub(crate) fn owner_mark(stack: &str) -> [Mutation; 2] {
+    put_entries(
+        ownership::COLUMN,
+        ownership::mark(stack).map(|(k, v)| (Atom::from(k), Atom::from(v))),
+    )
 }
 
 /// `mutate` operations that turn `before` into `after` for a set or map column.

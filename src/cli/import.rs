@@ -10,8 +10,7 @@ use serde_json::Value as Json;
 use super::connect::{DbArgs, runtime};
 use super::exit::Outcome;
 use crate::import::{self, Input, SbChassis};
-use crate::live;
-use crate::ovsdb::{Client, Condition, Datum, Operation};
+use crate::ovsdb::{Condition, Datum, Operation};
 use crate::rows::Db;
 
 #[derive(Debug, Args)]
@@ -43,16 +42,11 @@ pub fn run(args: ImportArgs) -> Outcome {
 
 async fn run_async(args: &ImportArgs) -> Result<Outcome, miette::Report> {
     let nb = args.db.connect("Northbound").await?;
-    let schema = nb
-        .get_schema(Db::Northbound.schema_name())
-        .await
-        .map_err(|e| miette::miette!("{e}"))?;
-    let live = live::read_nb(&nb, &schema)
-        .await
-        .map_err(|e| miette::miette!("{e}"))?;
-    let other_tables = count_rows(&nb, &import::unmanaged_tables(&schema))
-        .await
-        .map_err(|e| miette::miette!("{e}"))?;
+    let import::Read {
+        schema,
+        live,
+        other_tables,
+    } = import::read(&nb).await?;
     let mut notes = Vec::new();
     let chassis = match read_chassis(&args.db).await {
         Ok(c) => Some(c),
@@ -77,17 +71,19 @@ async fn run_async(args: &ImportArgs) -> Result<Outcome, miette::Report> {
     notes.extend(check_notes);
 
     match &args.out {
-        Some(path) => std::fs::write(path, &imported.yaml)
-            .map_err(|e| miette::miette!("cannot write the topology to {}: {e}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, &imported.yaml).map_err(|source| import::Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        }
         None => print!("{}", imported.yaml),
     }
     for n in &notes {
         eprintln!("note: {n}");
     }
     if invalid {
-        return Err(miette::miette!(
-            "the imported topology does not validate (see the notes above); nothing adopted"
-        ));
+        return Err(import::Error::Invalid.into());
     }
     if let (true, Some(desired)) = (args.adopt, desired) {
         let (rows, adopt_notes) = import::to_adopt(&desired, &live, &args.stack);
@@ -100,7 +96,7 @@ async fn run_async(args: &ImportArgs) -> Result<Outcome, miette::Report> {
                 args.stack
             );
         } else {
-            adopt(&nb, &live, &args.stack, &rows).await?;
+            import::adopt(&nb, &live, &args.stack, &rows).await?;
             eprintln!(
                 "Adopted {} row(s) into stack {} (external_ids topo:stack, topo:version).",
                 rows.len(),
@@ -117,55 +113,6 @@ async fn run_async(args: &ImportArgs) -> Result<Outcome, miette::Report> {
         );
     }
     Ok(Outcome::Success)
-}
-
-/// Takes the stack's lock (as apply does) and writes the marks in one transaction.
-async fn adopt(
-    nb: &Client,
-    live: &live::Live,
-    stack: &str,
-    rows: &[(String, crate::rows::RowKey)],
-) -> Result<(), miette::Report> {
-    let lock = crate::apply::lock_name(stack);
-    let got = nb.lock(&lock).await.map_err(|e| miette::miette!("{e}"))?;
-    if !got {
-        let _ = nb.unlock(&lock).await;
-        return Err(miette::miette!(
-            "another apply of stack {stack} holds the lock `{lock}`; nothing adopted"
-        ));
-    }
-    let ops = import::adopt_operations(rows, live, stack, Some(&lock));
-    let result = nb.transact(Db::Northbound.schema_name(), &ops).await;
-    let _ = nb.unlock(&lock).await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(crate::ovsdb::Error::Transaction { error, .. }) if error == "timed out" => {
-            Err(miette::miette!(
-                "the database changed since it was read; nothing adopted. Run the import again"
-            ))
-        }
-        Err(e) => Err(miette::miette!("adopting failed: {e}")),
-    }
-}
-
-/// Row counts of `tables`, in one read-only transaction.
-async fn count_rows(
-    nb: &Client,
-    tables: &[String],
-) -> Result<Vec<(String, usize)>, crate::ovsdb::Error> {
-    if tables.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ops: Vec<Operation> = tables
-        .iter()
-        .map(|t| Operation::select(t, Vec::<Condition>::new(), Some(vec!["_uuid".into()])))
-        .collect();
-    let results = nb.transact(Db::Northbound.schema_name(), &ops).await?;
-    Ok(tables
-        .iter()
-        .zip(results.iter())
-        .map(|(t, r)| (t.clone(), r.rows().len()))
-        .collect())
 }
 
 /// The SB chassis with their encaps and bridge mappings.

@@ -172,3 +172,37 @@ fn what_the_language_cannot_say_is_noted() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn every_error_carries_one_of_the_listed_codes() {
+    use miette::Diagnostic;
+    let ovsdb = || crate::ovsdb::Error::TlsConfig {
+        message: "test".into(),
+    };
+    let errors = [
+        Error::Schema(ovsdb()),
+        Error::Read(crate::live::Error::Ovsdb(ovsdb())),
+        Error::Count(ovsdb()),
+        Error::Write {
+            path: "x.yaml".into(),
+            source: std::io::Error::other("test"),
+        },
+        Error::Invalid,
+        Error::Locked {
+            stack: "s".into(),
+            lock: "topo_s".into(),
+        },
+        Error::Moved,
+        Error::Lock {
+            lock: "topo_s".into(),
+            source: ovsdb(),
+        },
+        Error::Adopt { source: ovsdb() },
+    ];
+    let used: BTreeSet<String> = errors
+        .iter()
+        .map(|e| e.code().map(|c| c.to_string()).unwrap_or_default())
+        .collect();
+    let listed: BTreeSet<String> = Error::CODES.iter().map(|c| (*c).to_owned()).collect();
+    assert_eq!(used, listed);
+}

@@ -15,23 +15,29 @@
 //!    marker; a full re-read when they cannot) and re-plan: the plan must now be empty.
 
 pub mod chassis;
+mod marker;
 mod sequence;
 pub mod southbound;
+mod stale;
 pub mod transaction;
+mod wait;
 
 pub use sequence::{Applied, Prepared, Request, apply, prepare};
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::diff::{self, Plan, ReadRow};
+use crate::diff::{self, Plan};
 use crate::live::{self, Live, watch::Watch};
-use crate::ovsdb::{
-    self, Atom, Client, Columns, ColumnsExt, DatabaseSchema, Datum, OpError, Operation,
-};
+use crate::ovsdb::{self, Client, DatabaseSchema, Datum, OpError};
+use crate::poll::poll_until;
 use crate::rows::{Db, RowKey, State};
+use marker::{marker_of, nb_global_ids, resolve_outcome};
+use stale::guard_subject;
+pub use stale::moved_since;
+use wait::wait_for_cfg;
 
 /// What `--wait` waits for after the commit, as ovn-nbctl's `--wait`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -69,11 +75,13 @@ pub enum Report {
     },
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum Error {
     #[error(transparent)]
+    #[diagnostic(transparent)]
     Ovsdb(#[from] ovsdb::Error),
     #[error(transparent)]
+    #[diagnostic(transparent)]
     Live(#[from] live::Error),
     #[error(transparent)]
     Build(#[from] transaction::BuildError),
@@ -123,6 +131,7 @@ pub enum Error {
         (None, false) => String::new(),
     })]
     Chassis {
+        #[diagnostic_source]
         error: chassis::Error,
         apply_id: Option<Uuid>,
         nothing_written: bool,
@@ -156,46 +165,6 @@ pub async fn read_and_plan(
     let live = live::read_nb(nb, &schema).await?;
     let plan = diff::plan(desired, &live, stack, diff::Options { prune });
     Ok((plan, live))
-}
-
-/// What moved between a saved plan's read and `live`: rows it read whose UUID or version
-/// changed, keys it expected free that are taken, and rows of the stack it never saw.
-pub fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
-    let mut moved = Vec::new();
-    let mut seen = BTreeSet::new();
-    for r in &saved.read.rows {
-        seen.insert((r.db.clone(), r.table.clone(), r.key.clone()));
-        let now = live.row(&r.db, &r.table, &r.key);
-        let what = diff::render::subject(&r.db, &r.table, &r.key);
-        match (r.uuid, now) {
-            (None, Some(_)) => moved.push(format!("{what} was created")),
-            (Some(_), None) => moved.push(format!("{what} was deleted")),
-            (Some(u), Some(n)) if n.uuid != u => moved.push(format!("{what} was replaced")),
-            (Some(_), Some(n)) if !same_content(r, n) => moved.push(format!("{what} was modified")),
-            _ => {}
-        }
-    }
-    for (db, table, key, row) in live.state.rows() {
-        if diff::owner(row).as_deref() == Some(saved.stack.as_str())
-            && !seen.contains(&(db.clone(), table.to_owned(), key.clone()))
-        {
-            moved.push(format!(
-                "{} was created",
-                diff::render::subject(db, table, key)
-            ));
-        }
-    }
-    moved
-}
-
-/// Whether a row still holds what the plan read: by content when the plan has a digest of
-/// this topo's kind, else (plans made before digests, or with the older wire-JSON digest) by
-/// `_version`.
-fn same_content(read: &ReadRow, now: &live::LiveRow) -> bool {
-    match &read.digest {
-        Some(d) if d.starts_with(live::DIGEST_PREFIX) => now.digest() == *d,
-        _ => now.version == read.version,
-    }
 }
 
 /// What an apply read before it plans.
@@ -266,12 +235,12 @@ pub async fn run_read(
             lock,
         });
     }
-    let result = run_locked(nb, sb, read, desired, saved, options, &lock, confirm).await;
+    let result = run_locked(nb, sb, read, desired, saved, options, confirm).await;
     let _ = nb.unlock(&lock).await;
     result
 }
 
-#[allow(clippy::too_many_arguments)]
+/// [`run_read`] once the stack's lock is held.
 async fn run_locked(
     nb: &Client,
     sb: Option<&Client>,
@@ -279,9 +248,9 @@ async fn run_locked(
     desired: Option<&State>,
     saved: Option<Plan>,
     options: &Options,
-    lock: &str,
     confirm: impl FnOnce(&Plan) -> bool,
 ) -> Result<Report, Error> {
+    let lock = &lock_name(&options.stack);
     let db_name = Db::Northbound.schema_name();
     let Read {
         schema,
@@ -430,53 +399,53 @@ async fn run_locked(
                 .map_err(|e| unverified(e.into()))?,
             None => None,
         };
-        let deadline = Instant::now() + options.timeout;
         let prune = diff::Options {
             prune: options.prune,
         };
-        let after = loop {
-            match &caught_up {
-                // Patched row by row: only the rows the updates or the plan touched can
-                // differ (a row's plan depends on that row alone), so only they are planned.
-                Some(live::watch::CaughtUp {
-                    live,
-                    changed: Some(changed),
-                }) if changed.len() < live.rows.len() / 2 => {
-                    let mut keys = changed.clone();
-                    keys.extend(
-                        plan.changes
-                            .iter()
-                            .filter(|c| c.db == Db::Northbound)
-                            .map(|c| (c.table.clone(), c.key.clone())),
-                    );
-                    let nb_rows = only(desired, &keys);
-                    let live = Live {
-                        state: only(&live.state, &keys),
-                        rows: keys
-                            .iter()
-                            .filter_map(|(t, k)| {
-                                let id = (Db::Northbound, t.clone(), k.clone());
-                                let row = live.rows.get(&id)?.clone();
-                                Some((id, row))
-                            })
-                            .collect(),
-                        ..Live::default()
-                    };
-                    break diff::plan(&nb_rows, &live, &options.stack, prune);
-                }
-                Some(caught_up) => {
-                    break diff::plan(desired, &caught_up.live, &options.stack, prune);
-                }
-                None => {}
+        let after = match &caught_up {
+            // Patched row by row: only the rows the updates or the plan touched can differ
+            // (a row's plan depends on that row alone), so only they are planned.
+            Some(live::watch::CaughtUp {
+                live,
+                changed: Some(changed),
+            }) if changed.len() < live.rows.len() / 2 => {
+                let mut keys = changed.clone();
+                keys.extend(
+                    plan.changes
+                        .iter()
+                        .filter(|c| c.db == Db::Northbound)
+                        .map(|c| (c.table.clone(), c.key.clone())),
+                );
+                let nb_rows = only(desired, &keys);
+                let live = Live {
+                    state: only(&live.state, &keys),
+                    rows: keys
+                        .iter()
+                        .filter_map(|(t, k)| {
+                            let id = (Db::Northbound, t.clone(), k.clone());
+                            let row = live.rows.get(&id)?.clone();
+                            Some((id, row))
+                        })
+                        .collect(),
+                    ..Live::default()
+                };
+                diff::plan(&nb_rows, &live, &options.stack, prune)
             }
-            match read_and_plan(nb, desired, &options.stack, options.prune).await {
-                Ok((after, _)) => break after,
-                Err(Error::Ovsdb(_) | Error::Live(live::Error::Ovsdb(_)))
-                    if Instant::now() < deadline =>
-                {
-                    tokio::time::sleep(Duration::from_millis(200)).await
-                }
-                Err(e) => return Err(unverified(e)),
+            Some(caught_up) => diff::plan(desired, &caught_up.live, &options.stack, prune),
+            // A read is safe to repeat: a database that is away is asked again.
+            None => {
+                let last = poll_until(options.timeout, Duration::from_millis(200), || async {
+                    match read_and_plan(nb, desired, &options.stack, options.prune).await {
+                        Ok((after, _)) => Ok(Ok(after)),
+                        Err(e @ (Error::Ovsdb(_) | Error::Live(live::Error::Ovsdb(_)))) => {
+                            Ok(Err(e))
+                        }
+                        Err(e) => Err(e),
+                    }
+                })
+                .await
+                .map_err(unverified)?;
+                last.map_err(unverified)?
             }
         };
         crate::timings::phase("re-read and re-plan");
@@ -490,19 +459,12 @@ async fn run_locked(
         // Bindings settle after the chassis processed the change (a `cr-` port waits for
         // BFD), so look again until they do or the deadline passes.
         if let (Some(sb), true) = (sb, options.wait != WaitFor::None) {
-            let deadline = Instant::now() + options.timeout;
-            loop {
-                let bindings = southbound::read_bindings(sb).await.map_err(unverified)?;
-                let found = southbound::check(desired, &bindings, options.wait);
-                if found.is_clean() || Instant::now() >= deadline {
-                    if !found.errors.is_empty() {
-                        return Err(Error::Southbound(found.errors));
-                    }
-                    warnings = found.pending;
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
+            warnings = wait::wait_for_bindings(sb, desired, options.wait, options.timeout)
+                .await
+                .map_err(|e| match e {
+                    Error::Southbound(_) => e,
+                    e => unverified(e),
+                })?;
         }
     }
     Ok(Report::Applied {
@@ -521,271 +483,4 @@ fn only(state: &State, keys: &BTreeSet<(String, RowKey)>) -> State {
         }
     }
     out
-}
-
-/// The `NB_Global` row's `columns` (`None` on a database that has no such row yet).
-async fn read_nb_global(nb: &Client, columns: &[&str]) -> Result<Option<Columns>, ovsdb::Error> {
-    let rows = nb
-        .select(Db::Northbound.schema_name(), "NB_Global", vec![], columns)
-        .await?;
-    Ok(rows.into_iter().next())
-}
-
-/// `NB_Global.external_ids`, read once (`None`: the NB has no `NB_Global` row yet, as a new
-/// database until ovn-northd or ovn-nbctl creates it).
-async fn read_ids(nb: &Client) -> Result<Option<Datum>, ovsdb::Error> {
-    let row = read_nb_global(nb, &["external_ids"]).await?;
-    Ok(row.map(|mut row| row.remove("external_ids").unwrap_or_else(Datum::empty_map)))
-}
-
-/// The apply marker of `stack` in `NB_Global.external_ids`.
-fn marker_of(ids: Option<&Datum>, stack: &str) -> Option<Atom> {
-    let key = Atom::from(transaction::marker_key(stack));
-    ids?.as_map()?.get(&key).cloned()
-}
-
-/// [`read_ids`], asked again until the deadline while the database is away. A select writes
-/// nothing: the client retries it once on a new connection itself, and a server that is
-/// still away (restarting, electing a new leader) is asked again here until the deadline; a
-/// final failure is a plain error.
-async fn nb_global_ids(nb: &Client, timeout: Duration) -> Result<Option<Datum>, Error> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match read_ids(nb).await {
-            Ok(ids) => return Ok(ids),
-            Err(e) if e.is_transient() && Instant::now() >= deadline => {
-                return Err(Error::Lost {
-                    reason: e.to_string(),
-                });
-            }
-            Err(e) if e.is_transient() => tokio::time::sleep(Duration::from_millis(200)).await,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// Names the row whose `wait` guard at `index` failed.
-fn guard_subject(plan: &Plan, ops: &[Operation], index: usize) -> Option<String> {
-    match ops.get(index)? {
-        Operation::Wait {
-            table, conditions, ..
-        } => {
-            let cond = conditions.first()?;
-            let key = match cond.value.as_scalar()? {
-                Atom::String(name) => {
-                    return Some(format!(
-                        "{} {name} was created by someone else",
-                        diff::render::noun(table)
-                    ));
-                }
-                Atom::Uuid(u) => *u,
-                _ => return None,
-            };
-            plan.read
-                .rows
-                .iter()
-                .find(|r: &&ReadRow| r.uuid == Some(key))
-                .map(|r| {
-                    format!(
-                        "{} was modified",
-                        diff::render::subject(&r.db, &r.table, &r.key)
-                    )
-                })
-        }
-        _ => None,
-    }
-}
-
-/// After a lost reply: reconnect (the client does) and read the marker until the deadline.
-async fn resolve_outcome(
-    nb: &Client,
-    stack: &str,
-    apply_id: Uuid,
-    reason: String,
-    timeout: Duration,
-) -> Result<(), Error> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match read_ids(nb).await {
-            Ok(ids) => {
-                return if marker_of(ids.as_ref(), stack) == Some(Atom::from(apply_id.to_string())) {
-                    Ok(())
-                } else {
-                    Err(Error::NotApplied { reason })
-                };
-            }
-            Err(e) if Instant::now() >= deadline => {
-                return Err(Error::OutcomeUnknown {
-                    reason,
-                    marker_error: e.to_string(),
-                });
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-}
-
-/// Waits until `sb_cfg` reaches the `nb_cfg` this apply set (`sb`), or (`hv`) until every
-/// chassis the topology declares has (its `Chassis_Private.nb_cfg` in the SB). `hv_cfg` is
-/// the minimum over every chassis in the SB, so one stale chassis that is not part of the
-/// topology would hold it back forever; it is used only when the declared chassis are unknown
-/// (a saved plan) or the SB cannot be read. On timeout, names the chassis that lag.
-async fn wait_for_cfg(
-    nb: &Client,
-    sb: Option<&Client>,
-    mode: WaitFor,
-    timeout: Duration,
-    declared: &[String],
-) -> Result<Vec<String>, Error> {
-    let deadline = Instant::now() + timeout;
-    let per_chassis = mode == WaitFor::Hv && sb.is_some() && !declared.is_empty();
-    let column = if mode == WaitFor::Hv {
-        "hv_cfg"
-    } else {
-        "sb_cfg"
-    };
-    let mut target = None;
-    loop {
-        let row = read_nb_global(nb, &["nb_cfg", column])
-            .await?
-            .unwrap_or_default();
-        let int = |c: &str| row.integer(c).unwrap_or(0);
-        // The nb_cfg this apply set: later applies may raise it further while we wait.
-        let target = *target.get_or_insert(int("nb_cfg"));
-        let lagging = match sb {
-            Some(sb) if per_chassis => Some(lagging_chassis(sb, target, declared).await?),
-            _ => None,
-        };
-        let done = match &lagging {
-            Some(l) => l.is_empty(),
-            None => int(column) >= target,
-        };
-        if done {
-            return Ok(Vec::new());
-        }
-        if Instant::now() >= deadline {
-            let lagging = match (lagging, mode, sb) {
-                (Some(l), _, _) => l,
-                (None, WaitFor::Hv, Some(sb)) => {
-                    lagging_chassis(sb, target, &[]).await.unwrap_or_default()
-                }
-                _ => Vec::new(),
-            };
-            let what = if mode == WaitFor::Hv {
-                "the chassis (hv_cfg)"
-            } else {
-                "ovn-northd (sb_cfg)"
-            };
-            return Err(Error::WaitTimeout {
-                what,
-                after: timeout,
-                lagging,
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Chassis whose `Chassis_Private.nb_cfg` is below `target`: among `declared` (a declared
-/// chassis the SB does not know lags too, and says so), or among all when `declared` is empty.
-async fn lagging_chassis(
-    sb: &Client,
-    target: i64,
-    declared: &[String],
-) -> Result<Vec<String>, Error> {
-    let rows = sb
-        .select(
-            Db::Southbound.schema_name(),
-            "Chassis_Private",
-            vec![],
-            &["name", "nb_cfg"],
-        )
-        .await?;
-    let cfg: std::collections::BTreeMap<String, i64> = rows
-        .iter()
-        .filter_map(|row| {
-            let name = row.string("name")?;
-            Some((name.to_owned(), row.integer("nb_cfg").unwrap_or(0)))
-        })
-        .collect();
-    if declared.is_empty() {
-        return Ok(cfg
-            .into_iter()
-            .filter(|(_, n)| *n < target)
-            .map(|(name, _)| name)
-            .collect());
-    }
-    Ok(declared
-        .iter()
-        .filter_map(|c| match cfg.get(c) {
-            Some(n) if *n >= target => None,
-            Some(_) => Some(c.clone()),
-            None => Some(format!("{c} (not in the Southbound database)")),
-        })
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::live::LiveRow;
-    use crate::rows::{Row, RowKey, Value};
-
-    fn live_with(version: u128, addresses: &str) -> Live {
-        let key = RowKey::name("vm1");
-        let mut live = Live::default();
-        let row = Row::new().with("addresses", Datum::scalar(Value::from(addresses)));
-        let digest = crate::live::digest_of(&row);
-        live.state
-            .insert(Db::Northbound, "Logical_Switch_Port", key.clone(), row);
-        live.rows.insert(
-            (Db::Northbound, "Logical_Switch_Port".into(), key),
-            LiveRow {
-                uuid: Uuid::from_u128(1),
-                version: Some(Uuid::from_u128(version)),
-                digest,
-            },
-        );
-        live
-    }
-
-    fn saved(live: &Live) -> Plan {
-        let desired = State::new();
-        diff::plan(&desired, live, "lab", diff::Options { prune: false })
-    }
-
-    /// `_version` differs on every member of a RAFT cluster: a saved plan compares content.
-    #[test]
-    fn a_saved_plan_compares_content_not_version() {
-        let mut plan = saved(&live_with(7, "00:00:00:00:00:01 10.0.0.2"));
-        // The plan reads nothing it neither wants nor owns: add the row by hand.
-        let read = live_with(7, "00:00:00:00:00:01 10.0.0.2");
-        let row = read
-            .row(&Db::Northbound, "Logical_Switch_Port", &RowKey::name("vm1"))
-            .unwrap();
-        plan.read.rows.push(ReadRow {
-            db: Db::Northbound,
-            table: "Logical_Switch_Port".into(),
-            key: RowKey::name("vm1"),
-            uuid: Some(row.uuid),
-            version: row.version,
-            digest: Some(row.digest()),
-        });
-        // Same content, another server's _version: not moved.
-        assert!(moved_since(&plan, &live_with(8, "00:00:00:00:00:01 10.0.0.2")).is_empty());
-        // Changed content: moved.
-        assert_eq!(
-            moved_since(&plan, &live_with(7, "00:00:00:00:00:01 10.0.0.9")),
-            ["switch port vm1 was modified"]
-        );
-        // A digest of the older kind (wire JSON, no prefix) cannot be compared: _version is.
-        plan.read.rows[0].digest = Some("0123456789abcdef".into());
-        assert!(moved_since(&plan, &live_with(7, "00:00:00:00:00:01 10.0.0.2")).is_empty());
-        // A plan without digests (made before them) falls back to _version.
-        plan.read.rows[0].digest = None;
-        assert_eq!(
-            moved_since(&plan, &live_with(8, "00:00:00:00:00:01 10.0.0.2")),
-            ["switch port vm1 was modified"]
-        );
-    }
 }

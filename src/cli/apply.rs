@@ -7,7 +7,6 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use miette::Diagnostic;
 
 use super::chassis;
 use super::connect::{DbArgs, runtime};
@@ -42,15 +41,6 @@ pub struct ApplyArgs {
     pub lab: LabArg,
 }
 
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("{error}")]
-#[diagnostic(code(topo::apply::failed))]
-pub struct ApplyFailure {
-    pub error: apply::Error,
-    #[help]
-    pub help: Option<String>,
-}
-
 /// An apply error as the diagnostic the user sees, with its help; a chassis's with the
 /// chassis code.
 fn failure(error: apply::Error) -> miette::Report {
@@ -63,7 +53,7 @@ fn failure(error: apply::Error) -> miette::Report {
         return chassis::report_apply(error, apply_id, nothing_written);
     }
     let help = help_for(&error);
-    miette::Report::new(ApplyFailure { error, help })
+    super::failure::report("topo::apply::failed", error, help)
 }
 
 fn help_for(e: &apply::Error) -> Option<String> {

@@ -7,8 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use miette::Diagnostic;
-
 use crate::apply::chassis;
 use crate::lab::targets::Targets;
 use crate::rows::State;
@@ -57,59 +55,13 @@ pub fn reachable(
 pub const PLAN: &str = "topo::plan::chassis";
 pub const APPLY: &str = "topo::apply::chassis";
 
-/// A chassis error as the diagnostic of the command that met it: its own message and
-/// causes, the command's code.
-#[derive(Debug)]
-pub struct ChassisFailure {
-    code: &'static str,
-    error: chassis::Error,
-    /// What was written before it failed, when anything was.
-    written: Option<String>,
-}
-
-impl std::fmt::Display for ChassisFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.error.fmt(f)?;
-        match &self.written {
-            Some(w) => write!(f, "; {w}"),
-            None => Ok(()),
-        }
-    }
-}
-
-impl std::error::Error for ChassisFailure {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.error.source()
-    }
-}
-
-impl Diagnostic for ChassisFailure {
-    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(self.code))
-    }
-
-    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(
-            "the chassis's Open_vSwitch database is reached through its remote (the lab's, a \
-             topo.toml target's chassis, or the topology's `remote`)",
-        ))
-    }
-
-    fn diagnostic_source(&self) -> Option<&dyn Diagnostic> {
-        self.error.diagnostic_source()
-    }
-}
+const HELP: &str = "the chassis's Open_vSwitch database is reached through its remote (the \
+                    lab's, a topo.toml target's chassis, or the topology's `remote`)";
 
 /// `error` as a diagnostic with `code` ([`PLAN`] or [`APPLY`]); plan and drift write
 /// nothing.
 pub fn report(code: &'static str) -> impl Fn(chassis::Error) -> miette::Report {
-    move |error| {
-        miette::Report::new(ChassisFailure {
-            code,
-            error,
-            written: None,
-        })
-    }
+    move |error| super::failure::report(code, error, Some(HELP.to_owned()))
 }
 
 /// An apply's chassis error, saying what was written before it.
@@ -124,13 +76,9 @@ pub fn report_apply(
             "the Northbound change is committed (apply {id}); run `topo apply` again to finish \
              the chassis"
         ),
-        (None, false) => "the chassis before it were written; run `topo apply` again to \
-                          finish"
-            .to_owned(),
+        (None, false) => {
+            "the chassis before it were written; run `topo apply` again to finish".to_owned()
+        }
     };
-    miette::Report::new(ChassisFailure {
-        code: APPLY,
-        error,
-        written: Some(written),
-    })
+    super::failure::report(APPLY, error, Some(format!("{written}; {HELP}")))
 }

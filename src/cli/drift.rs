@@ -40,7 +40,7 @@ pub fn run(mut args: DriftArgs) -> Outcome {
         let nb = args.db.connect("Northbound").await?;
         let (mut plan, _) = apply::read_and_plan(&nb, &desired.rows, &stack, true)
             .await
-            .map_err(|e| miette::miette!("{e}"))?;
+            .map_err(super::plan::failure)?;
         // The chassis databases topo can reach, as plan reads them.
         let reachable = chassis::reachable(&desired.rows, targets.as_ref(), &args.db.chassis);
         let timeout = args.db.timeout();
@@ -56,7 +56,7 @@ pub fn run(mut args: DriftArgs) -> Outcome {
                 Ok(sb) => {
                     let registered = crate::live::southbound::all(&sb)
                         .await
-                        .map_err(|e| miette::miette!("{e}"))?;
+                        .map_err(miette::Report::new)?;
                     Some(crate::drift::chassis::chassis_drift(
                         &desired.rows,
                         &registered,

@@ -5,13 +5,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::Value as Json;
 
 use super::connect::{DbArgs, runtime};
 use super::exit::Outcome;
 use crate::import::{self, Input, SbChassis};
-use crate::ovsdb::{Condition, Datum, Operation};
-use crate::rows::Db;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -118,70 +115,7 @@ async fn run_async(args: &ImportArgs) -> Result<Outcome, miette::Report> {
 /// The SB chassis with their encaps and bridge mappings.
 async fn read_chassis(db: &DbArgs) -> Result<Vec<SbChassis>, String> {
     let sb = db.connect("Southbound").await.map_err(|e| e.to_string())?;
-    let results = sb
-        .transact(
-            Db::Southbound.schema_name(),
-            &[
-                Operation::select(
-                    "Chassis",
-                    Vec::<Condition>::new(),
-                    Some(vec![
-                        "name".into(),
-                        "encaps".into(),
-                        "other_config".into(),
-                        "external_ids".into(),
-                    ]),
-                ),
-                Operation::select(
-                    "Encap",
-                    Vec::<Condition>::new(),
-                    Some(vec!["_uuid".into(), "type".into(), "ip".into()]),
-                ),
-            ],
-        )
+    crate::live::southbound::all(&sb)
         .await
-        .map_err(|e| e.to_string())?;
-    let str_of = |v: Option<&Json>| v.and_then(Json::as_str).map(str::to_owned);
-    let datum = |v: Option<&Json>| v.and_then(|v| Datum::from_json(v).ok()).unwrap_or_default();
-    let mut encaps = std::collections::BTreeMap::new();
-    for row in results.get(1).map(|r| r.rows()).unwrap_or_default() {
-        let uuid = datum(row.get("_uuid"))
-            .as_scalar()
-            .and_then(|a| a.as_uuid());
-        if let (Some(u), Some(t), Some(ip)) = (uuid, str_of(row.get("type")), str_of(row.get("ip")))
-        {
-            encaps.insert(u, (t, ip));
-        }
-    }
-    let mut out = Vec::new();
-    for row in results.first().map(|r| r.rows()).unwrap_or_default() {
-        let Some(name) = str_of(row.get("name")) else {
-            continue;
-        };
-        let mut ch = SbChassis {
-            name,
-            ..SbChassis::default()
-        };
-        if let Some(set) = datum(row.get("encaps")).as_set() {
-            for a in set {
-                if let Some(e) = a.as_uuid().and_then(|u| encaps.get(&u)) {
-                    ch.encaps.push(e.clone());
-                }
-            }
-        }
-        let key = crate::ovsdb::Atom::from("ovn-bridge-mappings");
-        let mappings = [row.get("other_config"), row.get("external_ids")]
-            .into_iter()
-            .find_map(|c| {
-                datum(c)
-                    .as_map()
-                    .and_then(|m| m.get(&key))
-                    .and_then(|a| a.as_str().map(str::to_owned))
-            });
-        if let Some(m) = mappings {
-            ch.bridge_mappings = import::parse_bridge_mappings(&m);
-        }
-        out.push(ch);
-    }
-    Ok(out)
+        .map_err(|e| e.to_string())
 }

@@ -158,7 +158,7 @@ fn status(dir: &std::path::Path, format: Format) -> Outcome {
     match format {
         Format::Json => match serde_json::to_string_pretty(&st) {
             Ok(s) => println!("{s}"),
-            Err(e) => return err(miette::miette!("{e}")),
+            Err(e) => return err(miette::Report::from_err(e)),
         },
         Format::Text => {
             println!(

@@ -14,6 +14,7 @@ pub mod connect;
 pub mod desired;
 pub mod drift;
 pub mod exit;
+pub mod failure;
 pub mod import;
 pub mod lab;
 pub mod lab_target;

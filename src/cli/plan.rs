@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use miette::Diagnostic;
 
 use super::chassis;
 use super::connect::{DbArgs, runtime};
@@ -40,15 +39,6 @@ pub struct PlanArgs {
     pub db: DbArgs,
     #[command(flatten)]
     pub lab: LabArg,
-}
-
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("{message}")]
-#[diagnostic(code(topo::plan::failed))]
-pub struct PlanFailure {
-    pub message: String,
-    #[help]
-    pub help: Option<String>,
 }
 
 pub fn run(mut args: PlanArgs) -> Outcome {
@@ -122,11 +112,9 @@ pub fn run(mut args: PlanArgs) -> Outcome {
     verdict(&plan)
 }
 
-fn failure(e: apply::Error) -> miette::Report {
-    miette::Report::new(PlanFailure {
-        message: e.to_string(),
-        help: None,
-    })
+/// A read or plan error as `topo plan`'s (and drift's) diagnostic.
+pub(super) fn failure(e: apply::Error) -> miette::Report {
+    super::failure::report("topo::plan::failed", e, None)
 }
 
 /// What drift starts from: the checked topology (diagnostics printed when it is not), the

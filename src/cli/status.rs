@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::Format;
 use super::connect::{DbArgs, runtime};
 use super::exit::Outcome;
-use crate::ovsdb::{Atom, Client, Condition, Datum, Operation, columns_from_json};
+use crate::ovsdb::{Client, ColumnsExt};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -72,7 +72,7 @@ pub fn run(args: StatusArgs) -> Outcome {
             match args.format {
                 Format::Json => match serde_json::to_string_pretty(&status) {
                     Ok(s) => println!("{s}"),
-                    Err(e) => return Outcome::Error(miette::miette!("{e}")),
+                    Err(e) => return Outcome::Error(miette::Report::from_err(e)),
                 },
                 Format::Text => print!("{}", render(&status)),
             }
@@ -87,22 +87,19 @@ async fn collect(db: &DbArgs) -> Result<Status, miette::Report> {
     let sb = db.connect("Southbound").await?;
     let mut northbound = db_status(&nb, "OVN_Northbound").await?;
     let southbound = db_status(&sb, "OVN_Southbound").await?;
-    let global = select(
-        &nb,
-        "OVN_Northbound",
-        "NB_Global",
-        &["nb_cfg", "sb_cfg", "hv_cfg"],
-    )
-    .await?;
+    let global = nb
+        .select(
+            "OVN_Northbound",
+            "NB_Global",
+            vec![],
+            &["nb_cfg", "sb_cfg", "hv_cfg"],
+        )
+        .await
+        .map_err(miette::Report::new)?;
     if let Some(g) = global.first() {
-        let int = |c: &str| {
-            g.get(c)
-                .and_then(Datum::as_scalar)
-                .and_then(Atom::as_integer)
-        };
-        northbound.nb_cfg = int("nb_cfg");
-        northbound.sb_cfg = int("sb_cfg");
-        northbound.hv_cfg = int("hv_cfg");
+        northbound.nb_cfg = g.integer("nb_cfg");
+        northbound.sb_cfg = g.integer("sb_cfg");
+        northbound.hv_cfg = g.integer("hv_cfg");
     }
     let chassis = chassis(&sb).await?;
     Ok(Status {
@@ -113,11 +110,8 @@ async fn collect(db: &DbArgs) -> Result<Status, miette::Report> {
 }
 
 async fn db_status(client: &Client, database: &str) -> Result<DbStatus, miette::Report> {
-    let info = client.server().await.map_err(|e| miette::miette!("{e}"))?;
-    let schema = client
-        .get_schema(database)
-        .await
-        .map_err(|e| miette::miette!("{e}"))?;
+    let info = client.server().await.map_err(miette::Report::new)?;
+    let schema = client.schema(database).await.map_err(miette::Report::new)?;
     let (role, cid, sid) = match &info.database {
         Some(s) if s.is_clustered() => (
             if s.leader { "leader" } else { "follower" }.to_owned(),
@@ -133,44 +127,11 @@ async fn db_status(client: &Client, database: &str) -> Result<DbStatus, miette::
         role,
         cluster_id: cid,
         server_id: sid,
-        schema_version: schema.version,
+        schema_version: schema.version.clone(),
         nb_cfg: None,
         sb_cfg: None,
         hv_cfg: None,
     })
-}
-
-/// All rows of `table`, decoded with the server's schema, keyed by `_uuid` order.
-async fn select(
-    client: &Client,
-    database: &str,
-    table: &str,
-    columns: &[&str],
-) -> Result<Vec<crate::ovsdb::Columns>, miette::Report> {
-    let schema = client
-        .get_schema(database)
-        .await
-        .map_err(|e| miette::miette!("{e}"))?;
-    let mut cols: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
-    cols.push("_uuid".to_owned());
-    let results = client
-        .transact(
-            database,
-            &[Operation::select(
-                table,
-                Vec::<Condition>::new(),
-                Some(cols),
-            )],
-        )
-        .await
-        .map_err(|e| miette::miette!("{e}"))?;
-    results
-        .first()
-        .map(|r| r.rows())
-        .unwrap_or_default()
-        .iter()
-        .map(|row| columns_from_json(&schema, table, row).map_err(|e| miette::miette!("{e}")))
-        .collect()
 }
 
 /// The registered chassis, as the shared Southbound reader shows them; only the mappings
@@ -178,7 +139,7 @@ async fn select(
 async fn chassis(sb: &Client) -> Result<Vec<ChassisStatus>, miette::Report> {
     let all = crate::live::southbound::all(sb)
         .await
-        .map_err(|e| miette::miette!("{e}"))?;
+        .map_err(miette::Report::new)?;
     Ok(all
         .into_iter()
         .map(|c| ChassisStatus {

@@ -72,7 +72,7 @@ pub fn run(args: VerifyArgs) -> Outcome {
         Format::Text => print!("{}", lab::checks::render(&results)),
         Format::Json => match serde_json::to_string_pretty(&results) {
             Ok(s) => println!("{s}"),
-            Err(e) => return Outcome::Error(miette::miette!("{e}")),
+            Err(e) => return Outcome::Error(miette::Report::from_err(e)),
         },
     }
     if results.iter().all(|r| r.passed) {

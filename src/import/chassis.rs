@@ -5,17 +5,8 @@ use std::collections::BTreeSet;
 
 use super::yaml::Node;
 use super::{Cx, col_int, col_refs, col_str, name_of};
+use crate::live::southbound::{Encap, SbChassis};
 use crate::rows::{Row, RowKey};
-
-/// A Southbound chassis: name, encapsulations, bridge mappings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SbChassis {
-    pub name: String,
-    /// (type, ip), as the `Encap` rows say.
-    pub encaps: Vec<(String, String)>,
-    /// `other_config:ovn-bridge-mappings` (or `external_ids:` on older releases), parsed.
-    pub bridge_mappings: Vec<(String, String)>,
-}
 
 pub(super) fn ha_groups(cx: &mut Cx) -> Vec<(String, Node)> {
     let groups: Vec<(RowKey, Row)> = cx
@@ -66,10 +57,10 @@ pub(super) fn chassis(cx: &mut Cx) -> Vec<(String, Node)> {
         match found.and_then(|c| {
             c.encaps
                 .iter()
-                .find(|(t, _)| t == "geneve")
+                .find(|e| e.kind == "geneve")
                 .or(c.encaps.first())
         }) {
-            Some((ty, ip)) => {
+            Some(Encap { kind: ty, ip }) => {
                 if found.is_some_and(|c| c.encaps.len() > 1) {
                     cx.note(format!(
                         "chassis {name}: several encapsulations; only {ty} {ip} is imported"
@@ -104,8 +95,10 @@ pub(super) fn chassis(cx: &mut Cx) -> Vec<(String, Node)> {
                 ));
             }
         }
-        let mut mappings: Vec<(String, String)> =
-            found.map(|c| c.bridge_mappings.clone()).unwrap_or_default();
+        // The mappings ovn-controller uses there (malformed entries are not mappings).
+        let mut mappings: Vec<(String, String)> = found
+            .map(|c| c.bridge_mappings().entries().clone().into_iter().collect())
+            .unwrap_or_default();
         // An l2gateway port's chassis must map its network; when the Southbound does not say
         // how, a placeholder bridge keeps the file valid, and a note says so.
         for nets in cx.chassis_networks.get(&name).cloned().unwrap_or_default() {
@@ -136,14 +129,4 @@ pub(super) fn chassis(cx: &mut Cx) -> Vec<(String, Node)> {
         out.push((name, Node::Flow(f)));
     }
     out
-}
-
-/// Parses `net:br,net2:br2`.
-pub fn parse_bridge_mappings(s: &str) -> Vec<(String, String)> {
-    s.split(',')
-        .filter_map(|e| {
-            let (n, b) = e.trim().split_once(':')?;
-            Some((n.to_owned(), b.to_owned()))
-        })
-        .collect()
 }

@@ -14,7 +14,7 @@
 //! (`Cx`: the read, the notes, the chassis the rows name) and the cell helpers; each object
 //! family has its own file: `switches.rs` (switches and their ports), `routers.rs` (routers,
 //! their ports, gateways, routes, policies, NAT), `chassis.rs` (chassis and HA chassis groups,
-//! [`SbChassis`], [`parse_bridge_mappings`]), `self_check.rs` and `adopt.rs` (whose guards,
+//! from the Southbound's [`SbChassis`] as `live::southbound` reads them), `self_check.rs` and `adopt.rs` (whose guards,
 //! lock `assert` and ownership mark are apply's own builders); `yaml.rs` is the writer. The
 //! CLI (`cli/import.rs`) parses the flags, reads the Southbound chassis, prints and chooses
 //! the outcome.
@@ -36,8 +36,8 @@ use crate::rows::Cell;
 use crate::rows::{Db, Row, RowKey, Value};
 use yaml::Node;
 
+pub use crate::live::southbound::SbChassis;
 pub use adopt::{adopt, adopt_operations, to_adopt};
-pub use chassis::{SbChassis, parse_bridge_mappings};
 pub use self_check::self_check;
 
 use chassis::{chassis, ha_groups};

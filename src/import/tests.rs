@@ -98,8 +98,11 @@ fn an_ovn_nbctl_gateway_router_imports_with_its_macs_and_plans_empty() {
     let live = seed();
     let chassis = [SbChassis {
         name: "master".into(),
-        encaps: vec![("geneve".into(), "127.0.0.1".into())],
-        bridge_mappings: vec![],
+        encaps: vec![crate::live::southbound::Encap {
+            kind: "geneve".into(),
+            ip: "127.0.0.1".into(),
+        }],
+        ..SbChassis::default()
     }];
     let schema = schema();
     let out = import(&Input {

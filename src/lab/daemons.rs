@@ -9,13 +9,14 @@
 //! datapath) and `ovn-controller`.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::command::run;
 use super::error::LabError;
 use super::process::{self, ProcessRecord, Spawn};
 use super::state::LabState;
 use crate::ovsdb::{Client, ColumnsExt, ConnectOptions};
+use crate::poll::poll_until;
 
 const NB_SCHEMA: &str = "/usr/share/ovn/ovn-nb.ovsschema";
 const SB_SCHEMA: &str = "/usr/share/ovn/ovn-sb.ovsschema";
@@ -99,8 +100,8 @@ pub async fn connect_db(
     rec: Option<&ProcessRecord>,
     log: &Path,
 ) -> Result<Client, LabError> {
-    let start = Instant::now();
-    loop {
+    // Each attempt waits up to a second for the server itself.
+    let last = poll_until(READY, Duration::ZERO, || async {
         let options = ConnectOptions {
             database: Some(database.to_owned()),
             deadline: Duration::from_secs(1),
@@ -108,20 +109,14 @@ pub async fn connect_db(
             request_timeout: Some(Duration::from_secs(30)),
             ..ConnectOptions::default()
         };
-        match Client::connect(remote, options).await {
-            Ok(c) => return Ok(c),
-            Err(e) => {
-                if let Some(rec) = rec
-                    && !rec.alive()
-                {
-                    return Err(died(rec, log));
-                }
-                if start.elapsed() > READY {
-                    return Err(LabError::ovsdb("connect", remote, e));
-                }
-            }
+        match (Client::connect(remote, options).await, rec) {
+            (Ok(c), _) => Ok(Ok(c)),
+            (Err(_), Some(rec)) if !rec.alive() => Err(died(rec, log)),
+            (Err(e), _) => Ok(Err(e)),
         }
-    }
+    })
+    .await?;
+    last.map_err(|e| LabError::ovsdb("connect", remote, e))
 }
 
 /// NB and SB databases and northd in the central namespace.
@@ -164,23 +159,21 @@ pub async fn start_central(state: &mut LabState, netns: &str) -> Result<(), LabE
     ];
     let rec = start(state, "northd", netns, &dir, "northd", argv, &[])?;
     // Ready when it says it is the active northd (it holds the SB lock).
-    let start_t = Instant::now();
-    loop {
+    let ready = poll_until(READY, Duration::from_millis(20), || async {
         let out = super::command::output(&["ovn-appctl", "-t", &s(&ctl), "status"])?;
         if String::from_utf8_lossy(&out.stdout).contains("active") {
-            return Ok(());
+            return Ok(Ok(()));
         }
         if !rec.alive() {
             return Err(died(&rec, &dir.join("northd.log")));
         }
-        if start_t.elapsed() > READY {
-            return Err(LabError::Timeout {
-                what: "ovn-northd to become active".into(),
-                seconds: READY.as_secs_f64(),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        Ok(Err(()))
+    })
+    .await?;
+    ready.map_err(|()| LabError::Timeout {
+        what: "ovn-northd to become active".into(),
+        seconds: READY.as_secs_f64(),
+    })
 }
 
 /// The private directory of a chassis (`ch-NAME`) or of a physical network's switch
@@ -290,8 +283,7 @@ pub async fn wait_chassis_registered(state: &LabState, names: &[String]) -> Resu
         &state.dir.join("sb.log"),
     )
     .await?;
-    let start = Instant::now();
-    loop {
+    let last = poll_until(READY, Duration::from_millis(50), || async {
         let rows = sb
             .select("OVN_Southbound", "Chassis", vec![], &["name", "encaps"])
             .await
@@ -301,13 +293,13 @@ pub async fn wait_chassis_registered(state: &LabState, names: &[String]) -> Resu
             .filter(|row| row.get("encaps").is_some_and(|e| !e.is_empty()))
             .filter_map(|row| row.string("name"))
             .collect();
-        let missing: Vec<&String> = names
+        let missing: Vec<String> = names
             .iter()
             .filter(|n| !registered.contains(&n.as_str()))
+            .cloned()
             .collect();
         if missing.is_empty() {
-            sb.close().await;
-            return Ok(());
+            return Ok(Ok(()));
         }
         for n in &missing {
             if let Some(rec) = state.process(&format!("{n}/ovn-controller"))
@@ -317,12 +309,12 @@ pub async fn wait_chassis_registered(state: &LabState, names: &[String]) -> Resu
                 return Err(died(rec, &dir.join("ovn-controller.log")));
             }
         }
-        if start.elapsed() > READY {
-            return Err(LabError::Timeout {
-                what: format!("chassis {missing:?} to register in the Southbound database"),
-                seconds: READY.as_secs_f64(),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        Ok(Err(missing))
+    })
+    .await?;
+    sb.close().await;
+    last.map_err(|missing| LabError::Timeout {
+        what: format!("chassis {missing:?} to register in the Southbound database"),
+        seconds: READY.as_secs_f64(),
+    })
 }

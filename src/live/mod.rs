@@ -224,9 +224,10 @@ impl Live {
 /// Rows as read: table → UUID → wire columns.
 pub type Raw = BTreeMap<String, BTreeMap<Uuid, Columns>>;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum Error {
     #[error(transparent)]
+    #[diagnostic(transparent)]
     Ovsdb(#[from] ovsdb::Error),
     #[error("the {database} schema has no table {table}: is this an OVN release topo supports?")]
     MissingTable { database: String, table: String },

@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::ovsdb::{self, Atom, Client, Columns, Condition, Datum, Operation};
-use crate::rows::Db;
+use crate::ovsdb::{self, Atom, Client, ColumnsExt, Condition, Datum};
 use crate::rows::bridge_mappings::BridgeMappings;
 use crate::rows::chassis::MAPPINGS_KEY;
 
@@ -46,66 +45,17 @@ impl fmt::Display for Encap {
 
 const SB: &str = "OVN_Southbound";
 
-/// The rows of `table` matching `conditions`, with `columns`, typed by the schema.
-async fn select(
-    sb: &Client,
-    table: &str,
-    conditions: Vec<Condition>,
-    columns: &[&str],
-) -> Result<Vec<Columns>, ovsdb::Error> {
-    let schema = sb.get_schema(SB).await?;
-    let columns = columns.iter().map(|c| (*c).to_owned()).collect();
-    let results = sb
-        .transact(
-            Db::Southbound.schema_name(),
-            &[Operation::select(table, conditions, Some(columns))],
-        )
-        .await?;
-    results
-        .first()
-        .map(|r| r.rows())
-        .unwrap_or_default()
-        .iter()
-        .map(|row| {
-            ovsdb::columns_from_json(&schema, table, row).map_err(|e| ovsdb::Error::Protocol {
-                remote: sb
-                    .remotes()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(","),
-                message: format!("{table}: {e}"),
-            })
-        })
-        .collect()
-}
-
-fn text(row: &Columns, column: &str) -> String {
-    row.get(column)
-        .and_then(Datum::as_scalar)
-        .and_then(Atom::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn string_map(row: &Columns, column: &str) -> impl Iterator<Item = (String, String)> {
-    row.get(column)
-        .and_then(Datum::as_map)
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
-}
-
 /// Every registered chassis (or only `name`), sorted by name.
 async fn read(sb: &Client, name: Option<&str>) -> Result<Vec<SbChassis>, ovsdb::Error> {
     let by_name = |column: &str| name.map(|n| Condition::eq(column, n)).into_iter().collect();
-    let encaps = select(
-        sb,
-        "Encap",
-        by_name("chassis_name"),
-        &["_uuid", "type", "ip"],
-    )
-    .await?;
+    let encaps = sb
+        .select(
+            SB,
+            "Encap",
+            by_name("chassis_name"),
+            &["_uuid", "type", "ip"],
+        )
+        .await?;
     let encaps: BTreeMap<Atom, Encap> = encaps
         .iter()
         .filter_map(|e| {
@@ -113,19 +63,20 @@ async fn read(sb: &Client, name: Option<&str>) -> Result<Vec<SbChassis>, ovsdb::
             Some((
                 uuid,
                 Encap {
-                    kind: text(e, "type"),
-                    ip: text(e, "ip"),
+                    kind: e.string("type").unwrap_or_default().to_owned(),
+                    ip: e.string("ip").unwrap_or_default().to_owned(),
                 },
             ))
         })
         .collect();
-    let rows = select(
-        sb,
-        "Chassis",
-        by_name("name"),
-        &["name", "hostname", "encaps", "other_config", "external_ids"],
-    )
-    .await?;
+    let rows = sb
+        .select(
+            SB,
+            "Chassis",
+            by_name("name"),
+            &["name", "hostname", "encaps", "other_config", "external_ids"],
+        )
+        .await?;
     let mut out: Vec<SbChassis> = rows
         .iter()
         .map(|row| {
@@ -137,13 +88,13 @@ async fn read(sb: &Client, name: Option<&str>) -> Result<Vec<SbChassis>, ovsdb::
                 .filter_map(|u| encaps.get(u).cloned())
                 .collect();
             encaps.sort();
+            let mut published = row.string_map("external_ids");
+            published.extend(row.string_map("other_config"));
             SbChassis {
-                name: text(row, "name"),
-                hostname: text(row, "hostname"),
+                name: row.string("name").unwrap_or_default().to_owned(),
+                hostname: row.string("hostname").unwrap_or_default().to_owned(),
                 encaps,
-                published: string_map(row, "external_ids")
-                    .chain(string_map(row, "other_config"))
-                    .collect(),
+                published,
             }
         })
         .collect();
@@ -163,16 +114,14 @@ pub async fn chassis(sb: &Client, name: &str) -> Result<Option<SbChassis>, ovsdb
 
 /// Chassis name → the `nb_cfg` it has caught up with (`Chassis_Private`).
 pub async fn caught_up(sb: &Client) -> Result<BTreeMap<String, i64>, ovsdb::Error> {
-    let rows = select(sb, "Chassis_Private", vec![], &["name", "nb_cfg"]).await?;
+    let rows = sb
+        .select(SB, "Chassis_Private", vec![], &["name", "nb_cfg"])
+        .await?;
     Ok(rows
         .iter()
-        .map(|row| {
-            let cfg = row
-                .get("nb_cfg")
-                .and_then(Datum::as_scalar)
-                .and_then(Atom::as_integer)
-                .unwrap_or(0);
-            (text(row, "name"), cfg)
+        .filter_map(|row| {
+            let name = row.string("name")?.to_owned();
+            Some((name, row.integer("nb_cfg").unwrap_or(0)))
         })
         .collect())
 }

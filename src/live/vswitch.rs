@@ -11,11 +11,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::ovsdb::{
-    self, Atom, Client, Columns, Condition, ConnectOptions, Datum, Mutation, Mutator, OpResult,
-    Operation,
+    self, Atom, Client, Columns, ColumnsExt, Condition, ConnectOptions, Datum, Mutation, Mutator,
+    OpResult, Operation,
 };
 use crate::poll::poll_until;
 use crate::rows::chassis::Current;
@@ -147,13 +147,7 @@ impl Vswitch {
 
     /// `ovs-vsctl init`: creates the root row if the database has none.
     pub async fn init(&self) -> Result<(), Error> {
-        let res = self
-            .transact(
-                "select Open_vSwitch",
-                &[Operation::select(DB, vec![], Some(vec!["_uuid".into()]))],
-            )
-            .await?;
-        if res.first().is_some_and(|r| !r.rows().is_empty()) {
+        if !self.select(DB, vec![], &["_uuid"]).await?.is_empty() {
             return Ok(());
         }
         self.transact("init", &[Operation::insert(DB, Columns::new())])
@@ -176,60 +170,35 @@ impl Vswitch {
         Ok(())
     }
 
-    /// The root row's `external_ids`.
-    pub async fn external_ids(&self) -> Result<BTreeMap<String, String>, Error> {
-        let res = self
-            .transact(
-                "select external_ids",
-                &[Operation::select(
-                    DB,
-                    vec![],
-                    Some(vec!["external_ids".into()]),
-                )],
-            )
-            .await?;
-        let mut out = BTreeMap::new();
-        if let Some(v) = res
-            .first()
-            .and_then(|r| r.rows().first())
-            .and_then(|row| row.get("external_ids"))
-            && let Ok(d) = Datum::from_json(v)
-            && let Some(m) = d.as_map()
-        {
-            for (k, v) in m {
-                if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
-                    out.insert(k.to_owned(), v.to_owned());
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// The rows of `table` matching `conditions`, projected on `columns`.
+    /// The rows of `table` matching `conditions`, with `columns`, typed by the schema.
     async fn select(
         &self,
         table: &str,
         conditions: Vec<Condition>,
         columns: &[&str],
-    ) -> Result<Vec<Map<String, Value>>, Error> {
-        let columns = Some(columns.iter().map(|c| (*c).to_owned()).collect());
-        let res = self
-            .transact(
-                &format!("select {table}"),
-                &[Operation::select(table, conditions, columns)],
-            )
-            .await?;
-        Ok(res
-            .into_iter()
-            .next()
-            .map(|r| r.rows().to_vec())
+    ) -> Result<Vec<Columns>, Error> {
+        self.client
+            .select(DB, table, conditions, columns)
+            .await
+            .map_err(|e| Error::ovsdb(&format!("select {table}"), &self.remote, e))
+    }
+
+    /// The root row's `external_ids`.
+    pub async fn external_ids(&self) -> Result<BTreeMap<String, String>, Error> {
+        let rows = self.select(DB, vec![], &["external_ids"]).await?;
+        Ok(rows
+            .first()
+            .map(|row| row.string_map("external_ids"))
             .unwrap_or_default())
     }
 
     /// Names of the existing bridges.
     pub async fn bridges(&self) -> Result<Vec<String>, Error> {
         let rows = self.select("Bridge", vec![], &["name"]).await?;
-        Ok(rows.iter().filter_map(name_of).collect())
+        Ok(rows
+            .iter()
+            .filter_map(|row| row.string("name").map(str::to_owned))
+            .collect())
     }
 
     /// Names of the ports of `bridge` (empty if it does not exist).
@@ -237,23 +206,19 @@ impl Vswitch {
         let bridges = self
             .select("Bridge", vec![Condition::eq("name", bridge)], &["ports"])
             .await?;
-        let wanted: Vec<Atom> = match bridges
-            .first()
-            .and_then(|row| row.get("ports"))
-            .map(Datum::from_json)
-        {
-            Some(Ok(Datum::Set(s))) => s.into_iter().collect(),
-            _ => return Ok(Vec::new()),
+        let Some(wanted) = bridges.first().map(|row| {
+            row.get("ports")
+                .and_then(Datum::as_set)
+                .map(|set| set.iter().filter_map(Atom::as_uuid).collect::<Vec<_>>())
+                .unwrap_or_default()
+        }) else {
+            return Ok(Vec::new());
         };
         let ports = self.select("Port", vec![], &["_uuid", "name"]).await?;
         Ok(ports
             .iter()
-            .filter(|row| {
-                row.get("_uuid")
-                    .and_then(|u| Atom::from_json(u).ok())
-                    .is_some_and(|u| wanted.contains(&u))
-            })
-            .filter_map(name_of)
+            .filter(|row| row.uuid("_uuid").is_some_and(|u| wanted.contains(&u)))
+            .filter_map(|row| row.string("name").map(str::to_owned))
             .collect())
     }
 
@@ -369,17 +334,10 @@ impl Vswitch {
             .and_then(Value::as_i64)
             .unwrap_or(1);
         let seen = poll_until(deadline, Duration::from_millis(20), || async {
-            let res = self
-                .transact(
-                    "select cur_cfg",
-                    &[Operation::select(DB, vec![], Some(vec!["cur_cfg".into()]))],
-                )
-                .await?;
-            let cur = res
+            let rows = self.select(DB, vec![], &["cur_cfg"]).await?;
+            let cur = rows
                 .first()
-                .and_then(|r| r.rows().first())
-                .and_then(|row| row.get("cur_cfg"))
-                .and_then(Value::as_i64)
+                .and_then(|row| row.integer("cur_cfg"))
                 .unwrap_or(0);
             Ok(if cur >= target { Ok(()) } else { Err(cur) })
         })
@@ -413,11 +371,6 @@ impl Vswitch {
         }
         Ok(out)
     }
-}
-
-/// A row's `name`.
-fn name_of(row: &Map<String, Value>) -> Option<String> {
-    row.get("name").and_then(Value::as_str).map(str::to_owned)
 }
 
 /// Inserts an Interface and a Port named `uuid_port` holding it.

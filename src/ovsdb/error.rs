@@ -14,11 +14,12 @@ use super::remote::RemoteError;
 
 impl miette::Diagnostic for Error {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(Error::code(self)))
+        Some(Box::new(self.stable_code()))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Error::help(self).map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.advice()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
 }
 
@@ -143,8 +144,9 @@ impl Error {
         "topo::ovsdb::unreachable",
     ];
 
-    /// This error's stable diagnostic code, one of [`Error::CODES`].
-    pub fn code(&self) -> &'static str {
+    /// This error's stable diagnostic code, one of [`Error::CODES`] (what
+    /// `miette::Diagnostic::code` gives).
+    pub fn stable_code(&self) -> &'static str {
         match self {
             Error::Remote(_) => "topo::ovsdb::remote",
             Error::Connect { .. } => "topo::ovsdb::connect",
@@ -166,8 +168,9 @@ impl Error {
         }
     }
 
-    /// What the user can do about it, when there is something to say.
-    pub fn help(&self) -> Option<&'static str> {
+    /// What the user can do about it, when there is something to say (what
+    /// `miette::Diagnostic::help` gives).
+    pub fn advice(&self) -> Option<&'static str> {
         Some(match self {
             Error::Remote(_) => {
                 "a remote is `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`; several (the \
@@ -544,7 +547,7 @@ mod tests {
                 reasons: vec![],
             },
         ];
-        let seen: std::collections::BTreeSet<_> = errors.iter().map(Error::code).collect();
+        let seen: std::collections::BTreeSet<_> = errors.iter().map(Error::stable_code).collect();
         let codes: std::collections::BTreeSet<_> = Error::CODES.iter().copied().collect();
         assert_eq!(codes.len(), Error::CODES.len(), "a code twice");
         assert_eq!(

@@ -4,7 +4,9 @@
 //! ovn-controller published it) and in `topo plan`; an apply of it without `--yes` is refused,
 //! a saved plan of it is refused once the chassis moved again and applies when fresh, the next
 //! apply puts it back (keeping the entry it does not own), and drift and plan are then clean;
-//! the same for the chassis's tunnel endpoint (`ovn-encap-ip`).
+//! the same for the chassis's tunnel endpoint (`ovn-encap-ip`). `topo compile`'s chassis rows
+//! are what the chassis hold after apply; the mappings are compared as a set (another order
+//! is no change, and apply then writes nothing); mappings set by hand and imported plan empty.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -92,6 +94,10 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
     );
     let (code, out) = topo(&["drift", file, "--lab", d]);
     assert_eq!(code, Some(0), "{out}");
+    // What `topo compile` says apply writes on each chassis is what the chassis now hold.
+    for chassis in ["master", "node1"] {
+        compiled_rows_are_in_the_chassis_database(file, chassis, d);
+    }
 
     // An operator remaps the network on the chassis and adds a mapping of their own.
     let db = format!("unix:{d}/ch-master/db.sock");
@@ -204,6 +210,183 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
     assert!(out.contains(r#"; ovn-encap-ip "172.17.42.160"."#), "{out}");
     let (code, out) = topo(&["plan", file, "--lab", d]);
     assert_eq!(code, Some(0), "{out}");
+
+    // The mappings are a set: the same entries in another order, with spaces, are no change
+    // for plan or drift, and apply writes nothing to the chassis (not even a next_cfg bump).
+    let reordered = "theirs:br-theirs, externalnet:br-ens8";
+    set_external_id(&db, "ovn-bridge-mappings", reordered);
+    let (code, out) = topo(&["plan", file, "--lab", d]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = topo(&["drift", file, "--lab", d]);
+    assert_eq!(code, Some(0), "{out}");
+    let next_cfg = vsctl_get(&db, &["get", "Open_vSwitch", ".", "next_cfg"]);
+    let (code, out) = topo(&["apply", file, "--lab", d, "--yes", "--timeout", "60"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("No changes. The live databases match the topology."),
+        "{out}"
+    );
+    assert_eq!(mappings(&db), reordered);
+    assert_eq!(
+        vsctl_get(&db, &["get", "Open_vSwitch", ".", "next_cfg"]),
+        next_cfg
+    );
+}
+
+/// Mappings set by hand, then `topo import --adopt`: the imported file plans empty, the
+/// chassis included (the stack's own list of networks is bookkeeping, not a change).
+#[test]
+fn hand_set_bridge_mappings_imported_and_adopted_plan_empty() {
+    crate::require_ovn!();
+    if !lab_possible() {
+        return;
+    }
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("lab");
+    let d = dir.to_str().unwrap();
+    let _down = Down(dir.clone());
+    // The lab leaves a topology's chassis settings to apply: none are written yet.
+    let (code, out) = topo(&[
+        "lab",
+        "up",
+        "examples/topologies/gateway-router.yaml",
+        "--dir",
+        d,
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let db = format!("unix:{d}/ch-master/db.sock");
+    // An operator sets the provider bridge and the mapping by hand, as the seed does.
+    vsctl(
+        &db,
+        &[
+            "add-br",
+            "br-ens8",
+            "--",
+            "set",
+            "Bridge",
+            "br-ens8",
+            "datapath_type=netdev",
+            "--",
+            "add-port",
+            "br-ens8",
+            "ens8",
+        ],
+    );
+    set_external_id(&db, "ovn-bridge-mappings", "externalnet:br-ens8");
+    let config = format!("{d}/topo.toml");
+    wait_for(
+        "ovn-controller to publish the mapping",
+        Duration::from_secs(20),
+        || {
+            let (code, out) = topo(&["status", "--config", &config]);
+            (code == Some(0) && out.contains("bridge mapping externalnet -> br-ens8")).then_some(())
+        },
+    );
+    let imported = tmp.path().join("imported.yaml");
+    let imported = imported.to_str().unwrap();
+    let (code, out) = topo(&[
+        "import", "--stack", "seed", "--adopt", "-o", imported, "--config", &config,
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let text = std::fs::read_to_string(imported).unwrap();
+    assert!(text.contains("externalnet: br-ens8"), "{text}");
+    let (code, out) = topo(&["plan", imported, "--lab", d]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("chassis master"), "{out}");
+}
+
+/// `topo compile`'s rows of `chassis` (its `Open_vSwitch` database), each checked against
+/// that database with ovs-vsctl: every key the root row sets, every bridge with its ports,
+/// every interface's type.
+fn compiled_rows_are_in_the_chassis_database(file: &str, chassis: &str, lab: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .args(["compile", file, "--format", "json"])
+        .output()
+        .expect("topo compile");
+    assert!(out.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let db = format!("unix:{lab}/ch-{chassis}/db.sock");
+    let of_chassis: Vec<&serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["db"] == format!("chassis/{chassis}"))
+        .collect();
+    assert!(!of_chassis.is_empty(), "no rows for chassis {chassis}");
+    let name = |r: &serde_json::Value| r["key"][0].as_str().unwrap().to_owned();
+    // A set of references is a list; one reference alone is written as itself.
+    let refs = |v: &serde_json::Value| -> Vec<String> {
+        let one = |r: &serde_json::Value| r["ref"][1].as_str().unwrap().to_owned();
+        match v.as_array() {
+            Some(list) => list.iter().map(one).collect(),
+            None => vec![one(v)],
+        }
+    };
+    for row in of_chassis {
+        let columns = &row["columns"];
+        match row["table"].as_str().unwrap() {
+            "Open_vSwitch" => {
+                for (key, value) in columns["external_ids"].as_object().unwrap() {
+                    let id = format!("external_ids:\"{key}\"");
+                    assert_eq!(
+                        vsctl_get(&db, &["get", "Open_vSwitch", ".", &id]),
+                        value.as_str().unwrap(),
+                        "{chassis} {key}"
+                    );
+                }
+                if !columns["bridges"].is_null() {
+                    let have = vsctl_get(&db, &["list-br"]);
+                    for bridge in refs(&columns["bridges"]) {
+                        assert!(have.lines().any(|l| l == bridge), "{chassis}: {bridge}");
+                    }
+                }
+            }
+            "Bridge" => {
+                let bridge = name(row);
+                let ports = vsctl_get(&db, &["get", "Bridge", &bridge, "ports"]);
+                for port in refs(&columns["ports"]) {
+                    let uuid = vsctl_get(&db, &["get", "Port", &port, "_uuid"]);
+                    assert!(ports.contains(&uuid), "{bridge} lacks port {port}: {ports}");
+                }
+            }
+            "Port" => {
+                let port = name(row);
+                let ifaces = vsctl_get(&db, &["get", "Port", &port, "interfaces"]);
+                for iface in refs(&columns["interfaces"]) {
+                    let uuid = vsctl_get(&db, &["get", "Interface", &iface, "_uuid"]);
+                    assert!(ifaces.contains(&uuid), "{port} lacks {iface}: {ifaces}");
+                }
+            }
+            "Interface" => {
+                let want = columns["type"].as_str().unwrap_or("");
+                let iface = name(row);
+                assert_eq!(
+                    vsctl_get(&db, &["get", "Interface", &iface, "type"]),
+                    want,
+                    "{iface}"
+                );
+            }
+            other => panic!("unexpected chassis table {other}"),
+        }
+    }
+}
+
+/// An ovs-vsctl query's output, trimmed and unquoted.
+fn vsctl_get(db: &str, args: &[&str]) -> String {
+    let out = Command::new("ovs-vsctl")
+        .arg(format!("--db={db}"))
+        .args(args)
+        .output()
+        .expect("ovs-vsctl");
+    assert!(
+        out.status.success(),
+        "ovs-vsctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .trim_matches('"')
+        .to_owned()
 }
 
 /// `ovs-vsctl set Open_vSwitch . external_ids:KEY=VALUE`, as an operator on the chassis would.

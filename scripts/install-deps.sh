@@ -18,7 +18,10 @@ done
 
 if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "install-deps: run this as root (sudo is not installed)" >&2; exit 1; }
+    SUDO="sudo"
+  fi
   echo "install-deps: installing ${missing[*]}"
   $SUDO apt-get update -qq
   # The packages' own services are not needed: topo's tests and lab start private daemons.

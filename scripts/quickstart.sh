@@ -3,13 +3,29 @@
 # for a topology (real OVN daemons, one network namespace per chassis, geneve between them, VMs
 # and outside hosts as namespaces), then validate, plan, apply and verify it with real packets.
 #
-#   sudo scripts/quickstart.sh [TOPOLOGY.yaml]   (default: examples/topologies/gateway-router.yaml)
-#   sudo scripts/quickstart.sh down              (tear the lab down)
+#   scripts/quickstart.sh [TOPOLOGY.yaml]   (default: examples/topologies/gateway-router.yaml)
+#   scripts/quickstart.sh down              (tear the lab down)
+#
+# As root: the lab makes network namespaces and installs packages. A user that is not root is
+# re-run through sudo when sudo is there (a pristine Debian has none: run it as root there).
+# Needs a Rust toolchain (cargo) at least as new as Cargo.toml's rust-version.
 #
 # The lab lives in $QUICKSTART_DIR (default /tmp/topo-quickstart); `down` stops only what the
 # lab started, by PID, and removes only its own namespaces.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    exec sudo --preserve-env=PATH,QUICKSTART_DIR,CARGO_HOME,RUSTUP_HOME "$0" "$@"
+  fi
+  echo "quickstart: run this as root (the lab makes network namespaces; sudo is not installed)" >&2
+  exit 1
+fi
+command -v cargo >/dev/null 2>&1 || {
+  echo "quickstart: cargo not found: install a Rust toolchain >= $(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml) (e.g. rustup)" >&2
+  exit 1
+}
 
 dir="${QUICKSTART_DIR:-/tmp/topo-quickstart}"
 topology="${1:-examples/topologies/gateway-router.yaml}"
@@ -58,5 +74,5 @@ Explore it:
   $topo drift $topology --lab $dir
   $topo apply $topology --lab $dir --yes
 Tear down:
-  sudo scripts/quickstart.sh down
+  scripts/quickstart.sh down
 EOM

@@ -30,7 +30,7 @@ pub async fn read_bindings(sb: &Client) -> Result<BTreeMap<String, Binding>, Err
     let db = Db::Southbound.schema_name();
     // Both reads in flight at once on the one connection.
     let (chassis, bindings) = tokio::try_join!(
-        sb.select(db, "Chassis", vec![], &["_uuid", "name"]),
+        crate::live::southbound::all(sb),
         sb.select(
             db,
             "Port_Binding",
@@ -39,8 +39,8 @@ pub async fn read_bindings(sb: &Client) -> Result<BTreeMap<String, Binding>, Err
         ),
     )?;
     let chassis: BTreeMap<Uuid, String> = chassis
-        .iter()
-        .filter_map(|row| Some((row.uuid("_uuid")?, row.string("name")?.to_owned())))
+        .into_iter()
+        .filter_map(|c| Some((c.uuid?, c.name)))
         .collect();
     let mut out = BTreeMap::new();
     for row in &bindings {

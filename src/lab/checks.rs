@@ -442,15 +442,11 @@ pub async fn binding(state: &LabState, port: &str) -> String {
     let Some(uuid) = pb.uuid("chassis") else {
         return format!("not bound to any chassis (up={up})");
     };
-    let rows = select(
-        &sb,
-        "OVN_Southbound",
-        "Chassis",
-        vec![Condition::uuid(uuid)],
-        &["name"],
-    )
-    .await;
-    let name = rows.first().and_then(|r| r.string("name")).unwrap_or("?");
+    let chassis = crate::live::southbound::all(&sb).await.unwrap_or_default();
+    let name = chassis
+        .iter()
+        .find(|c| c.uuid == Some(uuid))
+        .map_or("?", |c| c.name.as_str());
     format!("bound to chassis {name} (up={up})")
 }
 

@@ -15,7 +15,7 @@ use super::command::run;
 use super::error::LabError;
 use super::process::{self, ProcessRecord, Spawn};
 use super::state::LabState;
-use crate::ovsdb::{Client, ColumnsExt, ConnectOptions};
+use crate::ovsdb::{Client, ConnectOptions};
 use crate::poll::poll_until;
 
 const NB_SCHEMA: &str = "/usr/share/ovn/ovn-nb.ovsschema";
@@ -284,14 +284,13 @@ pub async fn wait_chassis_registered(state: &LabState, names: &[String]) -> Resu
     )
     .await?;
     let last = poll_until(READY, Duration::from_millis(50), || async {
-        let rows = sb
-            .select("OVN_Southbound", "Chassis", vec![], &["name", "encaps"])
+        let rows = crate::live::southbound::all(&sb)
             .await
             .map_err(|e| LabError::ovsdb("select Chassis", &state.sb, e))?;
         let registered: Vec<&str> = rows
             .iter()
-            .filter(|row| row.get("encaps").is_some_and(|e| !e.is_empty()))
-            .filter_map(|row| row.string("name"))
+            .filter(|c| !c.encaps.is_empty())
+            .map(|c| c.name.as_str())
             .collect();
         let missing: Vec<String> = names
             .iter()

@@ -1,5 +1,5 @@
 //! The chassis registered in the Southbound database, read in one place for status, import,
-//! drift and apply: each `Chassis` row's name, hostname and the keys it publishes
+//! drift, apply (its confirmation, `--wait`, the bindings' chassis names) and the lab: each `Chassis` row's name, hostname and the keys it publishes
 //! (`other_config`, or `external_ids` on releases before 22.09, such as
 //! `ovn-bridge-mappings`), its tunnel endpoints (`Encap`), and how far each chassis has
 //! caught up (`Chassis_Private.nb_cfg`).
@@ -14,6 +14,8 @@ use crate::rows::chassis::MAPPINGS_KEY;
 /// A chassis as the Southbound shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SbChassis {
+    /// Its row's `_uuid` (what `Port_Binding.chassis` and other references hold).
+    pub uuid: Option<uuid::Uuid>,
     pub name: String,
     pub hostname: String,
     /// Its tunnel endpoints, sorted.
@@ -74,7 +76,14 @@ async fn read(sb: &Client, name: Option<&str>) -> Result<Vec<SbChassis>, ovsdb::
             SB,
             "Chassis",
             by_name("name"),
-            &["name", "hostname", "encaps", "other_config", "external_ids"],
+            &[
+                "_uuid",
+                "name",
+                "hostname",
+                "encaps",
+                "other_config",
+                "external_ids",
+            ],
         )
         .await?;
     let mut out: Vec<SbChassis> = rows
@@ -91,6 +100,7 @@ async fn read(sb: &Client, name: Option<&str>) -> Result<Vec<SbChassis>, ovsdb::
             let mut published = row.string_map("external_ids");
             published.extend(row.string_map("other_config"));
             SbChassis {
+                uuid: row.uuid("_uuid"),
                 name: row.string("name").unwrap_or_default().to_owned(),
                 hostname: row.string("hostname").unwrap_or_default().to_owned(),
                 encaps,

@@ -66,7 +66,7 @@ async fn connect(target: &Target, deadline: Duration) -> Result<Vswitch, Error> 
         .map_err(failure(target))
 }
 
-/// Reads the chassis's database and says what [`write`] would change there.
+/// Reads the chassis's database and says what [`write()`] would change there.
 pub async fn preview(
     stack: &str,
     target: &Target,

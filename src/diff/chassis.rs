@@ -1,5 +1,6 @@
-//! The chassis side of a plan: the stack's [`Wanted`] against a chassis's [`Current`]
-//! database, compared the same way for plan, drift and a saved plan's staleness check. Pure.
+//! The chassis side of a plan: the stack's [`Wanted`](crate::rows::chassis::Wanted) against a
+//! chassis's [`Current`] database, compared the same way for plan, drift and a saved plan's
+//! staleness check. Pure.
 //!
 //! What counts is what ovn-controller and ovs-vswitchd would see: `ovn-bridge-mappings` as a
 //! set of entries (order and spacing are not a change), the settings the topology sets

@@ -497,7 +497,7 @@ impl Client {
     }
 
     /// [`Client::monitor_cond`], the initial rows decoded straight from the reply's text into
-    /// columns typed by `schema` ([`monitor::decode_rows`]): the cheapest full read.
+    /// columns typed by `schema` ([`super::monitor::decode_rows`]): the cheapest full read.
     pub async fn monitor_cond_rows(
         &self,
         schema: &DatabaseSchema,

@@ -341,20 +341,20 @@ fn compiled_rows_are_in_the_chassis_database(file: &str, chassis: &str, lab: &st
                     }
                 }
             }
-            "Bridge" => {
-                let bridge = name(row);
-                let ports = vsctl_get(&db, &["get", "Bridge", &bridge, "ports"]);
-                for port in refs(&columns["ports"]) {
-                    let uuid = vsctl_get(&db, &["get", "Port", &port, "_uuid"]);
-                    assert!(ports.contains(&uuid), "{bridge} lacks port {port}: {ports}");
-                }
-            }
-            "Port" => {
-                let port = name(row);
-                let ifaces = vsctl_get(&db, &["get", "Port", &port, "interfaces"]);
-                for iface in refs(&columns["interfaces"]) {
-                    let uuid = vsctl_get(&db, &["get", "Interface", &iface, "_uuid"]);
-                    assert!(ifaces.contains(&uuid), "{port} lacks {iface}: {ifaces}");
+            // A bridge's ports and a port's interfaces, by the UUIDs the database holds.
+            parent @ ("Bridge" | "Port") => {
+                let (column, child) = match parent {
+                    "Bridge" => ("ports", "Port"),
+                    _ => ("interfaces", "Interface"),
+                };
+                let holder = name(row);
+                let held = vsctl_get(&db, &["get", parent, &holder, column]);
+                for member in refs(&columns[column]) {
+                    let uuid = vsctl_get(&db, &["get", child, &member, "_uuid"]);
+                    assert!(
+                        held.contains(&uuid),
+                        "{parent} {holder} lacks {member}: {held}"
+                    );
                 }
             }
             "Interface" => {

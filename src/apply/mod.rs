@@ -30,9 +30,10 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::diff::{self, Plan};
-use crate::live::{self, Live, watch::Watch};
+use crate::live::{self, watch::Watch};
 use crate::ovsdb::{self, Client, DatabaseSchema, Datum, OpError};
 use crate::poll::poll_until;
+use crate::rows::live::Live;
 use crate::rows::{Db, RowKey, State};
 use marker::{marker_of, nb_global_ids, resolve_outcome};
 use stale::guard_subject;

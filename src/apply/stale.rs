@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use crate::diff::{self, Plan, ReadRow};
-use crate::live::{self, Live};
 use crate::ovsdb::{Atom, Operation};
+use crate::rows::live::{self, Live};
 
 /// What moved between a saved plan's read and `live`: rows it read whose UUID or version
 /// changed, keys it expected free that are taken, and rows of the stack it never saw.
@@ -83,8 +83,8 @@ pub(super) fn guard_subject(plan: &Plan, ops: &[Operation], index: usize) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::LiveRow;
     use crate::ovsdb::Datum;
+    use crate::rows::live::LiveRow;
     use crate::rows::{Db, Row, RowKey, State, Value};
     use uuid::Uuid;
 
@@ -92,7 +92,7 @@ mod tests {
         let key = RowKey::name("vm1");
         let mut live = Live::default();
         let row = Row::new().with("addresses", Datum::scalar(Value::from(addresses)));
-        let digest = crate::live::digest_of(&row);
+        let digest = crate::rows::live::digest_of(&row);
         live.state
             .insert(Db::Northbound, "Logical_Switch_Port", key.clone(), row);
         live.rows.insert(

@@ -29,10 +29,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use crate::diff::{Action, Change, Plan};
-use crate::live::Live;
 use crate::ovsdb::{
     Atom, Columns, Condition, DatabaseSchema, Datum, Mutation, Mutator, Operation, WaitUntil,
 };
+use crate::rows::live::Live;
 use crate::rows::{Cell, Db, RowKey, Value, identity, ownership};
 
 /// Options of the transaction.

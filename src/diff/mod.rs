@@ -16,8 +16,8 @@ pub use plan::{
     Action, Change, ChassisChange, ColumnChange, Conflict, Plan, ReadRow, ReadSet, SettingChange,
 };
 
-use crate::live::{Live, LiveRow};
 use crate::ovsdb::Atom;
+use crate::rows::live::{Live, LiveRow};
 use crate::rows::{Cell, Db, Row, RowKey, State, Value, ownership};
 
 /// Options of a plan.
@@ -342,7 +342,7 @@ fn read_row(db: &Db, table: &str, key: &RowKey, live: Option<&LiveRow>) -> ReadR
         key: key.clone(),
         uuid: live.map(|r| r.uuid),
         version: live.and_then(|r| r.version),
-        digest: live.map(crate::live::LiveRow::digest),
+        digest: live.map(crate::rows::live::LiveRow::digest),
     }
 }
 

@@ -85,7 +85,7 @@ pub struct ReadRow {
     pub uuid: Option<Uuid>,
     /// `_version`: per server in a RAFT cluster, so only a fallback for plans without `digest`.
     pub version: Option<Uuid>,
-    /// [`LiveRow::digest`](crate::live::LiveRow::digest) of the row as read: what a saved plan
+    /// [`LiveRow::digest`](crate::rows::live::LiveRow::digest) of the row as read: what a saved plan
     /// compares (absent for rows expected absent, and in plans made before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,

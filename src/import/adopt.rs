@@ -5,8 +5,8 @@
 
 use super::Error;
 use crate::apply::transaction::{owner_mark, row_guard, with_guards};
-use crate::live::Live;
 use crate::ovsdb::{Client, Condition, Operation};
+use crate::rows::live::Live;
 use crate::rows::{Db, RowKey, State};
 
 /// The rows `--adopt` marks: those of `desired` that exist live without this stack's mark

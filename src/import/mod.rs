@@ -29,10 +29,11 @@ pub mod yaml;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use crate::live::{Live, NB_TABLES};
+use crate::live::NB_TABLES;
 use crate::ovsdb::{Atom, Client, Condition, DatabaseSchema, Datum, Operation};
 #[cfg(test)]
 use crate::rows::Cell;
+use crate::rows::live::Live;
 use crate::rows::{Db, Row, RowKey, Value};
 use yaml::Node;
 

@@ -1,7 +1,7 @@
 //! The self-check: the imported file compiled and planned against the read it came from.
 
-use crate::live::Live;
 use crate::ovsdb::Datum;
+use crate::rows::live::Live;
 use crate::rows::{Cell, State, Value, ownership};
 
 /// Compiles `yaml` and plans it against `live` as if every live row it names carried the

@@ -1,6 +1,6 @@
 use super::*;
-use crate::live::LiveRow;
 use crate::rows::RowRef;
+use crate::rows::live::LiveRow;
 use uuid::Uuid;
 
 fn s(v: &str) -> Cell {

@@ -19,12 +19,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-use super::{Error, Live, build_owned, fill_defaults, requests, wire_key};
+use super::{Error, build_owned, fill_defaults, requests, wire_key};
 use crate::ovsdb::{
     Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect, Notifications,
     RawEvent, RowChange, decode_update_params,
 };
 use crate::rows::identity::{self, Rule};
+use crate::rows::live::Live;
 use crate::rows::{Db, RowKey};
 
 /// The table and column the apply marker lives in.

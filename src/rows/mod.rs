@@ -17,6 +17,7 @@ use crate::ovsdb::{Atom, Datum};
 pub mod bridge_mappings;
 pub mod chassis;
 pub mod identity;
+pub mod live;
 pub mod ownership;
 
 /// Which database a row lives in. Chassis databases are named by chassis.

@@ -11,7 +11,7 @@ use std::fmt;
 use miette::{LabeledSpan, SourceCode};
 use serde::Serialize;
 
-use crate::spec::source::{Sources, Span};
+use crate::source::{Sources, Span};
 
 macro_rules! codes {
     ($( $(#[doc = $doc:literal])* $variant:ident = $code:literal, )*) => {

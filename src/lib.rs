@@ -25,5 +25,6 @@ pub mod live;
 pub mod ovsdb;
 pub mod poll;
 pub mod rows;
+pub mod source;
 pub mod spec;
 pub mod timings;

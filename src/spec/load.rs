@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
 use super::map::Map;
-use super::source::{BaseGuard, Sp, Span, span_of};
+use super::spanned::{BaseGuard, Sp, span_of};
 use super::types::Topology;
+use crate::source::Span;
 
 /// Largest topology file topo reads (a 10,000-tenant topology is about 15 MiB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;

@@ -14,7 +14,8 @@ use serde::{Deserialize, Deserializer};
 
 use std::collections::HashMap;
 
-use super::source::{Sp, Span};
+use super::spanned::Sp;
+use crate::source::Span;
 
 /// Marks a duplicate-key error so the loader can label both places: the parser passes
 /// duplicates through to this map, which knows where the first one was.

@@ -7,15 +7,16 @@
 pub mod load;
 pub mod map;
 pub mod schema;
-pub mod source;
+pub mod spanned;
 pub mod types;
 
 use std::path::PathBuf;
 
 use crate::diagnostics::Diagnostics;
 
+use crate::source::Sources;
 pub use map::Map;
-pub use source::{Sources, Sp, Span};
+pub use spanned::Sp;
 pub use types::Topology;
 
 /// A loaded topology: what was written, where, and the problems found while loading.

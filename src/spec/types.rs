@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 use super::map::Map;
-use super::source::Sp;
+use super::spanned::Sp;
 
 /// A topology file. Several files (or a directory) are merged into one topology.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

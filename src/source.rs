@@ -20,7 +20,7 @@ pub struct Span {
 }
 
 impl Span {
-    pub fn new(offset: usize, len: usize) -> Span {
+    pub(crate) fn new(offset: usize, len: usize) -> Span {
         Span { offset, len }
     }
 }
@@ -42,7 +42,7 @@ pub struct SourceFile {
 
 /// Where a global offset lands: file name, 1-based line and column (in characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
+pub(crate) struct Position {
     pub file: String,
     pub line: usize,
     pub column: usize,
@@ -55,13 +55,13 @@ pub struct Sources {
 }
 
 impl Sources {
-    pub fn new() -> Sources {
+    pub(crate) fn new() -> Sources {
         Sources::default()
     }
 
     /// Adds a file and returns its base offset. Files are separated by one unused byte so a
     /// zero-length span at the end of one file never lands in the next.
-    pub fn add(&mut self, name: impl Into<String>, text: String) -> usize {
+    pub(crate) fn add(&mut self, name: impl Into<String>, text: String) -> usize {
         let base = self
             .files
             .last()
@@ -80,14 +80,14 @@ impl Sources {
     }
 
     /// The file holding a global offset.
-    pub fn file_at(&self, offset: usize) -> Option<&SourceFile> {
+    pub(crate) fn file_at(&self, offset: usize) -> Option<&SourceFile> {
         let idx = self.files.partition_point(|f| f.base <= offset);
         let file = self.files.get(idx.checked_sub(1)?)?;
         (offset <= file.base + file.text.len()).then_some(file)
     }
 
     /// File, line and column of a global offset.
-    pub fn position(&self, offset: usize) -> Option<Position> {
+    pub(crate) fn position(&self, offset: usize) -> Option<Position> {
         let file = self.file_at(offset)?;
         let local = (offset - file.base).min(file.text.len());
         let before = file.text.get(..local)?;

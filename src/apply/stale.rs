@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 use crate::diff::{self, Plan, ReadRow};
 use crate::ovsdb::{Atom, Operation};
 use crate::rows::live::{self, Live};
+use crate::rows::ownership;
 
 /// What moved between a saved plan's read and `live`: rows it read whose UUID or version
 /// changed, keys it expected free that are taken, and rows of the stack it never saw.
-pub fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
+pub(crate) fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
     let mut moved = Vec::new();
     let mut seen = BTreeSet::new();
     for r in &saved.read.rows {
@@ -26,7 +27,7 @@ pub fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
         }
     }
     for (db, table, key, row) in live.state.rows() {
-        if diff::owner(row).as_deref() == Some(saved.stack.as_str())
+        if ownership::owner(row).as_deref() == Some(saved.stack.as_str())
             && !seen.contains(&(db.clone(), table.to_owned(), key.clone()))
         {
             moved.push(format!(

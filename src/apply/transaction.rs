@@ -52,7 +52,7 @@ pub struct TxOptions {
 }
 
 /// The `NB_Global.external_ids` key of a stack's apply marker.
-pub fn marker_key(stack: &str) -> String {
+pub(crate) fn marker_key(stack: &str) -> String {
     format!("topo:{stack}:apply")
 }
 

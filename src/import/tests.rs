@@ -1,3 +1,4 @@
+use super::adopt::adopt_operations;
 use super::*;
 use crate::rows::RowRef;
 use crate::rows::live::LiveRow;

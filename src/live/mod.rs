@@ -17,7 +17,7 @@
 //! import, drift, apply); [`vswitch`] is the one reader and writer of a chassis's
 //! `Open_vSwitch` database (plan, drift, apply and the lab).
 
-pub mod southbound;
+pub(crate) mod southbound;
 pub mod vswitch;
 pub mod watch;
 
@@ -64,7 +64,7 @@ pub async fn read_nb(client: &Client, schema: &DatabaseSchema) -> Result<Live, E
 }
 
 /// Reads `tables` (plus the parents their keys need) of `db` through `client`.
-pub async fn read(
+pub(crate) async fn read(
     client: &Client,
     schema: &DatabaseSchema,
     db: Db,
@@ -89,7 +89,7 @@ pub async fn read(
             fill_defaults(schema, table, columns);
         }
     }
-    let live = build_owned(schema, db, raw);
+    let live = build(schema, db, raw);
     crate::timings::phase("key rows");
     Ok(live)
 }
@@ -155,14 +155,10 @@ fn fill_defaults(schema: &DatabaseSchema, table: &str, columns: &mut Columns) {
     *columns = merged.into_iter().collect();
 }
 
-/// Keys every row, then converts references. Pure, so it is tested without a server.
-pub fn build(schema: &DatabaseSchema, db: Db, raw: &Raw) -> Live {
-    build_owned(schema, db, raw.clone())
-}
-
-/// [`build`], consuming what was read: each row's wire columns move into its [`LiveRow`]
-/// instead of being copied (a copy of the whole database at 15k rows).
-fn build_owned(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
+/// Keys every row, then converts references. Pure, so it is tested without a server. It
+/// consumes what was read: each row's wire columns move into its [`LiveRow`] instead of being
+/// copied (a copy of the whole database at 15k rows).
+pub(super) fn build(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
     // Keys by row UUID, with the table's name (shared by every reference to the row).
     let tables: Vec<String> = raw.keys().cloned().collect();
     let mut keys: HashMap<Uuid, (&str, RowKey)> = HashMap::new();
@@ -445,7 +441,7 @@ mod tests {
                 ),
             ]),
         );
-        let live = build(&schema(), Db::Northbound, &raw);
+        let live = build(&schema(), Db::Northbound, raw);
         let nat_key = identity::nat_key("lr2", "snat", "10.10.40.1", "10.10.10.0/24");
         let router = live
             .state

@@ -50,13 +50,13 @@ pub struct Live {
 impl LiveRow {
     /// The digest as a saved plan records it: `v2:` and 16 hex digits. (Plans of topo before
     /// v2 hashed the wire JSON; their digests have no prefix and are not comparable.)
-    pub fn digest(&self) -> String {
+    pub(crate) fn digest(&self) -> String {
         format!("{DIGEST_PREFIX}{:016x}", self.digest)
     }
 }
 
 /// The prefix of [`LiveRow::digest`]s computed by [`digest_of`].
-pub const DIGEST_PREFIX: &str = "v2:";
+pub(crate) const DIGEST_PREFIX: &str = "v2:";
 
 /// A digest of a row's columns (FNV-1a, 64 bits, over an explicit encoding of every column
 /// name and value, references by key): what a saved plan compares to see whether a row moved.
@@ -64,7 +64,7 @@ pub const DIGEST_PREFIX: &str = "v2:";
 /// a transaction, the content is the same on every member, so a saved plan survives a change
 /// of leader. The encoding is written out here, not derived, so it stays the same across Rust
 /// releases.
-pub fn digest_of(row: &Row) -> u64 {
+pub(crate) fn digest_of(row: &Row) -> u64 {
     struct Fnv(u64);
     impl Fnv {
         fn bytes(&mut self, bytes: &[u8]) {
@@ -130,12 +130,12 @@ pub fn digest_of(row: &Row) -> u64 {
 }
 
 impl Live {
-    pub fn row(&self, db: &Db, table: &str, key: &RowKey) -> Option<&LiveRow> {
+    pub(crate) fn row(&self, db: &Db, table: &str, key: &RowKey) -> Option<&LiveRow> {
         self.rows.get(&(db.clone(), table.to_owned(), key.clone()))
     }
 
     /// The table and key of each keyed row, by UUID.
-    pub fn uuid_index(&self) -> HashMap<Uuid, (&str, &RowKey)> {
+    pub(crate) fn uuid_index(&self) -> HashMap<Uuid, (&str, &RowKey)> {
         self.rows
             .iter()
             .map(|((_, table, key), row)| (row.uuid, (table.as_str(), key)))
@@ -144,7 +144,7 @@ impl Live {
 
     /// A keyed row's columns as the server sent them, `_version` included: references by key
     /// turned back into the UUIDs of the rows they name.
-    pub fn wire_columns(&self, db: &Db, table: &str, key: &RowKey) -> Option<Columns> {
+    pub(crate) fn wire_columns(&self, db: &Db, table: &str, key: &RowKey) -> Option<Columns> {
         let row = self.state.get(db, table, key)?;
         let mut columns = self.to_wire(db, row);
         if let Some(v) = self.row(db, table, key)?.version {
@@ -175,7 +175,7 @@ impl Live {
     /// Every row read, by table and UUID, as the server sent it (with `_version`): the
     /// inverse of `live::build`. `None` when keys are duplicated: a reference by key cannot say
     /// which of the rows holding the key it named.
-    pub fn into_raw(self) -> Option<Raw> {
+    pub(crate) fn into_raw(self) -> Option<Raw> {
         if !self.duplicates.is_empty() {
             return None;
         }
@@ -195,4 +195,4 @@ impl Live {
 }
 
 /// Rows as read: table → UUID → wire columns.
-pub type Raw = BTreeMap<String, BTreeMap<Uuid, Columns>>;
+pub(crate) type Raw = BTreeMap<String, BTreeMap<Uuid, Columns>>;

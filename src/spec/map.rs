@@ -71,18 +71,14 @@ impl<V> Map<V> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
-    pub fn get(&self, key: &str) -> Option<&V> {
+    pub(crate) fn get(&self, key: &str) -> Option<&V> {
         self.entries
             .iter()
             .find(|(k, _)| k.value == key)
             .map(|(_, v)| v)
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 }

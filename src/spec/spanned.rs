@@ -45,11 +45,7 @@ pub struct Sp<T> {
     pub span: Span,
 }
 
-impl<T> Sp<T> {
-    pub fn new(value: T, span: Span) -> Sp<T> {
-        Sp { value, span }
-    }
-}
+impl<T> Sp<T> {}
 
 impl<T: fmt::Debug> fmt::Debug for Sp<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

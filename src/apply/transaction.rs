@@ -355,7 +355,8 @@ fn set_mutations(column: &str, before: Option<&Datum>, after: &Datum) -> Vec<Mut
             }
         }
         (_, after) => {
-            // No usable before value: clear what the plan saw is impossible, so insert all.
+            // No before value of the same kind (the column was read empty or absent): nothing
+            // is known to delete, so every value of `after` is inserted.
             if !after.is_empty() {
                 out.push(Mutation::insert(column, after.clone()));
             }

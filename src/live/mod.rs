@@ -11,7 +11,8 @@
 //! so nothing read is lost. The data types live in `rows::live`; only reading is here.
 //!
 //! Reading is one `monitor_cond` of the managed tables, initial rows only, then cancelled: the
-//! cheapest full read ovsdb-server offers (see `docs/performance.md`), decoded straight from
+//! cheapest full read ovsdb-server offers (see `shared/research/perf-anchors.md` and
+//! `docs/performance.md`), decoded straight from
 //! the reply's text. [`watch`] is the same read with the monitor left open, brought up to date
 //! after an apply. [`southbound`] reads the chassis registered in the Southbound (status,
 //! import, drift, apply); [`vswitch`] is the one reader and writer of a chassis's

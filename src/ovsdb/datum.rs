@@ -4,7 +4,8 @@
 //! column a set of zero or one, a map column a map. That is how ovsdb-server itself stores
 //! values, and it makes "the column is empty" and "the column holds one value" the same kind of
 //! thing, which is what diff and apply need. Everything is totally ordered (reals by
-//! `total_cmp`), so sets and maps are `BTree` collections and output is deterministic.
+//! `total_cmp`), so sets and maps are sorted vectors ([`Set`], [`Map`] in `collections`: most
+//! cells hold one value, and a B-tree node per cell cost memory) and output is deterministic.
 //!
 //! `Datum` is generic over its atom type so that the row model (`crate::rows`) can reuse it
 //! with references expressed by natural key instead of UUID; the JSON notation exists only for

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// The file looked for in the current directory.
-pub const FILE_NAME: &str = "topo.toml";
+pub(crate) const FILE_NAME: &str = "topo.toml";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -71,7 +71,7 @@ struct RawRemote {
 
 /// One named target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     pub name: String,
     pub nb: Option<String>,
     pub sb: Option<String>,
@@ -84,7 +84,7 @@ pub struct Target {
 
 /// A parsed `topo.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Config {
+pub(crate) struct Config {
     pub path: PathBuf,
     pub targets: BTreeMap<String, Target>,
     /// The target used without `--target`.
@@ -92,7 +92,7 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     #[error("cannot read {path}: {message}")]
     Read { path: PathBuf, message: String },
     #[error("{path} is not a valid topo.toml: {message}")]
@@ -107,7 +107,7 @@ pub enum ConfigError {
 
 impl Config {
     /// Parses `text`; relative TLS paths are resolved against `path`'s directory.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
             message: e.message().to_owned(),
@@ -191,7 +191,7 @@ impl Config {
     }
 
     /// The target `name` (or the default one when `None`; no default: no target).
-    pub fn target(&self, name: Option<&str>) -> Result<Option<&Target>, ConfigError> {
+    pub(crate) fn target(&self, name: Option<&str>) -> Result<Option<&Target>, ConfigError> {
         match name.or(self.default.as_deref()) {
             None => Ok(None),
             Some(n) => self
@@ -207,7 +207,7 @@ impl Config {
 }
 
 /// Reads `explicit` (which must exist), else `dir/topo.toml` when it exists.
-pub fn load(explicit: Option<&Path>, dir: &Path) -> Result<Option<Config>, ConfigError> {
+pub(crate) fn load(explicit: Option<&Path>, dir: &Path) -> Result<Option<Config>, ConfigError> {
     let path = match explicit {
         Some(p) => p.to_owned(),
         None => {
@@ -231,7 +231,12 @@ pub fn load(explicit: Option<&Path>, dir: &Path) -> Result<Option<Config>, Confi
 }
 
 /// The first of flag, environment, target, default that is set (empty strings are unset).
-pub fn pick(flag: Option<&str>, env: Option<&str>, target: Option<&str>, default: &str) -> String {
+pub(crate) fn pick(
+    flag: Option<&str>,
+    env: Option<&str>,
+    target: Option<&str>,
+    default: &str,
+) -> String {
     [flag, env, target]
         .into_iter()
         .flatten()

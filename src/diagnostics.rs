@@ -11,7 +11,7 @@ use std::fmt;
 use miette::{LabeledSpan, SourceCode};
 use serde::Serialize;
 
-use crate::spec::source::{Sources, Span};
+use crate::source::{Sources, Span};
 
 macro_rules! codes {
     ($( $(#[doc = $doc:literal])* $variant:ident = $code:literal, )*) => {
@@ -176,7 +176,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: Code, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn error(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code,
             severity: Severity::Error,
@@ -187,7 +187,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(code, message)
@@ -195,7 +195,7 @@ impl Diagnostic {
     }
 
     /// The primary label, on the offending value.
-    pub fn at(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+    pub(crate) fn at(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
         self.primary = Some(Label {
             span,
             text: text.into(),
@@ -204,7 +204,7 @@ impl Diagnostic {
     }
 
     /// A secondary label.
-    pub fn related(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+    pub(crate) fn related(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
         self.related.push(Label {
             span,
             text: text.into(),
@@ -212,13 +212,13 @@ impl Diagnostic {
         self
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
     }
 
     /// Adds "did you mean `x`?" to the help when a candidate is close to `name`.
-    pub fn suggest<'a>(
+    pub(crate) fn suggest<'a>(
         self,
         name: &str,
         candidates: impl IntoIterator<Item = &'a str>,
@@ -232,7 +232,7 @@ impl Diagnostic {
 }
 
 /// The candidate closest to `name`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -251,11 +251,11 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
-    pub fn new() -> Diagnostics {
+    pub(crate) fn new() -> Diagnostics {
         Diagnostics::default()
     }
 
-    pub fn push(&mut self, d: Diagnostic) {
+    pub(crate) fn push(&mut self, d: Diagnostic) {
         self.items.push(d);
     }
 
@@ -267,7 +267,7 @@ impl Diagnostics {
         self.items.iter().any(|d| d.severity == Severity::Error)
     }
 
-    pub fn errors(&self) -> usize {
+    pub(crate) fn errors(&self) -> usize {
         self.items
             .iter()
             .filter(|d| d.severity == Severity::Error)
@@ -297,7 +297,7 @@ impl Diagnostics {
 }
 
 /// A diagnostic paired with its sources: what miette renders.
-pub struct Rendered<'a> {
+pub(crate) struct Rendered<'a> {
     pub diagnostic: &'a Diagnostic,
     pub sources: &'a Sources,
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 /// the deadline is nearer). An attempt that is not done yet says what it saw (`Ok(Err(seen))`):
 /// at the deadline that last `seen` is returned as `Ok(Err(seen))`, for the caller's message.
 /// The first attempt always runs, even with a zero timeout.
-pub async fn poll_until<T, N, E, F, Fut>(
+pub(crate) async fn poll_until<T, N, E, F, Fut>(
     timeout: Duration,
     every: Duration,
     mut attempt: F,

@@ -34,7 +34,7 @@ fn clock() -> Option<&'static Clock> {
 }
 
 /// Starts the clock (call first thing in `main`).
-pub fn start() {
+pub(crate) fn start() {
     let _ = clock();
 }
 
@@ -47,7 +47,7 @@ fn resident_mb() -> u64 {
 }
 
 /// Marks the end of a phase named `what`.
-pub fn phase(what: &str) {
+pub(crate) fn phase(what: &str) {
     let Some(clock) = clock() else { return };
     let (now, cpu) = (Instant::now(), thread_cpu());
     let mut last = clock.last.lock().unwrap_or_else(|e| e.into_inner());

@@ -2,8 +2,8 @@
 //! flags > environment > topo.toml > defaults, against a real database.
 
 use crate::require_ovn;
-use crate::support::cmd::TopoCmd;
 use crate::support::ovn::OvnSandbox;
+use crate::support::topo_cmd::TopoCmd;
 
 #[test]
 fn targets_choose_the_databases_and_flags_and_environment_win() {

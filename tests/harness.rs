@@ -4,8 +4,8 @@
 use std::sync::mpsc;
 
 use crate::require_ovn;
-use crate::support::cli::{self, list_dbs};
 use crate::support::ovn::{NB_DB, NbCluster, OvnSandbox, SETTLE_TIMEOUT};
+use crate::support::ovn_tools::{self, list_dbs};
 use crate::support::{pid_alive, wait_for};
 
 #[test]
@@ -53,7 +53,7 @@ fn tcp_remote_listens_on_a_port_the_server_chose() {
             .contains(&NB_DB.to_owned())
     );
     // A write over TCP is seen over the unix socket: one server, two remotes.
-    cli::nbctl(&ovn.nb_tcp_remote(), &["ls-add", "via-tcp"]);
+    ovn_tools::nbctl(&ovn.nb_tcp_remote(), &["ls-add", "via-tcp"]);
     assert!(ovn.nbctl(&["ls-list"]).contains("(via-tcp)"));
 }
 
@@ -109,7 +109,7 @@ fn cluster_elects_a_new_leader_when_the_leader_is_killed() {
     cluster.restart(old);
     let own = cluster.server(old).unix_remote();
     wait_for("the restarted server to catch up", SETTLE_TIMEOUT, || {
-        let list = cli::try_nbctl(&own, None, &["--no-leader-only", "ls-list"]).ok()?;
+        let list = ovn_tools::try_nbctl(&own, None, &["--no-leader-only", "ls-list"]).ok()?;
         (list.contains("(before)") && list.contains("(after)")).then_some(())
     });
     assert!(cluster.role(old).is_some());
@@ -185,7 +185,7 @@ fn parallel_sandboxes_do_not_collide() {
     assert_ne!(a.nb.tcp_port(), b.nb.tcp_port());
     a.nbctl(&["ls-add", "only-in-a"]);
     assert!(!b.nbctl(&["ls-list"]).contains("only-in-a"));
-    assert!(!cli::nbctl(&b.nb_tcp_remote(), &["ls-list"]).contains("only-in-a"));
+    assert!(!ovn_tools::nbctl(&b.nb_tcp_remote(), &["ls-list"]).contains("only-in-a"));
 }
 
 #[test]
@@ -205,10 +205,10 @@ fn cluster_servers_also_listen_on_loopback_tcp() {
         assert!(r.starts_with("tcp:127.0.0.1:"), "{r}");
     }
     // ovn-nbctl over the TCP remotes finds the leader and writes; every member serves it.
-    cli::nbctl(&remotes.join(","), &["ls-add", "over-tcp"]);
+    ovn_tools::nbctl(&remotes.join(","), &["ls-add", "over-tcp"]);
     for r in &remotes {
         let list = wait_for("the write to reach every member", SETTLE_TIMEOUT, || {
-            cli::try_nbctl(r, None, &["--no-leader-only", "ls-list"])
+            ovn_tools::try_nbctl(r, None, &["--no-leader-only", "ls-list"])
                 .ok()
                 .filter(|l| l.contains("(over-tcp)"))
         });

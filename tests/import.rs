@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::require_ovn;
-use crate::support::cmd::TopoCmd;
 use crate::support::ovn::OvnSandbox;
+use crate::support::topo_cmd::TopoCmd;
 
 /// Splits one command line like a shell: words, "double quoted" words.
 fn words(line: &str) -> Vec<String> {
@@ -94,7 +94,7 @@ fn db_args(ovn: &OvnSandbox) -> Vec<String> {
     ]
 }
 
-fn plan(ovn: &OvnSandbox, file: &Path) -> crate::support::cmd::TopoOutput {
+fn plan(ovn: &OvnSandbox, file: &Path) -> crate::support::topo_cmd::TopoOutput {
     let mut args = vec!["plan".to_owned(), file.display().to_string()];
     args.extend(db_args(ovn));
     TopoCmd::new(args).run()

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::require_ovn;
-use crate::support::cmd::TopoCmd;
 use crate::support::ovn::{NbCluster, OvnSandbox};
+use crate::support::topo_cmd::TopoCmd;
 
 /// A chassis as ovn-controller would register it (data only: nothing is sent to the address).
 fn add_chassis(ovn: &OvnSandbox) {

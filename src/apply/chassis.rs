@@ -67,7 +67,7 @@ async fn connect(target: &Target, deadline: Duration) -> Result<Vswitch, Error> 
 }
 
 /// Reads the chassis's database and says what [`write()`] would change there.
-pub async fn preview(
+pub(crate) async fn preview(
     stack: &str,
     target: &Target,
     deadline: Duration,
@@ -81,7 +81,7 @@ pub async fn preview(
 }
 
 /// What apply would change on each chassis (those with nothing to change left out).
-pub async fn preview_all(
+pub(crate) async fn preview_all(
     stack: &str,
     targets: &[Target],
     deadline: Duration,
@@ -94,13 +94,13 @@ pub async fn preview_all(
 }
 
 /// The chassis a saved plan will change, as it previewed them.
-pub fn of_saved(changes: &[ChassisChange]) -> Vec<Target> {
+pub(crate) fn of_saved(changes: &[ChassisChange]) -> Vec<Target> {
     changes.iter().map(target_of).collect()
 }
 
 /// The saved plan's chassis changes that no longer match what the chassis show now, one
 /// sentence each (empty: none moved).
-pub async fn moved_since(
+pub(crate) async fn moved_since(
     stack: &str,
     saved: &[ChassisChange],
     deadline: Duration,
@@ -115,7 +115,7 @@ pub async fn moved_since(
 
 /// What apply did on one chassis, for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Applied {
+pub(crate) struct Applied {
     pub chassis: String,
     pub mappings_before: String,
     pub mappings_after: String,
@@ -129,7 +129,11 @@ pub struct Applied {
 /// Writes what the stack wants into the chassis's database: missing bridges and NICs, then
 /// the `external_ids` keys that differ, then waits until ovs-vswitchd applied them. Writes
 /// nothing when nothing differs.
-pub async fn write(stack: &str, target: &Target, deadline: Duration) -> Result<Applied, Error> {
+pub(crate) async fn write(
+    stack: &str,
+    target: &Target,
+    deadline: Duration,
+) -> Result<Applied, Error> {
     let vs = connect(target, deadline).await?;
     let fail = failure(target);
     let wanted = &target.wanted;
@@ -181,7 +185,7 @@ pub async fn write(stack: &str, target: &Target, deadline: Duration) -> Result<A
 /// Waits until the Southbound shows what was written on `target`: its `Chassis` row the
 /// bridge `mappings` (as a set of entries), and its `Encap` rows the wanted
 /// `ovn-encap-type` with the wanted `ovn-encap-ip`.
-pub async fn confirm(
+pub(crate) async fn confirm(
     sb: &Client,
     target: &Target,
     mappings: &str,

@@ -14,15 +14,15 @@
 //! 7. bring the read up to date from the monitor's updates (until they show the apply
 //!    marker; a full re-read when they cannot) and re-plan: the plan must now be empty.
 
-pub mod chassis;
+pub(crate) mod chassis;
 mod marker;
 mod sequence;
-pub mod southbound;
+pub(crate) mod southbound;
 mod stale;
 pub mod transaction;
 mod wait;
 
-pub use sequence::{Applied, Prepared, Request, apply, prepare};
+pub(crate) use sequence::{Applied, Request, apply, prepare};
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -30,18 +30,19 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::diff::{self, Plan};
-use crate::live::{self, Live, watch::Watch};
+use crate::live::{self, watch::Watch};
 use crate::ovsdb::{self, Client, DatabaseSchema, Datum, OpError};
 use crate::poll::poll_until;
+use crate::rows::live::Live;
 use crate::rows::{Db, RowKey, State};
 use marker::{marker_of, nb_global_ids, resolve_outcome};
 use stale::guard_subject;
-pub use stale::moved_since;
+pub(crate) use stale::moved_since;
 use wait::wait_for_cfg;
 
 /// What `--wait` waits for after the commit, as ovn-nbctl's `--wait`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum WaitFor {
+pub(crate) enum WaitFor {
     /// Return once the NB transaction committed.
     #[default]
     None,
@@ -53,7 +54,7 @@ pub enum WaitFor {
 }
 
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub stack: String,
     pub prune: bool,
     pub wait: WaitFor,
@@ -63,7 +64,7 @@ pub struct Options {
 
 /// How an apply ended.
 #[derive(Debug)]
-pub enum Report {
+pub(crate) enum Report {
     /// The live state already matched.
     NoChanges(Plan),
     /// Committed and re-planned empty. `warnings`: what the Southbound did not show yet when
@@ -168,7 +169,7 @@ pub async fn read_and_plan(
 }
 
 /// What an apply read before it plans.
-pub struct Read {
+pub(crate) struct Read {
     schema: DatabaseSchema,
     live: Live,
     /// The monitor the read came through, still open; `None` when the client's notifications
@@ -178,10 +179,10 @@ pub struct Read {
     ids: Option<Datum>,
 }
 
-/// Reads the Northbound for an apply: the first step of [`run`], apart so that a caller can
-/// compile the topology while the server answers.
+/// Reads the Northbound for an apply: the first step, apart from [`prepare`] and [`apply`] so
+/// that a caller can compile the topology while the server answers.
 /// `timeout` bounds the retries of the `NB_Global` read when no watch could be opened.
-pub async fn read(nb: &Client, timeout: Duration) -> Result<Read, Error> {
+pub(crate) async fn read(nb: &Client, timeout: Duration) -> Result<Read, Error> {
     let schema = nb.get_schema(Db::Northbound.schema_name()).await?;
     let (live, watch, ids) = match live::watch::watch_nb(nb, &schema).await? {
         // The same snapshot as the rows.
@@ -203,22 +204,10 @@ pub async fn read(nb: &Client, timeout: Duration) -> Result<Read, Error> {
     })
 }
 
-/// Reads, plans (or checks a saved plan), asks `confirm`, applies, resolves the outcome,
-/// waits and re-plans. `desired` is `None` for a saved plan without its topology.
-pub async fn run(
-    nb: &Client,
-    sb: Option<&Client>,
-    desired: Option<&State>,
-    saved: Option<Plan>,
-    options: &Options,
-    confirm: impl FnOnce(&Plan) -> bool,
-) -> Result<Report, Error> {
-    let read = read(nb, options.timeout).await?;
-    run_read(nb, sb, read, desired, saved, options, confirm).await
-}
-
-/// [`run`] from what [`read`] returned.
-pub async fn run_read(
+/// The Northbound side of [`apply`], from what [`read`] returned: locks, plans (or checks a
+/// saved plan), asks `confirm`, transacts, resolves an unknown outcome, waits and re-plans.
+/// `desired` is `None` for a saved plan without its topology.
+pub(crate) async fn run_read(
     nb: &Client,
     sb: Option<&Client>,
     read: Read,

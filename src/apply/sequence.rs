@@ -13,7 +13,7 @@ use super::{Error, Options, Read, Report, chassis, run_read};
 
 /// What to apply: a topology's desired state (with the chassis it can reach), or a saved
 /// plan (which carries its own chassis changes).
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub desired: Option<&'a State>,
     pub saved: Option<Plan>,
     /// The chassis topo reaches for `desired` (ignored for a saved plan).
@@ -23,7 +23,7 @@ pub struct Request<'a> {
 
 /// How a whole apply ended: the Northbound report, and what was done on each chassis.
 #[derive(Debug)]
-pub struct Applied {
+pub(crate) struct Applied {
     pub report: Report,
     /// The chassis changes that were shown and confirmed.
     pub chassis_changes: Vec<ChassisChange>,
@@ -31,7 +31,7 @@ pub struct Applied {
 }
 
 /// A request whose chassis were read: what apply will write on each.
-pub struct Prepared<'a> {
+pub(crate) struct Prepared<'a> {
     request: Request<'a>,
     previewed: Vec<ChassisChange>,
 }
@@ -39,7 +39,7 @@ pub struct Prepared<'a> {
 impl Prepared<'_> {
     /// Whether [`apply`] needs the Southbound: to wait for northd or the chassis, and to
     /// confirm what the chassis publish.
-    pub fn needs_southbound(&self) -> bool {
+    pub(crate) fn needs_southbound(&self) -> bool {
         self.request.options.wait != super::WaitFor::None || !self.request.targets.is_empty()
     }
 }
@@ -47,7 +47,7 @@ impl Prepared<'_> {
 /// Reads each chassis the request reaches and says what apply will change there; for a saved
 /// plan, refuses ("stale", nothing written) when a chassis moved since the plan read it.
 /// Writes nothing.
-pub async fn prepare(request: Request<'_>) -> Result<Prepared<'_>, Error> {
+pub(crate) async fn prepare(request: Request<'_>) -> Result<Prepared<'_>, Error> {
     let mut request = request;
     let stack = &request.options.stack;
     let timeout = request.options.timeout;
@@ -77,7 +77,7 @@ pub async fn prepare(request: Request<'_>) -> Result<Prepared<'_>, Error> {
 /// Applies a prepared request from `read`: asks `confirm` once with the plan and the chassis
 /// changes (not at all when there is nothing to change). `sb` is needed when
 /// [`Prepared::needs_southbound`].
-pub async fn apply(
+pub(crate) async fn apply(
     nb: &Client,
     sb: Option<&Client>,
     read: Read,

@@ -18,7 +18,7 @@ use crate::rows::{Db, State, Value};
 
 /// One Port_Binding as the checks need it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Binding {
+pub(crate) struct Binding {
     pub kind: String,
     /// Name of the chassis it is bound to, if any.
     pub chassis: Option<String>,
@@ -26,7 +26,7 @@ pub struct Binding {
 }
 
 /// Reads `Port_Binding` (by logical port) with chassis names resolved.
-pub async fn read_bindings(sb: &Client) -> Result<BTreeMap<String, Binding>, Error> {
+pub(crate) async fn read_bindings(sb: &Client) -> Result<BTreeMap<String, Binding>, Error> {
     let db = Db::Southbound.schema_name();
     // Both reads in flight at once on the one connection.
     let (chassis, bindings) = tokio::try_join!(
@@ -61,7 +61,7 @@ pub async fn read_bindings(sb: &Client) -> Result<BTreeMap<String, Binding>, Err
 
 /// What the Southbound shows against the topology.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Findings {
+pub(crate) struct Findings {
     /// Wrong: a missing binding, a port on the wrong chassis.
     pub errors: Vec<String>,
     /// Not there yet: a VIF no interface has claimed (is the VM plugged in?), a `cr-` port
@@ -70,13 +70,17 @@ pub struct Findings {
 }
 
 impl Findings {
-    pub fn is_clean(&self) -> bool {
+    pub(crate) fn is_clean(&self) -> bool {
         self.errors.is_empty() && self.pending.is_empty()
     }
 }
 
 /// What differs between the topology and the Southbound outcome, in words. Pure.
-pub fn check(desired: &State, bindings: &BTreeMap<String, Binding>, wait: WaitFor) -> Findings {
+pub(crate) fn check(
+    desired: &State,
+    bindings: &BTreeMap<String, Binding>,
+    wait: WaitFor,
+) -> Findings {
     let mut problems = Vec::new();
     let mut pending = Vec::new();
     let Some(nb) = desired.tables.get(&Db::Northbound) else {

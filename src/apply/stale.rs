@@ -5,12 +5,13 @@
 use std::collections::BTreeSet;
 
 use crate::diff::{self, Plan, ReadRow};
-use crate::live::{self, Live};
 use crate::ovsdb::{Atom, Operation};
+use crate::rows::live::{self, Live};
+use crate::rows::ownership;
 
 /// What moved between a saved plan's read and `live`: rows it read whose UUID or version
 /// changed, keys it expected free that are taken, and rows of the stack it never saw.
-pub fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
+pub(crate) fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
     let mut moved = Vec::new();
     let mut seen = BTreeSet::new();
     for r in &saved.read.rows {
@@ -26,7 +27,7 @@ pub fn moved_since(saved: &Plan, live: &Live) -> Vec<String> {
         }
     }
     for (db, table, key, row) in live.state.rows() {
-        if diff::owner(row).as_deref() == Some(saved.stack.as_str())
+        if ownership::owner(row).as_deref() == Some(saved.stack.as_str())
             && !seen.contains(&(db.clone(), table.to_owned(), key.clone()))
         {
             moved.push(format!(
@@ -83,8 +84,8 @@ pub(super) fn guard_subject(plan: &Plan, ops: &[Operation], index: usize) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::LiveRow;
     use crate::ovsdb::Datum;
+    use crate::rows::live::LiveRow;
     use crate::rows::{Db, Row, RowKey, State, Value};
     use uuid::Uuid;
 
@@ -92,7 +93,7 @@ mod tests {
         let key = RowKey::name("vm1");
         let mut live = Live::default();
         let row = Row::new().with("addresses", Datum::scalar(Value::from(addresses)));
-        let digest = crate::live::digest_of(&row);
+        let digest = crate::rows::live::digest_of(&row);
         live.state
             .insert(Db::Northbound, "Logical_Switch_Port", key.clone(), row);
         live.rows.insert(

@@ -29,10 +29,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use crate::diff::{Action, Change, Plan};
-use crate::live::Live;
 use crate::ovsdb::{
     Atom, Columns, Condition, DatabaseSchema, Datum, Mutation, Mutator, Operation, WaitUntil,
 };
+use crate::rows::live::Live;
 use crate::rows::{Cell, Db, RowKey, Value, identity, ownership};
 
 /// Options of the transaction.
@@ -52,7 +52,7 @@ pub struct TxOptions {
 }
 
 /// The `NB_Global.external_ids` key of a stack's apply marker.
-pub fn marker_key(stack: &str) -> String {
+pub(crate) fn marker_key(stack: &str) -> String {
     format!("topo:{stack}:apply")
 }
 
@@ -355,7 +355,8 @@ fn set_mutations(column: &str, before: Option<&Datum>, after: &Datum) -> Vec<Mut
             }
         }
         (_, after) => {
-            // No usable before value: clear what the plan saw is impossible, so insert all.
+            // No before value of the same kind (the column was read empty or absent): nothing
+            // is known to delete, so every value of `after` is inserted.
             if !after.is_empty() {
                 out.push(Mutation::insert(column, after.clone()));
             }

@@ -18,7 +18,7 @@ use crate::apply::{self, Report, WaitFor};
 use crate::diff::render;
 
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// Topology files or directories, or one plan saved by `topo plan -o`.
     #[arg(required = true, value_name = "FILE|DIR|PLANFILE")]
     pub paths: Vec<PathBuf>,
@@ -80,7 +80,7 @@ fn help_for(e: &apply::Error) -> Option<String> {
     })
 }
 
-pub fn run(mut args: ApplyArgs) -> Outcome {
+pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
     let saved_path = match args.paths.as_slice() {
         [one] if is_saved_plan(one) => Some(one.clone()),
         _ => None,

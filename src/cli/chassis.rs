@@ -13,7 +13,7 @@ use crate::rows::State;
 use crate::rows::chassis::Target;
 
 /// The chassis of `desired` with a remote, in chassis order.
-pub fn reachable(
+pub(crate) fn reachable(
     desired: &State,
     lab: Option<&Targets>,
     configured: &BTreeMap<String, String>,
@@ -52,20 +52,20 @@ pub fn reachable(
 }
 
 /// The diagnostic codes of chassis errors: plan's (and drift's), and apply's.
-pub const PLAN: &str = "topo::plan::chassis";
-pub const APPLY: &str = "topo::apply::chassis";
+pub(crate) const PLAN: &str = "topo::plan::chassis";
+pub(crate) const APPLY: &str = "topo::apply::chassis";
 
 const HELP: &str = "the chassis's Open_vSwitch database is reached through its remote (the \
                     lab's, a topo.toml target's chassis, or the topology's `remote`)";
 
 /// `error` as a diagnostic with `code` ([`PLAN`] or [`APPLY`]); plan and drift write
 /// nothing.
-pub fn report(code: &'static str) -> impl Fn(chassis::Error) -> miette::Report {
+pub(crate) fn report(code: &'static str) -> impl Fn(chassis::Error) -> miette::Report {
     move |error| super::failure::report(code, error, Some(HELP.to_owned()))
 }
 
 /// An apply's chassis error, saying what was written before it.
-pub fn report_apply(
+pub(crate) fn report_apply(
     error: chassis::Error,
     apply_id: Option<uuid::Uuid>,
     nothing_written: bool,

@@ -8,13 +8,13 @@ use super::exit::Outcome;
 use super::validate::{load_and_check, report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RowFormat {
+pub(crate) enum RowFormat {
     Yaml,
     Json,
 }
 
 #[derive(Debug, Args)]
-pub struct CompileArgs {
+pub(crate) struct CompileArgs {
     /// Topology files, or directories of `*.yaml` files, merged into one topology.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
@@ -23,7 +23,7 @@ pub struct CompileArgs {
     pub format: RowFormat,
 }
 
-pub fn run(args: CompileArgs) -> Outcome {
+pub(crate) fn run(args: CompileArgs) -> Outcome {
     let (loaded, model, diags) = load_and_check(&args.paths);
     // Diagnostics (warnings too) go to stderr; stdout holds only the rows.
     report(&loaded, &diags, super::Format::Text);

@@ -14,12 +14,12 @@ use crate::config::{self, ConfigError};
 use crate::ovsdb::{Client, ConnectOptions, Error as OvsdbError, TlsConfig};
 
 /// The ovn-nbctl default Northbound remote.
-pub const DEFAULT_NB: &str = "unix:/var/run/ovn/ovnnb_db.sock";
+pub(crate) const DEFAULT_NB: &str = "unix:/var/run/ovn/ovnnb_db.sock";
 /// The ovn-sbctl default Southbound remote.
-pub const DEFAULT_SB: &str = "unix:/var/run/ovn/ovnsb_db.sock";
+pub(crate) const DEFAULT_SB: &str = "unix:/var/run/ovn/ovnsb_db.sock";
 
 #[derive(Debug, Clone, Args)]
-pub struct DbArgs {
+pub(crate) struct DbArgs {
     /// Northbound database remote(s): unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT, comma-separated
     /// for a cluster. Default: the target's `nb`, else unix:/var/run/ovn/ovnnb_db.sock.
     #[arg(
@@ -74,13 +74,13 @@ pub struct DbArgs {
          with --target, or mark one `default = true`"
     )
 )]
-pub struct ConfigFailure(#[from] pub ConfigError);
+pub(crate) struct ConfigFailure(#[from] pub ConfigError);
 
 /// A database topo could not talk to, with what to check.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("cannot use the {which} database at {remote}")]
 #[diagnostic(code(topo::connect::failed))]
-pub struct ConnectFailure {
+pub(crate) struct ConnectFailure {
     pub which: &'static str,
     pub remote: String,
     #[source]
@@ -92,7 +92,7 @@ pub struct ConnectFailure {
 impl DbArgs {
     /// Fills the remotes, TLS files and chassis remotes from flags, environment, topo.toml
     /// (`--config`, else `dir/topo.toml`) and the defaults, in that order. Idempotent.
-    pub fn resolve_in(&mut self, dir: &Path) -> Result<(), ConfigFailure> {
+    pub(crate) fn resolve_in(&mut self, dir: &Path) -> Result<(), ConfigFailure> {
         let cfg = config::load(self.config.as_deref(), dir)?;
         let target = match &cfg {
             Some(c) => c.target(self.target.as_deref())?.cloned(),
@@ -120,7 +120,7 @@ impl DbArgs {
     }
 
     /// [`resolve_in`](Self::resolve_in) the current directory.
-    pub fn resolve(&mut self) -> Result<(), ConfigFailure> {
+    pub(crate) fn resolve(&mut self) -> Result<(), ConfigFailure> {
         self.resolve_in(Path::new("."))
     }
 
@@ -147,11 +147,11 @@ impl DbArgs {
     }
 
     /// `--timeout` as a duration (at least a second).
-    pub fn timeout(&self) -> Duration {
+    pub(crate) fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout.max(1))
     }
 
-    pub fn options(&self, database: &str) -> ConnectOptions {
+    pub(crate) fn options(&self, database: &str) -> ConnectOptions {
         let timeout = self.timeout();
         ConnectOptions {
             database: Some(database.to_owned()),
@@ -164,7 +164,7 @@ impl DbArgs {
     }
 
     /// Connects to the Northbound (`which = "Northbound"`) or Southbound database.
-    pub async fn connect(&self, which: &'static str) -> Result<Client, ConnectFailure> {
+    pub(crate) async fn connect(&self, which: &'static str) -> Result<Client, ConnectFailure> {
         let r = self.resolved();
         let (remote, database, env) = match which {
             "Southbound" => (&r.sb, "OVN_Southbound", "--sb-db / OVN_SB_DB"),
@@ -209,7 +209,7 @@ fn help_for(error: &OvsdbError, database: &str, env: &str) -> String {
 
 /// A runtime for one command: topo's work is I/O bound and sequential per command. The error
 /// is the command's outcome, ready to return.
-pub fn runtime() -> Result<tokio::runtime::Runtime, super::exit::Outcome> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, super::exit::Outcome> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

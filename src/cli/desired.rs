@@ -33,7 +33,7 @@ pub fn load(paths: &[PathBuf]) -> Option<Desired> {
 }
 
 /// A topology loading on its own thread.
-pub struct Loading {
+pub(crate) struct Loading {
     rx: tokio::sync::oneshot::Receiver<Option<Desired>>,
     thread: std::thread::JoinHandle<()>,
 }
@@ -41,7 +41,7 @@ pub struct Loading {
 /// Starts [`load`] on its own thread, so that a command can read the databases meanwhile:
 /// the read is the server's work, the compile this process's, and with both at once a plan
 /// takes the longer of the two instead of their sum.
-pub fn load_in_background(paths: Vec<PathBuf>) -> Loading {
+pub(crate) fn load_in_background(paths: Vec<PathBuf>) -> Loading {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let thread = std::thread::spawn(move || {
         let _ = tx.send(load(&paths));
@@ -51,7 +51,7 @@ pub fn load_in_background(paths: Vec<PathBuf>) -> Loading {
 
 impl Loading {
     /// The checked topology, or `None` after the diagnostics were printed.
-    pub async fn wait(self) -> Option<Desired> {
+    pub(crate) async fn wait(self) -> Option<Desired> {
         match self.rx.await {
             Ok(desired) => desired,
             // The thread ended without sending: it panicked; panic here with its payload.
@@ -64,7 +64,7 @@ impl Loading {
 }
 
 /// Whether to colour output: a terminal, and `NO_COLOR` unset.
-pub fn color() -> bool {
+pub(crate) fn color() -> bool {
     use std::io::IsTerminal;
     std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }

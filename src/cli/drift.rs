@@ -17,7 +17,7 @@ use super::plan::{PlanFormat, print_plan};
 use crate::apply;
 
 #[derive(Debug, Args)]
-pub struct DriftArgs {
+pub(crate) struct DriftArgs {
     /// Topology files, or directories of `*.yaml` files, merged into one topology.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
@@ -30,7 +30,7 @@ pub struct DriftArgs {
     pub lab: LabArg,
 }
 
-pub fn run(mut args: DriftArgs) -> Outcome {
+pub(crate) fn run(mut args: DriftArgs) -> Outcome {
     let (desired, targets, rt) = match super::plan::start(&args.paths, &mut args.db, &args.lab) {
         Ok(started) => started,
         Err(outcome) => return outcome,

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 /// What a command ended with.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Success; for plan and drift: nothing to change.
     Success,
     /// plan / drift: there are changes.
@@ -15,7 +15,7 @@ pub enum Outcome {
     Error(miette::Report),
 }
 
-pub fn finish(outcome: Outcome) -> ExitCode {
+pub(crate) fn finish(outcome: Outcome) -> ExitCode {
     crate::timings::phase("command done");
     match outcome {
         Outcome::Success => ExitCode::SUCCESS,

@@ -8,7 +8,7 @@ use std::fmt;
 use miette::Diagnostic;
 
 #[derive(Debug)]
-pub struct Failure<E> {
+pub(crate) struct Failure<E> {
     code: &'static str,
     error: E,
     /// The command's own help; else the error's.
@@ -46,7 +46,7 @@ impl<E: Diagnostic> Diagnostic for Failure<E> {
 
 /// `error` as a diagnostic with the command's `code`, and `help` when the command has its
 /// own.
-pub fn report<E>(code: &'static str, error: E, help: Option<String>) -> miette::Report
+pub(crate) fn report<E>(code: &'static str, error: E, help: Option<String>) -> miette::Report
 where
     E: Diagnostic + Send + Sync + 'static,
 {

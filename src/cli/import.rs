@@ -11,7 +11,7 @@ use super::exit::Outcome;
 use crate::import::{self, Input, SbChassis};
 
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// The stack name written into the file (and, with --adopt, into the rows).
     #[arg(long, default_value = "imported", value_name = "NAME")]
     pub stack: String,
@@ -26,7 +26,7 @@ pub struct ImportArgs {
     pub db: DbArgs,
 }
 
-pub fn run(args: ImportArgs) -> Outcome {
+pub(crate) fn run(args: ImportArgs) -> Outcome {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(outcome) => return outcome,

@@ -15,20 +15,20 @@ use super::exit::Outcome;
 use crate::lab::{self, LabSpec, LabState, UpOptions, checks::CheckOptions};
 
 #[derive(Debug, Args)]
-pub struct LabArgs {
+pub(crate) struct LabArgs {
     #[command(subcommand)]
     pub command: LabCommand,
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct DirArg {
+pub(crate) struct DirArg {
     /// The lab directory (state, sockets, logs).
     #[arg(long, default_value = lab::DEFAULT_DIR, value_name = "DIR")]
     pub dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum LabCommand {
+pub(crate) enum LabCommand {
     /// Start the lab: OVN central daemons, one namespace per chassis with its own
     /// ovsdb-server, ovs-vswitchd and ovn-controller, physical networks, VMs.
     Up {
@@ -58,7 +58,7 @@ pub enum LabCommand {
     },
 }
 
-pub fn run(args: LabArgs) -> Outcome {
+pub(crate) fn run(args: LabArgs) -> Outcome {
     match args.command {
         LabCommand::Up { paths, dir } => up(&paths, &dir.dir),
         LabCommand::Status { dir, format } => status(&dir.dir, format),

@@ -13,7 +13,7 @@ use super::connect::{DEFAULT_NB, DbArgs};
 use crate::lab::{self, targets::Targets};
 
 #[derive(Debug, Clone, Args)]
-pub struct LabArg {
+pub(crate) struct LabArg {
     /// Target the bundled lab in DIR (its topo.toml gives the NB, SB and chassis remotes).
     #[arg(long = "lab", value_name = "DIR")]
     pub lab: Option<PathBuf>,
@@ -21,7 +21,7 @@ pub struct LabArg {
 
 impl LabArg {
     /// The lab to target, if any, with the connection flags pointed at it.
-    pub fn resolve(&self, db: &mut DbArgs) -> Result<Option<Targets>, miette::Report> {
+    pub(crate) fn resolve(&self, db: &mut DbArgs) -> Result<Option<Targets>, miette::Report> {
         let dir = match &self.lab {
             Some(dir) => dir.clone(),
             None => {

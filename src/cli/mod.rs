@@ -7,22 +7,22 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub mod apply;
-pub mod chassis;
-pub mod compile;
-pub mod connect;
+pub(crate) mod apply;
+pub(crate) mod chassis;
+pub(crate) mod compile;
+pub(crate) mod connect;
 pub mod desired;
-pub mod drift;
-pub mod exit;
-pub mod failure;
-pub mod import;
-pub mod lab;
-pub mod lab_target;
-pub mod plan;
-pub mod schema;
-pub mod status;
-pub mod validate;
-pub mod verify;
+pub(crate) mod drift;
+pub(crate) mod exit;
+pub(crate) mod failure;
+pub(crate) mod import;
+pub(crate) mod lab;
+pub(crate) mod lab_target;
+pub(crate) mod plan;
+pub(crate) mod schema;
+pub(crate) mod status;
+pub(crate) mod validate;
+pub(crate) mod verify;
 
 /// topo — OVN topologies as code: validate, plan, apply, detect drift.
 #[derive(Debug, Parser)]
@@ -30,13 +30,13 @@ pub mod verify;
 #[command(
     after_help = "Exit codes: 0 success (no changes), 1 error, 2 changes present (plan, drift)."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Show the Northbound and Southbound databases topo would talk to, and the chassis.
     Status(status::StatusArgs),
     /// Load and check a topology; report every problem with its place in the YAML.
@@ -61,7 +61,7 @@ pub enum Command {
 
 /// Output format for commands that have a machine-readable form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
 }

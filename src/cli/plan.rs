@@ -15,14 +15,14 @@ use crate::rows::Db;
 use crate::{apply, live};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlanFormat {
+pub(crate) enum PlanFormat {
     Text,
     Json,
     Markdown,
 }
 
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// Topology files, or directories of `*.yaml` files, merged into one topology.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
@@ -41,7 +41,7 @@ pub struct PlanArgs {
     pub lab: LabArg,
 }
 
-pub fn run(mut args: PlanArgs) -> Outcome {
+pub(crate) fn run(mut args: PlanArgs) -> Outcome {
     let targets = match args.lab.resolve(&mut args.db) {
         Ok(targets) => targets,
         Err(report) => return Outcome::Error(report),
@@ -139,7 +139,7 @@ pub(super) fn start(
 }
 
 /// 1 with conflicts, 2 with changes, 0 otherwise.
-pub fn verdict(plan: &Plan) -> Outcome {
+pub(crate) fn verdict(plan: &Plan) -> Outcome {
     if !plan.conflicts.is_empty() {
         Outcome::Failed
     } else if plan.is_empty() {
@@ -149,7 +149,7 @@ pub fn verdict(plan: &Plan) -> Outcome {
     }
 }
 
-pub fn print_plan(plan: &Plan, format: PlanFormat) {
+pub(crate) fn print_plan(plan: &Plan, format: PlanFormat) {
     use std::io::Write;
     let text = match format {
         PlanFormat::Text => render::text(plan, desired::color()),
@@ -175,7 +175,7 @@ fn save(plan: &Plan, path: &std::path::Path) -> std::io::Result<()> {
 }
 
 /// Reads a saved plan, refusing other format versions.
-pub fn load_saved(path: &std::path::Path) -> Result<Plan, String> {
+pub(crate) fn load_saved(path: &std::path::Path) -> Result<Plan, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("not a saved plan: {e}"))?;
@@ -195,7 +195,7 @@ pub fn load_saved(path: &std::path::Path) -> Result<Plan, String> {
 /// Whether a path holds a saved plan rather than a topology: a JSON object. A damaged plan
 /// (truncated, edited) is still one, so that [`load_saved`] refuses it as a plan instead of
 /// it being read as a topology (JSON is YAML) and failing with topology diagnostics.
-pub fn is_saved_plan(path: &std::path::Path) -> bool {
+pub(crate) fn is_saved_plan(path: &std::path::Path) -> bool {
     std::fs::read(path).ok().is_some_and(|b| {
         b.iter()
             .find(|c| !c.is_ascii_whitespace())

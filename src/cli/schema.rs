@@ -5,9 +5,9 @@ use clap::Args;
 use super::exit::Outcome;
 
 #[derive(Debug, Args)]
-pub struct SchemaArgs {}
+pub(crate) struct SchemaArgs {}
 
-pub fn run(_args: SchemaArgs) -> Outcome {
+pub(crate) fn run(_args: SchemaArgs) -> Outcome {
     match serde_json::to_string_pretty(&crate::spec::schema::schema()) {
         Ok(s) => {
             use std::io::Write;

@@ -14,7 +14,7 @@ use super::exit::Outcome;
 use crate::ovsdb::{Client, ColumnsExt};
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     #[command(flatten)]
     pub db: DbArgs,
     /// Output format.
@@ -62,7 +62,7 @@ struct Encap {
     ip: String,
 }
 
-pub fn run(args: StatusArgs) -> Outcome {
+pub(crate) fn run(args: StatusArgs) -> Outcome {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(outcome) => return outcome,

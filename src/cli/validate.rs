@@ -13,7 +13,7 @@ use crate::diagnostics::{Diagnostics, JsonDiagnostic, Rendered};
 use crate::spec::{self, Loaded};
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Topology files, or directories of `*.yaml` files, merged into one topology.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
@@ -72,7 +72,7 @@ pub(super) fn report(loaded: &Loaded, diags: &Diagnostics, format: Format) {
     }
 }
 
-pub fn run(args: ValidateArgs) -> Outcome {
+pub(crate) fn run(args: ValidateArgs) -> Outcome {
     let (loaded, _model, diags) = load_and_check(&args.paths);
     report(&loaded, &diags, args.format);
     if args.format == Format::Text {

@@ -12,7 +12,7 @@ use super::exit::Outcome;
 use crate::lab::{self, LabSpec, LabState, checks::CheckOptions};
 
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// Topology files or directories.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
@@ -24,7 +24,7 @@ pub struct VerifyArgs {
     pub format: Format,
 }
 
-pub fn run(args: VerifyArgs) -> Outcome {
+pub(crate) fn run(args: VerifyArgs) -> Outcome {
     let (loaded, model, diags) = super::validate::load_and_check(&args.paths);
     if diags.has_errors() {
         super::validate::report(&loaded, &diags, Format::Text);

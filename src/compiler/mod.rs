@@ -4,15 +4,15 @@
 //! `lower` turns the model into the rows that realise it. Lowering never fails: a failure
 //! there would be a bug, not a user error. Pure: no I/O, no clock, no environment.
 
-pub mod check;
-pub mod lower;
-pub mod model;
-pub mod naming;
+pub(crate) mod check;
+pub(crate) mod lower;
+pub(crate) mod model;
+pub(crate) mod naming;
 pub mod output;
 
 pub use check::check;
-pub use lower::lower;
-pub use model::Model;
+pub(crate) use lower::lower;
+pub(crate) use model::Model;
 
 use crate::diagnostics::Diagnostics;
 use crate::rows::State;

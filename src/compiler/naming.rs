@@ -8,17 +8,17 @@ use std::fmt;
 use std::str::FromStr;
 
 /// LRP of `router` on `switch` (or peered with router `switch`).
-pub fn lrp_name(router: &str, other: &str) -> String {
+pub(crate) fn lrp_name(router: &str, other: &str) -> String {
     format!("{router}-{other}")
 }
 
 /// The router-type LSP on `switch` that faces `router`.
-pub fn router_lsp_name(switch: &str, router: &str) -> String {
+pub(crate) fn router_lsp_name(switch: &str, router: &str) -> String {
     format!("{switch}-{router}")
 }
 
 /// `Gateway_Chassis.name`, as `ovn-nbctl lrp-set-gateway-chassis` names it.
-pub fn gateway_chassis_name(lrp: &str, chassis: &str) -> String {
+pub(crate) fn gateway_chassis_name(lrp: &str, chassis: &str) -> String {
     format!("{lrp}-{chassis}")
 }
 
@@ -29,7 +29,7 @@ pub struct Mac(pub [u8; 6]);
 impl Mac {
     /// Locally administered unicast address from a stable hash (FNV-1a) of `seed` (the
     /// compiler passes `<stack>/<lrp>`).
-    pub fn derived(seed: &str) -> Mac {
+    pub(crate) fn derived(seed: &str) -> Mac {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in seed.bytes() {
             h ^= u64::from(b);
@@ -39,11 +39,11 @@ impl Mac {
         Mac([0x02, b[3], b[4], b[5], b[6], b[7]])
     }
 
-    pub fn is_multicast(&self) -> bool {
+    pub(crate) fn is_multicast(&self) -> bool {
         self.0[0] & 1 == 1
     }
 
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.0 == [0; 6]
     }
 }

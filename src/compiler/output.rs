@@ -15,7 +15,7 @@ use crate::ovsdb::{Atom, Datum};
 use crate::rows::{Db, Row, RowKey, State, Value, chassis};
 
 /// Every row of a state, in order, as a serializable sequence.
-pub struct Rows<'a>(pub &'a State);
+pub(crate) struct Rows<'a>(pub &'a State);
 
 /// The rows as a JSON value (tests; `Rows` itself for large outputs).
 pub fn to_json(state: &State) -> Json {

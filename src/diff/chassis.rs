@@ -14,7 +14,7 @@ use super::{ChassisChange, SettingChange};
 use crate::rows::chassis::{Current, Target};
 
 /// What apply would change on `target`, whose database shows `current`; `None` when nothing.
-pub fn change_of(stack: &str, target: &Target, current: &Current) -> Option<ChassisChange> {
+pub(crate) fn change_of(stack: &str, target: &Target, current: &Current) -> Option<ChassisChange> {
     let wanted = &target.wanted;
     let ids = &current.external_ids;
     let merged = wanted.ids(stack, ids);
@@ -71,7 +71,7 @@ pub fn change_of(stack: &str, target: &Target, current: &Current) -> Option<Chas
 }
 
 /// The chassis a saved plan changes, as it previewed them.
-pub fn target_of(change: &ChassisChange) -> Target {
+pub(crate) fn target_of(change: &ChassisChange) -> Target {
     Target {
         name: change.chassis.clone(),
         remote: change.remote.clone(),

@@ -6,23 +6,23 @@
 //! row whose key is held by an unowned row is a [`Conflict::Unowned`] (the user must adopt or
 //! rename it); a key held by several live rows is a [`Conflict::Duplicate`].
 
-pub mod chassis;
-pub mod plan;
-pub mod render;
+pub(crate) mod chassis;
+pub(crate) mod plan;
+pub(crate) mod render;
 
 use std::cmp::Ordering;
 
-pub use plan::{
+pub(crate) use plan::{
     Action, Change, ChassisChange, ColumnChange, Conflict, Plan, ReadRow, ReadSet, SettingChange,
 };
 
-use crate::live::{Live, LiveRow};
 use crate::ovsdb::Atom;
+use crate::rows::live::{Live, LiveRow};
 use crate::rows::{Cell, Db, Row, RowKey, State, Value, ownership};
 
 /// Options of a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Options {
+pub(crate) struct Options {
     /// Delete owned rows that left the topology.
     pub prune: bool,
 }
@@ -31,16 +31,6 @@ impl Default for Options {
     fn default() -> Self {
         Options { prune: true }
     }
-}
-
-/// The stack that owns `row`, from its `external_ids`.
-pub fn owner(row: &Row) -> Option<String> {
-    let ids = row.get("external_ids")?.as_map()?;
-    ids.get(&Value::Atom(Atom::from(ownership::STACK_KEY)))
-        .and_then(|v| match v {
-            Value::Atom(Atom::String(s)) => Some(s.clone()),
-            _ => None,
-        })
 }
 
 /// The stack that owns `row`, without copying it; `stack_key` is `topo:stack` as a value
@@ -59,7 +49,7 @@ fn owner_of<'a>(row: &'a Row, stack_key: &Value) -> Option<&'a str> {
 ///
 /// Both states (and `live.rows`) are sorted by database, table and key, so they are walked
 /// together once, like a merge: no lookups per row, and every list comes out in key order.
-pub fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan {
+pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan {
     let mut creates = Vec::new();
     let mut updates = Vec::new();
     let mut deletes = Vec::new();
@@ -342,7 +332,7 @@ fn read_row(db: &Db, table: &str, key: &RowKey, live: Option<&LiveRow>) -> ReadR
         key: key.clone(),
         uuid: live.map(|r| r.uuid),
         version: live.and_then(|r| r.version),
-        digest: live.map(crate::live::LiveRow::digest),
+        digest: live.map(crate::rows::live::LiveRow::digest),
     }
 }
 

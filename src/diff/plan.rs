@@ -12,7 +12,7 @@ use crate::ovsdb::{Atom, Datum};
 use crate::rows::{Cell, Db, RowKey, RowRef, Value};
 
 /// Bumped whenever a consumer of the JSON must change.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -23,7 +23,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn symbol(self) -> char {
+    pub(crate) fn symbol(self) -> char {
         match self {
             Action::Create => '+',
             Action::Update => '~',
@@ -85,7 +85,7 @@ pub struct ReadRow {
     pub uuid: Option<Uuid>,
     /// `_version`: per server in a RAFT cluster, so only a fallback for plans without `digest`.
     pub version: Option<Uuid>,
-    /// [`LiveRow::digest`](crate::live::LiveRow::digest) of the row as read: what a saved plan
+    /// [`LiveRow::digest`](crate::rows::live::LiveRow::digest) of the row as read: what a saved plan
     /// compares (absent for rows expected absent, and in plans made before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
@@ -182,7 +182,7 @@ impl Plan {
 
 /// A cell in the plan's JSON: `{"set": [..]}` or `{"map": [[k, v], ..]}`; atoms in RFC 7047
 /// notation, references as `{"ref": [table, key...]}`.
-pub fn cell_to_json(cell: &Cell) -> Json {
+pub(crate) fn cell_to_json(cell: &Cell) -> Json {
     match cell {
         Datum::Set(s) => json!({"set": s.iter().map(value_to_json).collect::<Vec<_>>()}),
         Datum::Map(m) => json!({
@@ -202,7 +202,7 @@ fn value_to_json(v: &Value) -> Json {
     }
 }
 
-pub fn cell_from_json(j: &Json) -> Result<Cell, String> {
+pub(crate) fn cell_from_json(j: &Json) -> Result<Cell, String> {
     if let Some(set) = j.get("set").and_then(Json::as_array) {
         return set
             .iter()
@@ -243,11 +243,11 @@ fn value_from_json(j: &Json) -> Result<Value, String> {
 mod opt_cell {
     use super::*;
 
-    pub fn serialize<S: Serializer>(cell: &Option<Cell>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(cell: &Option<Cell>, s: S) -> Result<S::Ok, S::Error> {
         cell.as_ref().map(cell_to_json).serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cell>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cell>, D::Error> {
         let j = Option::<Json>::deserialize(d)?;
         j.map(|j| cell_from_json(&j).map_err(serde::de::Error::custom))
             .transpose()

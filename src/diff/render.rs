@@ -9,7 +9,7 @@ use crate::ovsdb::{Atom, Datum};
 use crate::rows::{Cell, Db, RowKey, Value};
 
 /// The word users know a table by (ovn-nbctl's vocabulary).
-pub fn noun(table: &str) -> &str {
+pub(crate) fn noun(table: &str) -> &str {
     match table {
         "Logical_Switch" => "switch",
         "Logical_Switch_Port" => "switch port",
@@ -30,7 +30,7 @@ pub fn noun(table: &str) -> &str {
 }
 
 /// `switch ls1`, `nat lr2 snat 10.10.40.1 10.10.10.0/24`, `bridge br-ex on chassis node1`.
-pub fn subject(db: &Db, table: &str, key: &RowKey) -> String {
+pub(crate) fn subject(db: &Db, table: &str, key: &RowKey) -> String {
     match db {
         Db::Chassis(c) => format!("{} {key} on chassis {c}", noun(table)),
         _ => format!("{} {key}", noun(table)),
@@ -223,7 +223,7 @@ fn conflict_line(c: &Conflict) -> String {
 
 /// The summary line; "No changes." when there is nothing to do. With conflicts it never
 /// says the databases match: they block apply, and the line says so.
-pub fn summary_line(plan: &Plan) -> String {
+pub(crate) fn summary_line(plan: &Plan) -> String {
     summary_with(plan, &plan.chassis)
 }
 
@@ -250,13 +250,13 @@ fn summary_with(plan: &Plan, chassis: &[ChassisChange]) -> String {
 }
 
 /// The human plan.
-pub fn text(plan: &Plan, color: bool) -> String {
+pub(crate) fn text(plan: &Plan, color: bool) -> String {
     text_with(plan, &plan.chassis, color)
 }
 
 /// [`text`] with `chassis` as the plan's chassis changes (apply previews them itself, beside
 /// the plan its library call made).
-pub fn text_with(plan: &Plan, chassis: &[ChassisChange], color: bool) -> String {
+pub(crate) fn text_with(plan: &Plan, chassis: &[ChassisChange], color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
     for ch in &plan.changes {
@@ -289,7 +289,7 @@ pub fn text_with(plan: &Plan, chassis: &[ChassisChange], color: bool) -> String 
 }
 
 /// A pull-request comment: the summary, then the plan as a `diff` block.
-pub fn markdown(plan: &Plan) -> String {
+pub(crate) fn markdown(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### topo plan for stack `{}`\n", plan.stack);
     let _ = writeln!(out, "**{}**\n", summary_line(plan));

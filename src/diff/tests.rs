@@ -1,6 +1,6 @@
 use super::*;
-use crate::live::{Live, LiveRow};
 use crate::ovsdb::Datum;
+use crate::rows::live::{Live, LiveRow};
 use crate::rows::{RowRef, ownership};
 use uuid::Uuid;
 

@@ -14,7 +14,7 @@ use crate::rows::{Db, State};
 
 /// Findings, one sentence each, in a stable order, from the desired state (its chassis
 /// section and Northbound rows) and the chassis the Southbound shows.
-pub fn chassis_drift(desired: &State, sb: &[SbChassis]) -> Vec<String> {
+pub(crate) fn chassis_drift(desired: &State, sb: &[SbChassis]) -> Vec<String> {
     let sb: BTreeMap<&str, &SbChassis> = sb.iter().map(|c| (c.name.as_str(), c)).collect();
     let mut out = Vec::new();
     for (name, declared) in &desired.chassis {

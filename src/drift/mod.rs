@@ -2,4 +2,4 @@
 //! against what the chassis publish in the Southbound database. OVN-aware and pure; the
 //! reading is `live::southbound`.
 
-pub mod chassis;
+pub(crate) mod chassis;

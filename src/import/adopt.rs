@@ -5,13 +5,17 @@
 
 use super::Error;
 use crate::apply::transaction::{owner_mark, row_guard, with_guards};
-use crate::live::Live;
 use crate::ovsdb::{Client, Condition, Operation};
-use crate::rows::{Db, RowKey, State};
+use crate::rows::live::Live;
+use crate::rows::{Db, RowKey, State, ownership};
 
 /// The rows `--adopt` marks: those of `desired` that exist live without this stack's mark
 /// (rows of other stacks are left alone and reported).
-pub fn to_adopt(desired: &State, live: &Live, stack: &str) -> (Vec<(String, RowKey)>, Vec<String>) {
+pub(crate) fn to_adopt(
+    desired: &State,
+    live: &Live,
+    stack: &str,
+) -> (Vec<(String, RowKey)>, Vec<String>) {
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     for (db, table, key, _) in desired.rows() {
@@ -21,7 +25,7 @@ pub fn to_adopt(desired: &State, live: &Live, stack: &str) -> (Vec<(String, RowK
         let Some(row) = live.state.get(db, table, key) else {
             continue;
         };
-        match crate::diff::owner(row) {
+        match ownership::owner(row) {
             Some(o) if o == stack => {}
             Some(o) => notes.push(format!("{table} {key}: owned by stack {o}; not adopted")),
             None => rows.push((table.to_owned(), key.clone())),
@@ -33,7 +37,7 @@ pub fn to_adopt(desired: &State, live: &Live, stack: &str) -> (Vec<(String, RowK
 /// The adopt transaction: `wait` on each row's `_version` (it must not have moved since the
 /// read), the stack lock's `assert` when held, one `mutate` of `external_ids` per row (delete
 /// the mark's keys, insert the mark: a map insert never overwrites), and a comment.
-pub fn adopt_operations(
+pub(crate) fn adopt_operations(
     rows: &[(String, RowKey)],
     live: &Live,
     stack: &str,
@@ -62,7 +66,7 @@ pub fn adopt_operations(
 
 /// Takes the stack's lock (as apply does) and writes the marks of `rows` in one transaction.
 /// Nothing is written when the lock is held elsewhere or a row moved since `live` was read.
-pub async fn adopt(
+pub(crate) async fn adopt(
     nb: &Client,
     live: &Live,
     stack: &str,

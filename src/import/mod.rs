@@ -24,21 +24,22 @@ mod chassis;
 mod routers;
 mod self_check;
 mod switches;
-pub mod yaml;
+pub(crate) mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use crate::live::{Live, NB_TABLES};
+use crate::live::NB_TABLES;
 use crate::ovsdb::{Atom, Client, Condition, DatabaseSchema, Datum, Operation};
 #[cfg(test)]
 use crate::rows::Cell;
-use crate::rows::{Db, Row, RowKey, Value};
+use crate::rows::live::Live;
+use crate::rows::{Db, Row, RowKey, Value, ownership};
 use yaml::Node;
 
-pub use crate::live::southbound::SbChassis;
-pub use adopt::{adopt, adopt_operations, to_adopt};
-pub use self_check::self_check;
+pub(crate) use crate::live::southbound::SbChassis;
+pub(crate) use adopt::{adopt, to_adopt};
+pub(crate) use self_check::self_check;
 
 use chassis::{chassis, ha_groups};
 use routers::{routers, switch_sides};
@@ -104,7 +105,7 @@ impl Error {
 }
 
 /// What [`read`] read from the Northbound.
-pub struct Read {
+pub(crate) struct Read {
     pub schema: DatabaseSchema,
     pub live: Live,
     /// Row counts of the tables topo does not manage ([`unmanaged_tables`]).
@@ -113,7 +114,7 @@ pub struct Read {
 
 /// Reads the Northbound's schema, the rows topo manages (one `live` read) and the row counts
 /// of the tables it does not.
-pub async fn read(nb: &Client) -> Result<Read, Error> {
+pub(crate) async fn read(nb: &Client) -> Result<Read, Error> {
     let schema = nb
         .get_schema(Db::Northbound.schema_name())
         .await
@@ -152,7 +153,7 @@ async fn count_rows(
 }
 
 /// What import read.
-pub struct Input<'a> {
+pub(crate) struct Input<'a> {
     pub stack: &'a str,
     pub live: &'a Live,
     pub schema: &'a DatabaseSchema,
@@ -164,7 +165,7 @@ pub struct Input<'a> {
 
 /// The topology and what it could not say.
 #[derive(Debug, Clone, Default)]
-pub struct Imported {
+pub(crate) struct Imported {
     pub yaml: String,
     pub notes: Vec<String>,
 }
@@ -174,7 +175,7 @@ const INFRASTRUCTURE: &[&str] = &["NB_Global", "Connection", "SSL"];
 
 /// The Northbound tables import reports on when they hold rows: everything but the managed
 /// ones and the infrastructure.
-pub fn unmanaged_tables(schema: &DatabaseSchema) -> Vec<String> {
+pub(crate) fn unmanaged_tables(schema: &DatabaseSchema) -> Vec<String> {
     schema
         .tables
         .keys()
@@ -354,7 +355,7 @@ impl Cx<'_> {
 
     /// Whether a row belongs to another stack (and so is left out).
     fn foreign(&self, row: &Row) -> Option<String> {
-        crate::diff::owner(row).filter(|o| o != self.input.stack)
+        ownership::owner(row).filter(|o| o != self.input.stack)
     }
 
     /// Notes the columns of a row import does not carry and the map keys in `handled_keys`'
@@ -438,7 +439,7 @@ fn is_default_setting(table: &str, column: &str, v: &Datum) -> bool {
 }
 
 /// Builds the topology file from what was read.
-pub fn import(input: &Input) -> Imported {
+pub(crate) fn import(input: &Input) -> Imported {
     let mut cx = Cx {
         input,
         notes: Vec::new(),

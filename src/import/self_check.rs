@@ -1,13 +1,13 @@
 //! The self-check: the imported file compiled and planned against the read it came from.
 
-use crate::live::Live;
 use crate::ovsdb::Datum;
+use crate::rows::live::Live;
 use crate::rows::{Cell, State, Value, ownership};
 
 /// Compiles `yaml` and plans it against `live` as if every live row it names carried the
 /// mark: what a plan would change after `--adopt`. Returns the compiled desired state (for
 /// adopt) and a note per problem or change.
-pub fn self_check(yaml: &str, live: &Live, stack: &str) -> (Option<State>, Vec<String>) {
+pub(crate) fn self_check(yaml: &str, live: &Live, stack: &str) -> (Option<State>, Vec<String>) {
     let loaded = crate::spec::load_str("imported.yaml", yaml);
     let (state, diags) = crate::compiler::compile(&loaded.topology);
     let mut notes: Vec<String> = diags
@@ -78,7 +78,7 @@ fn adopted(desired: &State, live: &Live, stack: &str) -> Live {
     let mut out = live.clone();
     for (db, table, key, _) in desired.rows() {
         if let Some(row) = out.state.get_mut(db, table, key) {
-            if crate::diff::owner(row).is_some_and(|o| o != stack) {
+            if ownership::owner(row).is_some_and(|o| o != stack) {
                 continue;
             }
             let mut ids = row

@@ -1,6 +1,7 @@
+use super::adopt::adopt_operations;
 use super::*;
-use crate::live::LiveRow;
 use crate::rows::RowRef;
+use crate::rows::live::LiveRow;
 use uuid::Uuid;
 
 fn s(v: &str) -> Cell {

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 /// A YAML node.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Node {
+pub(crate) enum Node {
     Str(String),
     Int(i64),
     Bool(bool),
@@ -19,7 +19,7 @@ pub enum Node {
 }
 
 impl Node {
-    pub fn str(s: impl Into<String>) -> Node {
+    pub(crate) fn str(s: impl Into<String>) -> Node {
         Node::Str(s.into())
     }
 
@@ -35,7 +35,7 @@ impl Node {
 }
 
 /// Renders a document: a top-level mapping.
-pub fn render(doc: &[(String, Node)]) -> String {
+pub(crate) fn render(doc: &[(String, Node)]) -> String {
     let mut out = String::new();
     block_map(&mut out, doc, 0);
     out
@@ -95,7 +95,7 @@ fn inline_any(n: &Node) -> String {
 
 /// A string as a YAML scalar: plain when unambiguous, else double-quoted (JSON escaping is
 /// valid YAML).
-pub fn scalar(s: &str) -> String {
+pub(crate) fn scalar(s: &str) -> String {
     if is_plain(s) {
         s.to_owned()
     } else {

@@ -15,7 +15,7 @@ use crate::live::vswitch::{BridgeSpec, Vswitch};
 
 /// Builds chassis `c` (number `index`) in namespace `ns` (already created) and wires it to
 /// the underlay in `underlay_ns`.
-pub async fn build(
+pub(crate) async fn build(
     state: &mut LabState,
     c: &ChassisSpec,
     index: usize,

@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 use super::error::LabError;
 
 /// Runs `argv` to completion; fails unless it exits 0. Returns its stdout.
-pub fn run(argv: &[&str]) -> Result<String, LabError> {
+pub(crate) fn run(argv: &[&str]) -> Result<String, LabError> {
     let out = output(argv)?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -16,7 +16,7 @@ pub fn run(argv: &[&str]) -> Result<String, LabError> {
 }
 
 /// Runs `argv` to completion and returns whatever it did, exit status included.
-pub fn output(argv: &[&str]) -> Result<Output, LabError> {
+pub(crate) fn output(argv: &[&str]) -> Result<Output, LabError> {
     let (prog, args) = argv
         .split_first()
         .ok_or_else(|| LabError::Setup("empty command".into()))?;
@@ -32,7 +32,7 @@ pub fn output(argv: &[&str]) -> Result<Output, LabError> {
 }
 
 /// The error for a command that ran and failed.
-pub fn failure(argv: &[&str], out: &Output) -> LabError {
+pub(crate) fn failure(argv: &[&str], out: &Output) -> LabError {
     LabError::Command {
         argv: argv.join(" "),
         status: out.status.to_string(),
@@ -41,7 +41,7 @@ pub fn failure(argv: &[&str], out: &Output) -> LabError {
 }
 
 /// `argv` run inside network namespace `ns` (`ip netns exec NS ...`).
-pub fn in_netns<'a>(ns: &'a str, argv: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn in_netns<'a>(ns: &'a str, argv: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec!["ip", "netns", "exec", ns];
     v.extend_from_slice(argv);
     v

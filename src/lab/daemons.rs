@@ -23,7 +23,7 @@ const SB_SCHEMA: &str = "/usr/share/ovn/ovn-sb.ovsschema";
 const VSWITCH_SCHEMA: &str = "/usr/share/openvswitch/vswitch.ovsschema";
 
 /// How long one daemon may take to become ready.
-pub const READY: Duration = Duration::from_secs(20);
+pub(crate) const READY: Duration = Duration::from_secs(20);
 
 /// The run/log/db environment of a chassis's daemons.
 fn chassis_env(dir: &Path) -> Vec<(&'static str, &Path)> {
@@ -94,7 +94,7 @@ fn died(rec: &ProcessRecord, log: &Path) -> LabError {
 }
 
 /// Connects to an ovsdb-server that is starting, failing early if it dies.
-pub async fn connect_db(
+pub(crate) async fn connect_db(
     remote: &str,
     database: &str,
     rec: Option<&ProcessRecord>,
@@ -120,7 +120,7 @@ pub async fn connect_db(
 }
 
 /// NB and SB databases and northd in the central namespace.
-pub async fn start_central(state: &mut LabState, netns: &str) -> Result<(), LabError> {
+pub(crate) async fn start_central(state: &mut LabState, netns: &str) -> Result<(), LabError> {
     let dir = state.dir.clone();
     let mut servers = Vec::new();
     for (role, schema, remote) in [
@@ -178,20 +178,20 @@ pub async fn start_central(state: &mut LabState, netns: &str) -> Result<(), LabE
 
 /// The private directory of a chassis (`ch-NAME`) or of a physical network's switch
 /// (`net-NAME`) and its Open_vSwitch remote.
-pub fn ovs_paths(lab_dir: &Path, subdir: &str) -> (PathBuf, String) {
+pub(crate) fn ovs_paths(lab_dir: &Path, subdir: &str) -> (PathBuf, String) {
     let dir = lab_dir.join(subdir);
     let remote = format!("unix:{}", s(&dir.join("db.sock")));
     (dir, remote)
 }
 
 /// `ovs_paths` of chassis `name`.
-pub fn chassis_paths(lab_dir: &Path, name: &str) -> (PathBuf, String) {
+pub(crate) fn chassis_paths(lab_dir: &Path, name: &str) -> (PathBuf, String) {
     ovs_paths(lab_dir, &format!("ch-{name}"))
 }
 
 /// An Open_vSwitch ovsdb-server in `netns` with its files in `subdir`, ready to be
 /// configured; its processes are recorded as `<owner>/ovsdb-server`.
-pub async fn start_ovsdb(
+pub(crate) async fn start_ovsdb(
     state: &mut LabState,
     owner: &str,
     subdir: &str,
@@ -230,7 +230,7 @@ pub async fn start_ovsdb(
 }
 
 /// `ovs-vswitchd` on the database of `subdir` (configure the database first).
-pub fn start_vswitchd(
+pub(crate) fn start_vswitchd(
     state: &mut LabState,
     owner: &str,
     subdir: &str,
@@ -257,7 +257,11 @@ pub fn start_vswitchd(
 
 /// `ovn-controller` of a chassis. (23.03 has no `--unixctl`: its control socket is
 /// `$OVN_RUNDIR/ovn-controller.PID.ctl`.)
-pub fn start_controller(state: &mut LabState, name: &str, netns: &str) -> Result<(), LabError> {
+pub(crate) fn start_controller(
+    state: &mut LabState,
+    name: &str,
+    netns: &str,
+) -> Result<(), LabError> {
     let (dir, remote) = chassis_paths(&state.dir, name);
     let argv = vec!["ovn-controller".to_owned(), remote];
     let env = chassis_env(&dir);
@@ -275,7 +279,10 @@ pub fn start_controller(state: &mut LabState, name: &str, netns: &str) -> Result
 
 /// Waits until every chassis in `names` has registered in the Southbound database with an
 /// encapsulation.
-pub async fn wait_chassis_registered(state: &LabState, names: &[String]) -> Result<(), LabError> {
+pub(crate) async fn wait_chassis_registered(
+    state: &LabState,
+    names: &[String],
+) -> Result<(), LabError> {
     let sb = connect_db(
         &state.sb,
         "OVN_Southbound",

@@ -64,14 +64,14 @@ pub enum LabError {
 }
 
 impl LabError {
-    pub fn io(path: &Path, source: std::io::Error) -> LabError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> LabError {
         LabError::Io {
             path: path.to_owned(),
             source,
         }
     }
 
-    pub fn ovsdb(what: &str, remote: &str, source: crate::ovsdb::Error) -> LabError {
+    pub(crate) fn ovsdb(what: &str, remote: &str, source: crate::ovsdb::Error) -> LabError {
         LabError::Ovsdb {
             what: what.to_owned(),
             remote: remote.to_owned(),

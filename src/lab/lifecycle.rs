@@ -26,7 +26,7 @@ use crate::live::vswitch::Vswitch;
 use crate::rows::chassis::{Target, Wanted};
 
 /// The directory `topo lab` uses when none is given.
-pub const DEFAULT_DIR: &str = "/run/topo/lab";
+pub(crate) const DEFAULT_DIR: &str = "/run/topo/lab";
 
 /// Longest unix socket path the kernel accepts (sun_path is 108 bytes with the NUL).
 const SUN_PATH_MAX: usize = 107;
@@ -201,12 +201,12 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
 
 /// The stack name under which a lab description's own chassis settings are written (its
 /// networks are recorded as `topo:lab:bridge-mappings`, like a stack's).
-pub const LAB_STACK: &str = "lab";
+pub(crate) const LAB_STACK: &str = "lab";
 
 /// What each chassis needs for the lab's physical networks (from `mapped_on`): the mappings
 /// and provider bridges `topo apply` writes for a topology's `bridge-mappings`, written by
 /// the same writer.
-pub fn chassis_targets(state: &LabState) -> Vec<Target> {
+pub(crate) fn chassis_targets(state: &LabState) -> Vec<Target> {
     let mut out: BTreeMap<String, Target> = BTreeMap::new();
     for net in &state.spec.networks {
         for (ch, bridge) in &net.mapped_on {

@@ -18,25 +18,25 @@
 //! chassis database client apply uses too), [`underlay`], [`network`],
 //! [`vm`], [`targets`], [`checks`], [`lifecycle`] (up / down / status).
 
-pub mod chassis;
+pub(crate) mod chassis;
 pub mod checks;
-pub mod command;
-pub mod daemons;
-pub mod error;
-pub mod from_model;
-pub mod lifecycle;
+pub(crate) mod command;
+pub(crate) mod daemons;
+pub(crate) mod error;
+pub(crate) mod from_model;
+pub(crate) mod lifecycle;
 pub mod names;
 pub mod netns;
-pub mod network;
+pub(crate) mod network;
 pub mod process;
-pub mod spec;
+pub(crate) mod spec;
 pub mod state;
 pub mod targets;
-pub mod underlay;
-pub mod vm;
+pub(crate) mod underlay;
+pub(crate) mod vm;
 
 pub use checks::{CheckResult, run_checks};
-pub use error::LabError;
-pub use lifecycle::{DEFAULT_DIR, DownReport, LabStatus, UpOptions, down, status, up};
-pub use spec::{ChassisSpec, CheckSpec, Expect, LabSpec, NetworkSpec, VmSpec};
+pub(crate) use lifecycle::DEFAULT_DIR;
+pub use lifecycle::{UpOptions, down, status, up};
+pub use spec::{CheckSpec, Expect, LabSpec};
 pub use state::LabState;

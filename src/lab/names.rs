@@ -3,10 +3,10 @@
 //! inside those namespaces under short fixed names.
 
 /// Prefix of every namespace any lab creates.
-pub const NETNS_PREFIX: &str = "topo-";
+pub(crate) const NETNS_PREFIX: &str = "topo-";
 
 /// A fresh lab id: 6 lowercase hex digits.
-pub fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..6].to_owned()
 }
 

@@ -14,10 +14,10 @@ use super::command::run;
 use super::error::LabError;
 
 /// The kernel's limit on interface names (IFNAMSIZ - 1).
-pub const IFNAME_MAX: usize = 15;
+pub(crate) const IFNAME_MAX: usize = 15;
 
 /// Accepts a name `ip link` takes as is: 1-15 bytes of `[A-Za-z0-9_.-]`, not `.` or `..`.
-pub fn check_ifname(name: &str) -> Result<(), LabError> {
+pub(crate) fn check_ifname(name: &str) -> Result<(), LabError> {
     let ok = !name.is_empty()
         && name.len() <= IFNAME_MAX
         && name != "."
@@ -40,14 +40,14 @@ pub fn exists(ns: &str) -> bool {
 }
 
 /// Creates namespace `ns` with its loopback up.
-pub fn add(ns: &str) -> Result<(), LabError> {
+pub(crate) fn add(ns: &str) -> Result<(), LabError> {
     run(&["ip", "netns", "add", ns])?;
     run(&["ip", "-n", ns, "link", "set", "lo", "up"])?;
     Ok(())
 }
 
 /// Deletes namespace `ns` if it exists (and with it every link and bridge inside).
-pub fn delete(ns: &str) -> Result<(), LabError> {
+pub(crate) fn delete(ns: &str) -> Result<(), LabError> {
     if exists(ns) {
         run(&["ip", "netns", "delete", ns])?;
     }
@@ -76,18 +76,8 @@ pub fn pids(ns: &str) -> Result<Vec<i32>, LabError> {
         .collect())
 }
 
-/// Interface names in namespace `ns`.
-pub fn links(ns: &str) -> Result<Vec<String>, LabError> {
-    let out = run(&["ip", "-n", ns, "-o", "link", "show"])?;
-    Ok(out
-        .lines()
-        .filter_map(|l| l.split(": ").nth(1))
-        .map(|n| n.split('@').next().unwrap_or(n).to_owned())
-        .collect())
-}
-
 /// A veth pair: `a` in namespace `ns_a`, its peer `b` in `ns_b`; both up.
-pub fn add_veth(ns_a: &str, a: &str, ns_b: &str, b: &str) -> Result<(), LabError> {
+pub(crate) fn add_veth(ns_a: &str, a: &str, ns_b: &str, b: &str) -> Result<(), LabError> {
     check_ifname(a)?;
     check_ifname(b)?;
     run(&[
@@ -98,30 +88,30 @@ pub fn add_veth(ns_a: &str, a: &str, ns_b: &str, b: &str) -> Result<(), LabError
 }
 
 /// A Linux bridge `name` in namespace `ns`, up.
-pub fn add_bridge(ns: &str, name: &str) -> Result<(), LabError> {
+pub(crate) fn add_bridge(ns: &str, name: &str) -> Result<(), LabError> {
     check_ifname(name)?;
     run(&["ip", "-n", ns, "link", "add", name, "type", "bridge"])?;
     link_up(ns, name)
 }
 
 /// Makes `ifname` a port of bridge `bridge` (both in `ns`).
-pub fn set_master(ns: &str, ifname: &str, bridge: &str) -> Result<(), LabError> {
+pub(crate) fn set_master(ns: &str, ifname: &str, bridge: &str) -> Result<(), LabError> {
     run(&["ip", "-n", ns, "link", "set", ifname, "master", bridge])?;
     Ok(())
 }
 
-pub fn link_up(ns: &str, ifname: &str) -> Result<(), LabError> {
+pub(crate) fn link_up(ns: &str, ifname: &str) -> Result<(), LabError> {
     run(&["ip", "-n", ns, "link", "set", ifname, "up"])?;
     Ok(())
 }
 
-pub fn set_mac(ns: &str, ifname: &str, mac: &str) -> Result<(), LabError> {
+pub(crate) fn set_mac(ns: &str, ifname: &str, mac: &str) -> Result<(), LabError> {
     run(&["ip", "-n", ns, "link", "set", ifname, "address", mac])?;
     Ok(())
 }
 
 /// Adds `addr` (with its prefix length) to `ifname`.
-pub fn add_addr(ns: &str, ifname: &str, addr: Ipv4Net) -> Result<(), LabError> {
+pub(crate) fn add_addr(ns: &str, ifname: &str, addr: Ipv4Net) -> Result<(), LabError> {
     run(&[
         "ip",
         "-n",
@@ -135,7 +125,7 @@ pub fn add_addr(ns: &str, ifname: &str, addr: Ipv4Net) -> Result<(), LabError> {
     Ok(())
 }
 
-pub fn add_default_route(ns: &str, gateway: Ipv4Addr) -> Result<(), LabError> {
+pub(crate) fn add_default_route(ns: &str, gateway: Ipv4Addr) -> Result<(), LabError> {
     run(&[
         "ip",
         "-n",

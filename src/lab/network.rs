@@ -19,14 +19,14 @@ use super::state::{Endpoint, EndpointKind};
 use crate::live::vswitch::{BridgeSpec, PortSpec, Vswitch};
 
 /// The switch inside a network's namespace.
-pub const BRIDGE: &str = "br0";
+pub(crate) const BRIDGE: &str = "br0";
 /// A host's interface inside its namespace.
-pub const HOST_IFNAME: &str = "eth0";
+pub(crate) const HOST_IFNAME: &str = "eth0";
 
 /// Host number `index` with address `ip` (prefix from `subnet`) in namespace `host_ns`
 /// (already created), wired into the network's namespace `net_ns`. Returns the port to put
 /// on the switch, and the endpoint.
-pub fn add_host(
+pub(crate) fn add_host(
     net_ns: &str,
     host_ns: &str,
     index: usize,
@@ -52,7 +52,7 @@ pub fn add_host(
 
 /// Wires chassis number `index` (namespace `chassis_ns`) to the network; its end is `nic`.
 /// Returns the port to put on the switch.
-pub fn wire_chassis(
+pub(crate) fn wire_chassis(
     net_ns: &str,
     chassis_ns: &str,
     index: usize,
@@ -64,7 +64,7 @@ pub fn wire_chassis(
 }
 
 /// A Linux bridge holding `ports` (VLANs ignored: none are asked for).
-pub fn linux_switch(ns: &str, ports: &[(String, Option<u16>)]) -> Result<(), LabError> {
+pub(crate) fn linux_switch(ns: &str, ports: &[(String, Option<u16>)]) -> Result<(), LabError> {
     netns::add_bridge(ns, BRIDGE)?;
     for (port, _) in ports {
         netns::set_master(ns, port, BRIDGE)?;
@@ -74,7 +74,10 @@ pub fn linux_switch(ns: &str, ports: &[(String, Option<u16>)]) -> Result<(), Lab
 
 /// An Open vSwitch bridge holding `ports`: a port with a VLAN is an access port of that
 /// VLAN, one without is a trunk.
-pub async fn ovs_switch(vs: &Vswitch, ports: &[(String, Option<u16>)]) -> Result<(), LabError> {
+pub(crate) async fn ovs_switch(
+    vs: &Vswitch,
+    ports: &[(String, Option<u16>)],
+) -> Result<(), LabError> {
     let specs: Vec<PortSpec> = ports
         .iter()
         .map(|(name, tag)| PortSpec {

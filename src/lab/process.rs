@@ -29,7 +29,7 @@ pub struct ProcessRecord {
 }
 
 /// What to start.
-pub struct Spawn<'a> {
+pub(crate) struct Spawn<'a> {
     pub role: &'a str,
     pub netns: Option<&'a str>,
     pub argv: &'a [String],
@@ -40,7 +40,7 @@ pub struct Spawn<'a> {
 /// Starts a long-running process in its own process group (a terminal's Ctrl-C does not
 /// reach it) with stdin closed. A thread reaps it when it exits, so a long-lived caller
 /// (a test binary) keeps no zombies.
-pub fn spawn(s: &Spawn<'_>) -> Result<ProcessRecord, LabError> {
+pub(crate) fn spawn(s: &Spawn<'_>) -> Result<ProcessRecord, LabError> {
     let (prog, args) = s
         .argv
         .split_first()
@@ -132,7 +132,7 @@ pub fn terminate(rec: &ProcessRecord, grace: Duration) -> Result<(), LabError> {
 }
 
 /// The last `lines` lines of a process's output, for error messages.
-pub fn tail(path: &Path, lines: usize) -> String {
+pub(crate) fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")

@@ -151,7 +151,7 @@ impl LabSpec {
     }
 
     /// Checks names, references and addresses; every error names what is wrong.
-    pub fn validate(&self) -> Result<(), LabError> {
+    pub(crate) fn validate(&self) -> Result<(), LabError> {
         let err = |m: String| Err(LabError::Spec(m));
         check_name("lab name", &self.name)?;
         if !(8..=30).contains(&self.underlay_prefix) {
@@ -302,7 +302,7 @@ impl LabSpec {
 }
 
 /// Interface names the lab itself uses inside a chassis namespace.
-pub const RESERVED_IFNAMES: &[&str] = &["lo", "underlay", "br-int", "br-phy", "ovs-netdev"];
+pub(crate) const RESERVED_IFNAMES: &[&str] = &["lo", "underlay", "br-int", "br-phy", "ovs-netdev"];
 
 /// Names end up in namespace names and file names: keep them plain.
 fn check_name(what: &str, name: &str) -> Result<(), LabError> {

@@ -16,7 +16,7 @@ use super::process::ProcessRecord;
 use super::spec::LabSpec;
 
 /// File name of the state inside the lab directory.
-pub const STATE_FILE: &str = "lab.json";
+pub(crate) const STATE_FILE: &str = "lab.json";
 const VERSION: u32 = 1;
 
 /// Where the lab is in its life.
@@ -86,7 +86,7 @@ pub enum EndpointKind {
 }
 
 impl LabState {
-    pub fn new(id: String, dir: &Path, spec: LabSpec) -> LabState {
+    pub(crate) fn new(id: String, dir: &Path, spec: LabSpec) -> LabState {
         let sock = |n: &str| format!("unix:{}", dir.join(n).display());
         LabState {
             version: VERSION,
@@ -103,7 +103,7 @@ impl LabState {
         }
     }
 
-    pub fn path(dir: &Path) -> PathBuf {
+    pub(crate) fn path(dir: &Path) -> PathBuf {
         dir.join(STATE_FILE)
     }
 
@@ -137,7 +137,7 @@ impl LabState {
 
     /// Writes the first state; fails with [`LabError::Exists`] if the directory already
     /// has one (the file is created exclusively, so two `up`s cannot both claim it).
-    pub fn create(&self) -> Result<(), LabError> {
+    pub(crate) fn create(&self) -> Result<(), LabError> {
         use std::io::Write;
         let path = Self::path(&self.dir);
         let text = self.to_text(&path)?;
@@ -166,7 +166,7 @@ impl LabState {
     }
 
     /// Records `ns` (before it is created) and saves.
-    pub fn record_netns(&mut self, ns: &str) -> Result<(), LabError> {
+    pub(crate) fn record_netns(&mut self, ns: &str) -> Result<(), LabError> {
         if !self.namespaces.iter().any(|n| n == ns) {
             self.namespaces.push(ns.to_owned());
         }
@@ -174,7 +174,7 @@ impl LabState {
     }
 
     /// Records a started process and saves.
-    pub fn record_process(&mut self, rec: ProcessRecord) -> Result<(), LabError> {
+    pub(crate) fn record_process(&mut self, rec: ProcessRecord) -> Result<(), LabError> {
         self.processes.push(rec);
         self.save()
     }

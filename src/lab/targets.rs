@@ -12,7 +12,7 @@ use super::error::LabError;
 use super::state::LabState;
 
 /// File name inside the lab directory.
-pub const TARGETS_FILE: &str = "topo.toml";
+pub(crate) const TARGETS_FILE: &str = "topo.toml";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Targets {
@@ -47,7 +47,7 @@ pub struct ChassisTarget {
 }
 
 impl Targets {
-    pub fn of(state: &LabState) -> Targets {
+    pub(crate) fn of(state: &LabState) -> Targets {
         Targets {
             lab: LabInfo {
                 id: state.id.clone(),
@@ -78,7 +78,7 @@ impl Targets {
         }
     }
 
-    pub fn write(&self, dir: &Path) -> Result<PathBuf, LabError> {
+    pub(crate) fn write(&self, dir: &Path) -> Result<PathBuf, LabError> {
         let path = dir.join(TARGETS_FILE);
         let text = toml::to_string_pretty(self).map_err(|e| LabError::State {
             path: path.clone(),

@@ -12,26 +12,26 @@ use super::netns;
 use crate::live::vswitch::{BridgeSpec, PortSpec, Vswitch};
 
 /// The Linux bridge inside the underlay namespace.
-pub const BRIDGE: &str = "br0";
+pub(crate) const BRIDGE: &str = "br0";
 /// The chassis's netdev bridge holding the encap IP.
-pub const PHY_BRIDGE: &str = "br-phy";
+pub(crate) const PHY_BRIDGE: &str = "br-phy";
 /// The chassis's end of its underlay veth (a name no topology NIC will want).
-pub const UPLINK: &str = "underlay";
+pub(crate) const UPLINK: &str = "underlay";
 
 /// Creates the underlay bridge in namespace `ns` (which must exist).
-pub fn create(ns: &str) -> Result<(), LabError> {
+pub(crate) fn create(ns: &str) -> Result<(), LabError> {
     netns::add_bridge(ns, BRIDGE)
 }
 
 /// Wires chassis number `index` (namespace `chassis_ns`) to the underlay.
-pub fn wire(underlay_ns: &str, chassis_ns: &str, index: usize) -> Result<(), LabError> {
+pub(crate) fn wire(underlay_ns: &str, chassis_ns: &str, index: usize) -> Result<(), LabError> {
     let outer = format!("ch{index}");
     netns::add_veth(underlay_ns, &outer, chassis_ns, UPLINK)?;
     netns::set_master(underlay_ns, &outer, BRIDGE)
 }
 
 /// Declares `br-phy` with the uplink in the chassis's database.
-pub async fn configure(vs: &Vswitch) -> Result<(), LabError> {
+pub(crate) async fn configure(vs: &Vswitch) -> Result<(), LabError> {
     vs.ensure_bridge(
         &BridgeSpec {
             name: PHY_BRIDGE.into(),
@@ -45,7 +45,7 @@ pub async fn configure(vs: &Vswitch) -> Result<(), LabError> {
 }
 
 /// Puts the encap IP on `br-phy` (once `ovs-vswitchd` has created its interface).
-pub fn address(chassis_ns: &str, ip: Ipv4Addr, prefix: u8) -> Result<(), LabError> {
+pub(crate) fn address(chassis_ns: &str, ip: Ipv4Addr, prefix: u8) -> Result<(), LabError> {
     let net = Ipv4Net::new(ip, prefix).map_err(|e| LabError::Spec(e.to_string()))?;
     netns::add_addr(chassis_ns, PHY_BRIDGE, net)?;
     netns::link_up(chassis_ns, PHY_BRIDGE)

@@ -12,13 +12,13 @@ use super::state::{ChassisState, Endpoint, EndpointKind};
 use crate::live::vswitch::{PortSpec, Vswitch};
 
 /// The integration bridge.
-pub const BR_INT: &str = "br-int";
+pub(crate) const BR_INT: &str = "br-int";
 /// The VM's interface inside its namespace.
-pub const IFNAME: &str = "eth0";
+pub(crate) const IFNAME: &str = "eth0";
 
 /// Builds VM `vm` in namespace `vm_ns` (already created) and plugs it into `chassis` as
 /// port `vif<index>`.
-pub async fn plug(
+pub(crate) async fn plug(
     vm: &VmSpec,
     vm_ns: &str,
     chassis: &ChassisState,

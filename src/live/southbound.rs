@@ -13,7 +13,7 @@ use crate::rows::chassis::MAPPINGS_KEY;
 
 /// A chassis as the Southbound shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SbChassis {
+pub(crate) struct SbChassis {
     /// Its row's `_uuid` (what `Port_Binding.chassis` and other references hold).
     pub uuid: Option<uuid::Uuid>,
     pub name: String,
@@ -26,14 +26,14 @@ pub struct SbChassis {
 
 impl SbChassis {
     /// The `ovn-bridge-mappings` ovn-controller uses there.
-    pub fn bridge_mappings(&self) -> BridgeMappings {
+    pub(crate) fn bridge_mappings(&self) -> BridgeMappings {
         BridgeMappings::parse(self.published.get(MAPPINGS_KEY).map_or("", String::as_str))
     }
 }
 
 /// One `Encap` row: a tunnel type and endpoint IP.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Encap {
+pub(crate) struct Encap {
     pub kind: String,
     pub ip: String,
 }
@@ -113,17 +113,17 @@ async fn read(sb: &Client, name: Option<&str>) -> Result<Vec<SbChassis>, ovsdb::
 }
 
 /// Every registered chassis, sorted by name.
-pub async fn all(sb: &Client) -> Result<Vec<SbChassis>, ovsdb::Error> {
+pub(crate) async fn all(sb: &Client) -> Result<Vec<SbChassis>, ovsdb::Error> {
     read(sb, None).await
 }
 
 /// The chassis `name`, if registered.
-pub async fn chassis(sb: &Client, name: &str) -> Result<Option<SbChassis>, ovsdb::Error> {
+pub(crate) async fn chassis(sb: &Client, name: &str) -> Result<Option<SbChassis>, ovsdb::Error> {
     Ok(read(sb, Some(name)).await?.into_iter().next())
 }
 
 /// Chassis name → the `nb_cfg` it has caught up with (`Chassis_Private`).
-pub async fn caught_up(sb: &Client) -> Result<BTreeMap<String, i64>, ovsdb::Error> {
+pub(crate) async fn caught_up(sb: &Client) -> Result<BTreeMap<String, i64>, ovsdb::Error> {
     let rows = sb
         .select(SB, "Chassis_Private", vec![], &["name", "nb_cfg"])
         .await?;

@@ -60,7 +60,7 @@ const DB: &str = "Open_vSwitch";
 
 /// A port to create: its name (also the interface's), interface type and external_ids.
 #[derive(Debug, Clone, Default)]
-pub struct PortSpec {
+pub(crate) struct PortSpec {
     pub name: String,
     /// `internal`, or empty for a system device (a veth).
     pub kind: String,
@@ -70,7 +70,7 @@ pub struct PortSpec {
 }
 
 impl PortSpec {
-    pub fn system(name: &str) -> PortSpec {
+    pub(crate) fn system(name: &str) -> PortSpec {
         PortSpec {
             name: name.to_owned(),
             ..PortSpec::default()
@@ -80,7 +80,7 @@ impl PortSpec {
 
 /// A bridge to create (with its own internal port of the same name).
 #[derive(Debug, Clone, Default)]
-pub struct BridgeSpec {
+pub(crate) struct BridgeSpec {
     pub name: String,
     pub datapath_type: String,
     /// `secure` for `br-int`; empty for the default.
@@ -109,7 +109,10 @@ impl Vswitch {
 
     /// Connects to a server that should be running: nothing listening fails at once (the
     /// chassis plan and apply reach are running already, unlike a lab's starting daemons).
-    pub async fn connect_running(remote: &str, deadline: Duration) -> Result<Vswitch, Error> {
+    pub(crate) async fn connect_running(
+        remote: &str,
+        deadline: Duration,
+    ) -> Result<Vswitch, Error> {
         Self::open(remote, deadline, false).await
     }
 
@@ -134,10 +137,6 @@ impl Vswitch {
         })
     }
 
-    pub fn remote(&self) -> &str {
-        &self.remote
-    }
-
     async fn transact(&self, what: &str, ops: &[Operation]) -> Result<Vec<OpResult>, Error> {
         self.client
             .transact(DB, ops)
@@ -146,7 +145,7 @@ impl Vswitch {
     }
 
     /// `ovs-vsctl init`: creates the root row if the database has none.
-    pub async fn init(&self) -> Result<(), Error> {
+    pub(crate) async fn init(&self) -> Result<(), Error> {
         if !self.select(DB, vec![], &["_uuid"]).await?.is_empty() {
             return Ok(());
         }
@@ -156,7 +155,10 @@ impl Vswitch {
     }
 
     /// Sets keys of the root row's `external_ids`, leaving other keys alone.
-    pub async fn set_external_ids(&self, ids: &BTreeMap<String, String>) -> Result<(), Error> {
+    pub(crate) async fn set_external_ids(
+        &self,
+        ids: &BTreeMap<String, String>,
+    ) -> Result<(), Error> {
         let keys = Datum::set(ids.keys().map(|k| Atom::string(k.as_str())));
         let op = Operation::mutate(
             DB,
@@ -193,7 +195,7 @@ impl Vswitch {
     }
 
     /// Names of the existing bridges.
-    pub async fn bridges(&self) -> Result<Vec<String>, Error> {
+    pub(crate) async fn bridges(&self) -> Result<Vec<String>, Error> {
         let rows = self.select("Bridge", vec![], &["name"]).await?;
         Ok(rows
             .iter()
@@ -224,7 +226,7 @@ impl Vswitch {
 
     /// Creates `bridge` with its internal port and `ports`, unless a bridge of that name
     /// exists (then only the missing ports are added).
-    pub async fn ensure_bridge(
+    pub(crate) async fn ensure_bridge(
         &self,
         bridge: &BridgeSpec,
         ports: &[PortSpec],
@@ -284,7 +286,7 @@ impl Vswitch {
     }
 
     /// Adds a port (and its interface) to an existing bridge.
-    pub async fn add_port(&self, bridge: &str, port: &PortSpec) -> Result<(), Error> {
+    pub(crate) async fn add_port(&self, bridge: &str, port: &PortSpec) -> Result<(), Error> {
         let mut ops = port_ops(port, "iface", "port");
         ops.push(Operation::mutate(
             "Bridge",
@@ -309,7 +311,7 @@ impl Vswitch {
 
     /// Asks `ovs-vswitchd` to apply the database and waits until it has (`cur_cfg` reaches
     /// the new `next_cfg`), polling until `deadline`.
-    pub async fn wait_applied(&self, deadline: Duration) -> Result<(), Error> {
+    pub(crate) async fn wait_applied(&self, deadline: Duration) -> Result<(), Error> {
         let res = self
             .transact(
                 "bump next_cfg",
@@ -353,7 +355,7 @@ impl Vswitch {
 
     /// What topo compares with a chassis's wanted state: the root row's `external_ids`, and
     /// the ports of those of `bridges` that exist.
-    pub async fn current<'a>(
+    pub(crate) async fn current<'a>(
         &self,
         bridges: impl IntoIterator<Item = &'a String>,
     ) -> Result<Current, Error> {

@@ -19,12 +19,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-use super::{Error, Live, build_owned, fill_defaults, requests, wire_key};
+use super::{Error, build, fill_defaults, requests, wire_key};
 use crate::ovsdb::{
     Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect, Notifications,
     RawEvent, RowChange, decode_update_params,
 };
 use crate::rows::identity::{self, Rule};
+use crate::rows::live::Live;
 use crate::rows::{Db, RowKey};
 
 /// The table and column the apply marker lives in.
@@ -92,7 +93,7 @@ pub async fn watch_nb(
             fill_defaults(schema, table, columns);
         }
     }
-    let live = build_owned(schema, watch.db.clone(), raw);
+    let live = build(schema, watch.db.clone(), raw);
     crate::timings::phase("key rows");
     Ok(Some((live, watch)))
 }
@@ -111,7 +112,7 @@ pub struct CaughtUp {
 
 impl Watch {
     /// The marker column of `NB_Global` as the monitor last saw it (`None`: no such row).
-    pub fn marker_ids(&self) -> Option<&Datum> {
+    pub(crate) fn marker_ids(&self) -> Option<&Datum> {
         self.markers.values().next()
     }
 
@@ -161,7 +162,7 @@ impl Watch {
                 None => rows.remove(&uuid),
             };
         }
-        let live = build_owned(schema, self.db.clone(), raw);
+        let live = build(schema, self.db.clone(), raw);
         crate::timings::phase("rebuild the read");
         Ok(Some(CaughtUp {
             live,

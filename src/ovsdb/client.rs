@@ -162,11 +162,6 @@ impl Client {
         Ok(client)
     }
 
-    /// The remotes this client may use, as given.
-    pub fn remotes(&self) -> &[Remote] {
-        &self.remotes
-    }
-
     /// The server currently connected to.
     pub async fn server(&self) -> Result<ServerInfo, Error> {
         let (_, info) = self.ensure_connected().await?;
@@ -366,7 +361,7 @@ impl Client {
     }
 
     /// The schema of `database`: asked of the server once per connection, then cached.
-    pub async fn schema(&self, database: &str) -> Result<Arc<DatabaseSchema>, Error> {
+    pub(crate) async fn schema(&self, database: &str) -> Result<Arc<DatabaseSchema>, Error> {
         let cached = self
             .schemas
             .lock()
@@ -498,7 +493,7 @@ impl Client {
 
     /// [`Client::monitor_cond`], the initial rows decoded straight from the reply's text into
     /// columns typed by `schema` ([`super::monitor::decode_rows`]): the cheapest full read.
-    pub async fn monitor_cond_rows(
+    pub(crate) async fn monitor_cond_rows(
         &self,
         schema: &DatabaseSchema,
         id: Value,
@@ -727,7 +722,7 @@ pub struct Notifications {
 
 impl Notifications {
     /// The next notification; `None` once the client is dropped.
-    pub async fn recv(&mut self) -> Option<Notification> {
+    pub(crate) async fn recv(&mut self) -> Option<Notification> {
         Some(match self.rx.recv().await? {
             RawEvent::Notification(raw) => interpret(raw),
             RawEvent::Disconnected { remote, reason } => {
@@ -748,7 +743,7 @@ impl Notifications {
     /// that decodes large updates straight into its own types
     /// ([`monitor::decode_update_params`](super::monitor::decode_update_params)); or
     /// [`RawEvent::Disconnected`], the client's own word that the connection was lost.
-    pub async fn recv_raw(&mut self) -> Option<RawEvent> {
+    pub(crate) async fn recv_raw(&mut self) -> Option<RawEvent> {
         self.rx.recv().await
     }
 }

@@ -18,15 +18,15 @@ impl<A> Default for Set<A> {
 }
 
 impl<A: Ord> Set<A> {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Set(Vec::new())
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
@@ -34,16 +34,12 @@ impl<A: Ord> Set<A> {
         self.0.iter()
     }
 
-    pub fn first(&self) -> Option<&A> {
-        self.0.first()
-    }
-
-    pub fn contains(&self, a: &A) -> bool {
+    pub(crate) fn contains(&self, a: &A) -> bool {
         self.0.binary_search(a).is_ok()
     }
 
     /// Adds `a`; false if it was there.
-    pub fn insert(&mut self, a: A) -> bool {
+    pub(crate) fn insert(&mut self, a: A) -> bool {
         match self.0.binary_search(&a) {
             Ok(_) => false,
             Err(i) => {
@@ -54,7 +50,7 @@ impl<A: Ord> Set<A> {
     }
 
     /// Removes `a`; false if it was not there.
-    pub fn remove(&mut self, a: &A) -> bool {
+    pub(crate) fn remove(&mut self, a: &A) -> bool {
         match self.0.binary_search(a) {
             Ok(i) => {
                 self.0.remove(i);
@@ -66,7 +62,7 @@ impl<A: Ord> Set<A> {
 
     /// The set of `f` of each element, for an `f` that keeps the order (strictly increasing):
     /// no sorting, and the vector is reused when `B` is the size of `A`.
-    pub fn map_ordered<B: Ord>(self, f: impl FnMut(A) -> B) -> Set<B> {
+    pub(crate) fn map_ordered<B: Ord>(self, f: impl FnMut(A) -> B) -> Set<B> {
         let v: Vec<B> = self.0.into_iter().map(f).collect();
         debug_assert!(
             v.windows(2).all(|w| w[0] < w[1]),
@@ -76,7 +72,7 @@ impl<A: Ord> Set<A> {
     }
 
     /// Elements of `self` not in `other`, in order.
-    pub fn difference<'a>(&'a self, other: &'a Set<A>) -> impl Iterator<Item = &'a A> + 'a {
+    pub(crate) fn difference<'a>(&'a self, other: &'a Set<A>) -> impl Iterator<Item = &'a A> + 'a {
         self.0.iter().filter(move |a| !other.contains(a))
     }
 }
@@ -139,15 +135,15 @@ impl<A> Default for Map<A> {
 type PairRef<'a, A> = fn(&'a (A, A)) -> (&'a A, &'a A);
 
 impl<A: Ord> Map<A> {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Map(Vec::new())
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
@@ -155,12 +151,8 @@ impl<A: Ord> Map<A> {
         self.0.iter().map(|(k, v)| (k, v))
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &A> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &A> {
         self.0.iter().map(|(k, _)| k)
-    }
-
-    pub fn values(&self) -> impl Iterator<Item = &A> {
-        self.0.iter().map(|(_, v)| v)
     }
 
     fn find(&self, k: &A) -> Result<usize, usize> {
@@ -171,12 +163,12 @@ impl<A: Ord> Map<A> {
         self.find(k).ok().map(|i| &self.0[i].1)
     }
 
-    pub fn contains_key(&self, k: &A) -> bool {
+    pub(crate) fn contains_key(&self, k: &A) -> bool {
         self.find(k).is_ok()
     }
 
     /// Sets `k` to `v`; returns the previous value.
-    pub fn insert(&mut self, k: A, v: A) -> Option<A> {
+    pub(crate) fn insert(&mut self, k: A, v: A) -> Option<A> {
         match self.find(&k) {
             Ok(i) => Some(std::mem::replace(&mut self.0[i].1, v)),
             Err(i) => {
@@ -186,12 +178,12 @@ impl<A: Ord> Map<A> {
         }
     }
 
-    pub fn remove(&mut self, k: &A) -> Option<A> {
+    pub(crate) fn remove(&mut self, k: &A) -> Option<A> {
         self.find(k).ok().map(|i| self.0.remove(i).1)
     }
 
     /// [`Set::map_ordered`] for maps: `f` maps keys and values and keeps the keys' order.
-    pub fn map_ordered<B: Ord>(self, mut f: impl FnMut(A) -> B) -> Map<B> {
+    pub(crate) fn map_ordered<B: Ord>(self, mut f: impl FnMut(A) -> B) -> Map<B> {
         let v: Vec<(B, B)> = self.0.into_iter().map(|(k, v)| (f(k), f(v))).collect();
         debug_assert!(
             v.windows(2).all(|w| w[0].0 < w[1].0),

@@ -4,7 +4,8 @@
 //! column a set of zero or one, a map column a map. That is how ovsdb-server itself stores
 //! values, and it makes "the column is empty" and "the column holds one value" the same kind of
 //! thing, which is what diff and apply need. Everything is totally ordered (reals by
-//! `total_cmp`), so sets and maps are `BTree` collections and output is deterministic.
+//! `total_cmp`), so sets and maps are sorted vectors ([`Set`], [`Map`] in `collections`: most
+//! cells hold one value, and a B-tree node per cell cost memory) and output is deterministic.
 //!
 //! `Datum` is generic over its atom type so that the row model (`crate::rows`) can reuse it
 //! with references expressed by natural key instead of UUID; the JSON notation exists only for
@@ -44,25 +45,25 @@ impl Atom {
         }
     }
 
-    pub fn string(s: impl Into<String>) -> Atom {
+    pub(crate) fn string(s: impl Into<String>) -> Atom {
         Atom::String(s.into())
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Atom::String(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_uuid(&self) -> Option<Uuid> {
+    pub(crate) fn as_uuid(&self) -> Option<Uuid> {
         match self {
             Atom::Uuid(u) => Some(*u),
             _ => None,
         }
     }
 
-    pub fn as_integer(&self) -> Option<i64> {
+    pub(crate) fn as_integer(&self) -> Option<i64> {
         match self {
             Atom::Integer(i) => Some(*i),
             _ => None,
@@ -70,13 +71,13 @@ impl Atom {
     }
 
     /// The RFC 7047 JSON notation of this atom.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     /// Parses an atom without knowing its type: numbers with a fraction or exponent are reals,
     /// other numbers integers.
-    pub fn from_json(value: &Value) -> Result<Atom, NotationError> {
+    pub(crate) fn from_json(value: &Value) -> Result<Atom, NotationError> {
         match value {
             Value::Bool(b) => Ok(Atom::Boolean(*b)),
             Value::String(s) => Ok(Atom::String(s.clone())),
@@ -102,21 +103,8 @@ impl Atom {
         }
     }
 
-    /// Parses an atom of a known type; an integer is accepted where a real is expected.
-    pub fn from_json_typed(value: &Value, ty: AtomicType) -> Result<Atom, NotationError> {
-        let atom = Atom::from_json(value)?;
-        match (ty, atom) {
-            (AtomicType::Real, Atom::Integer(i)) => Ok(Atom::Real(i as f64)),
-            (ty, atom) if atom.matches(ty) => Ok(atom),
-            (ty, _) => Err(NotationError::new(
-                &format!("expected {}", ty.as_str()),
-                value,
-            )),
-        }
-    }
-
     /// Whether the atom is of the given type (a named-uuid counts as a uuid).
-    pub fn matches(&self, ty: AtomicType) -> bool {
+    pub(crate) fn matches(&self, ty: AtomicType) -> bool {
         matches!(
             (ty, self),
             (AtomicType::Integer, Atom::Integer(_))
@@ -247,19 +235,19 @@ impl<A: Ord + Clone> Datum<A> {
         Datum::Map(pairs.into_iter().collect())
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Datum::Set(s) => s.len(),
             Datum::Map(m) => m.len(),
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The single atom of a scalar (or one-element optional) column.
-    pub fn as_scalar(&self) -> Option<&A> {
+    pub(crate) fn as_scalar(&self) -> Option<&A> {
         match self {
             Datum::Set(s) if s.len() == 1 => s.iter().next(),
             _ => None,
@@ -283,7 +271,7 @@ impl<A: Ord + Clone> Datum<A> {
 
     /// Applies `f` to every atom, keeping the shape (used to swap UUIDs for natural keys and
     /// back).
-    pub fn try_map_atoms<B: Ord + Clone, E>(
+    pub(crate) fn try_map_atoms<B: Ord + Clone, E>(
         &self,
         mut f: impl FnMut(&A) -> Result<B, E>,
     ) -> Result<Datum<B>, E> {
@@ -365,13 +353,17 @@ impl Datum<Atom> {
 
     /// Parses a datum of a known column type: reals written as integers are converted, an
     /// empty set in a map column becomes an empty map, and every atom is type-checked.
-    pub fn from_json_typed(value: &Value, ty: &ColumnType) -> Result<Datum, NotationError> {
+    pub(crate) fn from_json_typed(value: &Value, ty: &ColumnType) -> Result<Datum, NotationError> {
         Datum::from_json(value)?.typed(ty, || value.clone())
     }
 
     /// A datum parsed without a schema, typed as [`Datum::from_json_typed`] does; `json`
     /// gives the notation to quote in an error.
-    pub fn typed(self, ty: &ColumnType, json: impl Fn() -> Value) -> Result<Datum, NotationError> {
+    pub(crate) fn typed(
+        self,
+        ty: &ColumnType,
+        json: impl Fn() -> Value,
+    ) -> Result<Datum, NotationError> {
         let untyped = self;
         // The atoms are already parsed: checked (and moved) as they are, not written back to
         // JSON and parsed again.
@@ -576,7 +568,7 @@ pub struct NotationError {
 }
 
 impl NotationError {
-    pub fn new(reason: &str, value: &Value) -> NotationError {
+    pub(crate) fn new(reason: &str, value: &Value) -> NotationError {
         let mut snippet = value.to_string();
         if snippet.len() > 120 {
             let cut = (0..=117)

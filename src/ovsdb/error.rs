@@ -146,7 +146,7 @@ impl Error {
 
     /// This error's stable diagnostic code, one of [`Error::CODES`] (what
     /// `miette::Diagnostic::code` gives).
-    pub fn stable_code(&self) -> &'static str {
+    pub(crate) fn stable_code(&self) -> &'static str {
         match self {
             Error::Remote(_) => "topo::ovsdb::remote",
             Error::Connect { .. } => "topo::ovsdb::connect",
@@ -170,7 +170,7 @@ impl Error {
 
     /// What the user can do about it, when there is something to say (what
     /// `miette::Diagnostic::help` gives).
-    pub fn advice(&self) -> Option<&'static str> {
+    pub(crate) fn advice(&self) -> Option<&'static str> {
         Some(match self {
             Error::Remote(_) => {
                 "a remote is `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT`; several (the \
@@ -216,7 +216,7 @@ impl Error {
 
     /// Errors worth retrying after a pause: the server may be starting, electing a leader, or
     /// restarting. Per-operation transaction errors and protocol errors are permanent.
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         matches!(
             self,
             Error::Connect { .. }
@@ -324,7 +324,7 @@ impl OpError {
     ];
 
     /// The error for the server's string `error`.
-    pub fn parse(error: &str) -> OpError {
+    pub(crate) fn parse(error: &str) -> OpError {
         OpError::KNOWN
             .iter()
             .find(|(_, s)| *s == error)
@@ -333,7 +333,7 @@ impl OpError {
     }
 
     /// The server's string.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             OpError::Other(s) => s,
             known => OpError::KNOWN
@@ -344,7 +344,7 @@ impl OpError {
     }
 
     /// What a user can do about it, when there is something to say.
-    pub fn help(&self) -> Option<&'static str> {
+    pub(crate) fn help(&self) -> Option<&'static str> {
         Some(match self {
             OpError::TimedOut => {
                 "a `wait` guard failed: rows the transaction depends on changed since they were \

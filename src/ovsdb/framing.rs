@@ -47,8 +47,9 @@ impl Framer {
         self.buf.extend_from_slice(bytes);
     }
 
+    #[cfg(test)]
     /// Bytes buffered but not yet returned as a message (whitespace included).
-    pub fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         self.buf.len() - self.start
     }
 

@@ -24,7 +24,7 @@ use super::transport::Stream;
 
 /// Why a request got no result.
 #[derive(Debug, Clone)]
-pub enum CallError {
+pub(crate) enum CallError {
     /// The server answered with a JSON-RPC error.
     Rpc(Value),
     /// The connection was closed before (or while) the request was sent.
@@ -37,7 +37,7 @@ pub enum CallError {
 
 /// A message the server sent on its own initiative, its parameters as the server's JSON text.
 #[derive(Debug, Clone)]
-pub struct RawNotification {
+pub(crate) struct RawNotification {
     pub method: String,
     pub params: Box<RawValue>,
 }
@@ -45,7 +45,7 @@ pub struct RawNotification {
 /// What a connection's reader task sends its client: the server's notifications, then (once)
 /// the end of the connection.
 #[derive(Debug, Clone)]
-pub enum RawEvent {
+pub(crate) enum RawEvent {
     /// A notification, as the server sent it.
     Notification(RawNotification),
     /// The connection to `remote` was lost (or closed); its monitors and locks are gone.
@@ -84,7 +84,7 @@ impl Shared {
 }
 
 /// One live connection. Cheap to share behind an `Arc`.
-pub struct Connection {
+pub(crate) struct Connection {
     writer: tokio::sync::Mutex<WriteHalf<Box<dyn Stream>>>,
     shared: Arc<Shared>,
     next_id: AtomicU64,
@@ -93,7 +93,7 @@ pub struct Connection {
 
 /// Connection tuning.
 #[derive(Debug, Clone, Copy)]
-pub struct ConnectionOptions {
+pub(crate) struct ConnectionOptions {
     /// Silence after which an echo is sent, and after which (again) the peer is dead.
     pub probe: Option<Duration>,
     /// Largest accepted message.
@@ -103,7 +103,7 @@ pub struct ConnectionOptions {
 impl Connection {
     /// Starts the reader task on `stream` (connected to `remote`); notifications go to
     /// `notifications`.
-    pub fn start(
+    pub(crate) fn start(
         remote: String,
         stream: Box<dyn Stream>,
         options: ConnectionOptions,
@@ -129,7 +129,7 @@ impl Connection {
         })
     }
 
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.shared.closed.load(Ordering::SeqCst)
     }
 
@@ -140,7 +140,7 @@ impl Connection {
     }
 
     /// Sends a request and waits for its reply.
-    pub async fn call<P: Serialize + ?Sized>(
+    pub(crate) async fn call<P: Serialize + ?Sized>(
         &self,
         method: &str,
         params: &P,
@@ -153,7 +153,7 @@ impl Connection {
 
     /// [`Connection::call`], the result left as the JSON text the server sent: for replies
     /// large enough that their reader decodes them straight into its own types.
-    pub async fn call_raw<P: Serialize + ?Sized>(
+    pub(crate) async fn call_raw<P: Serialize + ?Sized>(
         &self,
         method: &str,
         params: &P,
@@ -192,7 +192,7 @@ impl Connection {
     }
 
     /// Sends a message that expects no reply (or whose reply is not awaited).
-    pub async fn notify(&self, message: &Value) -> std::io::Result<()> {
+    pub(crate) async fn notify(&self, message: &Value) -> std::io::Result<()> {
         let bytes = serde_json::to_vec(message)?;
         self.write(&bytes).await
     }
@@ -204,7 +204,7 @@ impl Connection {
     }
 
     /// Closes the connection; pending requests fail with [`CallError::Lost`].
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         self.shared.close("closed by topo");
         let mut w = self.writer.lock().await;
         let _ = w.shutdown().await;

@@ -13,35 +13,29 @@
 //! string is an [`OpError`]. The notification stream ends a connection with a typed
 //! [`RawEvent::Disconnected`] / [`Notification::Disconnected`].
 
-pub mod client;
-pub mod cluster;
-pub mod collections;
-pub mod datum;
-pub mod error;
+pub(crate) mod client;
+pub(crate) mod cluster;
+pub(crate) mod collections;
+pub(crate) mod datum;
+pub(crate) mod error;
 pub mod framing;
-pub mod jsonrpc;
-pub mod monitor;
-pub mod operation;
-pub mod remote;
-pub mod schema;
-pub mod tls;
-pub mod transport;
+pub(crate) mod jsonrpc;
+pub(crate) mod monitor;
+pub(crate) mod operation;
+pub(crate) mod remote;
+pub(crate) mod schema;
+pub(crate) mod tls;
+pub(crate) mod transport;
 
-pub use client::{Client, ConnectOptions, Notification, Notifications, ServerInfo};
-pub use cluster::DatabaseStatus;
-pub use datum::{Atom, Datum, NotationError};
+pub use client::{Client, ConnectOptions, Notification, Notifications};
+pub use datum::{Atom, Datum};
 pub use error::{Error, OpError};
-pub use jsonrpc::{RawEvent, RawNotification};
-pub use monitor::{
-    Changes, MonitorRequest, MonitorSelect, RowChange, RowUpdate, Rows, TableUpdates,
-    decode_update_params,
-};
+pub(crate) use jsonrpc::RawEvent;
+pub use monitor::{MonitorRequest, RowUpdate, TableUpdates};
+pub(crate) use monitor::{MonitorSelect, RowChange, decode_update_params};
 pub use operation::{
     Columns, ColumnsExt, Condition, Function, Mutation, Mutator, OpResult, Operation, WaitUntil,
     columns_from_json,
 };
-pub use remote::{Remote, RemoteError};
-pub use schema::{
-    AtomicType, BaseType, ColumnSchema, ColumnType, DatabaseSchema, RefType, TableSchema,
-};
+pub use schema::DatabaseSchema;
 pub use tls::TlsConfig;

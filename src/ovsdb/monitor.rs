@@ -99,7 +99,7 @@ pub type TableUpdates = BTreeMap<String, BTreeMap<Uuid, RowUpdate>>;
 
 /// Parses a `table-updates` or `table-updates2` object, taking the rows out of it without
 /// copying (a monitor's initial reply can hold the whole database).
-pub fn parse_table_updates(value: Value) -> Result<TableUpdates, String> {
+pub(crate) fn parse_table_updates(value: Value) -> Result<TableUpdates, String> {
     let tables = match value {
         Value::Object(t) => t,
         Value::Null => return Ok(TableUpdates::new()),
@@ -143,14 +143,14 @@ pub fn parse_table_updates(value: Value) -> Result<TableUpdates, String> {
 }
 
 /// Whole rows of a monitor reply, typed by the schema: table → row UUID → columns.
-pub type Rows = BTreeMap<String, BTreeMap<Uuid, Columns>>;
+pub(crate) type Rows = BTreeMap<String, BTreeMap<Uuid, Columns>>;
 
 /// Decodes a `monitor` or `monitor_cond` reply from its JSON text straight into typed rows,
 /// without a JSON tree in between (a reply can be the whole database). Rows come as
 /// `initial`, `insert` or (plain `monitor`) `new`; anything else in the reply is skipped.
 /// Columns are typed as [`Datum::from_json_typed`] types them; columns the schema does not
 /// name (`_version`) are decoded untyped.
-pub fn decode_rows(text: &str, schema: &DatabaseSchema) -> Result<Rows, String> {
+pub(crate) fn decode_rows(text: &str, schema: &DatabaseSchema) -> Result<Rows, String> {
     let mut de = serde_json::Deserializer::from_str(text);
     let changes = ChangesSeed { schema }
         .deserialize(&mut de)
@@ -173,7 +173,7 @@ pub fn decode_rows(text: &str, schema: &DatabaseSchema) -> Result<Rows, String> 
 
 /// One row's change in a monitor update, its columns typed by the schema.
 #[derive(Debug, Clone, PartialEq)]
-pub enum RowChange {
+pub(crate) enum RowChange {
     /// The whole row: `initial`, `insert`, or plain monitor's `new`.
     Row(Columns),
     /// update2 `modify`: the columns that changed; for sets and maps, the elements to toggle.
@@ -183,12 +183,12 @@ pub enum RowChange {
 }
 
 /// Table name → row UUID → change.
-pub type Changes = BTreeMap<String, BTreeMap<Uuid, RowChange>>;
+pub(crate) type Changes = BTreeMap<String, BTreeMap<Uuid, RowChange>>;
 
 /// Decodes the parameters of an `update`, `update2` or `update3` notification (`method`)
 /// from their JSON text: the monitor's id and its changes, typed by `schema` without a JSON
 /// tree in between. `Ok(None)` for any other method.
-pub fn decode_update_params(
+pub(crate) fn decode_update_params(
     method: &str,
     params: &str,
     schema: &DatabaseSchema,

@@ -30,7 +30,7 @@ pub enum Function {
 }
 
 impl Function {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Function::Lt => "<",
             Function::Le => "<=",
@@ -69,14 +69,6 @@ impl Condition {
     pub fn uuid(uuid: Uuid) -> Condition {
         Condition::eq("_uuid", Atom::Uuid(uuid))
     }
-
-    pub fn includes(column: &str, value: Datum) -> Condition {
-        Condition::new(column, Function::Includes, value)
-    }
-
-    pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
-    }
 }
 
 /// A mutator (RFC 7047 §5.1 `<mutation>`).
@@ -92,7 +84,7 @@ pub enum Mutator {
 }
 
 impl Mutator {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Mutator::Add => "+=",
             Mutator::Sub => "-=",
@@ -126,12 +118,8 @@ impl Mutation {
         Mutation::new(column, Mutator::Insert, value)
     }
 
-    pub fn delete(column: &str, value: Datum) -> Mutation {
+    pub(crate) fn delete(column: &str, value: Datum) -> Mutation {
         Mutation::new(column, Mutator::Delete, value)
-    }
-
-    pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
@@ -265,7 +253,7 @@ impl Operation {
         }
     }
 
-    pub fn comment(text: &str) -> Operation {
+    pub(crate) fn comment(text: &str) -> Operation {
         Operation::Comment(text.to_owned())
     }
 
@@ -278,26 +266,6 @@ impl Operation {
     /// The RFC 7047 JSON of this operation.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
-    }
-
-    /// `insert Logical_Switch`, `commit`: how error messages name an operation.
-    pub fn describe(&self) -> String {
-        let (op, table) = match self {
-            Operation::Insert { table, .. } => ("insert", Some(table)),
-            Operation::Select { table, .. } => ("select", Some(table)),
-            Operation::Update { table, .. } => ("update", Some(table)),
-            Operation::Mutate { table, .. } => ("mutate", Some(table)),
-            Operation::Delete { table, .. } => ("delete", Some(table)),
-            Operation::Wait { table, .. } => ("wait", Some(table)),
-            Operation::Commit { .. } => ("commit", None),
-            Operation::Abort => ("abort", None),
-            Operation::Comment(_) => ("comment", None),
-            Operation::Assert { .. } => ("assert", None),
-        };
-        match table {
-            Some(t) => format!("{op} {t}"),
-            None => op.to_owned(),
-        }
     }
 }
 
@@ -410,11 +378,6 @@ impl Serialize for Operation {
         }
         m.end()
     }
-}
-
-/// A row's columns as a JSON object.
-pub fn columns_to_json(row: &Columns) -> Value {
-    serde_json::to_value(RowObject(row)).unwrap_or(Value::Null)
 }
 
 /// A row on the wire: a JSON object of its columns, `{}` when it has none.
@@ -535,7 +498,7 @@ pub enum OpResult {
 }
 
 impl OpResult {
-    pub fn from_json(value: &Value) -> OpResult {
+    pub(crate) fn from_json(value: &Value) -> OpResult {
         if let Some(uuid) = value
             .get("uuid")
             .and_then(|u| Atom::from_json(u).ok())
@@ -566,7 +529,7 @@ impl OpResult {
         }
     }
 
-    pub fn count(&self) -> Option<u64> {
+    pub(crate) fn count(&self) -> Option<u64> {
         match self {
             OpResult::Count(c) => Some(*c),
             _ => None,

@@ -27,12 +27,13 @@ pub enum RemoteError {
 }
 
 impl Remote {
-    pub fn is_ssl(&self) -> bool {
+    pub(crate) fn is_ssl(&self) -> bool {
         matches!(self, Remote::Ssl { .. })
     }
 
+    #[cfg(test)]
     /// `host:port` for the socket address of a TCP/SSL remote.
-    pub fn host_port(&self) -> Option<(&str, u16)> {
+    pub(crate) fn host_port(&self) -> Option<(&str, u16)> {
         match self {
             Remote::Tcp { host, port } | Remote::Ssl { host, port } => Some((host, *port)),
             Remote::Unix(_) => None,
@@ -40,7 +41,7 @@ impl Remote {
     }
 
     /// Parses a comma-separated list, as in `OVN_NB_DB=tcp:a:6641,tcp:b:6641`.
-    pub fn parse_list(s: &str) -> Result<Vec<Remote>, RemoteError> {
+    pub(crate) fn parse_list(s: &str) -> Result<Vec<Remote>, RemoteError> {
         let list = s
             .split(',')
             .map(str::trim)

@@ -58,7 +58,7 @@ pub enum AtomicType {
 }
 
 impl AtomicType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             AtomicType::Integer => "integer",
             AtomicType::Real => "real",
@@ -101,7 +101,7 @@ pub struct BaseType {
 }
 
 impl BaseType {
-    pub fn new(atomic: AtomicType) -> BaseType {
+    pub(crate) fn new(atomic: AtomicType) -> BaseType {
         BaseType {
             atomic,
             enumeration: None,
@@ -156,29 +156,31 @@ pub struct ColumnType {
 }
 
 impl ColumnType {
-    pub fn is_map(&self) -> bool {
+    pub(crate) fn is_map(&self) -> bool {
         self.value.is_some()
     }
 
+    #[cfg(test)]
     /// Exactly one value: written as a bare atom by clients such as ovn-nbctl.
-    pub fn is_scalar(&self) -> bool {
+    pub(crate) fn is_scalar(&self) -> bool {
         self.value.is_none() && self.min == 1 && self.max == Some(1)
     }
 
+    #[cfg(test)]
     /// Zero or one value.
-    pub fn is_optional(&self) -> bool {
+    pub(crate) fn is_optional(&self) -> bool {
         self.value.is_none() && self.min == 0 && self.max == Some(1)
     }
 
     /// The table referenced by keys (or values, for maps) of this column, if any.
-    pub fn references(&self) -> impl Iterator<Item = (&str, RefType)> {
+    pub(crate) fn references(&self) -> impl Iterator<Item = (&str, RefType)> {
         std::iter::once(&self.key)
             .chain(self.value.as_ref())
             .filter_map(|b| b.ref_table.as_deref().map(|t| (t, b.ref_type)))
     }
 
     /// The value a column takes when an insert does not name it (RFC 7047 §5.1 defaults).
-    pub fn default_datum(&self) -> Datum {
+    pub(crate) fn default_datum(&self) -> Datum {
         use super::datum::Atom;
         if self.is_map() {
             return Datum::empty_map();
@@ -236,11 +238,11 @@ fn column_type_from_json(value: &Value) -> Result<ColumnType, String> {
 }
 
 impl DatabaseSchema {
-    pub fn from_json(value: &Value) -> Result<DatabaseSchema, serde_json::Error> {
+    pub(crate) fn from_json(value: &Value) -> Result<DatabaseSchema, serde_json::Error> {
         DatabaseSchema::deserialize(value)
     }
 
-    pub fn table(&self, name: &str) -> Option<&TableSchema> {
+    pub(crate) fn table(&self, name: &str) -> Option<&TableSchema> {
         self.tables.get(name)
     }
 

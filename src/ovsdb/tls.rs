@@ -32,7 +32,7 @@ fn config_error(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
 
 impl TlsConfig {
     /// Reads the PEM files and builds a rustls client configuration (TLS 1.2 and 1.3).
-    pub fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, Error> {
+    pub(crate) fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, Error> {
         let certs = CertificateDer::pem_file_iter(&self.certificate)
             .map_err(|e| config_error(&self.certificate, "certificate", e))?
             .collect::<Result<Vec<_>, _>>()

@@ -12,11 +12,11 @@ use super::error::Error;
 use super::remote::Remote;
 
 /// A connected, bidirectional byte stream.
-pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
 
 /// Connects to `remote` within `timeout`. `tls` is required for `ssl:` remotes.
-pub async fn connect(
+pub(crate) async fn connect(
     remote: &Remote,
     tls: Option<&Arc<rustls::ClientConfig>>,
     timeout: Duration,

@@ -16,7 +16,7 @@ use std::fmt;
 /// A parsed `ovn-bridge-mappings` value: network → provider bridge, plus the entries that
 /// are not `network:bridge` pairs, kept as written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BridgeMappings {
+pub(crate) struct BridgeMappings {
     entries: BTreeMap<String, String>,
     malformed: BTreeSet<String>,
 }
@@ -24,7 +24,7 @@ pub struct BridgeMappings {
 impl BridgeMappings {
     /// Parses `net1:br1,net2:br2`: whitespace around entries and around `:` is ignored,
     /// empty entries are skipped, and an entry that is not a pair is kept as malformed.
-    pub fn parse(value: &str) -> BridgeMappings {
+    pub(crate) fn parse(value: &str) -> BridgeMappings {
         let mut out = BridgeMappings::default();
         for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             match entry.split_once(':') {
@@ -41,27 +41,24 @@ impl BridgeMappings {
     }
 
     /// The mappings ovn-controller would use: network → bridge, sorted by network.
-    pub fn entries(&self) -> &BTreeMap<String, String> {
+    pub(crate) fn entries(&self) -> &BTreeMap<String, String> {
         &self.entries
     }
 
+    #[cfg(test)]
     /// Entries that are not `network:bridge` pairs, as written.
-    pub fn malformed(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn malformed(&self) -> impl Iterator<Item = &str> {
         self.malformed.iter().map(String::as_str)
     }
 
-    pub fn get(&self, network: &str) -> Option<&str> {
+    pub(crate) fn get(&self, network: &str) -> Option<&str> {
         self.entries.get(network).map(String::as_str)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.malformed.is_empty()
     }
 
     /// The value after a stack's apply: the live entries, less those the stack wrote before
     /// (`previously_owned`, network names) that it no longer wants, plus what it wants (which
     /// wins for its own networks). Entries of others, malformed ones included, are kept.
-    pub fn merge(
+    pub(crate) fn merge(
         live: &BridgeMappings,
         previously_owned: &BTreeSet<String>,
         wanted: &BTreeMap<String, String>,
@@ -97,7 +94,7 @@ impl fmt::Display for BridgeMappings {
 
 /// A comma-separated list of network names, as `external_ids:topo:<stack>:bridge-mappings`
 /// holds the networks a stack wrote.
-pub fn parse_networks(value: &str) -> BTreeSet<String> {
+pub(crate) fn parse_networks(value: &str) -> BTreeSet<String> {
     value
         .split(',')
         .map(str::trim)
@@ -107,7 +104,7 @@ pub fn parse_networks(value: &str) -> BTreeSet<String> {
 }
 
 /// The networks of `wanted`, as [`parse_networks`] reads them.
-pub fn format_networks<'a>(networks: impl IntoIterator<Item = &'a String>) -> String {
+pub(crate) fn format_networks<'a>(networks: impl IntoIterator<Item = &'a String>) -> String {
     networks
         .into_iter()
         .map(String::as_str)

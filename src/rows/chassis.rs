@@ -16,10 +16,10 @@ use super::{Db, Row, RowKey, RowRef, Value, identity};
 use crate::ovsdb::Datum;
 
 /// The `external_ids` key ovn-controller reads the mappings from.
-pub const MAPPINGS_KEY: &str = "ovn-bridge-mappings";
+pub(crate) const MAPPINGS_KEY: &str = "ovn-bridge-mappings";
 
 /// `external_ids` key listing the networks a stack wrote into `ovn-bridge-mappings`.
-pub fn owned_key(stack: &str) -> String {
+pub(crate) fn owned_key(stack: &str) -> String {
     format!("topo:{stack}:bridge-mappings")
 }
 
@@ -48,7 +48,7 @@ pub struct Declared {
 /// A chassis's own database as read: the root row's `external_ids`, and each existing
 /// bridge's ports by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Current {
+pub(crate) struct Current {
     pub external_ids: BTreeMap<String, String>,
     pub bridges: BTreeMap<String, Vec<String>>,
 }
@@ -56,7 +56,7 @@ pub struct Current {
 /// A chassis topo reaches: its name, the remote of its own `Open_vSwitch` database, what the
 /// stack wants there, and the datapath type of the bridges apply creates there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     pub name: String,
     pub remote: String,
     pub wanted: Wanted,
@@ -66,7 +66,7 @@ pub struct Target {
 
 /// The `external_ids` values a stack's apply leaves on a chassis, given what it holds now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ids {
+pub(crate) struct Ids {
     /// `ovn-bridge-mappings` as read and as merged (others' entries kept).
     pub mappings_before: BridgeMappings,
     pub mappings_after: BridgeMappings,
@@ -78,19 +78,19 @@ pub struct Ids {
 impl Ids {
     /// Whether ovn-controller would see a different mapping. The owned list alone is topo's
     /// bookkeeping: apply records it, but it is not a change of the chassis.
-    pub fn mappings_change(&self) -> bool {
+    pub(crate) fn mappings_change(&self) -> bool {
         self.mappings_before != self.mappings_after
     }
 
     /// Whether apply writes the mappings keys at all.
-    pub fn write(&self) -> bool {
+    pub(crate) fn write(&self) -> bool {
         self.mappings_change() || self.owned_before != self.owned_after
     }
 }
 
 impl Wanted {
     /// The mappings after this stack's apply on a chassis whose `external_ids` are `ids`.
-    pub fn ids(&self, stack: &str, ids: &BTreeMap<String, String>) -> Ids {
+    pub(crate) fn ids(&self, stack: &str, ids: &BTreeMap<String, String>) -> Ids {
         let text = |k: &str| ids.get(k).cloned().unwrap_or_default();
         let before = BridgeMappings::parse(&text(MAPPINGS_KEY));
         let owned_before = text(&owned_key(stack));
@@ -105,7 +105,7 @@ impl Wanted {
 
     /// The `external_ids` keys apply sets on a chassis whose `external_ids` are `ids`, with
     /// the values it sets: the settings that differ, and the mappings keys when they change.
-    pub fn ids_to_set(
+    pub(crate) fn ids_to_set(
         &self,
         stack: &str,
         ids: &BTreeMap<String, String>,
@@ -170,7 +170,7 @@ impl Wanted {
 }
 
 /// The database [`Wanted::rows`] live in.
-pub fn db(chassis: &str) -> Db {
+pub(crate) fn db(chassis: &str) -> Db {
     Db::Chassis(chassis.to_owned())
 }
 

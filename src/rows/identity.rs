@@ -13,7 +13,7 @@ use crate::ovsdb::Atom;
 
 /// How rows of a table are keyed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
+pub(crate) enum Rule {
     /// By the `name` column.
     Name,
     /// By the parent's key, then these columns (in order).
@@ -27,10 +27,10 @@ pub enum Rule {
 }
 
 /// Key of the one row of a singleton table.
-pub const SINGLETON: &str = ".";
+pub(crate) const SINGLETON: &str = ".";
 
 /// The key rule of a table, or `None` for tables topo neither writes nor reads by key.
-pub fn rule(table: &str) -> Option<Rule> {
+pub(crate) fn rule(table: &str) -> Option<Rule> {
     Some(match table {
         "Logical_Switch"
         | "Logical_Switch_Port"
@@ -93,7 +93,7 @@ pub fn key_of(table: &str, row: &Row, parent_key: Option<&RowKey>) -> Option<Row
 
 /// [`key_of`] for a row as the wire holds it: `scalar` gives the atom a column holds when it
 /// holds exactly one (the live reader keys rows before converting them).
-pub fn key_from<'a>(
+pub(crate) fn key_from<'a>(
     table: &str,
     scalar: impl Fn(&str) -> Option<&'a Atom>,
     parent_key: Option<&RowKey>,
@@ -126,7 +126,7 @@ fn part(atom: &Atom) -> String {
 }
 
 /// Key of a static route; an absent policy is OVN's default `dst-ip`.
-pub fn route_key(router: &str, prefix: &str, nexthop: &str, policy: Option<&str>) -> RowKey {
+pub(crate) fn route_key(router: &str, prefix: &str, nexthop: &str, policy: Option<&str>) -> RowKey {
     RowKey(vec![
         router.to_owned(),
         prefix.to_owned(),
@@ -135,7 +135,7 @@ pub fn route_key(router: &str, prefix: &str, nexthop: &str, policy: Option<&str>
     ])
 }
 
-pub fn policy_key(router: &str, priority: i64, matches: &str) -> RowKey {
+pub(crate) fn policy_key(router: &str, priority: i64, matches: &str) -> RowKey {
     RowKey(vec![
         router.to_owned(),
         priority.to_string(),
@@ -152,7 +152,7 @@ pub fn nat_key(router: &str, ty: &str, external_ip: &str, logical_ip: &str) -> R
     ])
 }
 
-pub fn ha_chassis_key(group: &str, chassis: &str) -> RowKey {
+pub(crate) fn ha_chassis_key(group: &str, chassis: &str) -> RowKey {
     RowKey(vec![group.to_owned(), chassis.to_owned()])
 }
 

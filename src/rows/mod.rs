@@ -14,10 +14,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::ovsdb::{Atom, Datum};
 
-pub mod bridge_mappings;
-pub mod chassis;
+pub(crate) mod bridge_mappings;
+pub(crate) mod chassis;
 pub mod identity;
-pub mod ownership;
+pub mod live;
+pub(crate) mod ownership;
 
 /// Which database a row lives in. Chassis databases are named by chassis.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -33,7 +34,7 @@ pub enum Db {
 
 impl Db {
     /// The OVSDB database name as the server knows it.
-    pub fn schema_name(&self) -> &'static str {
+    pub(crate) fn schema_name(&self) -> &'static str {
         match self {
             Db::Northbound => "OVN_Northbound",
             Db::Southbound => "OVN_Southbound",
@@ -126,7 +127,7 @@ impl fmt::Display for Value {
 }
 
 /// A column value in the row model.
-pub type Cell = Datum<Value>;
+pub(crate) type Cell = Datum<Value>;
 
 /// One row: the columns it sets. Columns not present are not managed (desired state) or were
 /// not read (live state); diff only compares columns present in the desired row.
@@ -136,17 +137,17 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new() -> Row {
+    pub(crate) fn new() -> Row {
         Row::default()
     }
 
     /// Builder-style column setter.
-    pub fn with(mut self, column: &str, cell: Cell) -> Row {
+    pub(crate) fn with(mut self, column: &str, cell: Cell) -> Row {
         self.columns.insert(column.to_owned(), cell);
         self
     }
 
-    pub fn set(&mut self, column: &str, cell: Cell) {
+    pub(crate) fn set(&mut self, column: &str, cell: Cell) {
         self.columns.insert(column.to_owned(), cell);
     }
 
@@ -155,7 +156,7 @@ impl Row {
     }
 
     /// The string a scalar column holds.
-    pub fn text(&self, column: &str) -> Option<&str> {
+    pub(crate) fn text(&self, column: &str) -> Option<&str> {
         match self.get(column)?.as_scalar()? {
             Value::Atom(Atom::String(s)) => Some(s),
             _ => None,
@@ -163,7 +164,7 @@ impl Row {
     }
 
     /// The string value of `key` in a map column (`options:chassis`).
-    pub fn map_text(&self, column: &str, key: &str) -> Option<&str> {
+    pub(crate) fn map_text(&self, column: &str, key: &str) -> Option<&str> {
         match self.get(column)?.as_map()?.get(&Value::from(key))? {
             Value::Atom(Atom::String(s)) => Some(s),
             _ => None,
@@ -182,12 +183,12 @@ pub struct State {
 }
 
 impl State {
-    pub fn new() -> State {
+    pub(crate) fn new() -> State {
         State::default()
     }
 
     /// Inserts a row; returns the previous row with that identity, if any.
-    pub fn insert(&mut self, db: Db, table: &str, key: RowKey, row: Row) -> Option<Row> {
+    pub(crate) fn insert(&mut self, db: Db, table: &str, key: RowKey, row: Row) -> Option<Row> {
         self.tables
             .entry(db)
             .or_default()
@@ -200,7 +201,7 @@ impl State {
         self.tables.get(db)?.get(table)?.get(key)
     }
 
-    pub fn get_mut(&mut self, db: &Db, table: &str, key: &RowKey) -> Option<&mut Row> {
+    pub(crate) fn get_mut(&mut self, db: &Db, table: &str, key: &RowKey) -> Option<&mut Row> {
         self.tables.get_mut(db)?.get_mut(table)?.get_mut(key)
     }
 

@@ -4,54 +4,54 @@
 //! the mark, so later versions can migrate marks they understand and refuse ones they don't.
 //! topo never updates or deletes a row without its own stack's mark.
 
-use std::collections::BTreeMap;
-
+use super::{Row, Value};
 use crate::ovsdb::Atom;
 
 /// The column that carries the mark.
-pub const COLUMN: &str = "external_ids";
+pub(crate) const COLUMN: &str = "external_ids";
 /// Every key topo writes starts with this; other keys belong to other tools.
-pub const PREFIX: &str = "topo:";
+pub(crate) const PREFIX: &str = "topo:";
 
 /// `external_ids` key naming the owning stack.
-pub const STACK_KEY: &str = "topo:stack";
+pub(crate) const STACK_KEY: &str = "topo:stack";
 /// `external_ids` key naming the ownership scheme version.
-pub const VERSION_KEY: &str = "topo:version";
+pub(crate) const VERSION_KEY: &str = "topo:version";
 /// The current ownership scheme.
-pub const SCHEME_VERSION: &str = "1";
+pub(crate) const SCHEME_VERSION: &str = "1";
 
 /// The `external_ids` entries that mark a row as owned by `stack`.
-pub fn mark(stack: &str) -> [(String, String); 2] {
+pub(crate) fn mark(stack: &str) -> [(String, String); 2] {
     [
         (STACK_KEY.to_owned(), stack.to_owned()),
         (VERSION_KEY.to_owned(), SCHEME_VERSION.to_owned()),
     ]
 }
 
-/// The stack that owns a row with these `external_ids`, if any.
-pub fn owner(external_ids: &BTreeMap<Atom, Atom>) -> Option<&str> {
-    external_ids
-        .get(&Atom::from(STACK_KEY))
-        .and_then(Atom::as_str)
-}
-
-/// Whether a row with these `external_ids` belongs to `stack`.
-pub fn is_owned_by(external_ids: &BTreeMap<Atom, Atom>, stack: &str) -> bool {
-    owner(external_ids) == Some(stack)
+/// The stack that owns `row`, from its `external_ids`.
+pub(crate) fn owner(row: &Row) -> Option<String> {
+    let ids = row.get(COLUMN)?.as_map()?;
+    ids.get(&Value::Atom(Atom::from(STACK_KEY)))
+        .and_then(|v| match v {
+            Value::Atom(Atom::String(s)) => Some(s.clone()),
+            _ => None,
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ovsdb::Datum;
 
     #[test]
     fn mark_is_recognised() {
-        let ids: BTreeMap<Atom, Atom> = mark("lab")
+        let ids = mark("lab")
             .into_iter()
-            .map(|(k, v)| (Atom::from(k), Atom::from(v)))
-            .collect();
-        assert!(is_owned_by(&ids, "lab"));
-        assert!(!is_owned_by(&ids, "other"));
-        assert_eq!(owner(&BTreeMap::new()), None);
+            .map(|(k, v)| (Value::from(k.as_str()), Value::from(v.as_str())));
+        let row = Row {
+            columns: [(COLUMN.to_owned(), Datum::map(ids))].into_iter().collect(),
+        };
+        assert_eq!(owner(&row).as_deref(), Some("lab"));
+        assert_ne!(owner(&row).as_deref(), Some("other"));
+        assert_eq!(owner(&Row::default()), None);
     }
 }

@@ -9,22 +9,23 @@ use std::path::{Path, PathBuf};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
 use super::map::Map;
-use super::source::{BaseGuard, Sp, Span, span_of};
+use super::spanned::{BaseGuard, Sp, span_of};
 use super::types::Topology;
+use crate::source::Span;
 
 /// Largest topology file topo reads (a 10,000-tenant topology is about 15 MiB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// Deepest nesting accepted (a topology needs about 8 levels).
-pub const MAX_DEPTH: usize = 32;
+pub(crate) const MAX_DEPTH: usize = 32;
 /// Alias limits: generous for templates (`<<: *vif`), far below any bomb.
-pub const MAX_ALIASES: usize = 10_000;
-pub const MAX_REPLAYED_EVENTS: usize = 200_000;
+pub(crate) const MAX_ALIASES: usize = 10_000;
+pub(crate) const MAX_REPLAYED_EVENTS: usize = 200_000;
 /// Events all anchors together may record (each template's size, summed).
-pub const MAX_RECORDED_ANCHOR_EVENTS: usize = 20_000;
+pub(crate) const MAX_RECORDED_ANCHOR_EVENTS: usize = 20_000;
 
 /// The serde-saphyr options topo parses with. Event and node budgets grow with the file size
 /// (which is capped), so only aliases can multiply work, and they are limited separately.
-pub fn options(len: usize) -> serde_saphyr::Options {
+pub(crate) fn options(len: usize) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.max_aliases = MAX_ALIASES;
@@ -52,7 +53,7 @@ pub fn options(len: usize) -> serde_saphyr::Options {
 
 /// Reads the files named on the command line; a directory stands for its `*.yaml` / `*.yml`
 /// files (not recursive, hidden files skipped), in name order.
-pub fn read_paths(paths: &[PathBuf]) -> (Vec<(String, String)>, Diagnostics) {
+pub(crate) fn read_paths(paths: &[PathBuf]) -> (Vec<(String, String)>, Diagnostics) {
     let mut files = Vec::new();
     let mut diags = Diagnostics::new();
     for path in paths {
@@ -135,7 +136,7 @@ fn read_one(path: &Path, files: &mut Vec<(String, String)>, diags: &mut Diagnost
 }
 
 /// Parses one file whose text was added to `sources` at `base`.
-pub fn parse(text: &str, base: usize) -> Result<Topology, Diagnostic> {
+pub(crate) fn parse(text: &str, base: usize) -> Result<Topology, Diagnostic> {
     // A file holding only comments is an empty topology, not an error.
     let blank = text
         .lines()
@@ -331,7 +332,7 @@ fn message(err: &serde_saphyr::Error) -> String {
 
 /// Merges the topologies of several files; an object defined in two files is an error
 /// naming both places.
-pub fn merge(parts: Vec<Topology>, diags: &mut Diagnostics) -> Topology {
+pub(crate) fn merge(parts: Vec<Topology>, diags: &mut Diagnostics) -> Topology {
     let mut out = Topology::default();
     for part in parts {
         if let Some(name) = part.name {
@@ -391,7 +392,7 @@ fn merge_map<V>(into: &mut Map<V>, from: Map<V>, what: &str, diags: &mut Diagnos
 }
 
 /// "`what` `name` is defined twice", labelled at both places.
-pub fn duplicate(what: &str, again: &Sp<String>, first: &Sp<String>) -> Diagnostic {
+pub(crate) fn duplicate(what: &str, again: &Sp<String>, first: &Sp<String>) -> Diagnostic {
     Diagnostic::error(
         Code::NameDuplicate,
         format!("{what} `{}` is defined twice", again.value),

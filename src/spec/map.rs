@@ -14,7 +14,8 @@ use serde::{Deserialize, Deserializer};
 
 use std::collections::HashMap;
 
-use super::source::{Sp, Span};
+use super::spanned::Sp;
+use crate::source::Span;
 
 /// Marks a duplicate-key error so the loader can label both places: the parser passes
 /// duplicates through to this map, which knows where the first one was.
@@ -70,18 +71,14 @@ impl<V> Map<V> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
-    pub fn get(&self, key: &str) -> Option<&V> {
+    pub(crate) fn get(&self, key: &str) -> Option<&V> {
         self.entries
             .iter()
             .find(|(k, _)| k.value == key)
             .map(|(_, v)| v)
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 }

@@ -5,18 +5,18 @@
 //! [`Sources`] its spans point into; meaning is checked by `crate::compiler`.
 
 pub mod load;
-pub mod map;
+pub(crate) mod map;
 pub mod schema;
-pub mod source;
-pub mod types;
+pub(crate) mod spanned;
+pub(crate) mod types;
 
 use std::path::PathBuf;
 
 use crate::diagnostics::Diagnostics;
 
-pub use map::Map;
-pub use source::{Sources, Sp, Span};
-pub use types::Topology;
+use crate::source::Sources;
+pub(crate) use spanned::Sp;
+pub(crate) use types::Topology;
 
 /// A loaded topology: what was written, where, and the problems found while loading.
 #[derive(Debug, Clone, Default)]

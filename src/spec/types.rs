@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 use super::map::Map;
-use super::source::Sp;
+use super::spanned::Sp;
 
 /// A topology file. Several files (or a directory) are merged into one topology.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -77,7 +77,7 @@ pub enum EncapType {
 }
 
 impl EncapType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EncapType::Geneve => "geneve",
             EncapType::Vxlan => "vxlan",
@@ -161,7 +161,7 @@ pub enum PortType {
 
 impl PortType {
     /// The `Logical_Switch_Port.type` OVN stores.
-    pub fn ovn_type(self) -> &'static str {
+    pub(crate) fn ovn_type(self) -> &'static str {
         match self {
             PortType::Vif => "",
             PortType::Localnet => "localnet",
@@ -174,7 +174,7 @@ impl PortType {
         }
     }
 
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             PortType::Vif => "vif",
             other => other.ovn_type(),
@@ -328,7 +328,7 @@ pub enum RoutePolicy {
 }
 
 impl RoutePolicy {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RoutePolicy::DstIp => "dst-ip",
             RoutePolicy::SrcIp => "src-ip",
@@ -360,7 +360,7 @@ pub enum PolicyAction {
 }
 
 impl PolicyAction {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PolicyAction::Allow => "allow",
             PolicyAction::Drop => "drop",
@@ -396,7 +396,7 @@ pub enum NatType {
 }
 
 impl NatType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             NatType::Snat => "snat",
             NatType::Dnat => "dnat",

@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use super::{owned_rows, owned_rows_at, plan, topo, write};
 use crate::require_ovn;
-use crate::support::cmd::TopoCmd;
 use crate::support::ovn::NbCluster;
 use crate::support::ovn::OvnSandbox;
+use crate::support::topo_cmd::TopoCmd;
 
 /// A topology of `n` tenants: a switch with 3 VIFs each, all on one distributed router.
 /// Rows: per tenant 1 switch + 3 VIFs + 1 router-type LSP + 1 router port; plus the router.

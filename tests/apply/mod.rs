@@ -13,8 +13,8 @@ mod wire;
 
 use std::path::{Path, PathBuf};
 
-use crate::support::cmd::{TopoCmd, TopoOutput};
 use crate::support::ovn::OvnSandbox;
+use crate::support::topo_cmd::{TopoCmd, TopoOutput};
 
 /// The crate root.
 pub fn root() -> PathBuf {
@@ -136,7 +136,7 @@ pub fn owned_rows_at(remote: &str, stack: &str) -> usize {
         .collect();
     let mut request = vec![serde_json::json!("OVN_Northbound")];
     request.extend(ops);
-    let reply = crate::support::cli::transact(remote, &serde_json::json!(request))
+    let reply = crate::support::ovn_tools::transact(remote, &serde_json::json!(request))
         .unwrap_or_else(|e| panic!("{e}"));
     reply
         .as_array()

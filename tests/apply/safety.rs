@@ -10,10 +10,10 @@ use serde_json::Value;
 
 use super::{apply, assert_converged, assert_lines, edited, example, plan, topo, write};
 use crate::require_ovn;
-use crate::support::cli;
-use crate::support::cmd::TopoOutput;
 use crate::support::ovn::{NB_DB, OvnSandbox};
+use crate::support::ovn_tools;
 use crate::support::process::Daemon;
+use crate::support::topo_cmd::TopoOutput;
 use crate::support::wait_for;
 
 const LS3: &str = "  lsjoin:\n";
@@ -54,7 +54,7 @@ fn nb_only() -> OvnSandbox {
 fn unowned_rows(ovn: &OvnSandbox) -> String {
     let mut out = String::new();
     for table in topo::live::NB_TABLES {
-        let dump = cli::dump_json(&ovn.nb_remote(), NB_DB, &[table]);
+        let dump = ovn_tools::dump_json(&ovn.nb_remote(), NB_DB, &[table]);
         let headings = dump["headings"].as_array().unwrap();
         let ids = headings.iter().position(|h| h == "external_ids").unwrap();
         for row in dump["data"].as_array().unwrap() {
@@ -214,7 +214,9 @@ fn an_unreachable_database_says_so() {
         if cmd == "apply" {
             args.insert(1, "--yes");
         }
-        let out = crate::support::cmd::TopoCmd::new(args).run().expect_code(1);
+        let out = crate::support::topo_cmd::TopoCmd::new(args)
+            .run()
+            .expect_code(1);
         let err = super::stderr(&out);
         assert!(
             err.contains(&format!("cannot use the Northbound database at {remote}")),
@@ -602,7 +604,7 @@ fn a_saved_plan_survives_a_leader_change_but_not_a_real_change() {
     let run = |args: &[&str]| {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--db", &remote]);
-        crate::support::cmd::TopoCmd::new(all).run()
+        crate::support::topo_cmd::TopoCmd::new(all).run()
     };
     run(&["apply", "--yes", f.base.to_str().unwrap()]).success();
     let saved = f.dir.path().join("plan.json");
@@ -612,7 +614,7 @@ fn a_saved_plan_survives_a_leader_change_but_not_a_real_change() {
     // The members disagree on _version (the fact this test is about).
     let versions: Vec<String> = (0..cluster.len())
         .map(|i| {
-            let reply = cli::transact(
+            let reply = ovn_tools::transact(
                 &cluster.server(i).unix_remote(),
                 &serde_json::json!([NB_DB, {"op": "select", "table": "Logical_Switch",
                     "where": [["name", "==", "ls1"]], "columns": ["_version"]}]),
@@ -686,7 +688,7 @@ fn a_damaged_saved_plan_is_refused_before_connecting() {
         (&other_version, "plan format version 9 is not 1"),
     ] {
         // With a database that does not exist: the plan is refused first.
-        let out = crate::support::cmd::TopoCmd::new([
+        let out = crate::support::topo_cmd::TopoCmd::new([
             "apply",
             "--yes",
             file.to_str().unwrap(),
@@ -732,7 +734,7 @@ fn another_stacks_rows_are_neither_touched_nor_taken() {
     let dump_vlan = || {
         let mut out = String::new();
         for table in ["Logical_Switch", "Logical_Switch_Port"] {
-            let d = cli::dump_json(&ovn.nb_remote(), NB_DB, &[table]);
+            let d = ovn_tools::dump_json(&ovn.nb_remote(), NB_DB, &[table]);
             for row in d["data"].as_array().unwrap() {
                 let text = row.to_string();
                 if text.contains(r#"["topo:stack","vlan"]"#) {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use topo::live::{self, watch};
 use topo::ovsdb::{Atom, Datum, Mutation, Operation};
+use topo::rows::live::Live;
 use topo::rows::{Db, RowKey};
 
 use super::{apply as apply_file, example, nb_client};
@@ -31,7 +32,7 @@ async fn mark_and_catch_up(
     nb: &topo::ovsdb::Client,
     schema: &topo::ovsdb::DatabaseSchema,
     w: watch::Watch,
-    before: live::Live,
+    before: Live,
     (written, awaited): (&str, &str),
     timeout: Duration,
 ) -> Option<watch::CaughtUp> {
@@ -49,7 +50,7 @@ const MARKER_KEY: &str = "topo:test:apply";
 async fn assert_equals_a_fresh_read(
     nb: &topo::ovsdb::Client,
     schema: &topo::ovsdb::DatabaseSchema,
-    caught_up: &live::Live,
+    caught_up: &Live,
 ) {
     let fresh = live::read_nb(nb, schema).await.unwrap();
     assert_eq!(caught_up.state, fresh.state);

@@ -178,7 +178,7 @@ fn a_new_database_gets_its_nb_global_row_and_the_marker() {
     require_ovn!();
     let ovn = OvnSandbox::builder().sb(false).northd(false).start();
     let count = || {
-        let reply = crate::support::cli::transact(
+        let reply = crate::support::ovn_tools::transact(
             &ovn.nb_remote(),
             &serde_json::json!([NB_DB, {"op": "select", "table": "NB_Global", "where": [], "columns": ["_uuid"]}]),
         )

@@ -1,17 +1,17 @@
 //! Test support: real OVN daemons in private temp dirs ([`ovn`]), the processes that run them
-//! ([`process`]), a throwaway PKI ([`pki`]) and the command-line tools a user would check with
-//! ([`cli`]).
+//! ([`process`]), a throwaway PKI ([`pki`]), OVN's own command-line tools a user would check
+//! with ([`ovn_tools`]) and the built `topo` binary run as a user runs it ([`topo_cmd`]).
 //!
 //! Every daemon is a child of the test process, started in the foreground (no `--detach`) so its
 //! PID is known, and stopped by that PID when its owner is dropped, also while a test panics.
 //! Nothing here ever signals a process it did not start, and nothing listens beyond loopback.
 #![allow(dead_code)]
 
-pub mod cli;
-pub mod cmd;
 pub mod ovn;
+pub mod ovn_tools;
 pub mod pki;
 pub mod process;
+pub mod topo_cmd;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::cli;
+use super::ovn_tools;
 use super::pki::{Pki, TlsFiles};
 use super::process::Daemon;
 use super::{READY_TIMEOUT, bin, tail, wait_for};
@@ -270,7 +270,7 @@ impl DbServer {
 
     /// `ovs-appctl -t <ctl> ARGS`; panics on failure.
     pub fn appctl(&self, args: &[&str]) -> String {
-        cli::appctl(&self.ctl, args)
+        ovn_tools::appctl(&self.ctl, args)
             .unwrap_or_else(|e| panic!("ovs-appctl -t {} {args:?}: {e}", self.ctl.display()))
     }
 
@@ -447,7 +447,7 @@ impl OvnSandbox {
         // Ready when it holds the SB lock and says so.
         wait_for("ovn-northd to become active", READY_TIMEOUT, || {
             daemon.assert_running();
-            cli::appctl(&ctl, &["status"])
+            ovn_tools::appctl(&ctl, &["status"])
                 .ok()
                 .filter(|s| s.contains("Status: active"))
         });
@@ -508,17 +508,17 @@ impl OvnSandbox {
 
     /// `ovn-nbctl --db=<nb> ARGS`: stdout, panics on failure.
     pub fn nbctl(&self, args: &[&str]) -> String {
-        cli::nbctl(&self.nb_remote(), args)
+        ovn_tools::nbctl(&self.nb_remote(), args)
     }
 
     /// `ovn-sbctl --db=<sb> ARGS`: stdout, panics on failure.
     pub fn sbctl(&self, args: &[&str]) -> String {
-        cli::sbctl(&self.sb_remote(), args)
+        ovn_tools::sbctl(&self.sb_remote(), args)
     }
 
     /// `ovsdb-client dump` of the NB, for before/after comparisons.
     pub fn nb_dump(&self) -> String {
-        cli::dump(&self.nb_remote(), NB_DB)
+        ovn_tools::dump(&self.nb_remote(), NB_DB)
     }
 }
 
@@ -674,7 +674,7 @@ impl NbCluster {
 
     /// `ovs-appctl -t <ctl> cluster/status OVN_Northbound` of server `i`.
     pub fn status(&self, i: usize) -> Result<String, String> {
-        cli::appctl(&self.servers[i].ctl, &["cluster/status", NB_DB])
+        ovn_tools::appctl(&self.servers[i].ctl, &["cluster/status", NB_DB])
     }
 
     /// Server `i`'s RAFT role ("leader", "follower", "candidate"), if it is running and answers.
@@ -707,7 +707,7 @@ impl NbCluster {
     pub fn wait_connected(&self, i: usize) {
         let remote = self.servers[i].unix_remote();
         let secs = READY_TIMEOUT.as_secs().to_string();
-        cli::ovsdb_client(&[
+        ovn_tools::ovsdb_client(&[
             &format!("--timeout={secs}"),
             "wait",
             &remote,
@@ -745,7 +745,7 @@ impl NbCluster {
 
     /// `ovn-nbctl --db=<all remotes> ARGS` (ovn-nbctl finds the leader itself).
     pub fn nbctl(&self, args: &[&str]) -> String {
-        cli::nbctl(&self.remote(), args)
+        ovn_tools::nbctl(&self.remote(), args)
     }
 }
 

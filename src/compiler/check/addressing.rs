@@ -8,7 +8,7 @@ use ipnet::IpNet;
 
 use super::Checker;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::spec::Span;
+use crate::source::Span;
 
 impl Checker<'_> {
     pub(super) fn addressing(&mut self) {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::Checker;
 use crate::compiler::model::Chassis;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::spec::Span;
+use crate::source::Span;
 
 impl Checker<'_> {
     pub(super) fn chassis(&mut self) {

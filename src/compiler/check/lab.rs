@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::Checker;
 use crate::compiler::model::{Check, LabNetwork};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::spec::Span;
+use crate::source::Span;
 use crate::spec::types::{Expect, PortType};
 
 impl Checker<'_> {

@@ -22,8 +22,9 @@ use ipnet::IpNet;
 use super::model::Model;
 use super::naming::Mac;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::source::Span;
+use crate::spec::Sp;
 use crate::spec::types::Topology;
-use crate::spec::{Sp, Span};
 
 /// Checks a loaded topology; the model is `Some` when there is no error.
 pub fn check(topology: &Topology) -> (Option<Model>, Diagnostics) {

@@ -9,7 +9,7 @@ use super::{AddrFact, Checker, MacFact, RouterPortFact};
 use crate::compiler::model::{Gateway, Link, Router, RouterPort};
 use crate::compiler::naming::{Mac, lrp_name, router_lsp_name};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::spec::Span;
+use crate::source::Span;
 use crate::spec::types::RouterPort as SpecPort;
 
 impl Checker<'_> {

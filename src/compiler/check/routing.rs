@@ -9,8 +9,9 @@ use ipnet::IpNet;
 use super::Checker;
 use crate::compiler::model::{Nat, Policy, Route};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
+use crate::spec::Sp;
 use crate::spec::types::{NatType, PolicyAction, Router as SpecRouter};
-use crate::spec::{Sp, Span};
 
 /// A router's ports: LRP name -> networks.
 type Ports = BTreeMap<String, Vec<IpNet>>;

@@ -8,8 +8,9 @@ use ipnet::IpNet;
 use super::{AddrFact, Checker, MacFact};
 use crate::compiler::model::{Switch, SwitchPort};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
+use crate::spec::Sp;
 use crate::spec::types::{Port, PortSecurity, PortType};
-use crate::spec::{Sp, Span};
 
 /// Which optional keys a port type takes, and which it needs.
 fn keys(ty: PortType) -> (&'static [&'static str], &'static [&'static str]) {

@@ -15,7 +15,7 @@ use crate::rows::{Cell, Db, Row, RowKey, RowRef, State, Value, ownership};
 use super::model::Model;
 
 /// The rows that realise `model`.
-pub fn lower(model: &Model) -> State {
+pub(crate) fn lower(model: &Model) -> State {
     let mut cx = Lowering {
         stack: &model.stack,
         state: State::new(),

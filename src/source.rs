@@ -4,12 +4,13 @@
 //! a global byte range. A diagnostic can therefore label places in several files at once
 //! ("first defined here" in `a.yaml`, "defined again here" in `b.yaml`), and [`Sources`]
 //! serves miette the right file, name and line numbers for each label.
-
-use std::cell::Cell;
-use std::fmt;
+//!
+//! This is its own module, below both `spec` and `diagnostics`, so the dependency runs one way:
+//! `spec` (which loads files and reports problems) uses `diagnostics`, and both use the files
+//! and spans here, which know neither YAML nor diagnostics. How a span is taken from the YAML
+//! parser while deserializing (`spec::spanned`) stays with the language.
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
-use serde::{Deserialize, Deserializer};
 
 /// A byte range in the global address space of [`Sources`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -19,7 +20,7 @@ pub struct Span {
 }
 
 impl Span {
-    pub fn new(offset: usize, len: usize) -> Span {
+    pub(crate) fn new(offset: usize, len: usize) -> Span {
         Span { offset, len }
     }
 }
@@ -41,7 +42,7 @@ pub struct SourceFile {
 
 /// Where a global offset lands: file name, 1-based line and column (in characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
+pub(crate) struct Position {
     pub file: String,
     pub line: usize,
     pub column: usize,
@@ -54,13 +55,13 @@ pub struct Sources {
 }
 
 impl Sources {
-    pub fn new() -> Sources {
+    pub(crate) fn new() -> Sources {
         Sources::default()
     }
 
     /// Adds a file and returns its base offset. Files are separated by one unused byte so a
     /// zero-length span at the end of one file never lands in the next.
-    pub fn add(&mut self, name: impl Into<String>, text: String) -> usize {
+    pub(crate) fn add(&mut self, name: impl Into<String>, text: String) -> usize {
         let base = self
             .files
             .last()
@@ -79,14 +80,14 @@ impl Sources {
     }
 
     /// The file holding a global offset.
-    pub fn file_at(&self, offset: usize) -> Option<&SourceFile> {
+    pub(crate) fn file_at(&self, offset: usize) -> Option<&SourceFile> {
         let idx = self.files.partition_point(|f| f.base <= offset);
         let file = self.files.get(idx.checked_sub(1)?)?;
         (offset <= file.base + file.text.len()).then_some(file)
     }
 
     /// File, line and column of a global offset.
-    pub fn position(&self, offset: usize) -> Option<Position> {
+    pub(crate) fn position(&self, offset: usize) -> Option<Position> {
         let file = self.file_at(offset)?;
         let local = (offset - file.base).min(file.text.len());
         let before = file.text.get(..local)?;
@@ -128,94 +129,6 @@ impl SourceCode for Sources {
             contents.column(),
             contents.line_count(),
         )))
-    }
-}
-
-thread_local! {
-    /// Base offset of the file being deserialized, read by [`Sp`]'s `Deserialize`.
-    static BASE: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Sets the base offset for spans deserialized on this thread until dropped.
-pub(crate) struct BaseGuard(usize);
-
-impl BaseGuard {
-    pub(crate) fn set(base: usize) -> BaseGuard {
-        BaseGuard(BASE.with(|b| b.replace(base)))
-    }
-}
-
-impl Drop for BaseGuard {
-    fn drop(&mut self) {
-        BASE.with(|b| b.set(self.0));
-    }
-}
-
-/// Converts a serde-saphyr location to a global span. Locations without byte information
-/// (which string input always has) become an empty span at the file start.
-pub(crate) fn span_of(loc: &serde_saphyr::Location) -> Span {
-    let s = loc.span();
-    let offset = s.byte_offset().unwrap_or(0) as usize;
-    let len = s.byte_len().unwrap_or(0) as usize;
-    Span::new(BASE.with(Cell::get) + offset, len)
-}
-
-/// A value the user wrote, with the span it was written at.
-#[derive(Clone)]
-pub struct Sp<T> {
-    pub value: T,
-    pub span: Span,
-}
-
-impl<T> Sp<T> {
-    pub fn new(value: T, span: Span) -> Sp<T> {
-        Sp { value, span }
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for Sp<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.value.fmt(f)
-    }
-}
-
-impl<T: fmt::Display> fmt::Display for Sp<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.value.fmt(f)
-    }
-}
-
-impl<T> std::ops::Deref for Sp<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
-        // `referenced` is where the value is used (an alias site for `*a`): that is where a
-        // diagnostic about this use must point.
-        Ok(Sp {
-            span: span_of(&s.referenced),
-            value: s.value,
-        })
-    }
-}
-
-impl<T: schemars::JsonSchema> schemars::JsonSchema for Sp<T> {
-    fn inline_schema() -> bool {
-        T::inline_schema()
-    }
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        T::schema_name()
-    }
-    fn schema_id() -> std::borrow::Cow<'static, str> {
-        T::schema_id()
-    }
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        T::json_schema(generator)
     }
 }
 

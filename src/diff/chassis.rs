@@ -89,12 +89,7 @@ mod tests {
     use super::*;
     use crate::rows::chassis::Wanted;
 
-    fn m(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-            .collect()
-    }
+    use crate::rows::string_pairs as m;
 
     fn target() -> Target {
         Target {

@@ -4,9 +4,9 @@
 //! hold). Pure from there: [`import`] turns that (plus the SB chassis) into YAML and a list of
 //! notes, one for everything the topology language cannot express (ACLs, load balancers,
 //! unknown options, ...), so nothing is dropped silently. Names and MACs that differ from
-//! what the compiler would derive are written explicitly. [`self_check`] then compiles the
+//! what the compiler would derive are written explicitly. [`self_check()`] then compiles the
 //! YAML and plans it against the same live state as if it were adopted: every difference
-//! becomes a note too. [`adopt_operations`] builds the one guarded transaction that writes the
+//! becomes a note too. [`adopt::adopt_operations`] builds the one guarded transaction that writes the
 //! ownership mark into the imported rows, and [`adopt()`] runs it under the stack's lock.
 //! What stops an import is an [`Error`], each with a stable code (`docs/diagnostics.md`).
 //!

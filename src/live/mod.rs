@@ -2,7 +2,7 @@
 //! Southbound's chassis and of each chassis's own `Open_vSwitch` database.
 //!
 //! This file is the Northbound reader. It turns what ovsdb-server holds into a
-//! [`Live`](crate::rows::live::Live): the same [`State`](crate::rows::State) the compiler
+//! [`Live`]: the same [`State`](crate::rows::State) the compiler
 //! emits, every row of a keyed table (see [`identity`]) under its natural key, with UUID
 //! references replaced by references by key, plus per row what apply needs and the plan must
 //! not show (UUID, `_version` for `wait` guards, a digest of its cells for saved plans), the

@@ -116,12 +116,7 @@ pub(crate) fn format_networks<'a>(networks: impl IntoIterator<Item = &'a String>
 mod tests {
     use super::*;
 
-    fn m(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-            .collect()
-    }
+    use crate::rows::string_pairs as m;
 
     fn merge(live: &str, owned: &str, wanted: &[(&str, &str)]) -> String {
         BridgeMappings::merge(

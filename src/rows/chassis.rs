@@ -198,12 +198,7 @@ fn refs<'a>(table: &str, keys: impl IntoIterator<Item = &'a str>) -> Datum<Value
 mod tests {
     use super::*;
 
-    fn m(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-            .collect()
-    }
+    use crate::rows::string_pairs as m;
 
     fn wanted() -> Wanted {
         Wanted {

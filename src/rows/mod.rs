@@ -229,6 +229,15 @@ impl State {
     }
 }
 
+/// `[("k", "v"), ...]` as the string map the chassis section uses (unit tests).
+#[cfg(test)]
+pub(crate) fn string_pairs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -163,11 +163,15 @@ fn chassis_block(out: &mut String, ch: &ChassisChange, style: &Style) {
             let _ = writeln!(out, "    {what}: {before} → {after:?}");
         }
     };
-    changed(
-        "ovn-bridge-mappings",
-        Some(&ch.bridge_mappings_before),
-        &ch.bridge_mappings_after,
-    );
+    // The entries are a set: another order alone is not shown (apply does not rewrite it).
+    let parse = crate::rows::bridge_mappings::BridgeMappings::parse;
+    if parse(&ch.bridge_mappings_before) != parse(&ch.bridge_mappings_after) {
+        changed(
+            "ovn-bridge-mappings",
+            Some(&ch.bridge_mappings_before),
+            &ch.bridge_mappings_after,
+        );
+    }
     for setting in &ch.settings_changed {
         changed(&setting.key, setting.before.as_deref(), &setting.after);
     }

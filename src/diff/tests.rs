@@ -294,3 +294,33 @@ fn chassis_changes_are_shown_counted_and_saved() {
     let back: Plan = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
     assert_eq!(back, p);
 }
+
+#[test]
+fn mappings_in_another_order_are_not_shown_as_a_change() {
+    let change = ChassisChange {
+        chassis: "gw1".into(),
+        remote: "unix:/gw1.sock".into(),
+        bridge_mappings_before: "theirs:br-t, ext:br-ex".into(),
+        bridge_mappings_after: "ext:br-ex,theirs:br-t".into(),
+        owned_before: "ext".into(),
+        owned_after: "ext".into(),
+        bridges_added: vec![],
+        ports_added: Default::default(),
+        settings_changed: vec![SettingChange {
+            key: "ovn-encap-ip".into(),
+            before: Some("172.17.0.1".into()),
+            after: "172.17.0.2".into(),
+        }],
+        bridge_mappings: [("ext".to_owned(), "br-ex".to_owned())].into(),
+        bridges: Default::default(),
+        settings: [("ovn-encap-ip".to_owned(), "172.17.0.2".to_owned())].into(),
+        datapath_type: String::new(),
+    };
+    let p = plan(&State::new(), &Live::default(), "lab", Options::default());
+    let shown = render::text_with(&p, std::slice::from_ref(&change), false);
+    assert!(
+        shown.contains(r#"    ovn-encap-ip: "172.17.0.1" → "172.17.0.2""#),
+        "{shown}"
+    );
+    assert!(!shown.contains("ovn-bridge-mappings"), "{shown}");
+}

@@ -231,6 +231,13 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
         vsctl_get(&db, &["get", "Open_vSwitch", ".", "next_cfg"]),
         next_cfg
     );
+
+    // The stack destroyed: its rows and its mapping entry go, the operator's entry stays.
+    let (code, out) = topo(&["destroy", file, "--lab", d, "--yes", "--timeout", "60"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(mappings(&db), "theirs:br-theirs");
+    let (code, out) = topo(&["plan", "--destroy", file, "--lab", d]);
+    assert_eq!(code, Some(0), "{out}");
 }
 
 /// Mappings set by hand, then `topo import --adopt`: the imported file plans empty, the

@@ -30,8 +30,11 @@ pub(crate) struct ApplyArgs {
     #[arg(long, value_enum, default_value_t = WaitFor::None)]
     pub wait: WaitFor,
     /// Keep owned rows that left the topology instead of deleting them.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "destroy")]
     pub no_prune: bool,
+    /// Remove everything the topology's stack owns instead (as `topo destroy`).
+    #[arg(long)]
+    pub destroy: bool,
     /// The stack of a saved plan (checked against the plan's own).
     #[arg(long)]
     pub stack: Option<String>,
@@ -80,11 +83,51 @@ fn help_for(e: &apply::Error) -> Option<String> {
     })
 }
 
+/// `topo destroy FILE...`: apply the removal of everything the topology's stack owns.
+#[derive(Debug, Args)]
+pub(crate) struct DestroyArgs {
+    /// The stack's topology files or directories (its name, chassis and checks).
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+    /// Destroy without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// After the commit, wait for ovn-northd (sb) or the chassis (hv), until --timeout.
+    #[arg(long, value_enum, default_value_t = WaitFor::None)]
+    pub wait: WaitFor,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub lab: LabArg,
+}
+
+impl From<DestroyArgs> for ApplyArgs {
+    fn from(d: DestroyArgs) -> ApplyArgs {
+        ApplyArgs {
+            paths: d.paths,
+            yes: d.yes,
+            wait: d.wait,
+            no_prune: false,
+            destroy: true,
+            stack: None,
+            db: d.db,
+            lab: d.lab,
+        }
+    }
+}
+
 pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
     let saved_path = match args.paths.as_slice() {
         [one] if is_saved_plan(one) => Some(one.clone()),
         _ => None,
     };
+    if args.destroy && saved_path.is_some() {
+        return Outcome::Error(miette::miette!(
+            code = "topo::apply::destroy-plan",
+            help = "a saved plan already says what it does: `topo apply PLANFILE`",
+            "--destroy takes the stack's topology, not a saved plan"
+        ));
+    }
     let saved = match &saved_path {
         Some(path) => match load_saved(path) {
             Ok(plan) => Some(plan),
@@ -105,6 +148,7 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
         .is_none()
         .then(|| desired::load_in_background(args.paths.clone()));
     let yes = args.yes;
+    let verb = if args.destroy { "Destroy" } else { "Apply" };
     let remote = args.db.nb.clone();
     let timeout = args.db.timeout();
     let result = rt.block_on(async {
@@ -117,6 +161,7 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
         // Diagnostics of the topology come before any database error.
         let desired = match loading {
             Some(loading) => match loading.wait().await {
+                Some(d) if args.destroy => Some(d.destroying()),
                 Some(d) => Some(d),
                 None => return Ok(None),
             },
@@ -182,7 +227,7 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
                 } => {
                     let (c, u, d) = plan.summary();
                     println!(
-                        "Apply complete: {c} created, {u} updated, {d} deleted (apply {apply_id})."
+                        "{verb} complete: {c} created, {u} updated, {d} deleted (apply {apply_id})."
                     );
                     // What the Southbound did not show yet when the deadline passed.
                     for w in warnings {

@@ -15,6 +15,20 @@ pub struct Desired {
     pub model: Model,
 }
 
+impl Desired {
+    /// The stack's end, for `topo destroy` and `plan --destroy`: no Northbound rows (so every
+    /// row the stack owns is deleted, and nobody else's), and on each chassis nothing of its
+    /// own (so its `ovn-bridge-mappings` entries are removed, others' kept; the encap settings
+    /// and provider bridges stay: the chassis still runs ovn-controller).
+    pub fn destroying(mut self) -> Desired {
+        self.rows.tables.clear();
+        for declared in self.rows.chassis.values_mut() {
+            declared.wanted = crate::rows::chassis::Wanted::default();
+        }
+        self
+    }
+}
+
 /// The checked topology, or `None` after the diagnostics were printed.
 pub fn load(paths: &[PathBuf]) -> Option<Desired> {
     let (loaded, model, diags) = load_and_check(paths);

@@ -47,6 +47,8 @@ pub(crate) enum Command {
     Plan(plan::PlanArgs),
     /// Apply a topology (or a saved plan) in one atomic transaction.
     Apply(apply::ApplyArgs),
+    /// Remove everything a topology's stack owns, as apply would (plan shown, confirmed).
+    Destroy(apply::DestroyArgs),
     /// Report what changed out of band (read-only; exit 2 on drift).
     Drift(drift::DriftArgs),
     /// Write a topology file from the live databases (and optionally adopt its rows).
@@ -92,6 +94,7 @@ pub fn main() -> ExitCode {
         Command::Compile(args) => compile::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
+        Command::Destroy(args) => apply::run(args.into()),
         Command::Drift(args) => drift::run(args),
         Command::Import(args) => import::run(args),
         Command::Schema(args) => schema::run(args),
@@ -109,6 +112,7 @@ impl Command {
             Command::Status(a) => Some(&mut a.db),
             Command::Plan(a) => Some(&mut a.db),
             Command::Apply(a) => Some(&mut a.db),
+            Command::Destroy(a) => Some(&mut a.db),
             Command::Drift(a) => Some(&mut a.db),
             Command::Import(a) => Some(&mut a.db),
             #[allow(unreachable_patterns)]

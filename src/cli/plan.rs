@@ -33,8 +33,12 @@ pub(crate) struct PlanArgs {
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     /// Keep owned rows that left the topology instead of deleting them.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "destroy")]
     pub no_prune: bool,
+    /// Plan the removal of everything the topology's stack owns (what `topo destroy` does;
+    /// save it with -o and apply it with `topo apply PLANFILE`).
+    #[arg(long)]
+    pub destroy: bool,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
@@ -67,6 +71,11 @@ pub(crate) fn run(mut args: PlanArgs) -> Outcome {
     // Diagnostics of the topology come before any database error.
     let Some(desired) = desired else {
         return Outcome::Failed;
+    };
+    let desired = if args.destroy {
+        desired.destroying()
+    } else {
+        desired
     };
     let live = match read {
         Ok(live) => live,

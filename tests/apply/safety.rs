@@ -770,3 +770,59 @@ fn another_stacks_rows_are_neither_touched_nor_taken() {
     topo(&ovn, &["apply", "--yes", greedy.to_str().unwrap()]).expect_code(1);
     assert_eq!(before, dump_vlan());
 }
+
+#[test]
+fn destroy_removes_the_stack_and_only_the_stack() {
+    require_ovn!();
+    let ovn = nb_only();
+    let f = files();
+    ovn.nbctl(&["ls-add", "side"]);
+    ovn.nbctl(&["lsp-add", "side", "side-p1"]);
+    apply(&ovn, &f.base);
+    let before = unowned_rows(&ovn);
+    let owned = super::owned_rows(&ovn, "tutorial");
+    assert!(owned > 10, "{owned}");
+    let file = f.base.to_str().unwrap();
+
+    // Planned like any change, and saved: every owned row to delete, nothing else.
+    let plans = f.dir.path().join("destroy.json");
+    let plans = plans.to_str().unwrap();
+    let out = topo(&ovn, &["plan", "--destroy", file, "-o", plans]).expect_code(2);
+    assert!(
+        out.stdout().contains(&format!(
+            "Plan: 0 to create, 0 to update, {owned} to delete."
+        )),
+        "{}",
+        out.stdout()
+    );
+    // Without --yes and without a terminal: shown, refused, nothing written.
+    let dump = ovn.nb_dump();
+    let out = topo(&ovn, &["destroy", file]).expect_code(1);
+    assert!(out.stdout().contains("- switch ls1"), "{}", out.stdout());
+    assert_eq!(dump, ovn.nb_dump());
+
+    // The saved plan applies with apply's own rules: the stack is gone, the rest untouched.
+    topo(&ovn, &["apply", "--yes", plans]).expect_code(0);
+    assert_eq!(super::owned_rows(&ovn, "tutorial"), 0);
+    assert_eq!(
+        before,
+        unowned_rows(&ovn),
+        "destroy touched rows it does not own"
+    );
+    topo(&ovn, &["plan", "--destroy", file]).expect_code(0);
+    // And back, then destroyed directly.
+    apply(&ovn, &f.base);
+    let out = topo(&ovn, &["destroy", "--yes", file]).expect_code(0);
+    assert!(
+        out.stdout().contains(&format!(
+            "Destroy complete: 0 created, 0 updated, {owned} deleted"
+        )),
+        "{}",
+        out.stdout()
+    );
+    assert_eq!(super::owned_rows(&ovn, "tutorial"), 0);
+    assert_eq!(before, unowned_rows(&ovn));
+    // A saved plan is not a topology to destroy.
+    let out = topo(&ovn, &["apply", "--destroy", "--yes", plans]).expect_code(1);
+    assert!(super::stderr(&out).contains("topo::apply::destroy-plan"));
+}

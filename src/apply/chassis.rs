@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use crate::diff::chassis::{change_of, target_of};
-use crate::diff::{ChassisChange, SettingChange};
+use crate::diff::{ChassisChange, SettingChange, UncheckedChassis};
 use crate::live::southbound;
 use crate::live::vswitch::{self, BridgeSpec, PortSpec, Vswitch};
 use crate::ovsdb::Client;
@@ -91,6 +91,31 @@ pub(crate) async fn preview_all(
         out.extend(preview(stack, target, deadline).await?);
     }
     Ok(out)
+}
+
+/// [`preview_all`] of the chassis that answer: one that cannot be read is listed with the
+/// reason instead of failing the whole preview (`--chassis reachable`).
+pub(crate) async fn preview_reachable(
+    stack: &str,
+    targets: &[Target],
+    deadline: Duration,
+) -> (Vec<ChassisChange>, Vec<UncheckedChassis>) {
+    let mut changes = Vec::new();
+    let mut unchecked = Vec::new();
+    for target in targets {
+        match preview(stack, target, deadline).await {
+            Ok(change) => changes.extend(change),
+            Err(e) => unchecked.push(UncheckedChassis {
+                chassis: target.name.clone(),
+                remote: target.remote.clone(),
+                reason: match e {
+                    Error::Database { source, .. } => source.to_string(),
+                    other => other.to_string(),
+                },
+            }),
+        }
+    }
+    (changes, unchecked)
 }
 
 /// The chassis a saved plan will change, as it previewed them.

@@ -135,6 +135,9 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
         },
         None => None,
     };
+    for line in saved.iter().flat_map(crate::diff::render::unchecked_lines) {
+        eprintln!("warning: {line}: not checked when the plan was made; apply leaves it alone");
+    }
     let targets = match args.lab.resolve(&mut args.db) {
         Ok(t) => t,
         Err(report) => return Outcome::Error(report),

@@ -51,6 +51,71 @@ pub(crate) fn reachable(
     out
 }
 
+/// Which chassis databases plan and drift read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum ChassisMode {
+    /// Every chassis with a remote; one that does not answer fails the command.
+    #[default]
+    All,
+    /// Those that answer; the others are listed as not checked, with the reason.
+    Reachable,
+    /// None: the Northbound only; the chassis are listed as not checked.
+    None,
+}
+
+/// `--chassis` and `--strict`, shared by plan and drift.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ChassisArgs {
+    /// Which chassis databases to read: `all` (one that does not answer is an error),
+    /// `reachable` (those that answer; the others are listed as not checked), `none`.
+    #[arg(long = "chassis", value_enum, default_value_t = ChassisMode::All)]
+    pub mode: ChassisMode,
+    /// Exit 1 when a chassis could not be checked (the plan is incomplete).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl ChassisArgs {
+    /// What apply would change on `targets`, as `--chassis` says, and the chassis not
+    /// checked; errors carry plan's code.
+    pub(crate) async fn preview(
+        &self,
+        stack: &str,
+        targets: &[Target],
+        timeout: std::time::Duration,
+    ) -> Result<
+        (
+            Vec<crate::diff::ChassisChange>,
+            Vec<crate::diff::UncheckedChassis>,
+        ),
+        miette::Report,
+    > {
+        match self.mode {
+            ChassisMode::All => chassis::preview_all(stack, targets, timeout)
+                .await
+                .map(|changes| (changes, Vec::new()))
+                .map_err(report(PLAN)),
+            ChassisMode::Reachable => Ok(chassis::preview_reachable(stack, targets, timeout).await),
+            ChassisMode::None => Ok((
+                Vec::new(),
+                targets
+                    .iter()
+                    .map(|t| crate::diff::UncheckedChassis {
+                        chassis: t.name.clone(),
+                        remote: t.remote.clone(),
+                        reason: "not read (--chassis none)".to_owned(),
+                    })
+                    .collect(),
+            )),
+        }
+    }
+
+    /// Whether the verdict must be an error: `--strict` and a chassis not checked.
+    pub(crate) fn incomplete(&self, plan: &crate::diff::Plan) -> bool {
+        self.strict && !plan.chassis_unchecked.is_empty()
+    }
+}
+
 /// The diagnostic codes of chassis errors: plan's (and drift's), and apply's.
 pub(crate) const PLAN: &str = "topo::plan::chassis";
 pub(crate) const APPLY: &str = "topo::apply::chassis";

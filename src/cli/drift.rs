@@ -25,6 +25,8 @@ pub(crate) struct DriftArgs {
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     #[command(flatten)]
+    pub chassis: chassis::ChassisArgs,
+    #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
     pub lab: LabArg,
@@ -44,9 +46,8 @@ pub(crate) fn run(mut args: DriftArgs) -> Outcome {
         // The chassis databases topo can reach, as plan reads them.
         let reachable = chassis::reachable(&desired.rows, targets.as_ref(), &args.db.chassis);
         let timeout = args.db.timeout();
-        plan.chassis = crate::apply::chassis::preview_all(&stack, &reachable, timeout)
-            .await
-            .map_err(chassis::report(chassis::PLAN))?;
+        (plan.chassis, plan.chassis_unchecked) =
+            args.chassis.preview(&stack, &reachable, timeout).await?;
         // The chassis side needs the Southbound; without it (an NB-only pipeline) the row
         // drift is still reported and the chassis are said to be unchecked.
         let chassis = if desired.rows.chassis.is_empty() {
@@ -99,6 +100,9 @@ pub(crate) fn run(mut args: DriftArgs) -> Outcome {
         }
         PlanFormat::Text | PlanFormat::Markdown if in_sync => {
             println!("In sync: stack {stack} matches the topology.");
+            for line in crate::diff::render::unchecked_lines(&plan) {
+                println!("  ? {line} (not checked)");
+            }
         }
         format => {
             println!("Drift: the live databases differ from the topology of stack {stack}.");
@@ -114,7 +118,10 @@ pub(crate) fn run(mut args: DriftArgs) -> Outcome {
             }
         }
     }
-    if in_sync {
+    if args.chassis.incomplete(&plan) {
+        eprintln!("error: drift is incomplete: a chassis was not checked (--strict)");
+        Outcome::Failed
+    } else if in_sync {
         Outcome::Success
     } else {
         Outcome::Changes

@@ -40,6 +40,8 @@ pub(crate) struct PlanArgs {
     #[arg(long)]
     pub destroy: bool,
     #[command(flatten)]
+    pub chassis: chassis::ChassisArgs,
+    #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
     pub lab: LabArg,
@@ -93,13 +95,12 @@ pub(crate) fn run(mut args: PlanArgs) -> Outcome {
     let reachable = chassis::reachable(&desired.rows, targets.as_ref(), &args.db.chassis);
     if !reachable.is_empty() {
         let timeout = args.db.timeout();
-        match rt.block_on(apply::chassis::preview_all(
-            &desired.stack,
-            &reachable,
-            timeout,
-        )) {
-            Ok(changes) => plan.chassis = changes,
-            Err(e) => return Outcome::Error(chassis::report(chassis::PLAN)(e)),
+        match rt.block_on(args.chassis.preview(&desired.stack, &reachable, timeout)) {
+            Ok((changes, unchecked)) => {
+                plan.chassis = changes;
+                plan.chassis_unchecked = unchecked;
+            }
+            Err(report) => return Outcome::Error(report),
         }
     }
     // Process exit frees the rows faster than dropping them one by one.
@@ -117,6 +118,10 @@ pub(crate) fn run(mut args: PlanArgs) -> Outcome {
             path.display(),
             path.display()
         );
+    }
+    if args.chassis.incomplete(&plan) {
+        eprintln!("error: the plan is incomplete: a chassis was not checked (--strict)");
+        return Outcome::Failed;
     }
     verdict(&plan)
 }

@@ -14,6 +14,7 @@ use std::cmp::Ordering;
 
 pub(crate) use plan::{
     Action, Change, ChassisChange, ColumnChange, Conflict, Plan, ReadRow, ReadSet, SettingChange,
+    UncheckedChassis,
 };
 
 use crate::ovsdb::Atom;
@@ -182,6 +183,7 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
         kept,
         conflicts,
         chassis: Vec::new(),
+        chassis_unchecked: Vec::new(),
         read: ReadSet { rows: read },
     }
 }

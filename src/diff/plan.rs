@@ -160,7 +160,19 @@ pub struct Plan {
     /// the chassis; the row diff never does).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chassis: Vec<ChassisChange>,
+    /// Chassis with a management remote that were not read (`--chassis reachable` when one
+    /// did not answer, or `--chassis none`): the plan says nothing about them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chassis_unchecked: Vec<UncheckedChassis>,
     pub read: ReadSet,
+}
+
+/// A chassis a plan did not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UncheckedChassis {
+    pub chassis: String,
+    pub remote: String,
+    pub reason: String,
 }
 
 impl Plan {

@@ -285,11 +285,28 @@ pub(crate) fn text_with(plan: &Plan, chassis: &[ChassisChange], color: bool) -> 
             let _ = writeln!(out, "{}", conflict_line(c));
         }
     }
+    if !plan.chassis_unchecked.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nChassis not checked (the plan says nothing about them):"
+        );
+        for line in unchecked_lines(plan) {
+            let _ = writeln!(out, "  ? {line}");
+        }
+    }
     if !out.is_empty() {
         out.push('\n');
     }
     let _ = writeln!(out, "{}", summary_with(plan, chassis));
     out
+}
+
+/// One line per chassis the plan did not read: which, where, why.
+pub(crate) fn unchecked_lines(plan: &Plan) -> Vec<String> {
+    plan.chassis_unchecked
+        .iter()
+        .map(|u| format!("chassis {} at {}: {}", u.chassis, u.remote, u.reason))
+        .collect()
 }
 
 /// A pull-request comment: the summary, then the plan as a `diff` block.
@@ -301,6 +318,16 @@ pub(crate) fn markdown(plan: &Plan) -> String {
         let _ = writeln!(out, "> [!WARNING]\n> Conflicts block apply:");
         for c in &plan.conflicts {
             let _ = writeln!(out, "> - {}", conflict_line(c).trim_start_matches("! "));
+        }
+        out.push('\n');
+    }
+    if !plan.chassis_unchecked.is_empty() {
+        let _ = writeln!(
+            out,
+            "> [!NOTE]\n> Chassis not checked (the plan says nothing about them):"
+        );
+        for line in unchecked_lines(plan) {
+            let _ = writeln!(out, "> - {line}");
         }
         out.push('\n');
     }

@@ -269,6 +269,59 @@ fn an_unreachable_chassis_database_says_so_and_writes_nothing() {
         );
     }
     assert_eq!(before, ovn.nb_dump());
+
+    // A runner that reaches the Northbound but not the chassis can still plan and drift:
+    // `--chassis reachable` lists the chassis as not checked, with the reason, and only
+    // `--strict` makes that an error; `--chassis none` does not read chassis at all.
+    let not_checked = format!("  ? chassis master at {remote}: connect on {remote}");
+    for cmd in ["plan", "drift"] {
+        let out = topo(
+            &ovn,
+            &[cmd, file.to_str().unwrap(), "--chassis", "reachable"],
+        )
+        .expect_code(2);
+        assert!(
+            out.stdout().contains(&not_checked),
+            "{cmd}: {}",
+            out.stdout()
+        );
+        let out = topo(
+            &ovn,
+            &[
+                cmd,
+                file.to_str().unwrap(),
+                "--chassis",
+                "reachable",
+                "--strict",
+            ],
+        )
+        .expect_code(1);
+        assert!(super::stderr(&out).contains("--strict"), "{cmd}");
+    }
+    let out = topo(&ovn, &["plan", file.to_str().unwrap(), "--chassis", "none"]).expect_code(2);
+    assert!(
+        out.stdout().contains(&format!(
+            "  ? chassis master at {remote}: not read (--chassis none)"
+        )),
+        "{}",
+        out.stdout()
+    );
+    let out = topo(
+        &ovn,
+        &[
+            "plan",
+            file.to_str().unwrap(),
+            "--chassis",
+            "reachable",
+            "--format",
+            "json",
+        ],
+    )
+    .expect_code(2);
+    let json: Value = serde_json::from_str(&out.stdout()).unwrap();
+    assert_eq!(json["chassis_unchecked"][0]["chassis"], "master");
+    assert_eq!(json["chassis_unchecked"][0]["remote"], remote.as_str());
+    assert_eq!(before, ovn.nb_dump());
 }
 
 #[test]

@@ -419,3 +419,93 @@ fn mappings(db: &str) -> String {
         .trim_matches('"')
         .to_owned()
 }
+
+/// `apply --wait hv` while a chassis's ovn-controller is stopped: in a log (not a terminal)
+/// plain lines every few seconds name the chassis that lags and the ones that caught up, so
+/// the wait never looks hung; the deadline then names it too.
+#[test]
+fn a_long_wait_names_the_lagging_chassis_in_plain_lines() {
+    crate::require_ovn!();
+    if !lab_possible() {
+        return;
+    }
+    let file = "examples/topologies/gateway-router.yaml";
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("lab");
+    let d = dir.to_str().unwrap();
+    let _down = Down(dir.clone());
+    let (code, out) = topo(&["lab", "up", file, "--dir", d]);
+    assert_eq!(code, Some(0), "{out}");
+    // The lab's own node1 ovn-controller, by the PID the lab recorded; continued however the
+    // test ends.
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("lab.json")).unwrap()).unwrap();
+    let pid = state["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "node1/ovn-controller")
+        .and_then(|p| p["pid"].as_i64())
+        .expect("node1's ovn-controller in lab.json");
+    let stopped = Stopped::new(i32::try_from(pid).unwrap());
+    let started = std::time::Instant::now();
+    let (code, out) = topo(&[
+        "apply",
+        file,
+        "--lab",
+        d,
+        "--yes",
+        "--wait",
+        "hv",
+        "--timeout",
+        "8",
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("waiting for the chassis (hv_cfg)"))
+        .collect();
+    assert!(lines.len() >= 2, "{out}");
+    for l in &lines {
+        assert!(l.contains("caught up: master; waiting for: node1"), "{l}");
+    }
+    // miette wraps long messages: compare with the line breaks folded.
+    let folded = out
+        .split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(folded.contains("lagging: node1"), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    // Continued, node1 catches up and the same apply completes.
+    drop(stopped);
+    let (code, out) = topo(&[
+        "apply",
+        file,
+        "--lab",
+        d,
+        "--yes",
+        "--wait",
+        "hv",
+        "--timeout",
+        "60",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+/// A lab process stopped with SIGSTOP (by PID), continued when dropped.
+struct Stopped(rustix::process::Pid);
+
+impl Stopped {
+    fn new(pid: i32) -> Stopped {
+        let pid = rustix::process::Pid::from_raw(pid).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
+        Stopped(pid)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = rustix::process::kill_process(self.0, rustix::process::Signal::CONT);
+    }
+}

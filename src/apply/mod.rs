@@ -60,6 +60,28 @@ pub(crate) struct Options {
     pub wait: WaitFor,
     /// Deadline for the lock, the outcome resolution and `--wait`.
     pub timeout: Duration,
+    /// Told how `--wait` is going at each look, so that a long wait never looks hung.
+    pub progress: Option<Progress>,
+}
+
+/// Where `--wait` stands: what it waits for, which chassis have caught up and which not
+/// (known when it waits for the declared chassis one by one), and for how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WaitStatus {
+    pub what: &'static str,
+    pub caught_up: Vec<String>,
+    pub lagging: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// A callback for [`WaitStatus`] (the library never prints; the CLI does).
+#[derive(Clone)]
+pub(crate) struct Progress(pub std::sync::Arc<dyn Fn(&WaitStatus) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// How an apply ended.
@@ -361,7 +383,7 @@ async fn run_locked(
         error: Box::new(error),
     };
     if options.wait != WaitFor::None {
-        match wait_for_cfg(nb, sb, options.wait, options.timeout, &declared).await {
+        match wait_for_cfg(nb, sb, options, &declared).await {
             Ok(_) => {}
             Err(e @ Error::WaitTimeout { .. }) => return Err(e),
             Err(e) => return Err(unverified(e)),

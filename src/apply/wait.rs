@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::marker::read_nb_global;
-use super::{Error, WaitFor, southbound as outcome};
+use super::{Error, Options, WaitFor, WaitStatus, southbound as outcome};
 use crate::live::southbound;
 use crate::ovsdb::{Client, ColumnsExt};
 use crate::poll::poll_until;
@@ -20,10 +20,16 @@ use crate::rows::State;
 pub(super) async fn wait_for_cfg(
     nb: &Client,
     sb: Option<&Client>,
-    mode: WaitFor,
-    timeout: Duration,
+    options: &Options,
     declared: &[String],
 ) -> Result<(), Error> {
+    let (mode, timeout) = (options.wait, options.timeout);
+    let what = if mode == WaitFor::Hv {
+        "the chassis (hv_cfg)"
+    } else {
+        "ovn-northd (sb_cfg)"
+    };
+    let started = std::time::Instant::now();
     let per_chassis = mode == WaitFor::Hv && sb.is_some() && !declared.is_empty();
     let column = if mode == WaitFor::Hv {
         "hv_cfg"
@@ -47,6 +53,24 @@ pub(super) async fn wait_for_cfg(
             Some(l) => l.is_empty(),
             None => int(column) >= goal,
         };
+        if let Some(progress) = &options.progress {
+            let lagging = lagging.clone().unwrap_or_default();
+            (progress.0)(&WaitStatus {
+                what,
+                caught_up: declared
+                    .iter()
+                    .filter(|c| {
+                        !lagging
+                            .iter()
+                            .any(|l| l == *c || l.starts_with(&format!("{c} ")))
+                    })
+                    .filter(|_| per_chassis)
+                    .cloned()
+                    .collect(),
+                lagging,
+                elapsed: started.elapsed(),
+            });
+        }
         Ok::<_, Error>(if done { Ok(()) } else { Err(lagging) })
     })
     .await?;
@@ -59,11 +83,6 @@ pub(super) async fn wait_for_cfg(
             lagging_chassis(sb, goal, &[]).await.unwrap_or_default()
         }
         _ => Vec::new(),
-    };
-    let what = if mode == WaitFor::Hv {
-        "the chassis (hv_cfg)"
-    } else {
-        "ovn-northd (sb_cfg)"
     };
     Err(Error::WaitTimeout {
         what,

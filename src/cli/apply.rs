@@ -176,11 +176,13 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
             (None, Some(plan)) => args.stack.clone().unwrap_or_else(|| plan.stack.clone()),
             (None, None) => String::new(),
         };
+        let (progress, waited) = super::progress::reporter();
         let options = apply::Options {
             stack,
             prune: !args.no_prune,
             wait: args.wait,
             timeout,
+            progress: Some(progress),
         };
         let targets = match &desired {
             Some(d) => chassis::reachable(&d.rows, targets.as_ref(), &args.db.chassis),
@@ -203,8 +205,9 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
         let applied = apply::apply(&nb, sb.as_ref(), read, prepared, |plan, chassis| {
             confirm(plan, chassis, yes, &remote)
         })
-        .await
-        .map_err(failure)?;
+        .await;
+        waited.done();
+        let applied = applied.map_err(failure)?;
         // Process exit frees the rows faster than dropping them one by one.
         std::mem::forget(desired);
         Ok::<_, miette::Report>(Some(applied))

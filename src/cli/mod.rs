@@ -19,6 +19,7 @@ pub(crate) mod import;
 pub(crate) mod lab;
 pub(crate) mod lab_target;
 pub(crate) mod plan;
+pub(crate) mod progress;
 pub(crate) mod schema;
 pub(crate) mod status;
 pub(crate) mod validate;

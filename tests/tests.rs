@@ -6,6 +6,7 @@ mod support;
 
 mod apply;
 mod chassis_drift;
+mod ci_examples;
 mod config;
 mod harness;
 mod import;

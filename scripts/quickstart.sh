@@ -8,7 +8,8 @@
 #
 # As root: the lab makes network namespaces and installs packages. A user that is not root is
 # re-run through sudo when sudo is there (a pristine Debian has none: run it as root there).
-# Needs a Rust toolchain (cargo) at least as new as Cargo.toml's rust-version.
+# Needs a Rust toolchain (cargo) at least as new as Cargo.toml's rust-version, or topo installed
+# (the .deb that scripts/package.sh builds): without cargo, the installed topo is used.
 #
 # The lab lives in $QUICKSTART_DIR (default /tmp/topo-quickstart); `down` stops only what the
 # lab started, by PID, and removes only its own namespaces.
@@ -22,14 +23,20 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "quickstart: run this as root (the lab makes network namespaces; sudo is not installed)" >&2
   exit 1
 fi
-command -v cargo >/dev/null 2>&1 || {
-  echo "quickstart: cargo not found: install a Rust toolchain >= $(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml) (e.g. rustup)" >&2
+# topo itself: built here with cargo, else the one installed (the .deb of scripts/package.sh).
+if command -v cargo >/dev/null 2>&1; then
+  topo="$PWD/target/release/topo"
+  build=1
+elif command -v topo >/dev/null 2>&1; then
+  topo=$(command -v topo)
+  build=0
+else
+  echo "quickstart: needs a Rust toolchain >= $(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml) (e.g. rustup) to build topo, or topo installed (the .deb of scripts/package.sh)" >&2
   exit 1
-}
+fi
 
 dir="${QUICKSTART_DIR:-/tmp/topo-quickstart}"
 topology="${1:-examples/topologies/gateway-router.yaml}"
-topo="$PWD/target/release/topo"
 
 if [ "${1:-}" = "down" ]; then
   "$topo" lab down --dir "$dir"
@@ -41,8 +48,12 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 step "Installing OVN and OVS from the distribution (skipped when present)"
 bash scripts/install-deps.sh
 
-step "Building topo (release)"
-cargo build --release --locked --quiet
+if [ "$build" = 1 ]; then
+  step "Building topo (release)"
+  cargo build --release --locked --quiet
+else
+  step "Using the installed $topo ($("$topo" --version))"
+fi
 
 step "topo validate $topology"
 "$topo" validate "$topology"

@@ -7,6 +7,7 @@ mod support;
 mod apply;
 mod chassis_drift;
 mod config;
+mod graph;
 mod harness;
 mod import;
 mod lab;

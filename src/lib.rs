@@ -16,6 +16,7 @@
 //!   `Open_vSwitch` database (`live::vswitch`), the Southbound chassis (`live::southbound`).
 //! - `diff`: desired vs live → a plan, rows and chassis alike. Pure.
 //! - `drift`: drift only the Southbound shows (chassis registration, published mappings).
+//! - `graph`: the checked model as a picture (DOT, Mermaid) for `topo graph`. Pure.
 //! - [`apply`]: the whole apply: the guarded Northbound transaction, its outcome, the chassis.
 //! - [`import`]: the live Northbound as a topology file (`topo import`), and adoption.
 //! - [`lab`]: the bundled OVN lab (real daemons, namespaces, packets) and its checks.
@@ -34,6 +35,7 @@ pub(crate) mod config;
 pub mod diagnostics;
 pub(crate) mod diff;
 pub(crate) mod drift;
+pub(crate) mod graph;
 pub mod import;
 pub mod lab;
 pub mod live;

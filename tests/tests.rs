@@ -8,6 +8,7 @@ mod apply;
 mod chassis_drift;
 mod ci_examples;
 mod config;
+mod graph;
 mod harness;
 mod import;
 mod lab;

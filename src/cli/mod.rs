@@ -15,6 +15,7 @@ pub mod desired;
 pub(crate) mod drift;
 pub(crate) mod exit;
 pub(crate) mod failure;
+pub(crate) mod graph;
 pub(crate) mod import;
 pub(crate) mod lab;
 pub(crate) mod lab_target;
@@ -52,6 +53,8 @@ pub(crate) enum Command {
     Destroy(apply::DestroyArgs),
     /// Report what changed out of band (read-only; exit 2 on drift).
     Drift(drift::DriftArgs),
+    /// Draw a topology: Graphviz DOT, Mermaid, or SVG (through Graphviz's `dot`).
+    Graph(graph::GraphArgs),
     /// Write a topology file from the live databases (and optionally adopt its rows).
     Import(import::ImportArgs),
     /// Print the JSON Schema of the topology file (for yaml-language-server).
@@ -97,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => apply::run(args),
         Command::Destroy(args) => apply::run(args.into()),
         Command::Drift(args) => drift::run(args),
+        Command::Graph(args) => graph::run(args),
         Command::Import(args) => import::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Lab(args) => lab::run(args),

@@ -354,7 +354,9 @@ impl miette::Diagnostic for Rendered<'_> {
     }
 }
 
-/// The machine-readable form of a diagnostic (`topo validate --format json`).
+/// The machine-readable form of a diagnostic (`topo validate --format json`). The place of
+/// the primary label and of each related one is given twice: as 1-based `line` and `column`
+/// (in characters), and as a byte `offset` from the start of `file` with its `length`.
 #[derive(Debug, Clone, Serialize)]
 pub struct JsonDiagnostic {
     pub code: &'static str,
@@ -363,6 +365,8 @@ pub struct JsonDiagnostic {
     pub file: Option<String>,
     pub line: Option<usize>,
     pub column: Option<usize>,
+    pub offset: Option<usize>,
+    pub length: Option<usize>,
     pub label: Option<String>,
     pub help: Option<String>,
     pub related: Vec<JsonLabel>,
@@ -374,38 +378,136 @@ pub struct JsonLabel {
     pub file: Option<String>,
     pub line: Option<usize>,
     pub column: Option<usize>,
+    pub offset: Option<usize>,
+    pub length: Option<usize>,
+}
+
+/// A label's place: file, line, column, file-local offset and length (all `None` when the
+/// span lands in no file).
+struct Place {
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    offset: Option<usize>,
+    length: Option<usize>,
+}
+
+impl Place {
+    fn of(span: Span, sources: &Sources) -> Place {
+        match sources.position(span.offset) {
+            Some(p) => Place {
+                file: Some(p.file),
+                line: Some(p.line),
+                column: Some(p.column),
+                offset: Some(p.offset),
+                length: Some(span.len),
+            },
+            None => Place::nowhere(),
+        }
+    }
+
+    fn nowhere() -> Place {
+        Place {
+            file: None,
+            line: None,
+            column: None,
+            offset: None,
+            length: None,
+        }
+    }
 }
 
 impl JsonDiagnostic {
     pub fn new(d: &Diagnostic, sources: &Sources) -> JsonDiagnostic {
-        let pos = d
+        let at = d
             .primary
             .as_ref()
-            .and_then(|l| sources.position(l.span.offset));
+            .map_or_else(Place::nowhere, |l| Place::of(l.span, sources));
         JsonDiagnostic {
             code: d.code.as_str(),
             severity: d.severity,
             message: d.message.clone(),
-            file: pos.as_ref().map(|p| p.file.clone()),
-            line: pos.as_ref().map(|p| p.line),
-            column: pos.as_ref().map(|p| p.column),
+            file: at.file,
+            line: at.line,
+            column: at.column,
+            offset: at.offset,
+            length: at.length,
             label: d.primary.as_ref().map(|l| l.text.clone()),
             help: d.help.clone(),
             related: d
                 .related
                 .iter()
                 .map(|l| {
-                    let p = sources.position(l.span.offset);
+                    let at = Place::of(l.span, sources);
                     JsonLabel {
                         message: l.text.clone(),
-                        file: p.as_ref().map(|p| p.file.clone()),
-                        line: p.as_ref().map(|p| p.line),
-                        column: p.as_ref().map(|p| p.column),
+                        file: at.file,
+                        line: at.line,
+                        column: at.column,
+                        offset: at.offset,
+                        length: at.length,
                     }
                 })
                 .collect(),
         }
     }
+}
+
+/// Diagnostics as GitHub Actions workflow commands (`topo validate --format github`), one
+/// line each: `::error file=PATH,line=L,col=C,title=CODE::message` (`::warning` for warnings),
+/// which a workflow run shows as an annotation on that line of the pull request's diff. The
+/// place is the primary label's (1-based line, column in characters); a diagnostic with no
+/// place has no `file`, `line` or `col`. The message carries the help and the related places
+/// on lines of their own.
+pub fn render_github(diagnostics: &Diagnostics, sources: &Sources) -> String {
+    let mut out = String::new();
+    for d in &diagnostics.items {
+        let command = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut properties = Vec::new();
+        if let Some(p) = d
+            .primary
+            .as_ref()
+            .and_then(|l| sources.position(l.span.offset))
+        {
+            properties.push(format!("file={}", github_property(&p.file)));
+            properties.push(format!("line={}", p.line));
+            properties.push(format!("col={}", p.column));
+        }
+        properties.push(format!("title={}", github_property(d.code.as_str())));
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        for l in &d.related {
+            message.push('\n');
+            if let Some(p) = sources.position(l.span.offset) {
+                message.push_str(&format!("{}:{}:{}: ", p.file, p.line, p.column));
+            }
+            message.push_str(&l.text);
+        }
+        out.push_str(&format!(
+            "::{command} {}::{}\n",
+            properties.join(","),
+            github_data(&message)
+        ));
+    }
+    out
+}
+
+/// A workflow command's message, escaped as GitHub's toolkit does (`%`, CR, LF).
+pub(crate) fn github_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value: the message escapes, and `:` and `,`, which end it.
+pub(crate) fn github_property(s: &str) -> String {
+    github_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// Renders diagnostics as miette's graphical report, without colour, at a fixed width (tests,
@@ -443,5 +545,36 @@ mod tests {
     fn suggestions_pick_close_names() {
         assert_eq!(did_you_mean("ls3", ["ls1", "lsjoin"]), Some("ls1"));
         assert_eq!(did_you_mean("outside", ["ls1", "lsjoin"]), None);
+    }
+
+    #[test]
+    fn github_commands_escape_what_ends_them() {
+        assert_eq!(
+            github_data("50% done\r\nnext: a,b"),
+            "50%25 done%0D%0Anext: a,b"
+        );
+        assert_eq!(github_property("topo::x, 50%\n"), "topo%3A%3Ax%2C 50%25%0A");
+    }
+
+    #[test]
+    fn a_github_command_per_diagnostic_at_its_primary_label() {
+        let mut sources = Sources::new();
+        sources.add("a.yaml", "name: lab\nswitches:\n  ls1: {}\n".into());
+        let b = sources.add("dir,x/b:1.yaml", "switches:\n  ls1: {}\n".into());
+        let mut diags = Diagnostics::new();
+        diags.push(
+            Diagnostic::error(Code::NameDuplicate, "switch `ls1` is defined twice")
+                .at(Span::new(b + 12, 3), "defined again here")
+                .related(Span::new(22, 3), "first defined here")
+                .help("rename one: 100% unique"),
+        );
+        diags.push(Diagnostic::warning(Code::IoRead, "no place"));
+        assert_eq!(
+            render_github(&diags, &sources),
+            "::error file=dir%2Cx/b%3A1.yaml,line=2,col=3,title=topo%3A%3Aname%3A%3Aduplicate::\
+             switch `ls1` is defined twice%0Ahelp: rename one: 100%25 unique%0A\
+             a.yaml:3:3: first defined here\n\
+             ::warning title=topo%3A%3Aio%3A%3Aread::no place\n"
+        );
     }
 }

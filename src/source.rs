@@ -40,12 +40,14 @@ pub struct SourceFile {
     pub base: usize,
 }
 
-/// Where a global offset lands: file name, 1-based line and column (in characters).
+/// Where a global offset lands: file name, 1-based line and column (in characters), and the
+/// byte offset from the start of that file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Position {
     pub file: String,
     pub line: usize,
     pub column: usize,
+    pub offset: usize,
 }
 
 /// Every file of one load, in load order.
@@ -86,7 +88,7 @@ impl Sources {
         (offset <= file.base + file.text.len()).then_some(file)
     }
 
-    /// File, line and column of a global offset.
+    /// File, line, column and file-local byte offset of a global offset.
     pub(crate) fn position(&self, offset: usize) -> Option<Position> {
         let file = self.file_at(offset)?;
         let local = (offset - file.base).min(file.text.len());
@@ -98,6 +100,7 @@ impl Sources {
             file: file.name.clone(),
             line,
             column,
+            offset: local,
         })
     }
 }
@@ -147,7 +150,8 @@ mod tests {
             Some(Position {
                 file: "a.yaml".into(),
                 line: 2,
-                column: 1
+                column: 1,
+                offset: 5,
             })
         );
         assert_eq!(

@@ -26,7 +26,7 @@ pub(crate) struct CompileArgs {
 pub(crate) fn run(args: CompileArgs) -> Outcome {
     let (loaded, model, diags) = load_and_check(&args.paths);
     // Diagnostics (warnings too) go to stderr; stdout holds only the rows.
-    report(&loaded, &diags, super::Format::Text);
+    report(&loaded, &diags, super::validate::ValidateFormat::Text);
     let Some(model) = model else {
         return Outcome::Failed;
     };

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::Format;
+use super::validate::ValidateFormat;
 use super::validate::{load_and_check, report};
 use crate::compiler::Model;
 use crate::rows::State;
@@ -34,7 +34,7 @@ pub fn load(paths: &[PathBuf]) -> Option<Desired> {
     let (loaded, model, diags) = load_and_check(paths);
     crate::timings::phase("load and check the topology");
     if !diags.items.is_empty() {
-        report(&loaded, &diags, Format::Text);
+        report(&loaded, &diags, ValidateFormat::Text);
     }
     let model = model?;
     let rows = crate::compiler::lower(&model);

@@ -13,8 +13,9 @@ use super::chassis;
 use super::connect::DbArgs;
 use super::exit::Outcome;
 use super::lab_target::LabArg;
-use super::plan::{PlanFormat, print_plan};
+use super::plan::PlanFormat;
 use crate::apply;
+use crate::drift::render::{self, Drift};
 
 #[derive(Debug, Args)]
 pub(crate) struct DriftArgs {
@@ -77,8 +78,13 @@ pub(crate) fn run(mut args: DriftArgs) -> Outcome {
     };
     let chassis_checked = chassis.is_some();
     let chassis = chassis.unwrap_or_default();
-    let in_sync = plan.is_empty() && plan.conflicts.is_empty() && chassis.is_empty();
-    match args.format {
+    let drift = Drift {
+        plan: &plan,
+        findings: &chassis,
+        chassis_checked,
+    };
+    let in_sync = drift.in_sync();
+    let text = match args.format {
         PlanFormat::Json => {
             // The plan's own JSON (docs/plan-format.md), plus the verdict and what the
             // Southbound showed of the chassis.
@@ -96,27 +102,14 @@ pub(crate) fn run(mut args: DriftArgs) -> Outcome {
                 chassis_checked,
                 southbound_chassis: &chassis,
             };
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
         }
-        PlanFormat::Text | PlanFormat::Markdown if in_sync => {
-            println!("In sync: stack {stack} matches the topology.");
-            for line in crate::diff::render::unchecked_lines(&plan) {
-                println!("  ? {line} (not checked)");
-            }
-        }
-        format => {
-            println!("Drift: the live databases differ from the topology of stack {stack}.");
-            if !(plan.is_empty() && plan.conflicts.is_empty()) {
-                println!("What `topo apply` would do to bring them back:\n");
-                print_plan(&plan, format);
-            }
-            if !chassis.is_empty() {
-                println!("\nChassis (from the Southbound):");
-                for c in &chassis {
-                    println!("  ! {c}");
-                }
-            }
-        }
+        PlanFormat::Text => render::text(&drift, super::desired::color()),
+        PlanFormat::Markdown => render::markdown(&drift),
+    };
+    {
+        use std::io::Write;
+        let _ = write!(std::io::stdout().lock(), "{text}");
     }
     if args.chassis.incomplete(&plan) {
         eprintln!("error: drift is incomplete: a chassis was not checked (--strict)");

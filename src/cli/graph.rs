@@ -58,7 +58,7 @@ pub(crate) enum GraphvizError {
 pub(crate) fn run(args: GraphArgs) -> Outcome {
     let (loaded, model, diags) = load_and_check(&args.paths);
     // Diagnostics (warnings too) go to stderr; stdout holds only the picture.
-    report(&loaded, &diags, super::Format::Text);
+    report(&loaded, &diags, super::validate::ValidateFormat::Text);
     let Some(model) = model else {
         return Outcome::Failed;
     };

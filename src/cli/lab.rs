@@ -84,7 +84,7 @@ fn load_spec(paths: &[PathBuf]) -> Result<(LabSpec, UpOptions), Outcome> {
     }
     let (loaded, model, diags) = super::validate::load_and_check(paths);
     if diags.has_errors() {
-        super::validate::report(&loaded, &diags, Format::Text);
+        super::validate::report(&loaded, &diags, super::validate::ValidateFormat::Text);
         eprintln!("invalid topology: {} error(s)", diags.errors());
         return Err(Outcome::Failed);
     }

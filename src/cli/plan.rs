@@ -163,7 +163,7 @@ pub(crate) fn verdict(plan: &Plan) -> Outcome {
     }
 }
 
-pub(crate) fn print_plan(plan: &Plan, format: PlanFormat) {
+fn print_plan(plan: &Plan, format: PlanFormat) {
     use std::io::Write;
     let text = match format {
         PlanFormat::Text => render::text(plan, desired::color()),

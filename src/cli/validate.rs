@@ -1,15 +1,16 @@
 //! `topo validate FILE|DIR...`: load and check a topology, report every diagnostic.
 //!
 //! Exit 0 when valid (warnings allowed), 1 when there is an error. `--format json` prints
-//! one JSON document listing the diagnostics with code, severity, message, file, line, column.
+//! one JSON document listing the diagnostics with code, severity, message, file, line, column
+//! and byte offset; `--format github` prints one GitHub Actions workflow command per
+//! diagnostic, which a workflow run shows as an annotation on the offending line.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
-use super::Format;
 use super::exit::Outcome;
-use crate::diagnostics::{Diagnostics, JsonDiagnostic, Rendered};
+use crate::diagnostics::{Diagnostics, JsonDiagnostic, Rendered, render_github};
 use crate::spec::{self, Loaded};
 
 #[derive(Debug, Args)]
@@ -17,9 +18,20 @@ pub(crate) struct ValidateArgs {
     /// Topology files, or directories of `*.yaml` files, merged into one topology.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    /// Output format: `github` prints GitHub Actions annotations (`::error file=…`).
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+}
+
+/// How `validate` (and the commands that check a topology first) report diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ValidateFormat {
+    /// miette's report on stderr.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+    /// GitHub Actions workflow commands on stdout, one per diagnostic.
+    Github,
 }
 
 /// Loads and checks; shared by `validate` and `compile`.
@@ -39,10 +51,11 @@ pub(super) fn load_and_check(
     (loaded, model, diags.sorted())
 }
 
-/// Prints diagnostics to stderr (text) or stdout (json).
-pub(super) fn report(loaded: &Loaded, diags: &Diagnostics, format: Format) {
+/// Prints diagnostics to stderr (text) or stdout (json, github).
+pub(super) fn report(loaded: &Loaded, diags: &Diagnostics, format: ValidateFormat) {
     match format {
-        Format::Json => {
+        ValidateFormat::Github => print!("{}", render_github(diags, &loaded.sources)),
+        ValidateFormat::Json => {
             let items: Vec<JsonDiagnostic> = diags
                 .items
                 .iter()
@@ -56,7 +69,7 @@ pub(super) fn report(loaded: &Loaded, diags: &Diagnostics, format: Format) {
             });
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
-        Format::Text => {
+        ValidateFormat::Text => {
             let handler =
                 miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::default());
             for d in &diags.items {
@@ -75,7 +88,7 @@ pub(super) fn report(loaded: &Loaded, diags: &Diagnostics, format: Format) {
 pub(crate) fn run(args: ValidateArgs) -> Outcome {
     let (loaded, _model, diags) = load_and_check(&args.paths);
     report(&loaded, &diags, args.format);
-    if args.format == Format::Text {
+    if args.format == ValidateFormat::Text {
         let files = loaded.sources.files().len();
         if diags.has_errors() {
             eprintln!(

@@ -27,7 +27,7 @@ pub(crate) struct VerifyArgs {
 pub(crate) fn run(args: VerifyArgs) -> Outcome {
     let (loaded, model, diags) = super::validate::load_and_check(&args.paths);
     if diags.has_errors() {
-        super::validate::report(&loaded, &diags, Format::Text);
+        super::validate::report(&loaded, &diags, super::validate::ValidateFormat::Text);
         return Outcome::Failed;
     }
     let Some(model) = model else {

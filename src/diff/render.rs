@@ -309,52 +309,181 @@ pub(crate) fn unchecked_lines(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
-/// A pull-request comment: the summary, then the plan as a `diff` block.
+/// What a Markdown plan may weigh, in bytes (so at most as many characters): GitHub refuses a
+/// comment over 65,536 characters; the rest is headroom for what a workflow adds around it.
+pub(crate) const MARKDOWN_BUDGET: usize = 60_000;
+
+/// A pull-request comment: the summary, then the plan as a `diff` block, within
+/// [`MARKDOWN_BUDGET`].
 pub(crate) fn markdown(plan: &Plan) -> String {
+    markdown_within(plan, MARKDOWN_BUDGET)
+}
+
+/// [`markdown`] within `budget` bytes.
+pub(crate) fn markdown_within(plan: &Plan, budget: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### topo plan for stack `{}`\n", plan.stack);
+    let rest = budget.saturating_sub(out.len());
+    out.push_str(&markdown_sections(plan, rest));
+    out
+}
+
+/// The plan's summary, conflicts and changes in Markdown, for the plan's comment and drift's.
+/// When everything would not fit in `budget` bytes, the changes are also counted per object
+/// family (create / update / delete per noun) and the detailed list stops at the last change
+/// that fits, followed by how many were left out; the conflicts, too, stop when they would take
+/// more than half of the budget.
+pub(crate) fn markdown_sections(plan: &Plan, budget: usize) -> String {
+    let mut out = String::new();
     let _ = writeln!(out, "**{}**\n", summary_line(plan));
-    if !plan.conflicts.is_empty() {
-        let _ = writeln!(out, "> [!WARNING]\n> Conflicts block apply:");
-        for c in &plan.conflicts {
-            let _ = writeln!(out, "> - {}", conflict_line(c).trim_start_matches("! "));
-        }
-        out.push('\n');
+    let conflicts: Vec<String> = plan
+        .conflicts
+        .iter()
+        .map(|c| format!("> - {}\n", conflict_line(c).trim_start_matches("! ")))
+        .collect();
+    let blocks = change_blocks(plan);
+    let full = out.len()
+        + conflicts.iter().map(String::len).sum::<usize>()
+        + blocks.iter().map(String::len).sum::<usize>()
+        + 200;
+    push_unchecked(&mut out, plan);
+    if full <= budget {
+        push_conflicts(&mut out, &conflicts, usize::MAX);
+        push_changes(&mut out, &blocks, usize::MAX);
+        return out;
     }
-    if !plan.chassis_unchecked.is_empty() {
-        let _ = writeln!(
-            out,
-            "> [!NOTE]\n> Chassis not checked (the plan says nothing about them):"
-        );
-        for line in unchecked_lines(plan) {
-            let _ = writeln!(out, "> - {line}");
-        }
-        out.push('\n');
-    }
-    if !plan.is_empty() {
-        let mut body = String::new();
-        let style = Style { color: false };
-        for ch in &plan.changes {
-            change_block(&mut body, ch, &style, "");
-        }
-        for ch in &plan.chassis {
-            chassis_block(&mut body, ch, &style);
-        }
+    out.push_str(&family_table(plan));
+    // What is left is shared: at most half for the conflicts, the rest for the changes. Each
+    // list reserves room for its own closing lines.
+    const CLOSING: usize = 400;
+    let left = budget.saturating_sub(out.len());
+    push_conflicts(&mut out, &conflicts, (left / 2).saturating_sub(CLOSING));
+    let left = budget.saturating_sub(out.len());
+    push_changes(&mut out, &blocks, left.saturating_sub(CLOSING));
+    out
+}
+
+/// Each change as its `diff` lines: a row's block, then a chassis's, in plan order.
+fn change_blocks(plan: &Plan) -> Vec<String> {
+    let style = Style { color: false };
+    let mut blocks = Vec::with_capacity(plan.changes.len() + plan.chassis.len());
+    let mut push = |body: String| {
         // `diff` highlighting colours lines by their first character; `~` lines become `!`.
-        let body: String = body
-            .lines()
-            .map(|l| {
-                if let Some(rest) = l.strip_prefix('~') {
-                    format!("!{rest}\n")
-                } else {
-                    format!("{l}\n")
-                }
-            })
-            .collect();
+        blocks.push(
+            body.lines()
+                .map(|l| match l.strip_prefix('~') {
+                    Some(rest) => format!("!{rest}\n"),
+                    None => format!("{l}\n"),
+                })
+                .collect(),
+        );
+    };
+    for ch in &plan.changes {
+        let mut body = String::new();
+        change_block(&mut body, ch, &style, "");
+        push(body);
+    }
+    for ch in &plan.chassis {
+        let mut body = String::new();
+        chassis_block(&mut body, ch, &style);
+        push(body);
+    }
+    blocks
+}
+
+/// The chassis the plan did not read, as a note (one line each: few, and short).
+fn push_unchecked(out: &mut String, plan: &Plan) {
+    if plan.chassis_unchecked.is_empty() {
+        return;
+    }
+    out.push_str("> [!NOTE]\n> Chassis not checked (the plan says nothing about them):\n");
+    for line in unchecked_lines(plan) {
+        let _ = writeln!(out, "> - {line}");
+    }
+    out.push('\n');
+}
+
+/// The conflicts as a warning, as many as fit in `room` bytes, then how many were left out.
+fn push_conflicts(out: &mut String, lines: &[String], room: usize) {
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str("> [!WARNING]\n> Conflicts block apply:\n");
+    let shown = fitting(lines, room);
+    for l in &lines[..shown] {
+        out.push_str(l);
+    }
+    if shown < lines.len() {
         let _ = writeln!(
             out,
-            "<details open><summary>Changes</summary>\n\n```diff\n{body}```\n</details>"
+            "> - … and {} more conflict(s) not shown here: `topo plan` lists them all",
+            lines.len() - shown
         );
     }
+    out.push('\n');
+}
+
+/// The changes in a `diff` block, as many whole ones as fit in `room` bytes, then how many were
+/// left out.
+fn push_changes(out: &mut String, blocks: &[String], room: usize) {
+    if blocks.is_empty() {
+        return;
+    }
+    let shown = fitting(blocks, room);
+    let summary = if shown < blocks.len() {
+        format!("Changes (the first {shown} of {})", blocks.len())
+    } else {
+        "Changes".to_owned()
+    };
+    let _ = writeln!(out, "<details open><summary>{summary}</summary>\n\n```diff");
+    for b in &blocks[..shown] {
+        out.push_str(b);
+    }
+    out.push_str("```\n");
+    if shown < blocks.len() {
+        let _ = writeln!(
+            out,
+            "\n**{} more change(s) not shown**: a comment is limited to 65,536 characters; \
+             `topo plan` (or `--format json`) shows them all.",
+            blocks.len() - shown
+        );
+    }
+    out.push_str("</details>\n");
+}
+
+/// How many of `items`, from the first, fit in `room` bytes together.
+fn fitting(items: &[String], room: usize) -> usize {
+    let mut used = 0usize;
+    items
+        .iter()
+        .take_while(|i| {
+            used = used.saturating_add(i.len());
+            used <= room
+        })
+        .count()
+}
+
+/// The changes counted per object family: one table row per noun (chassis last), create /
+/// update / delete.
+fn family_table(plan: &Plan) -> String {
+    let mut families: std::collections::BTreeMap<&str, [usize; 3]> =
+        std::collections::BTreeMap::new();
+    for ch in &plan.changes {
+        let counts = families.entry(noun(&ch.table)).or_default();
+        counts[match ch.action {
+            Action::Create => 0,
+            Action::Update => 1,
+            Action::Delete => 2,
+        }] += 1;
+    }
+    let mut out =
+        String::from("| object | create | update | delete |\n| --- | ---: | ---: | ---: |\n");
+    for (family, [c, u, d]) in &families {
+        let _ = writeln!(out, "| {family} | {c} | {u} | {d} |");
+    }
+    if !plan.chassis.is_empty() {
+        let _ = writeln!(out, "| chassis | 0 | {} | 0 |", plan.chassis.len());
+    }
+    out.push('\n');
     out
 }

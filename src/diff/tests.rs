@@ -324,3 +324,100 @@ fn mappings_in_another_order_are_not_shown_as_a_change() {
     );
     assert!(!shown.contains("ovn-bridge-mappings"), "{shown}");
 }
+
+/// A plan too large for a pull-request comment: the Markdown stays within the budget, counts
+/// every change per object family, shows the first changes whole and says how many it left out.
+#[test]
+fn a_large_plan_in_markdown_stays_under_the_comment_cap() {
+    fn as_rows<'a>(v: &'a [(&'static str, String, Row)]) -> Vec<(&'static str, &'a str, Row)> {
+        v.iter()
+            .map(|(t, k, r)| (*t, k.as_str(), r.clone()))
+            .collect()
+    }
+    let name = |p: &str, i: usize| format!("{p}{i:05}");
+    let mut want = Vec::new();
+    let mut have = Vec::new();
+    for i in 0..3000 {
+        let p = name("vm", i);
+        want.push(("Logical_Switch_Port", p.clone(), port(&p, "lab", "dynamic")));
+        if i < 1000 {
+            have.push((
+                "Logical_Switch_Port",
+                p.clone(),
+                port(&p, "lab", "00:00:00:00:00:01"),
+            ));
+        }
+    }
+    for i in 0..500 {
+        let p = name("old", i);
+        have.push(("Logical_Switch_Port", p.clone(), port(&p, "lab", "dynamic")));
+    }
+    want.push((
+        "Logical_Switch",
+        "ls1".to_owned(),
+        switch("ls1", "lab", &["vm00000"]),
+    ));
+    let p = plan(
+        &state(as_rows(&want)),
+        &live(as_rows(&have)),
+        "lab",
+        Options::default(),
+    );
+    assert_eq!(p.summary(), (2001, 1000, 500));
+    let full = render::markdown_within(&p, usize::MAX);
+    assert!(full.len() > render::MARKDOWN_BUDGET, "{}", full.len());
+    assert!(!full.contains("not shown"));
+
+    let md = render::markdown(&p);
+    assert!(md.len() <= render::MARKDOWN_BUDGET, "{}", md.len());
+    assert!(md.chars().count() < 65_536);
+    assert!(md.starts_with(
+        "### topo plan for stack `lab`\n\n**Plan: 2001 to create, 1000 to update, 500 to delete.**\n\n\
+         | object | create | update | delete |\n| --- | ---: | ---: | ---: |\n\
+         | switch | 1 | 0 | 0 |\n| switch port | 2000 | 1000 | 500 |\n\n"
+    ));
+    // Whole changes only, and the count of the others.
+    let shown = md
+        .lines()
+        .filter(|l| l.starts_with(['+', '!', '-']) && !l.starts_with("---"))
+        .count();
+    assert!(shown > 100, "{shown}");
+    let total = p.changes.len();
+    assert!(
+        md.contains(&format!(
+            "<summary>Changes (the first {shown} of {total})</summary>"
+        )),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("**{} more change(s) not shown**", total - shown)),
+        "{md}"
+    );
+    assert!(md.trim_end().ends_with("</details>"));
+    // What is shown is the full rendering's beginning, line for line.
+    let body = |s: &str| -> Vec<String> {
+        s.lines()
+            .skip_while(|l| *l != "```diff")
+            .skip(1)
+            .take_while(|l| *l != "```")
+            .map(str::to_owned)
+            .collect()
+    };
+    let (cut, whole) = (body(&md), body(&full));
+    assert_eq!(cut[..], whole[..cut.len()]);
+
+    // A small budget: the conflicts are cut too, and still everything fits.
+    let mut p = p;
+    p.conflicts = (0..400)
+        .map(|i| Conflict::Duplicate {
+            db: Db::Northbound,
+            table: "Logical_Switch".into(),
+            key: RowKey::name(name("dup", i)),
+            uuids: vec![Uuid::from_u128(1), Uuid::from_u128(2)],
+        })
+        .collect();
+    let md = render::markdown_within(&p, 10_000);
+    assert!(md.len() <= 10_000, "{}", md.len());
+    assert!(md.contains("more conflict(s) not shown here"), "{md}");
+    assert!(md.contains("more change(s) not shown"), "{md}");
+}

@@ -3,3 +3,4 @@
 //! reading is `live::southbound`.
 
 pub(crate) mod chassis;
+pub(crate) mod render;

@@ -62,6 +62,46 @@ fn validate_json_lists_code_severity_message_and_position() {
     assert_eq!(d["line"], 8);
     assert_eq!(d["column"], 19);
     assert_eq!(d["related"][0]["line"], 7);
+    // The same places as byte offsets into the file.
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/invalid/addr--duplicate-mac.yaml"))
+            .unwrap();
+    let offset = d["offset"].as_u64().unwrap() as usize;
+    let length = d["length"].as_u64().unwrap() as usize;
+    assert_eq!(text.get(..offset).unwrap().matches('\n').count() + 1, 8);
+    assert_eq!(&text[offset..offset + length], "\"00:00:00:00:00:01\"");
+}
+
+/// `--format github`: one workflow command per diagnostic on stdout, nothing else; an error
+/// with a related place, an error with help, a warning.
+#[test]
+fn validate_github_prints_one_annotation_per_diagnostic() {
+    for (fixture, code) in [
+        ("name--duplicate", 1),
+        ("ref--unknown-switch", 1),
+        ("chassis--vif-unmapped", 0),
+    ] {
+        let path = format!("tests/fixtures/invalid/{fixture}.yaml");
+        let out = topo(&["validate", "--format", "github", &path]);
+        assert_eq!(out.status.code(), Some(code), "{fixture}");
+        assert!(out.stderr.is_empty(), "{fixture}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            stdout
+                .lines()
+                .all(|l| l.starts_with("::error file=") || l.starts_with("::warning file=")),
+            "{stdout}"
+        );
+        insta::assert_snapshot!(fixture, stdout);
+    }
+    let ok = topo(&[
+        "validate",
+        "--format",
+        "github",
+        "examples/topologies/gateway-router.yaml",
+    ]);
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(ok.stdout.is_empty());
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use topo::diagnostics::Code;
+use topo::diagnostics::{Code, JsonDiagnostic};
 
 use super::{diagnose, load, render, root};
 
@@ -139,4 +139,96 @@ fn a_bad_router_address_does_not_cascade() {
         .map(|d| d.code.as_str())
         .collect();
     assert_eq!(codes, ["topo::addr::bad-cidr"]);
+}
+
+/// 1-based line and column (in characters) of a byte offset, computed from the text alone.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+/// Checks one JSON label: its line and column are where its offset is in its file.
+fn assert_place(
+    files: &[(&str, &str)],
+    file: &serde_json::Value,
+    line: &serde_json::Value,
+    column: &serde_json::Value,
+    offset: &serde_json::Value,
+    length: &serde_json::Value,
+) {
+    let name = file.as_str().unwrap();
+    let (_, text) = files.iter().find(|(n, _)| *n == name).unwrap();
+    let offset = offset.as_u64().unwrap() as usize;
+    let length = length.as_u64().unwrap() as usize;
+    assert!(offset + length <= text.len(), "{name}: {offset}+{length}");
+    let (l, c) = line_column(text, offset);
+    assert_eq!(
+        (
+            line.as_u64().unwrap() as usize,
+            column.as_u64().unwrap() as usize
+        ),
+        (l, c),
+        "{name}: offset {offset}"
+    );
+}
+
+/// `validate --format json`: for every label of every fixture's diagnostics (and of one spread
+/// over two files), `line` and `column` are where `offset` lands in `file`.
+#[test]
+fn json_lines_and_columns_match_the_offsets() {
+    let mut cases: Vec<(topo::spec::Loaded, Vec<(String, String)>)> = Vec::new();
+    let dir = root().join("tests/fixtures/invalid");
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let loaded = load(&path);
+        let name = loaded.sources.files()[0].name.clone();
+        let text = std::fs::read_to_string(&path).unwrap();
+        cases.push((loaded, vec![(name, text)]));
+    }
+    let two = vec![
+        (
+            "a.yaml".to_owned(),
+            "name: lab\nswitches:\n  ls1: {}\n".to_owned(),
+        ),
+        (
+            "b.yaml".to_owned(),
+            "switches:\n  ls2: {}\n  ls1: {}\n".to_owned(),
+        ),
+    ];
+    cases.push((topo::spec::load_files(two.clone()), two));
+    let mut labels = 0;
+    for (loaded, files) in &cases {
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        for d in &diagnose(loaded).items {
+            let j = serde_json::to_value(JsonDiagnostic::new(d, &loaded.sources)).unwrap();
+            assert_place(
+                &files,
+                &j["file"],
+                &j["line"],
+                &j["column"],
+                &j["offset"],
+                &j["length"],
+            );
+            labels += 1;
+            for r in j["related"].as_array().unwrap() {
+                assert_place(
+                    &files,
+                    &r["file"],
+                    &r["line"],
+                    &r["column"],
+                    &r["offset"],
+                    &r["length"],
+                );
+                labels += 1;
+            }
+        }
+    }
+    assert!(labels > cases.len(), "{labels} labels");
 }

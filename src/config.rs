@@ -9,6 +9,7 @@
 //! private-key = "pki/topo-privkey.pem"    # relative paths: to the file's directory
 //! certificate = "pki/topo-cert.pem"
 //! ca-cert = "pki/cacert.pem"
+//! timeout = 30                            # seconds, as --timeout
 //!
 //! [targets.lab.chassis.gw1]
 //! remote = "tcp:10.0.0.11:6640"           # the chassis's own Open_vSwitch database
@@ -19,16 +20,22 @@
 //! `default`), and is the default. Keys topo does not use here (the lab's `netns`, `nics`, ...)
 //! are ignored.
 //!
+//! The file is `--config PATH`, else the first `topo.toml` found walking up from the current
+//! directory to the filesystem root, as git finds `.git` (a repository boundary does not stop
+//! the walk). Relative paths in it — the TLS files and the path of a `unix:` remote — are
+//! relative to the file's directory, wherever topo runs from.
+//!
 //! Precedence, per setting: command-line flags > environment (`OVN_NB_DB`, `OVN_SB_DB`) >
 //! the chosen target > ovn-nbctl's defaults. Pure: parsing and resolution take text and
-//! values; only [`load`] reads a file.
+//! values; only [`find`] and [`load`] look at the file system. Documented for users in
+//! `docs/config.md`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// The file looked for in the current directory.
+/// The file looked for in the current directory and its ancestors.
 pub(crate) const FILE_NAME: &str = "topo.toml";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -55,6 +62,7 @@ struct RawTarget {
     private_key: Option<PathBuf>,
     certificate: Option<PathBuf>,
     ca_cert: Option<PathBuf>,
+    timeout: Option<u64>,
     #[serde(default)]
     chassis: BTreeMap<String, RawRemote>,
 }
@@ -78,6 +86,8 @@ pub(crate) struct Target {
     pub private_key: Option<PathBuf>,
     pub certificate: Option<PathBuf>,
     pub ca_cert: Option<PathBuf>,
+    /// Seconds to wait for a database, as `--timeout`.
+    pub timeout: Option<u64>,
     /// Chassis name -> its Open_vSwitch database remote.
     pub chassis: BTreeMap<String, String>,
 }
@@ -101,12 +111,13 @@ pub(crate) enum ConfigError {
     SeveralDefaults { path: PathBuf, names: String },
     #[error("{path}: default-target `{name}` is not a target")]
     UnknownDefault { path: PathBuf, name: String },
-    #[error("no target `{name}`{}", match known { Some(k) if k.is_empty() => " (the file has no targets)".to_owned(), Some(k) => format!(" (targets: {k})"), None => format!(": no {FILE_NAME} here and no --config") })]
+    #[error("no target `{name}`{}", match known { Some(k) if k.is_empty() => " (the file has no targets)".to_owned(), Some(k) => format!(" (targets: {k})"), None => format!(": no {FILE_NAME} here or in a parent directory, and no --config") })]
     UnknownTarget { name: String, known: Option<String> },
 }
 
 impl Config {
-    /// Parses `text`; relative TLS paths are resolved against `path`'s directory.
+    /// Parses `text`; relative TLS paths and `unix:` socket paths are resolved against
+    /// `path`'s directory.
     pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
@@ -122,9 +133,10 @@ impl Config {
                 }
             })
         };
+        let remote = |r: Option<String>| r.map(|r| rebase_unix(&r, base));
         let chassis = |c: BTreeMap<String, RawRemote>| {
             c.into_iter()
-                .filter_map(|(k, v)| Some((k, v.remote?)))
+                .filter_map(|(k, v)| Some((k, rebase_unix(&v.remote?, base))))
                 .collect::<BTreeMap<_, _>>()
         };
         let mut targets = BTreeMap::new();
@@ -137,11 +149,12 @@ impl Config {
                 name.clone(),
                 Target {
                     name,
-                    nb: t.nb,
-                    sb: t.sb,
+                    nb: remote(t.nb),
+                    sb: remote(t.sb),
                     private_key: rel(t.private_key),
                     certificate: rel(t.certificate),
                     ca_cert: rel(t.ca_cert),
+                    timeout: t.timeout,
                     chassis: chassis(t.chassis),
                 },
             );
@@ -158,8 +171,8 @@ impl Config {
                 name.clone(),
                 Target {
                     name,
-                    nb: raw.northbound.and_then(|r| r.remote),
-                    sb: raw.southbound.and_then(|r| r.remote),
+                    nb: remote(raw.northbound.and_then(|r| r.remote)),
+                    sb: remote(raw.southbound.and_then(|r| r.remote)),
                     chassis: chassis(raw.chassis),
                     ..Target::default()
                 },
@@ -206,22 +219,48 @@ impl Config {
     }
 }
 
-/// Reads `explicit` (which must exist), else `dir/topo.toml` when it exists.
-pub(crate) fn load(explicit: Option<&Path>, dir: &Path) -> Result<Option<Config>, ConfigError> {
+/// `remote` (a comma-separated list, as `OVN_NB_DB`) with each relative `unix:` path made
+/// relative to `base` (the directory of the file it was read from). Other members, absolute
+/// paths and an empty `base` (a file in the current directory) are kept as written.
+fn rebase_unix(remote: &str, base: &Path) -> String {
+    if base.as_os_str().is_empty() {
+        return remote.to_owned();
+    }
+    let relative = |member: &str| {
+        member
+            .trim()
+            .strip_prefix("unix:")
+            .filter(|path| !path.is_empty() && Path::new(path).is_relative())
+            .map(|path| format!("unix:{}", base.join(path).display()))
+    };
+    if remote.split(',').all(|m| relative(m).is_none()) {
+        return remote.to_owned();
+    }
+    remote
+        .split(',')
+        .map(|member| relative(member).unwrap_or_else(|| member.trim().to_owned()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The first `topo.toml` in `start` or one of its ancestors, up to the filesystem root (as git
+/// looks for `.git`; a repository boundary does not stop the walk). `start` should be
+/// absolute: a relative one is walked only as far as it goes.
+pub(crate) fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// Reads `explicit` (which must exist), else the `topo.toml` [`find`] finds from `start`.
+pub(crate) fn load(explicit: Option<&Path>, start: &Path) -> Result<Option<Config>, ConfigError> {
     let path = match explicit {
         Some(p) => p.to_owned(),
-        None => {
-            let p = dir.join(FILE_NAME);
-            if !p.is_file() {
-                return Ok(None);
-            }
-            // Shown as `topo.toml`, not with the absolute directory, in messages.
-            if dir == Path::new(".") {
-                PathBuf::from(FILE_NAME)
-            } else {
-                p
-            }
-        }
+        None => match find(start) {
+            Some(p) => p,
+            None => return Ok(None),
+        },
     };
     let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
         path: path.clone(),
@@ -352,12 +391,44 @@ externalnet = "eth1"
     }
 
     #[test]
-    fn load_finds_the_file_in_the_directory_or_where_told() {
+    fn relative_unix_paths_are_relative_to_the_file() {
+        let text = r#"
+[targets.a]
+nb = "unix:run/nb.sock, tcp:10.0.0.1:6641,unix:/abs/nb.sock"
+sb = "unix:sb.sock"
+timeout = 30
+[targets.a.chassis.hv1]
+remote = "unix:hv1/db.sock"
+"#;
+        let c = Config::parse(Path::new("/net/topo.toml"), text).unwrap();
+        let a = c.target(None).unwrap().unwrap();
+        assert_eq!(
+            a.nb.as_deref(),
+            Some("unix:/net/run/nb.sock,tcp:10.0.0.1:6641,unix:/abs/nb.sock")
+        );
+        assert_eq!(a.sb.as_deref(), Some("unix:/net/sb.sock"));
+        assert_eq!(a.chassis["hv1"], "unix:/net/hv1/db.sock");
+        assert_eq!(a.timeout, Some(30));
+        // A file named without a directory is in the current one: nothing to rebase.
+        let here = Config::parse(Path::new("topo.toml"), text).unwrap();
+        let a = here.target(None).unwrap().unwrap();
+        assert_eq!(a.sb.as_deref(), Some("unix:sb.sock"));
+    }
+
+    #[test]
+    fn load_walks_up_to_the_file_or_reads_where_told() {
         let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
         assert_eq!(load(None, dir.path()).unwrap(), None);
         std::fs::write(dir.path().join(FILE_NAME), "[targets.a]\nnb = \"x\"\n").unwrap();
         let c = load(None, dir.path()).unwrap().unwrap();
         assert_eq!(c.default.as_deref(), Some("a"));
+        let up = load(None, &nested).unwrap().unwrap();
+        assert_eq!(up.path, dir.path().join(FILE_NAME));
+        // The nearest file wins.
+        std::fs::write(nested.join(FILE_NAME), "[targets.near]\n").unwrap();
+        assert_eq!(find(&nested), Some(nested.join(FILE_NAME)));
         let missing = dir.path().join("other.toml");
         assert!(matches!(
             load(Some(&missing), dir.path()),

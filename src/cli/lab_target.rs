@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::connect::{DEFAULT_NB, DbArgs};
+use super::connect::{DEFAULT_NB, DbArgs, Origin};
 use crate::lab::{self, targets::Targets};
 
 #[derive(Debug, Clone, Args)]
@@ -26,7 +26,11 @@ impl LabArg {
             Some(dir) => dir.clone(),
             None => {
                 let default = Path::new(lab::DEFAULT_DIR);
-                let untargeted = std::env::var_os("OVN_NB_DB").is_none() && db.nb == DEFAULT_NB;
+                // Nothing named a Northbound: no flag, environment or target.
+                let untargeted = match &db.origins {
+                    Some(o) => o.nb == Origin::Default,
+                    None => std::env::var_os("OVN_NB_DB").is_none() && db.nb == DEFAULT_NB,
+                };
                 if !(untargeted && default.join(lab::targets::TARGETS_FILE).exists()) {
                     return Ok(None);
                 }

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 pub(crate) mod apply;
 pub(crate) mod chassis;
 pub(crate) mod compile;
+pub(crate) mod config;
 pub(crate) mod connect;
 pub mod desired;
 pub(crate) mod drift;
@@ -59,6 +60,8 @@ pub(crate) enum Command {
     Import(import::ImportArgs),
     /// Print the JSON Schema of the topology file (for yaml-language-server).
     Schema(schema::SchemaArgs),
+    /// The connection settings (topo.toml, environment, flags): `topo config show`.
+    Config(config::ConfigArgs),
     /// The bundled OVN lab: real daemons, chassis in namespaces, VMs, real packets.
     Lab(lab::LabArgs),
     /// Run the topology's checks with real packets in the lab (exit 1 if any fails).
@@ -103,6 +106,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(args),
         Command::Import(args) => import::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Config(args) => config::run(args),
         Command::Lab(args) => lab::run(args),
         Command::Verify(args) => verify::run(args),
     };
@@ -120,6 +124,9 @@ impl Command {
             Command::Destroy(a) => Some(&mut a.db),
             Command::Drift(a) => Some(&mut a.db),
             Command::Import(a) => Some(&mut a.db),
+            Command::Config(a) => match &mut a.command {
+                config::ConfigCommand::Show(s) => Some(&mut s.db),
+            },
             #[allow(unreachable_patterns)]
             _ => None,
         }

@@ -6,6 +6,7 @@ mod diagnostics;
 mod docs;
 mod loader;
 mod properties;
+mod schema;
 
 use std::path::{Path, PathBuf};
 

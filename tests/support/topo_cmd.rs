@@ -30,6 +30,12 @@ impl TopoCmd {
         self
     }
 
+    /// Runs in `dir` instead of the test's working directory.
+    pub fn current_dir(mut self, dir: impl AsRef<std::path::Path>) -> TopoCmd {
+        self.cmd.current_dir(dir);
+        self
+    }
+
     pub fn run(mut self) -> TopoOutput {
         let out = self.cmd.output().expect("run the topo binary");
         TopoOutput {

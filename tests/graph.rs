@@ -193,3 +193,67 @@ fn tag_end(s: &str, marker: &str) -> Option<usize> {
     }
     None
 }
+
+/// `--live` colours what a plan would do: against a database holding the topology with a
+/// switch more (ls3) and a port less on ls1, the picture of the topology marks ls3 deleted
+/// (added back, "left the topology") and ls1 updated; against an empty one, everything
+/// created; the legend is the plan's summary.
+#[test]
+fn live_marks_what_a_plan_would_create_update_and_delete() {
+    crate::require_ovn!();
+    use crate::apply::{apply, edited, example as apply_example, topo, write};
+    let ovn = crate::support::ovn::OvnSandbox::builder()
+        .sb(false)
+        .northd(false)
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let base = apply_example("gateway-router.yaml");
+    let file = base.to_str().unwrap();
+    let out = topo(&ovn, &["graph", file, "--live"]).success();
+    let dot = out.stdout();
+    assert!(dot.contains("green: create"), "{dot}");
+    // Node statements only (edges are `a -- b`).
+    let nodes = dot
+        .lines()
+        .filter(|l| (l.starts_with("  ls_") || l.starts_with("  lr_")) && !l.contains(" -- "));
+    for line in nodes {
+        assert!(line.contains("#16a34a"), "not marked created: {line}");
+    }
+    // The live database: one switch more, one VM port less than the file.
+    let live = write(
+        dir.path(),
+        "live.yaml",
+        &edited(
+            "gateway-router.yaml",
+            &[
+                (
+                    "  lsjoin:\n",
+                    "  ls3:\n    subnet: 10.10.50.0/24\n  lsjoin:\n",
+                ),
+                (
+                    "      ls1-vm2: { mac: \"00:00:00:00:00:04\", ip: 10.10.10.3, port-security: true, chassis: master }\n",
+                    "",
+                ),
+            ],
+        ),
+    );
+    apply(&ovn, &live);
+    let out = topo(&ovn, &["graph", file, "--live"]).success();
+    let dot = out.stdout();
+    let line = |id: &str| {
+        dot.lines()
+            .find(|l| l.starts_with(&format!("  {id} [")))
+            .unwrap_or_else(|| panic!("no node {id} in\n{dot}"))
+            .to_owned()
+    };
+    assert!(line("ls_ls3").contains("left the topology"), "{dot}");
+    assert!(line("ls_ls3").contains("#dc2626"), "{dot}");
+    assert!(line("ls_ls1").contains("#d97706"), "{dot}");
+    assert!(!line("ls_ls2").contains("penwidth=3"), "{dot}");
+    let mermaid = topo(&ovn, &["graph", file, "--live", "--format", "mermaid"]).success();
+    assert!(
+        mermaid.stdout().contains("classDef delete"),
+        "{}",
+        mermaid.stdout()
+    );
+}

@@ -33,6 +33,13 @@ pub(crate) struct GraphArgs {
     /// Also draw each switch port that is not a physical attachment (VMs, localports, ...).
     #[arg(long)]
     pub ports: bool,
+    /// Read the live Northbound and colour what a plan would create, update or delete.
+    #[arg(long)]
+    pub live: bool,
+    #[command(flatten)]
+    pub db: super::connect::DbArgs,
+    #[command(flatten)]
+    pub lab: super::lab_target::LabArg,
 }
 
 /// Why Graphviz could not render the picture.
@@ -55,7 +62,7 @@ pub(crate) enum GraphvizError {
     Failed { status: String, stderr: String },
 }
 
-pub(crate) fn run(args: GraphArgs) -> Outcome {
+pub(crate) fn run(mut args: GraphArgs) -> Outcome {
     let (loaded, model, diags) = load_and_check(&args.paths);
     // Diagnostics (warnings too) go to stderr; stdout holds only the picture.
     report(&loaded, &diags, super::validate::ValidateFormat::Text);
@@ -63,7 +70,13 @@ pub(crate) fn run(args: GraphArgs) -> Outcome {
         return Outcome::Failed;
     };
     drop(loaded);
-    let picture = graph::build(&model, Options { ports: args.ports });
+    let mut picture = graph::build(&model, Options { ports: args.ports });
+    if args.live {
+        match live_plan(&mut args, &model) {
+            Ok(plan) => graph::mark(&mut picture, &plan),
+            Err(report) => return Outcome::Error(report),
+        }
+    }
     let text = match args.format {
         GraphFormat::Dot => graph::dot::render(&picture).into_bytes(),
         GraphFormat::Mermaid => graph::mermaid::render(&picture).into_bytes(),
@@ -76,6 +89,28 @@ pub(crate) fn run(args: GraphArgs) -> Outcome {
     // A closed pipe (`topo graph x | head`) is not an error worth reporting.
     let _ = out.write_all(&text).and_then(|()| out.flush());
     Outcome::Success
+}
+
+/// The plan of `model` against the live Northbound, as `topo plan` makes it (rows only: the
+/// picture has no chassis databases).
+fn live_plan(
+    args: &mut GraphArgs,
+    model: &crate::compiler::Model,
+) -> Result<crate::diff::Plan, miette::Report> {
+    args.lab.resolve(&mut args.db)?;
+    let rt = match super::connect::runtime() {
+        Ok(rt) => rt,
+        Err(Outcome::Error(report)) => return Err(report),
+        Err(_) => return Err(miette::miette!("cannot start the runtime")),
+    };
+    let desired = crate::compiler::lower(model);
+    rt.block_on(async {
+        let nb = args.db.connect("Northbound").await?;
+        let (plan, _) = crate::apply::read_and_plan(&nb, &desired, &model.stack, true)
+            .await
+            .map_err(super::plan::failure)?;
+        Ok(plan)
+    })
 }
 
 /// `dot -Tsvg` over the DOT text.

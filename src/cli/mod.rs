@@ -122,6 +122,7 @@ impl Command {
             Command::Plan(a) => Some(&mut a.db),
             Command::Apply(a) => Some(&mut a.db),
             Command::Destroy(a) => Some(&mut a.db),
+            Command::Graph(a) => Some(&mut a.db),
             Command::Drift(a) => Some(&mut a.db),
             Command::Import(a) => Some(&mut a.db),
             Command::Config(a) => match &mut a.command {

@@ -2,23 +2,33 @@
 
 use std::fmt::Write;
 
-use super::{Graph, Kind, Style};
+use super::{Graph, Kind, Mark, Style};
 
 /// The DOT text of `graph`: one statement a line, nodes then edges, in the graph's order.
 pub fn render(graph: &Graph) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "graph {} {{", quote(&graph.title));
+    let title = match &graph.legend {
+        Some(legend) => format!("stack {}\n{legend}", graph.title),
+        None => format!("stack {}", graph.title),
+    };
     let _ = writeln!(
         out,
         "  graph [label={}, labelloc=t, fontname=\"Helvetica\", rankdir=TB, nodesep=0.5];",
-        quote(&format!("stack {}", graph.title))
+        quote(&title)
     );
     out.push_str("  node [fontname=\"Helvetica\", fontsize=11, style=filled];\n");
     out.push_str("  edge [fontname=\"Helvetica\", fontsize=9];\n");
     for node in &graph.nodes {
+        let mark = match node.mark {
+            Some(Mark::Create) => ", color=\"#16a34a\", penwidth=3",
+            Some(Mark::Update) => ", color=\"#d97706\", penwidth=3",
+            Some(Mark::Delete) => ", color=\"#dc2626\", penwidth=3, style=\"filled,dashed\"",
+            None => "",
+        };
         let _ = writeln!(
             out,
-            "  {} [label={}, {}];",
+            "  {} [label={}, {}{mark}];",
             node.id,
             quote(&node.label.join("\n")),
             node_style(node.kind)

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{Graph, Kind, Style};
+use super::{Graph, Kind, Mark, Style};
 
 const KINDS: [Kind; 8] = [
     Kind::Switch,
@@ -18,11 +18,11 @@ const KINDS: [Kind; 8] = [
 /// The Mermaid text of `graph`: nodes, edges, then one class per kind of node.
 pub fn render(graph: &Graph) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "---\ntitle: \"{}\"\n---",
-        text(&format!("stack {}", graph.title))
-    );
+    let title = match &graph.legend {
+        Some(legend) => format!("stack {}: {legend}", graph.title),
+        None => format!("stack {}", graph.title),
+    };
+    let _ = writeln!(out, "---\ntitle: \"{}\"\n---", text(&title));
     out.push_str("flowchart TB\n");
     for node in &graph.nodes {
         let label = quote(&node.label);
@@ -67,6 +67,25 @@ pub fn render(graph: &Graph) -> String {
         }
         let _ = writeln!(out, "  classDef {} {}", kind.class(), class_style(kind));
         let _ = writeln!(out, "  class {} {}", members.join(","), kind.class());
+    }
+    // What a plan would do (`--live`), drawn over the kind's class.
+    for mark in [Mark::Create, Mark::Update, Mark::Delete] {
+        let members: Vec<&str> = graph
+            .nodes
+            .iter()
+            .filter(|n| n.mark == Some(mark))
+            .map(|n| n.id.as_str())
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let style = match mark {
+            Mark::Create => "stroke:#16a34a,stroke-width:3px",
+            Mark::Update => "stroke:#d97706,stroke-width:3px",
+            Mark::Delete => "stroke:#dc2626,stroke-width:3px,stroke-dasharray:5 5",
+        };
+        let _ = writeln!(out, "  classDef {} {style}", mark.class());
+        let _ = writeln!(out, "  class {} {}", members.join(","), mark.class());
     }
     out
 }

@@ -90,6 +90,27 @@ pub struct Node {
     pub kind: Kind,
     /// Lines of the label; the first is the name.
     pub label: Vec<String>,
+    /// What a plan would do to it (`topo graph --live`).
+    pub mark: Option<Mark>,
+}
+
+/// What a plan would do to a node's object: create it, change it (or its ports, NAT,
+/// routes), or delete it (an object of the stack that left the topology).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mark {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Mark {
+    pub fn class(self) -> &'static str {
+        match self {
+            Mark::Create => "create",
+            Mark::Update => "update",
+            Mark::Delete => "delete",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -106,6 +127,8 @@ pub struct Edge {
 pub struct Graph {
     /// The stack's name.
     pub title: String,
+    /// A plan's summary when nodes are marked (`--live`).
+    pub legend: Option<String>,
     /// Sorted by id.
     pub nodes: Vec<Node>,
     /// Sorted.
@@ -199,9 +222,51 @@ pub fn build(model: &Model, options: Options) -> Graph {
     nodes.sort_by(|a, b| a.id.cmp(&b.id));
     Graph {
         title: model.stack.clone(),
+        legend: None,
         nodes,
         edges: b.edges.into_iter().collect(),
     }
+}
+
+/// Marks what `plan` would do on the graph of its topology: a switch, router or (with
+/// `--ports`) port the plan creates, updates or deletes (a change of a port, NAT or route
+/// reaches its switch or router as a change of its `ports`, `nat` or `static_routes`); an
+/// object the plan deletes is not in the topology any more, so it is added, marked.
+pub fn mark(graph: &mut Graph, plan: &crate::diff::Plan) {
+    use crate::diff::Action;
+    for change in &plan.changes {
+        let kind = match change.table.as_str() {
+            "Logical_Switch" => Kind::Switch,
+            "Logical_Router" => Kind::Router,
+            "Logical_Switch_Port" => Kind::Port,
+            _ => continue,
+        };
+        let Some(name) = change.key.0.first() else {
+            continue;
+        };
+        let mark = match change.action {
+            Action::Create => Mark::Create,
+            Action::Update => Mark::Update,
+            Action::Delete => Mark::Delete,
+        };
+        let id = node_id(kind, name);
+        match graph.nodes.iter_mut().find(|n| n.id == id) {
+            Some(node) => node.mark = Some(mark),
+            // Ports are drawn only with --ports; a deleted port shows on its switch's change.
+            None if mark == Mark::Delete && kind != Kind::Port => graph.nodes.push(Node {
+                id,
+                kind,
+                label: vec![name.clone(), "left the topology".to_owned()],
+                mark: Some(mark),
+            }),
+            None => {}
+        }
+    }
+    graph.nodes.sort_by(|a, b| a.id.cmp(&b.id));
+    graph.legend = Some(format!(
+        "{} (green: create, orange: update, red: delete)",
+        crate::diff::render::summary_line(plan)
+    ));
 }
 
 #[derive(Default)]
@@ -214,9 +279,12 @@ impl Builder {
     /// Adds a node unless one with its id exists.
     fn node(&mut self, kind: Kind, name: &str, label: Vec<String>) {
         let id = node_id(kind, name);
-        self.nodes
-            .entry(id.clone())
-            .or_insert(Node { id, kind, label });
+        self.nodes.entry(id.clone()).or_insert(Node {
+            id,
+            kind,
+            label,
+            mark: None,
+        });
     }
 
     fn edge(&mut self, from: &str, to: &str, style: Style, label: Vec<String>) {

@@ -24,9 +24,18 @@ pub(crate) mod status;
 pub(crate) mod validate;
 pub(crate) mod verify;
 
+/// `topo --version`: the crate's version and the commit it was built from (`build.rs`; `unknown`
+/// outside a git checkout), e.g. `0.1.0 (abc1234)`.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("TOPO_GIT_COMMIT"),
+    ")"
+);
+
 /// topo — OVN topologies as code: validate, plan, apply, detect drift.
 #[derive(Debug, Parser)]
-#[command(name = "topo", version, about, long_about = None)]
+#[command(name = "topo", version = VERSION, about, long_about = None)]
 #[command(
     after_help = "Exit codes: 0 success (no changes), 1 error, 2 changes present (plan, drift)."
 )]

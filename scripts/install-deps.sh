@@ -7,6 +7,7 @@ packages=(
   ovn-central ovn-host openvswitch-switch openvswitch-common ovn-common
   iproute2 iputils-ping tcpdump openssl ca-certificates procps
   time   # /usr/bin/time, for the benchmark scripts' peak memory
+  groff-base git   # tests: topo man's pages render; topo --version names the commit
 )
 
 missing=()
@@ -40,6 +41,6 @@ else
 fi
 
 for tool in ovsdb-server ovsdb-tool ovsdb-client ovs-appctl ovs-pki ovn-northd ovn-nbctl ovn-sbctl \
-    ovn-trace kill ovs-vsctl ovs-vswitchd ovn-controller ip ping tcpdump timeout; do
+    ovn-trace kill ovs-vsctl ovs-vswitchd ovn-controller ip ping tcpdump timeout groff git; do
   command -v "$tool" >/dev/null || { echo "install-deps: $tool missing after install" >&2; exit 1; }
 done

@@ -6,6 +6,7 @@ mod support;
 
 mod apply;
 mod chassis_drift;
+mod cli_extras;
 mod config;
 mod harness;
 mod import;

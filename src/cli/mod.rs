@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 pub(crate) mod apply;
 pub(crate) mod chassis;
 pub(crate) mod compile;
+pub(crate) mod completions;
 pub(crate) mod connect;
 pub mod desired;
 pub(crate) mod drift;
@@ -18,6 +19,7 @@ pub(crate) mod failure;
 pub(crate) mod import;
 pub(crate) mod lab;
 pub(crate) mod lab_target;
+pub(crate) mod man;
 pub(crate) mod plan;
 pub(crate) mod schema;
 pub(crate) mod status;
@@ -66,6 +68,10 @@ pub(crate) enum Command {
     Lab(lab::LabArgs),
     /// Run the topology's checks with real packets in the lab (exit 1 if any fails).
     Verify(verify::VerifyArgs),
+    /// Print the shell completion script for bash, zsh or fish.
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page topo.1, or write it and a page per subcommand with --dir.
+    Man(man::ManArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -106,6 +112,8 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Lab(args) => lab::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     };
     exit::finish(outcome)
 }

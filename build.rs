@@ -41,15 +41,22 @@ fn from_git(dir: &Path) -> Option<String> {
     git(dir, &["rev-parse", "--short", "HEAD"])
 }
 
-/// `cargo:rerun-if-changed` for a file of the git directory, if it exists (a missing file would
-/// make cargo rerun the script on every build; a ref that is only packed is `packed-refs`).
+/// `cargo:rerun-if-changed` for a file of the git directory. A missing file would make cargo
+/// rerun the script on every build, so a ref that is only in `packed-refs` (a fresh clone) is
+/// watched through the nearest directory that exists, where the next commit writes it.
 fn watch(dir: &Path, git_path: &str) {
-    if let Some(path) = git(dir, &["rev-parse", "--git-path", git_path]) {
-        // Relative to `dir` (the `-C` directory) unless git printed an absolute path.
-        let path = dir.join(path);
-        if path.is_file() {
-            println!("cargo:rerun-if-changed={}", path.display());
-        }
+    let Some(path) = git(dir, &["rev-parse", "--git-path", git_path]) else {
+        return;
+    };
+    // Relative to `dir` (the `-C` directory) unless git printed an absolute path.
+    let path = dir.join(path);
+    let watched = if path.is_file() || git_path == "packed-refs" {
+        Some(path.as_path()).filter(|p| p.is_file())
+    } else {
+        path.ancestors().skip(1).find(|p| p.is_dir())
+    };
+    if let Some(watched) = watched {
+        println!("cargo:rerun-if-changed={}", watched.display());
     }
 }
 

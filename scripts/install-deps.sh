@@ -8,6 +8,7 @@ packages=(
   iproute2 iputils-ping tcpdump openssl ca-certificates procps
   time   # /usr/bin/time, for the benchmark scripts' peak memory
   graphviz   # `dot`, for `topo graph --format svg`
+  groff-base git   # tests: topo man's pages render; topo --version names the commit
 )
 
 missing=()
@@ -41,6 +42,6 @@ else
 fi
 
 for tool in ovsdb-server ovsdb-tool ovsdb-client ovs-appctl ovs-pki ovn-northd ovn-nbctl ovn-sbctl \
-    ovn-trace kill ovs-vsctl ovs-vswitchd ovn-controller ip ping tcpdump timeout dot; do
+    ovn-trace kill ovs-vsctl ovs-vswitchd ovn-controller ip ping tcpdump timeout dot groff git; do
   command -v "$tool" >/dev/null || { echo "install-deps: $tool missing after install" >&2; exit 1; }
 done

@@ -7,6 +7,7 @@ mod support;
 mod apply;
 mod chassis_drift;
 mod ci_examples;
+mod cli_extras;
 mod config;
 mod graph;
 mod harness;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 pub(crate) mod apply;
 pub(crate) mod chassis;
 pub(crate) mod compile;
+pub(crate) mod completions;
 pub(crate) mod config;
 pub(crate) mod connect;
 pub mod desired;
@@ -20,6 +21,7 @@ pub(crate) mod graph;
 pub(crate) mod import;
 pub(crate) mod lab;
 pub(crate) mod lab_target;
+pub(crate) mod man;
 pub(crate) mod plan;
 pub(crate) mod progress;
 pub(crate) mod schema;
@@ -27,9 +29,18 @@ pub(crate) mod status;
 pub(crate) mod validate;
 pub(crate) mod verify;
 
+/// `topo --version`: the crate's version and the commit it was built from (`build.rs`; `unknown`
+/// outside a git checkout), e.g. `0.1.0 (abc1234)`.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("TOPO_GIT_COMMIT"),
+    ")"
+);
+
 /// topo — OVN topologies as code: validate, plan, apply, detect drift.
 #[derive(Debug, Parser)]
-#[command(name = "topo", version, about, long_about = None)]
+#[command(name = "topo", version = VERSION, about, long_about = None)]
 #[command(
     after_help = "Exit codes: 0 success (no changes), 1 error, 2 changes present (plan, drift)."
 )]
@@ -66,6 +77,10 @@ pub(crate) enum Command {
     Lab(lab::LabArgs),
     /// Run the topology's checks with real packets in the lab (exit 1 if any fails).
     Verify(verify::VerifyArgs),
+    /// Print the shell completion script for bash, zsh or fish.
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page topo.1, or write it and a page per subcommand with --dir.
+    Man(man::ManArgs),
 }
 
 /// Output format for commands that have a machine-readable form.
@@ -109,6 +124,8 @@ pub fn main() -> ExitCode {
         Command::Config(args) => config::run(args),
         Command::Lab(args) => lab::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     };
     exit::finish(outcome)
 }

@@ -72,7 +72,14 @@ pub fn bin(name: &str) -> PathBuf {
 /// test that needs OVN must not pass by skipping); locally it prints a loud notice and returns
 /// false so the test can return early. Use through [`require_ovn!`](crate::require_ovn).
 pub fn ovn_available(test: &str) -> bool {
-    let missing: Vec<&str> = OVN_BINARIES
+    tools_available(test, OVN_BINARIES, "OVN/OVS binaries")
+}
+
+/// Whether every program of `tools` is installed, with [`ovn_available`]'s rule for missing
+/// ones: a panic under `CI=true`, a loud notice and `false` otherwise. `what` names them in
+/// the message. Use through [`require_tools!`](crate::require_tools).
+pub fn tools_available(test: &str, tools: &[&str], what: &str) -> bool {
+    let missing: Vec<&str> = tools
         .iter()
         .copied()
         .filter(|b| find_bin(b).is_none())
@@ -81,15 +88,26 @@ pub fn ovn_available(test: &str) -> bool {
         return true;
     }
     let msg = format!(
-        "test `{test}` needs OVN/OVS binaries that are not installed: {}. \
+        "test `{test}` needs {what} that are not installed: {}. \
          Install them with scripts/install-deps.sh",
         missing.join(", ")
     );
     if in_ci() {
-        panic!("{msg} (CI=true: a missing OVN binary fails the test)");
+        panic!("{msg} (CI=true: a missing tool fails the test)");
     }
     eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
     false
+}
+
+/// Returns from the calling test (locally) or panics (under `CI=true`) when one of the named
+/// programs is missing: `require_tools!(["groff"])`.
+#[macro_export]
+macro_rules! require_tools {
+    ($tools:expr) => {
+        if !$crate::support::tools_available(module_path!(), &$tools, "programs") {
+            return;
+        }
+    };
 }
 
 /// Returns from the calling test (locally) or panics (under `CI=true`) when OVN is missing.

@@ -18,7 +18,7 @@ pub(crate) struct ValidateArgs {
     /// Topology files, or directories of `*.yaml` files, merged into one topology.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
-    /// Output format: `github` prints GitHub Actions annotations (`::error file=…`).
+    /// Output format: `github` prints GitHub Actions annotations (`::error file=...`).
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
     pub format: ValidateFormat,
 }

@@ -44,6 +44,8 @@ IN
 
 unshare --mount --propagation private bash -euo pipefail -c '
   root=$1
+  # `ip netns exec` remounts / as a slave: in the chroot / must be a mount point.
+  mount --bind "$root" "$root"
   mount -t proc proc "$root/proc"
   mount --rbind /sys "$root/sys"
   mount --rbind /dev "$root/dev"

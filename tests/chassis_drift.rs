@@ -29,6 +29,40 @@ fn topo(args: &[&str]) -> (Option<i32>, String) {
     (out.status.code(), text)
 }
 
+/// The seed's gateway example, the one every test here brings up.
+const FILE: &str = "examples/topologies/gateway-router.yaml";
+
+/// A lab of `FILE` in a temp dir (`dir`, its path `d`; other files go beside it in `tmp`),
+/// brought up (its chassis settings left to apply) and taken down however the test ends;
+/// `None` where the lab cannot run (not root, outside CI).
+struct Lab {
+    tmp: TempDir,
+    dir: PathBuf,
+    _down: Down,
+}
+
+impl Lab {
+    fn up() -> Option<Lab> {
+        if !lab_possible() {
+            return None;
+        }
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().join("lab");
+        let lab = Lab {
+            _down: Down(dir.clone()),
+            dir,
+            tmp,
+        };
+        let (code, out) = topo(&["lab", "up", FILE, "--dir", lab.d()]);
+        assert_eq!(code, Some(0), "{out}");
+        Some(lab)
+    }
+
+    fn d(&self) -> &str {
+        self.dir.to_str().unwrap()
+    }
+}
+
 /// Takes the lab down however the test ends.
 struct Down(PathBuf);
 
@@ -66,16 +100,10 @@ fn vsctl(db: &str, args: &[&str]) {
 #[test]
 fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
     crate::require_ovn!();
-    if !lab_possible() {
+    let Some(lab) = Lab::up() else {
         return;
-    }
-    let file = "examples/topologies/gateway-router.yaml";
-    let tmp = TempDir::new().unwrap();
-    let dir = tmp.path().join("lab");
-    let d = dir.to_str().unwrap();
-    let _down = Down(dir.clone());
-    let (code, out) = topo(&["lab", "up", file, "--dir", d]);
-    assert_eq!(code, Some(0), "{out}");
+    };
+    let (file, tmp, d) = (FILE, &lab.tmp, lab.d());
     let (code, out) = topo(&[
         "apply",
         file,
@@ -245,22 +273,11 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
 #[test]
 fn hand_set_bridge_mappings_imported_and_adopted_plan_empty() {
     crate::require_ovn!();
-    if !lab_possible() {
-        return;
-    }
-    let tmp = TempDir::new().unwrap();
-    let dir = tmp.path().join("lab");
-    let d = dir.to_str().unwrap();
-    let _down = Down(dir.clone());
     // The lab leaves a topology's chassis settings to apply: none are written yet.
-    let (code, out) = topo(&[
-        "lab",
-        "up",
-        "examples/topologies/gateway-router.yaml",
-        "--dir",
-        d,
-    ]);
-    assert_eq!(code, Some(0), "{out}");
+    let Some(lab) = Lab::up() else {
+        return;
+    };
+    let (tmp, d) = (&lab.tmp, lab.d());
     let db = format!("unix:{d}/ch-master/db.sock");
     // An operator sets the provider bridge and the mapping by hand, as the seed does.
     vsctl(
@@ -426,16 +443,10 @@ fn mappings(db: &str) -> String {
 #[test]
 fn a_long_wait_names_the_lagging_chassis_in_plain_lines() {
     crate::require_ovn!();
-    if !lab_possible() {
+    let Some(lab) = Lab::up() else {
         return;
-    }
-    let file = "examples/topologies/gateway-router.yaml";
-    let tmp = TempDir::new().unwrap();
-    let dir = tmp.path().join("lab");
-    let d = dir.to_str().unwrap();
-    let _down = Down(dir.clone());
-    let (code, out) = topo(&["lab", "up", file, "--dir", d]);
-    assert_eq!(code, Some(0), "{out}");
+    };
+    let (file, dir, d) = (FILE, &lab.dir, lab.d());
     // The lab's own node1 ovn-controller, by the PID the lab recorded; continued however the
     // test ends.
     let state: serde_json::Value =

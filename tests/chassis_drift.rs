@@ -36,9 +36,10 @@ const FILE: &str = "examples/topologies/gateway-router.yaml";
 /// brought up (its chassis settings left to apply) and taken down however the test ends;
 /// `None` where the lab cannot run (not root, outside CI).
 struct Lab {
+    // Fields drop in order: the lab goes down before its directory is deleted.
+    _down: Down,
     tmp: TempDir,
     dir: PathBuf,
-    _down: Down,
 }
 
 impl Lab {

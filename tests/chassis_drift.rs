@@ -105,17 +105,7 @@ fn bridge_mappings_changed_on_a_chassis_are_drift_and_apply_restores_them() {
         return;
     };
     let (file, tmp, d) = (FILE, &lab.tmp, lab.d());
-    let (code, out) = topo(&[
-        "apply",
-        file,
-        "--lab",
-        d,
-        "--yes",
-        "--wait",
-        "hv",
-        "--timeout",
-        "60",
-    ]);
+    let (code, out) = apply_wait_hv(file, d);
     assert_eq!(code, Some(0), "{out}");
     assert!(
         out.contains(r#"Chassis master: ovn-bridge-mappings "" → "externalnet:br-ens8""#),
@@ -482,16 +472,20 @@ fn a_long_wait_names_the_lagging_chassis_in_plain_lines() {
         assert!(l.contains("caught up: master; waiting for: node1"), "{l}");
     }
     // miette wraps long messages: compare with the line breaks folded.
-    let folded = out
-        .split_whitespace()
-        .filter(|w| *w != "│")
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(folded.contains("lagging: node1"), "{out}");
+    assert!(
+        crate::support::folded(&out).contains("lagging: node1"),
+        "{out}"
+    );
     assert!(started.elapsed() < Duration::from_secs(60));
     // Continued, node1 catches up and the same apply completes.
     drop(stopped);
-    let (code, out) = topo(&[
+    let (code, out) = apply_wait_hv(file, d);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+/// `topo apply FILE --lab D --yes --wait hv --timeout 60`.
+fn apply_wait_hv(file: &str, d: &str) -> (Option<i32>, String) {
+    topo(&[
         "apply",
         file,
         "--lab",
@@ -501,8 +495,7 @@ fn a_long_wait_names_the_lagging_chassis_in_plain_lines() {
         "hv",
         "--timeout",
         "60",
-    ]);
-    assert_eq!(code, Some(0), "{out}");
+    ])
 }
 
 /// A lab process stopped with SIGSTOP (by PID), continued when dropped.

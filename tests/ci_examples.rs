@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::require_ovn;
+use crate::support::folded;
 use crate::support::ovn::OvnSandbox;
 
 fn root() -> PathBuf {
@@ -37,14 +38,6 @@ fn step(ovn: &OvnSandbox, work: &Path, name: &str) -> (Option<i32>, String, Stri
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-/// `text` with miette's line wrapping undone.
-fn folded(text: &str) -> String {
-    text.split_whitespace()
-        .filter(|w| *w != "│")
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[test]

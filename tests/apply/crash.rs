@@ -193,12 +193,7 @@ impl Apply {
         let status = self.child.wait().unwrap();
         let took = self.start.elapsed();
         let stdout = std::fs::read_to_string(&self.stdout).unwrap();
-        let stderr = std::fs::read_to_string(&self.stderr)
-            .unwrap()
-            .split_whitespace()
-            .filter(|w| *w != "│")
-            .collect::<Vec<_>>()
-            .join(" ");
+        let stderr = crate::support::folded(&std::fs::read_to_string(&self.stderr).unwrap());
         (status, took, stdout, stderr)
     }
 }

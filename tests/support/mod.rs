@@ -120,6 +120,15 @@ macro_rules! require_ovn {
     };
 }
 
+/// `text` with miette's wrapping undone: whitespace runs made one space, its `│` gutters
+/// dropped, so a test can look for a sentence the report broke across lines.
+pub fn folded(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Polls `f` until it returns `Some`, or panics after `timeout` naming `what`. The pause
 /// between polls is short and grows; it paces the polling, it is not the synchronisation.
 pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {

@@ -85,17 +85,9 @@ fn lab_possible() -> bool {
     false
 }
 
+/// `ovs-vsctl --db=DB ARGS...`, asserted to succeed.
 fn vsctl(db: &str, args: &[&str]) {
-    let out = Command::new("ovs-vsctl")
-        .arg(format!("--db={db}"))
-        .args(args)
-        .output()
-        .expect("ovs-vsctl");
-    assert!(
-        out.status.success(),
-        "ovs-vsctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    vsctl_get(db, args);
 }
 
 #[test]
@@ -412,20 +404,15 @@ fn set_external_id(db: &str, key: &str, value: &str) {
 
 /// The chassis's `ovn-bridge-mappings`, as ovs-vsctl reads it.
 fn mappings(db: &str) -> String {
-    let out = Command::new("ovs-vsctl")
-        .arg(format!("--db={db}"))
-        .args([
+    vsctl_get(
+        db,
+        &[
             "get",
             "Open_vSwitch",
             ".",
             "external_ids:ovn-bridge-mappings",
-        ])
-        .output()
-        .expect("ovs-vsctl");
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .trim_matches('"')
-        .to_owned()
+        ],
+    )
 }
 
 /// `apply --wait hv` while a chassis's ovn-controller is stopped: in a log (not a terminal)

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use crate::diff::chassis::{change_of, target_of};
+use crate::diff::chassis::{change_of, settings_changed, target_of};
 use crate::diff::{ChassisChange, SettingChange, UncheckedChassis};
 use crate::live::southbound;
 use crate::live::vswitch::{self, BridgeSpec, PortSpec, Vswitch};
@@ -181,15 +181,7 @@ pub(crate) async fn write(
     let ids = &current.external_ids;
     let merged = wanted.ids(stack, ids);
     let update = wanted.ids_to_set(stack, ids);
-    let settings: Vec<SettingChange> = update
-        .iter()
-        .filter(|(k, _)| wanted.settings.contains_key(*k))
-        .map(|(k, v)| SettingChange {
-            key: k.clone(),
-            before: ids.get(k).cloned(),
-            after: v.clone(),
-        })
-        .collect();
+    let settings = settings_changed(wanted, ids);
     if !update.is_empty() {
         vs.set_external_ids(&update).await.map_err(&fail)?;
         wrote = true;

@@ -33,16 +33,7 @@ pub(crate) fn change_of(stack: &str, target: &Target, current: &Current) -> Opti
             ports_added.insert(bridge.clone(), missing);
         }
     }
-    let settings_changed: Vec<SettingChange> = wanted
-        .settings
-        .iter()
-        .filter(|(k, v)| ids.get(*k) != Some(*v))
-        .map(|(k, v)| SettingChange {
-            key: k.clone(),
-            before: ids.get(k).cloned(),
-            after: v.clone(),
-        })
-        .collect();
+    let settings_changed = settings_changed(wanted, ids);
     if !merged.mappings_change()
         && bridges_added.is_empty()
         && ports_added.is_empty()
@@ -68,6 +59,24 @@ pub(crate) fn change_of(stack: &str, target: &Target, current: &Current) -> Opti
         settings: wanted.settings.clone(),
         datapath_type: target.datapath_type.clone(),
     })
+}
+
+/// The settings of `wanted` that the chassis's `ids` do not hold as wanted, as read and
+/// after (what plan shows and apply reports).
+pub(crate) fn settings_changed(
+    wanted: &crate::rows::chassis::Wanted,
+    ids: &BTreeMap<String, String>,
+) -> Vec<SettingChange> {
+    wanted
+        .settings
+        .iter()
+        .filter(|(k, v)| ids.get(*k) != Some(*v))
+        .map(|(k, v)| SettingChange {
+            key: k.clone(),
+            before: ids.get(k).cloned(),
+            after: v.clone(),
+        })
+        .collect()
 }
 
 /// The chassis a saved plan changes, as it previewed them.

@@ -46,6 +46,15 @@ pub const NB_TABLES: &[&str] = &[
     "Gateway_Chassis",
     "HA_Chassis_Group",
     "HA_Chassis",
+    "Address_Set",
+    "Port_Group",
+    "ACL",
+    "QoS",
+    "Load_Balancer",
+    "Load_Balancer_Health_Check",
+    "Load_Balancer_Group",
+    "DHCP_Options",
+    "DNS",
 ];
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -104,7 +113,7 @@ fn requests(
 ) -> Result<BTreeMap<String, MonitorRequest>, Error> {
     let mut wanted: BTreeSet<&str> = tables.iter().copied().collect();
     for t in tables {
-        if let Some((parent, _)) = identity::parent(t) {
+        for (parent, _) in identity::parents(t) {
             wanted.insert(parent);
         }
     }
@@ -165,7 +174,7 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
     let mut keys: HashMap<Uuid, (&str, RowKey)> = HashMap::new();
     // 1. Rows keyed by their own columns. Only the columns a key is made of are converted.
     for (table, rows) in tables.iter().zip(raw.values()) {
-        if let Some(Rule::Name | Rule::Singleton) = identity::rule(table) {
+        if let Some(Rule::Name | Rule::Singleton | Rule::Tagged) = identity::rule(table) {
             for (uuid, columns) in rows {
                 if let Some(key) = wire_key(table, columns, None) {
                     keys.insert(*uuid, (table.as_str(), key));
@@ -176,20 +185,23 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
     // 2. Children, keyed under their parent's key.
     let mut children = Vec::new();
     for (table, rows) in tables.iter().zip(raw.values()) {
-        let Some((parent_table, parent_column)) = identity::parent(table) else {
+        let parents = identity::parents(table);
+        if parents.is_empty() {
             continue;
-        };
+        }
         let mut parent_of: HashMap<Uuid, &RowKey> = HashMap::new();
-        for (parent_uuid, parent) in raw.get(parent_table).into_iter().flatten() {
-            let Some((_, parent_key)) = keys.get(parent_uuid) else {
-                continue;
-            };
-            let Some(set) = parent.get(parent_column).and_then(Datum::as_set) else {
-                continue;
-            };
-            for child in set {
-                if let Some(u) = child.as_uuid() {
-                    parent_of.entry(u).or_insert(parent_key);
+        for (parent_table, parent_column) in parents {
+            for (parent_uuid, parent) in raw.get(*parent_table).into_iter().flatten() {
+                let Some((_, parent_key)) = keys.get(parent_uuid) else {
+                    continue;
+                };
+                let Some(set) = parent.get(*parent_column).and_then(Datum::as_set) else {
+                    continue;
+                };
+                for child in set {
+                    if let Some(u) = child.as_uuid() {
+                        parent_of.entry(u).or_insert(parent_key);
+                    }
                 }
             }
         }
@@ -309,7 +321,19 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
 
 /// The natural key of a row as read (see [`identity::key_of`]).
 pub(super) fn wire_key(table: &str, columns: &Columns, parent: Option<&RowKey>) -> Option<RowKey> {
-    identity::key_from(table, |c| columns.get(c)?.as_scalar(), parent)
+    identity::key_from(
+        table,
+        |c| columns.get(c)?.as_scalar(),
+        || match columns
+            .get("external_ids")?
+            .as_map()?
+            .get(&Atom::String(identity::NAME_TAG.to_owned()))?
+        {
+            Atom::String(s) => Some(s.as_str()),
+            _ => None,
+        },
+        parent,
+    )
 }
 
 /// A wire datum as a cell, moving its atoms.

@@ -364,7 +364,7 @@ fn patch_plan(
     for ((table, uuid), columns) in touched {
         let Some(columns) = columns else { continue };
         match identity::rule(table)? {
-            Rule::Name | Rule::Singleton => {
+            Rule::Name | Rule::Singleton | Rule::Tagged => {
                 let key = wire_key(table, columns, None)?;
                 keys.insert(*uuid, (table.clone(), key));
             }
@@ -394,9 +394,8 @@ fn patch_plan(
     for ((table, uuid), columns) in touched {
         let Some(columns) = columns else { continue };
         let Some(Rule::Child {
-            parent_table,
+            parents,
             columns: own,
-            ..
         }) = identity::rule(table)
         else {
             continue;
@@ -410,8 +409,17 @@ fn patch_plan(
                 // Held by the same parent as before, which must be untouched.
                 let (_, old) = index.get(uuid)?;
                 let parent = RowKey(old.0.get(..old.0.len().checked_sub(own.len())?)?.to_vec());
-                let parent_uuid = live.row(db, parent_table, &parent)?.uuid;
-                if touched.contains_key(&(parent_table.to_owned(), parent_uuid)) {
+                let mut held = false;
+                for (parent_table, _) in parents {
+                    let Some(row) = live.row(db, parent_table, &parent) else {
+                        continue;
+                    };
+                    if touched.contains_key(&((*parent_table).to_owned(), row.uuid)) {
+                        return None;
+                    }
+                    held = true;
+                }
+                if !held {
                     return None;
                 }
                 parent
@@ -502,9 +510,11 @@ fn patch_plan(
 /// The tables read whose rows are keyed under a parent: (child table, parent table, the
 /// parent's column holding them).
 fn child_tables() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
-    super::NB_TABLES
-        .iter()
-        .filter_map(|t| identity::parent(t).map(|(parent, column)| (*t, parent, column)))
+    super::NB_TABLES.iter().flat_map(|t| {
+        identity::parents(t)
+            .iter()
+            .map(move |(parent, column)| (*t, *parent, *column))
+    })
 }
 
 /// Whether `key` is a child key under `parent` (the parent's parts, then the child's own).

@@ -4,8 +4,14 @@
 //! reader (which derives keys from rows it reads). Keys follow `shared/design.md`: switches,
 //! routers and their ports by name; NAT by (router, type, external_ip, logical_ip); routes by
 //! (router, ip_prefix, nexthop, policy); Gateway_Chassis by name; HA_Chassis_Group by name;
-//! HA_Chassis by (group, chassis_name). Tables whose rows are keyed by their parent get the
-//! parent's key as their first part: [`parent`] says which parent column holds them.
+//! HA_Chassis by (group, chassis_name); port groups, address sets, load balancers and their
+//! groups by name; ACLs by (switch or port group, direction, priority, match); QoS rules by
+//! (switch, direction, priority, match); a load balancer's health checks by (balancer, vip).
+//! Tables whose rows are keyed by their parent get the parent's key as their first part:
+//! [`parents`] says which parent columns hold them (an ACL's parent is a switch or a port
+//! group; `compiler::check` keeps the two names apart). `DHCP_Options` and `DNS` rows have
+//! no name in OVN's schema and no single parent: topo keys the ones it writes by the
+//! `topo:name` entry of their `external_ids` ([`NAME_TAG`]); others' stay unkeyed.
 //! The `Open_vSwitch` table has one row, keyed `.` as `ovs-vsctl` names it.
 
 use super::{Row, RowKey, Value};
@@ -16,15 +22,20 @@ use crate::ovsdb::Atom;
 pub(crate) enum Rule {
     /// By the `name` column.
     Name,
-    /// By the parent's key, then these columns (in order).
+    /// By the parent's key, then these columns (in order). The parent is the first row of
+    /// `parents` (table, column) whose column holds the row.
     Child {
-        parent_table: &'static str,
-        parent_column: &'static str,
+        parents: &'static [(&'static str, &'static str)],
         columns: &'static [&'static str],
     },
+    /// By the value of [`NAME_TAG`] in `external_ids`.
+    Tagged,
     /// The table's only row, keyed [`SINGLETON`].
     Singleton,
 }
+
+/// The `external_ids` entry that names a [`Rule::Tagged`] row topo writes.
+pub(crate) const NAME_TAG: &str = "topo:name";
 
 /// Key of the one row of a singleton table.
 pub(crate) const SINGLETON: &str = ".";
@@ -38,68 +49,86 @@ pub(crate) fn rule(table: &str) -> Option<Rule> {
         | "Logical_Router_Port"
         | "Gateway_Chassis"
         | "HA_Chassis_Group"
+        | "Address_Set"
+        | "Port_Group"
+        | "Load_Balancer"
+        | "Load_Balancer_Group"
+        | "Meter"
         | "Bridge"
         | "Port"
         | "Interface" => Rule::Name,
         "Logical_Router_Static_Route" => Rule::Child {
-            parent_table: "Logical_Router",
-            parent_column: "static_routes",
+            parents: &[("Logical_Router", "static_routes")],
             columns: &["ip_prefix", "nexthop", "policy"],
         },
         "Logical_Router_Policy" => Rule::Child {
-            parent_table: "Logical_Router",
-            parent_column: "policies",
+            parents: &[("Logical_Router", "policies")],
             columns: &["priority", "match"],
         },
         "NAT" => Rule::Child {
-            parent_table: "Logical_Router",
-            parent_column: "nat",
+            parents: &[("Logical_Router", "nat")],
             columns: &["type", "external_ip", "logical_ip"],
         },
         "HA_Chassis" => Rule::Child {
-            parent_table: "HA_Chassis_Group",
-            parent_column: "ha_chassis",
+            parents: &[("HA_Chassis_Group", "ha_chassis")],
             columns: &["chassis_name"],
         },
+        "ACL" => Rule::Child {
+            parents: &[("Logical_Switch", "acls"), ("Port_Group", "acls")],
+            columns: &["direction", "priority", "match"],
+        },
+        "QoS" => Rule::Child {
+            parents: &[("Logical_Switch", "qos_rules")],
+            columns: &["direction", "priority", "match"],
+        },
+        "Load_Balancer_Health_Check" => Rule::Child {
+            parents: &[("Load_Balancer", "health_check")],
+            columns: &["vip"],
+        },
+        "DHCP_Options" | "DNS" => Rule::Tagged,
         "Open_vSwitch" => Rule::Singleton,
         _ => return None,
     })
 }
 
-/// The parent table and column that own rows of a child-keyed table.
-pub fn parent(table: &str) -> Option<(&'static str, &'static str)> {
-    match rule(table)? {
-        Rule::Child {
-            parent_table,
-            parent_column,
-            ..
-        } => Some((parent_table, parent_column)),
-        _ => None,
+/// The parent tables and columns that hold rows of a child-keyed table (empty for others).
+pub fn parents(table: &str) -> &'static [(&'static str, &'static str)] {
+    match rule(table) {
+        Some(Rule::Child { parents, .. }) => parents,
+        _ => &[],
     }
 }
 
 /// Derives a row's key from its columns (and its parent's key for child tables). Columns
 /// that are empty sets key as OVN's default where it has one (`policy` empty = `dst-ip`).
 pub fn key_of(table: &str, row: &Row, parent_key: Option<&RowKey>) -> Option<RowKey> {
+    let tag = Value::from(NAME_TAG);
     key_from(
         table,
         |c| match row.get(c)?.as_scalar()? {
             Value::Atom(a) => Some(a),
             Value::Ref(_) => None,
         },
+        || match row.get("external_ids")?.as_map()?.get(&tag)? {
+            Value::Atom(Atom::String(s)) => Some(s.as_str()),
+            _ => None,
+        },
         parent_key,
     )
 }
 
 /// [`key_of`] for a row as the wire holds it: `scalar` gives the atom a column holds when it
-/// holds exactly one (the live reader keys rows before converting them).
+/// holds exactly one, `tag` the row's [`NAME_TAG`] (the live reader keys rows before
+/// converting them).
 pub(crate) fn key_from<'a>(
     table: &str,
     scalar: impl Fn(&str) -> Option<&'a Atom>,
+    tag: impl Fn() -> Option<&'a str>,
     parent_key: Option<&RowKey>,
 ) -> Option<RowKey> {
     match rule(table)? {
         Rule::Name => Some(RowKey::name(part(scalar("name")?))),
+        Rule::Tagged => Some(RowKey::name(tag()?)),
         Rule::Singleton => Some(RowKey::name(SINGLETON)),
         Rule::Child { columns, .. } => {
             let mut parts = parent_key?.0.clone();
@@ -150,6 +179,20 @@ pub fn nat_key(router: &str, ty: &str, external_ip: &str, logical_ip: &str) -> R
         external_ip.to_owned(),
         logical_ip.to_owned(),
     ])
+}
+
+/// Key of an ACL (and, with the same parts, of a QoS rule) under its switch or port group.
+pub(crate) fn rule_key(parent: &str, direction: &str, priority: i64, matches: &str) -> RowKey {
+    RowKey(vec![
+        parent.to_owned(),
+        direction.to_owned(),
+        priority.to_string(),
+        matches.to_owned(),
+    ])
+}
+
+pub(crate) fn health_check_key(balancer: &str, vip: &str) -> RowKey {
+    RowKey(vec![balancer.to_owned(), vip.to_owned()])
 }
 
 pub(crate) fn ha_chassis_key(group: &str, chassis: &str) -> RowKey {
@@ -203,6 +246,25 @@ mod tests {
             Some(RowKey::name("ls1"))
         );
         assert_eq!(key_of("Unknown_Table", &ls, None), None);
-        assert_eq!(parent("NAT"), Some(("Logical_Router", "nat")));
+        assert_eq!(parents("NAT"), &[("Logical_Router", "nat")]);
+    }
+
+    #[test]
+    fn dhcp_options_key_by_their_name_tag_and_others_stay_unkeyed() {
+        let mut ids = std::collections::BTreeMap::new();
+        ids.insert(NAME_TAG, "web-v4");
+        let tagged = Row::new().with("cidr", s("10.0.0.0/24")).with(
+            "external_ids",
+            Datum::map(
+                ids.into_iter()
+                    .map(|(k, v)| (Value::from(k), Value::from(v))),
+            ),
+        );
+        assert_eq!(
+            key_of("DHCP_Options", &tagged, None),
+            Some(RowKey::name("web-v4"))
+        );
+        let foreign = Row::new().with("cidr", s("10.0.0.0/24"));
+        assert_eq!(key_of("DHCP_Options", &foreign, None), None);
     }
 }

@@ -138,6 +138,41 @@ codes! {
     ChassisGatewayUnmapped = "topo::chassis::gateway-unmapped",
     /// A VIF on a chassis that does not map the physical network of its switch (warning).
     ChassisVifUnmapped = "topo::chassis::vif-unmapped",
+    /// A port group or address set whose name a match cannot use (`@name`, `$name`).
+    NameNotIdentifier = "topo::name::not-an-identifier",
+    /// A port group with the name of a switch (their ACLs would share keys).
+    NameGroupIsSwitch = "topo::name::group-is-switch",
+    /// A value outside the range OVN accepts (DSCP, rates, labels, DHCP lease time, ...).
+    ValueRange = "topo::value::range",
+    /// Two ACLs (or QoS rules) of one switch or port group with one direction, priority and
+    /// match.
+    AclDuplicate = "topo::acl::duplicate",
+    /// A match that does not parse.
+    MatchSyntax = "topo::match::syntax",
+    /// A match naming a field OVN does not have.
+    MatchUnknownField = "topo::match::unknown-field",
+    /// A match naming a port group (`@pg`) or address set (`$as`) that is not defined.
+    MatchUnknownName = "topo::match::unknown-name",
+    /// A reference to a load balancer that is not defined.
+    RefUnknownLoadBalancer = "topo::ref::unknown-load-balancer",
+    /// A reference to a load balancer group that is not defined.
+    RefUnknownLoadBalancerGroup = "topo::ref::unknown-load-balancer-group",
+    /// A VIP or backend that is not `ip`, `ip:port` or `[ipv6]:port`.
+    LbBadEndpoint = "topo::lb::bad-endpoint",
+    /// A VIP and a backend of different IP families.
+    LbFamilyMismatch = "topo::lb::family-mismatch",
+    /// Ports on a VIP but not its backends (or the reverse), or a protocol without ports.
+    LbPortMismatch = "topo::lb::port-mismatch",
+    /// A backend on no network of the topology.
+    LbBackendUnreachable = "topo::lb::backend-unreachable",
+    /// A health-checked backend that is the address of no port.
+    LbBackendNotAPort = "topo::lb::backend-not-a-port",
+    /// A health-checked backend with no probe source address in its subnet.
+    LbNoProbeSource = "topo::lb::no-probe-source",
+    /// DHCP on a switch with no subnet (or prefix) and no `cidr`.
+    DhcpNoCidr = "topo::dhcp::no-cidr",
+    /// A DHCP router or server address outside the network served.
+    DhcpOutsideCidr = "topo::dhcp::outside-cidr",
     /// A check endpoint the lab cannot place (a port without `chassis`).
     CheckUnplacedEndpoint = "topo::check::unplaced-endpoint",
 }

@@ -9,7 +9,10 @@ use std::net::IpAddr;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use super::naming::Mac;
-use crate::spec::types::{EncapType, Expect, NatType, PolicyAction, PortType, RoutePolicy};
+use crate::spec::types::{
+    AclAction, Direction, EncapType, Expect, LbProtocol, NatType, PolicyAction, PortType,
+    RoutePolicy, Severity,
+};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Model {
@@ -19,6 +22,12 @@ pub struct Model {
     pub ha_groups: BTreeMap<String, BTreeMap<String, i64>>,
     pub switches: BTreeMap<String, Switch>,
     pub routers: BTreeMap<String, Router>,
+    /// name -> addresses, as OVN writes them
+    pub address_sets: BTreeMap<String, Vec<String>>,
+    pub port_groups: BTreeMap<String, PortGroup>,
+    pub load_balancers: BTreeMap<String, LoadBalancer>,
+    /// group -> load balancers
+    pub lb_groups: BTreeMap<String, Vec<String>>,
     pub lab: BTreeMap<String, LabNetwork>,
     pub checks: Vec<Check>,
 }
@@ -39,6 +48,66 @@ pub struct Switch {
     pub ipv6_prefix: Option<Ipv6Net>,
     pub exclude_ips: Vec<String>,
     pub ports: BTreeMap<String, SwitchPort>,
+    pub acls: Vec<Acl>,
+    pub qos: Vec<Qos>,
+    pub load_balancers: Vec<String>,
+    pub lb_groups: Vec<String>,
+    pub dhcp4: Option<DhcpOptions>,
+    pub dhcp6: Option<DhcpOptions>,
+    /// host name -> addresses
+    pub dns_records: BTreeMap<String, Vec<IpAddr>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acl {
+    pub direction: Direction,
+    pub priority: i64,
+    pub matches: String,
+    pub action: AclAction,
+    pub log: bool,
+    pub severity: Option<Severity>,
+    pub name: Option<String>,
+    pub label: Option<i64>,
+    pub meter: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Qos {
+    pub direction: Direction,
+    pub priority: i64,
+    pub matches: String,
+    pub rate: Option<i64>,
+    pub burst: Option<i64>,
+    pub dscp: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PortGroup {
+    pub ports: Vec<String>,
+    pub acls: Vec<Acl>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadBalancer {
+    pub protocol: Option<LbProtocol>,
+    /// VIP -> backends, as OVN writes them (`10.0.0.10:80`, `[fd00::10]:80`)
+    pub vips: BTreeMap<String, Vec<String>>,
+    pub health_check: Option<HealthCheck>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HealthCheck {
+    /// `interval`, `timeout`, `success_count`, `failure_count`, as written
+    pub options: BTreeMap<String, String>,
+    /// backend IP -> `<port>:<source ip>` (`ip_port_mappings`)
+    pub mappings: BTreeMap<String, String>,
+}
+
+/// One `DHCP_Options` row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DhcpOptions {
+    pub cidr: IpNet,
+    pub options: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +128,8 @@ pub struct SwitchPort {
     pub vtep_logical_switch: Option<String>,
     pub parents: Vec<String>,
     pub enabled: Option<bool>,
+    /// Left out of the switch's DHCP (`dhcp: false`).
+    pub no_dhcp: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -70,6 +141,8 @@ pub struct Router {
     pub routes: Vec<Route>,
     pub policies: Vec<Policy>,
     pub nat: Vec<Nat>,
+    pub load_balancers: Vec<String>,
+    pub lb_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +171,8 @@ pub struct RouterPort {
     /// Switch links: `options:nat-addresses` as written (`None`: topo's default; `Some(None)`:
     /// left out).
     pub nat_addresses: Option<Option<String>>,
+    /// `ipv6_ra_configs`
+    pub ipv6_ra: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -45,10 +45,17 @@ fn seed() -> Live {
         (
             "Logical_Switch",
             RowKey::name("lsjoin"),
-            Row::new().with("name", s("lsjoin")).with(
-                "ports",
-                Datum::set([reference("Logical_Switch_Port", RowKey::name("lsjoin-lr2"))]),
-            ),
+            Row::new()
+                .with("name", s("lsjoin"))
+                .with(
+                    "ports",
+                    Datum::set([reference("Logical_Switch_Port", RowKey::name("lsjoin-lr2"))]),
+                )
+                .with("acls", Datum::empty())
+                .with("qos_rules", Datum::empty())
+                .with("load_balancer", Datum::empty())
+                .with("load_balancer_group", Datum::empty())
+                .with("dns_records", Datum::empty()),
         ),
         (
             "Logical_Switch_Port",
@@ -80,6 +87,8 @@ fn seed() -> Live {
                 .with("static_routes", Datum::empty())
                 .with("policies", Datum::empty())
                 .with("nat", Datum::empty())
+                .with("load_balancer", Datum::empty())
+                .with("load_balancer_group", Datum::empty())
                 .with("external_ids", empty()),
         ),
         (

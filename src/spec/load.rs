@@ -355,6 +355,35 @@ pub(crate) fn merge(parts: Vec<Topology>, diags: &mut Diagnostics) -> Topology {
         );
         merge_map(&mut out.switches, part.switches, "switch", diags);
         merge_map(&mut out.routers, part.routers, "router", diags);
+        merge_map(
+            &mut out.address_sets,
+            part.address_sets,
+            "address set",
+            diags,
+        );
+        merge_map(&mut out.port_groups, part.port_groups, "port group", diags);
+        merge_map(
+            &mut out.load_balancers,
+            part.load_balancers,
+            "load balancer",
+            diags,
+        );
+        merge_map(
+            &mut out.load_balancer_groups,
+            part.load_balancer_groups,
+            "load balancer group",
+            diags,
+        );
+        if let Some(external) = part.external {
+            match &mut out.external {
+                Some(existing) => {
+                    let e = external.value;
+                    existing.value.port_groups.extend(e.port_groups);
+                    existing.value.address_sets.extend(e.address_sets);
+                }
+                None => out.external = Some(external),
+            }
+        }
         out.checks.extend(part.checks);
         if let Some(lab) = part.lab {
             match &mut out.lab {

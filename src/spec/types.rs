@@ -33,6 +33,22 @@ pub struct Topology {
     /// Logical routers, by name.
     #[serde(default)]
     pub routers: Map<Sp<Router>>,
+    /// Address sets (`Address_Set`): name -> addresses and networks (IPv4 and IPv6). A match
+    /// names one as `$name`.
+    #[serde(default)]
+    pub address_sets: Map<Vec<Sp<String>>>,
+    /// Port groups (`Port_Group`), the security groups of OVN: member ports and their ACLs. A
+    /// match names one as `@name` (its ports) or `$name_ip4` / `$name_ip6` (their addresses).
+    #[serde(default)]
+    pub port_groups: Map<Sp<PortGroup>>,
+    /// Load balancers (`Load_Balancer`), attached to switches and routers by name.
+    #[serde(default)]
+    pub load_balancers: Map<Sp<LoadBalancer>>,
+    /// Load balancer groups (`Load_Balancer_Group`): name -> load balancers.
+    #[serde(default)]
+    pub load_balancer_groups: Map<Vec<Sp<String>>>,
+    /// Names that matches may use although another tool manages them.
+    pub external: Option<Sp<External>>,
     /// The physical side of the bundled lab (`topo lab`, `topo verify`); no OVN rows.
     pub lab: Option<Sp<Lab>>,
     /// Connectivity checks `topo verify` runs in the lab.
@@ -102,6 +118,260 @@ pub struct Switch {
     /// `iface-id`). Router ports are derived from `routers`, never written here.
     #[serde(default)]
     pub ports: Map<Sp<Port>>,
+    /// ACLs on the switch (`Logical_Switch.acls`); port groups carry their own.
+    #[serde(default)]
+    pub acls: Vec<Sp<Acl>>,
+    /// QoS rules (`Logical_Switch.qos_rules`): rate limits and DSCP marking.
+    #[serde(default)]
+    pub qos: Vec<Sp<Qos>>,
+    /// Load balancers applied on the switch (`load_balancer`), by name.
+    #[serde(default)]
+    pub load_balancers: Vec<Sp<String>>,
+    /// Load balancer groups applied on the switch (`load_balancer_group`), by name.
+    #[serde(default)]
+    pub load_balancer_groups: Vec<Sp<String>>,
+    /// OVN's native DHCP for the switch's VIF ports (`DHCP_Options`, referenced from each
+    /// port's `dhcpv4_options` / `dhcpv6_options`).
+    pub dhcp: Option<Sp<Dhcp>>,
+    /// DNS records OVN answers on the switch (`DNS.records`, `Logical_Switch.dns_records`):
+    /// host name -> its addresses.
+    #[serde(default)]
+    pub dns_records: Map<Vec<Sp<String>>>,
+}
+
+/// An ACL (`ACL`), on a switch or a port group. Its key is (direction, priority, match):
+/// unique per switch or port group.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Acl {
+    /// `from-lport` (traffic leaving the VM) or `to-lport` (traffic to the VM).
+    pub direction: Sp<Direction>,
+    /// 0..32767, higher first.
+    pub priority: Sp<i64>,
+    /// An OVN logical flow match, e.g. `ip4.src == $admins && tcp.dst == 22`.
+    #[serde(rename = "match")]
+    pub matches: Sp<String>,
+    pub action: Sp<AclAction>,
+    /// Log packets that match (`log`).
+    pub log: Option<Sp<bool>>,
+    /// The log's severity (`severity`).
+    pub severity: Option<Sp<Severity>>,
+    /// The log's name (`name`), at most 63 characters.
+    pub name: Option<Sp<String>>,
+    /// A label copied into the connection tracking entry (`label`), 0..4294967295.
+    pub label: Option<Sp<i64>>,
+    /// A meter limiting the logs (`meter`), by name.
+    pub meter: Option<Sp<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    FromLport,
+    ToLport,
+}
+
+impl Direction {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Direction::FromLport => "from-lport",
+            Direction::ToLport => "to-lport",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AclAction {
+    Allow,
+    AllowRelated,
+    AllowStateless,
+    Drop,
+    Reject,
+    Pass,
+}
+
+impl AclAction {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            AclAction::Allow => "allow",
+            AclAction::AllowRelated => "allow-related",
+            AclAction::AllowStateless => "allow-stateless",
+            AclAction::Drop => "drop",
+            AclAction::Reject => "reject",
+            AclAction::Pass => "pass",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Alert,
+    Warning,
+    Notice,
+    Info,
+    Debug,
+}
+
+impl Severity {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Severity::Alert => "alert",
+            Severity::Warning => "warning",
+            Severity::Notice => "notice",
+            Severity::Info => "info",
+            Severity::Debug => "debug",
+        }
+    }
+}
+
+/// A QoS rule (`QoS`): a rate limit, a DSCP mark, or both, for the packets that match.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Qos {
+    pub direction: Sp<Direction>,
+    /// 0..32767, higher first.
+    pub priority: Sp<i64>,
+    #[serde(rename = "match")]
+    pub matches: Sp<String>,
+    /// Rate limit in kbps (`bandwidth:rate`).
+    pub rate: Option<Sp<i64>>,
+    /// Burst in kilobits (`bandwidth:burst`), with `rate`.
+    pub burst: Option<Sp<i64>>,
+    /// DSCP value to mark, 0..63 (`action:dscp`).
+    pub dscp: Option<Sp<i64>>,
+}
+
+/// A port group (`Port_Group`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PortGroup {
+    /// Member ports, by name (ports of this topology's switches).
+    #[serde(default)]
+    pub ports: Vec<Sp<String>>,
+    /// The group's ACLs (`Port_Group.acls`).
+    #[serde(default)]
+    pub acls: Vec<Sp<Acl>>,
+}
+
+/// A load balancer (`Load_Balancer`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LoadBalancer {
+    /// `tcp` (OVN's default), `udp` or `sctp`.
+    pub protocol: Option<Sp<LbProtocol>>,
+    /// VIP -> backends: `"10.0.0.10:80": ["10.0.1.11:8080", ...]`, or without ports
+    /// (`"10.0.0.10": ["10.0.1.11"]`); IPv6 as `"[fd00::10]:80"`.
+    #[serde(default)]
+    pub vips: Map<Vec<Sp<String>>>,
+    /// Health checks of every VIP's backends (`Load_Balancer_Health_Check`); backends that
+    /// fail are taken out of service. Needs VIPs with ports and backends that are ports of
+    /// this topology.
+    pub health_check: Option<Sp<HealthCheck>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LbProtocol {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl LbProtocol {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            LbProtocol::Tcp => "tcp",
+            LbProtocol::Udp => "udp",
+            LbProtocol::Sctp => "sctp",
+        }
+    }
+}
+
+/// A load balancer's health check (`options` of `Load_Balancer_Health_Check`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HealthCheck {
+    /// Seconds between probes (`interval`).
+    pub interval: Option<Sp<i64>>,
+    /// Seconds to wait for an answer (`timeout`).
+    pub timeout: Option<Sp<i64>>,
+    /// Answers in a row that bring a backend back (`success_count`).
+    pub success_count: Option<Sp<i64>>,
+    /// Failures in a row that take a backend out (`failure_count`).
+    pub failure_count: Option<Sp<i64>>,
+    /// The addresses probes come from, one unused address per backend subnet
+    /// (`ip_port_mappings`: each backend maps to its port and the source in its subnet).
+    #[serde(default)]
+    pub source_ips: Vec<Sp<String>>,
+}
+
+/// DHCP for a switch's VIF ports: DHCPv4 on `subnet`, DHCPv6 on `ipv6-prefix`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Dhcp {
+    pub v4: Option<Sp<Dhcp4>>,
+    pub v6: Option<Sp<Dhcp6>>,
+}
+
+/// DHCPv4 options (`DHCP_Options.options`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Dhcp4 {
+    /// The network served (`cidr`); the switch's `subnet` when absent.
+    pub cidr: Option<Sp<String>>,
+    /// The default gateway handed out (`router`).
+    pub router: Option<Sp<String>>,
+    /// The DHCP server's address (`server_id`); `router` when absent.
+    pub server_id: Option<Sp<String>>,
+    /// The DHCP server's MAC (`server_mac`); derived from the switch's name when absent.
+    pub server_mac: Option<Sp<String>>,
+    /// Lease time in seconds (`lease_time`); 3600 when absent.
+    pub lease_time: Option<Sp<i64>>,
+    /// DNS servers (`dns_server`).
+    #[serde(default)]
+    pub dns_server: Vec<Sp<String>>,
+    /// The domain name (`domain_name`).
+    pub domain_name: Option<Sp<String>>,
+    /// Interface MTU (`mtu`).
+    pub mtu: Option<Sp<i64>>,
+    /// Further options as OVN names them (`ovn-nb(5)`, DHCP_Options TABLE), e.g.
+    /// `ntp_server: "{10.0.0.4}"`.
+    #[serde(default)]
+    pub options: Map<Sp<String>>,
+}
+
+/// DHCPv6 options (`DHCP_Options.options`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Dhcp6 {
+    /// The network served (`cidr`); the switch's `ipv6-prefix` when absent.
+    pub cidr: Option<Sp<String>>,
+    /// The DHCPv6 server's MAC (`server_id`); derived from the switch's name when absent.
+    pub server_id: Option<Sp<String>>,
+    /// DNS servers (`dns_server`).
+    #[serde(default)]
+    pub dns_server: Vec<Sp<String>>,
+    /// The domain search list (`domain_search`).
+    pub domain_search: Option<Sp<String>>,
+    /// Hand out only other configuration, not addresses (`dhcpv6_stateless`).
+    pub stateless: Option<Sp<bool>>,
+    /// Further options as OVN names them.
+    #[serde(default)]
+    pub options: Map<Sp<String>>,
+}
+
+/// Names defined outside this topology that its matches may use.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct External {
+    /// Port groups another tool manages (`@name`, `$name_ip4`, `$name_ip6`).
+    #[serde(default)]
+    pub port_groups: Vec<Sp<String>>,
+    /// Address sets another tool manages (`$name`).
+    #[serde(default)]
+    pub address_sets: Vec<Sp<String>>,
 }
 
 /// A logical switch port (`Logical_Switch_Port`). Which keys apply depends on `type`.
@@ -143,6 +413,9 @@ pub struct Port {
     pub parents: Vec<Sp<String>>,
     /// Administrative state (`enabled`); enabled when absent.
     pub enabled: Option<Sp<bool>>,
+    /// vif: `false` leaves this port out of the switch's `dhcp` (no `dhcpv4_options` /
+    /// `dhcpv6_options`).
+    pub dhcp: Option<Sp<bool>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -245,6 +518,12 @@ pub struct Router {
     /// NAT rules (`NAT`).
     #[serde(default)]
     pub nat: Vec<Sp<Nat>>,
+    /// Load balancers applied on the router (`load_balancer`), by name.
+    #[serde(default)]
+    pub load_balancers: Vec<Sp<String>>,
+    /// Load balancer groups applied on the router (`load_balancer_group`), by name.
+    #[serde(default)]
+    pub load_balancer_groups: Vec<Sp<String>>,
 }
 
 /// A router port. On switch `ls1` of router `lr1` it becomes LRP `lr1-ls1` and the switch's
@@ -278,6 +557,11 @@ pub struct RouterPort {
     /// gateway's switch with a localnet port), `none` (leave the option out), or an explicit
     /// `"<mac> <ip>..."` value.
     pub nat_addresses: Option<Sp<String>>,
+    /// IPv6 router advertisements (`ipv6_ra_configs`), keys as OVN names them:
+    /// `address_mode` (`slaac`, `dhcpv6_stateful`, `dhcpv6_stateless`), `send_periodic`,
+    /// `max_interval`, `min_interval`, `mtu`, `prefer`, ...
+    #[serde(default)]
+    pub ipv6_ra: Map<Sp<String>>,
 }
 
 /// A distributed gateway port's chassis: priorities, or an HA chassis group.

@@ -1,15 +1,17 @@
 //! Semantic checks: every mistake in a loaded topology, reported at once.
 //!
 //! The passes run in a fixed order (chassis, HA groups, switches, routers, names, addressing,
-//! routes and NAT, physical networks, lab) and each records what later passes need. A pass
+//! routes and NAT, security and services, physical networks, lab) and each records what later passes need. A pass
 //! never stops at the first problem. When no error was found, the collected facts form the
 //! validated [`Model`]; warnings do not prevent it.
 
 mod addressing;
 mod chassis;
 mod lab;
+mod matches;
 mod routers;
 mod routing;
+mod services;
 mod switches;
 
 pub(crate) use switches::address_string;
@@ -42,6 +44,7 @@ pub fn check(topology: &Topology) -> (Option<Model>, Diagnostics) {
     c.port_names();
     c.addressing();
     c.routing();
+    c.services();
     c.physical_networks();
     c.lab();
     let diags = c.diags.sorted();

@@ -351,6 +351,11 @@ impl Checker<'_> {
                     lsp,
                     lsp_addresses,
                     nat_addresses,
+                    ipv6_ra: p
+                        .ipv6_ra
+                        .iter()
+                        .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                        .collect(),
                 },
             )
         })

@@ -25,6 +25,7 @@ fn keys(ty: PortType) -> (&'static [&'static str], &'static [&'static str]) {
                 "port-security",
                 "chassis",
                 "enabled",
+                "dhcp",
             ],
             &[],
         ),
@@ -75,6 +76,7 @@ fn written(p: &Port) -> Vec<(&'static str, Span)> {
     );
     add("parents", p.parents.first().map(|x| x.span));
     add("enabled", p.enabled.as_ref().map(|x| x.span));
+    add("dhcp", p.dhcp.as_ref().map(|x| x.span));
     v
 }
 
@@ -418,6 +420,7 @@ impl Checker<'_> {
             vtep_logical_switch: p.vtep_logical_switch.as_ref().map(|c| c.value.clone()),
             parents: p.parents.iter().map(|c| c.value.clone()).collect(),
             enabled: p.enabled.as_ref().map(|c| c.value),
+            no_dhcp: p.dhcp.as_ref().is_some_and(|d| !d.value),
         })
     }
 

@@ -7,6 +7,7 @@
 
 mod chassis;
 mod router;
+mod services;
 mod switch;
 
 use crate::ovsdb::{Atom, Datum};
@@ -22,6 +23,7 @@ pub(crate) fn lower(model: &Model) -> State {
     };
     switch::lower(&mut cx, model);
     router::lower(&mut cx, model);
+    services::lower(&mut cx, model);
     chassis::lower(&mut cx, model);
     cx.state
 }

@@ -38,6 +38,9 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
             if let Link::Peer { port, .. } = &p.link {
                 row.set("peer", string(port.as_str()));
             }
+            if !p.ipv6_ra.is_empty() {
+                row.set("ipv6_ra_configs", map(p.ipv6_ra.clone()));
+            }
             match &p.gateway {
                 Some(Gateway::Chassis(prios)) => {
                     let mut gcs = Vec::new();
@@ -132,7 +135,21 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
                 references("Logical_Router_Static_Route", routes),
             )
             .with("policies", references("Logical_Router_Policy", policies))
-            .with("nat", references("NAT", nats));
+            .with("nat", references("NAT", nats))
+            .with(
+                "load_balancer",
+                references(
+                    "Load_Balancer",
+                    r.load_balancers.iter().map(|l| RowKey::name(l.as_str())),
+                ),
+            )
+            .with(
+                "load_balancer_group",
+                references(
+                    "Load_Balancer_Group",
+                    r.lb_groups.iter().map(|g| RowKey::name(g.as_str())),
+                ),
+            );
         let mut options = BTreeMap::new();
         if let Some(c) = &r.chassis {
             options.insert("chassis", c.clone());

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use super::services::{acl_keys, dhcp_key, dns_key, qos_keys};
 use super::{Lowering, boolean, integer, map, reference, references, string, strings};
 use crate::compiler::check::address_string;
-use crate::compiler::model::{Link, Model, RouterPort, SwitchPort};
+use crate::compiler::model::{Link, Model, RouterPort, Switch, SwitchPort};
 use crate::compiler::naming::router_lsp_name;
 use crate::ovsdb::Datum;
 use crate::rows::{Row, RowKey};
@@ -30,11 +31,9 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
         let has_localnet = sw.ports.values().any(|p| p.kind == PortType::Localnet);
         for (port, p) in &sw.ports {
             ports.push(RowKey::name(port.as_str()));
-            cx.nb(
-                "Logical_Switch_Port",
-                RowKey::name(port.as_str()),
-                port_row(port, p),
-            );
+            let mut row = port_row(port, p);
+            dhcp_of_port(&mut row, name, sw, p);
+            cx.nb("Logical_Switch_Port", RowKey::name(port.as_str()), row);
         }
         // Router-type ports facing every router connected to this switch.
         for (router, lrp, rp, gateway_router) in attached.get(name.as_str()).into_iter().flatten() {
@@ -77,11 +76,61 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
         }
         let mut row = Row::new()
             .with("name", string(name.as_str()))
-            .with("ports", references("Logical_Switch_Port", ports));
+            .with("ports", references("Logical_Switch_Port", ports))
+            .with("acls", references("ACL", acl_keys(name, &sw.acls)))
+            .with("qos_rules", references("QoS", qos_keys(name, &sw.qos)))
+            .with(
+                "load_balancer",
+                references(
+                    "Load_Balancer",
+                    sw.load_balancers.iter().map(|l| RowKey::name(l.as_str())),
+                ),
+            )
+            .with(
+                "load_balancer_group",
+                references(
+                    "Load_Balancer_Group",
+                    sw.lb_groups.iter().map(|g| RowKey::name(g.as_str())),
+                ),
+            )
+            .with(
+                "dns_records",
+                references("DNS", (!sw.dns_records.is_empty()).then(|| dns_key(name))),
+            );
         if !other_config.is_empty() {
             row.set("other_config", map(other_config));
         }
         cx.nb("Logical_Switch", RowKey::name(name.as_str()), row);
+    }
+}
+
+/// A VIF's `dhcpv4_options` / `dhcpv6_options` when its switch serves DHCP: the switch's
+/// options for each family the port has an address of (or takes one dynamically), none when
+/// the port opts out. Only written on switches with DHCP, so a port's options go when the
+/// switch's do.
+fn dhcp_of_port(row: &mut Row, switch: &str, sw: &Switch, p: &SwitchPort) {
+    if p.kind != PortType::Vif {
+        return;
+    }
+    for (column, family, options, has) in [
+        (
+            "dhcpv4_options",
+            "v4",
+            &sw.dhcp4,
+            p.ips.iter().any(|ip| ip.is_ipv4()) || (p.dynamic && sw.subnet.is_some()),
+        ),
+        (
+            "dhcpv6_options",
+            "v6",
+            &sw.dhcp6,
+            p.ips.iter().any(|ip| ip.is_ipv6()) || (p.dynamic && sw.ipv6_prefix.is_some()),
+        ),
+    ] {
+        if options.is_none() {
+            continue;
+        }
+        let served = (has && !p.no_dhcp).then(|| dhcp_key(switch, family));
+        row.set(column, references("DHCP_Options", served));
     }
 }
 

@@ -8,14 +8,21 @@ use crate::require_ovn;
 use crate::support::ovn::OvnSandbox;
 use crate::support::topo_cmd::TopoCmd;
 
-/// Splits one command line like a shell: words, "double quoted" words.
+/// Splits one command line like a shell: words, "double quoted" words, 'single quoted' words
+/// (in which `"` is a character, as ovsdb string syntax needs it: `'vip="10.0.0.1:80"'`).
 fn words(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
+    let mut single = false;
     let mut any = false;
     for c in line.chars() {
         match c {
+            '\'' => {
+                single = !single;
+                any = true;
+            }
+            c if single => cur.push(c),
             '"' => {
                 quoted = !quoted;
                 any = true;
@@ -39,7 +46,8 @@ fn words(line: &str) -> Vec<String> {
 }
 
 /// Runs every `ovn-nbctl ...` line of `script` against the sandbox (comments and blank lines
-/// skipped). `{ha1}` is replaced by the UUID of HA_Chassis_Group ha1 when it exists.
+/// skipped). `{ha1}` is replaced by the UUID of HA_Chassis_Group ha1 when it exists, `{dhcp}`
+/// by the UUID of the (only) DHCP_Options row.
 fn nbctl_script(ovn: &OvnSandbox, script: &str) {
     for line in script.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') {
@@ -55,6 +63,10 @@ fn nbctl_script(ovn: &OvnSandbox, script: &str) {
                 "name=ha1",
             ]);
             line = line.replace("{ha1}", uuid.trim());
+        }
+        if line.contains("{dhcp}") {
+            let uuid = ovn.nbctl(&["dhcp-options-list"]);
+            line = line.replace("{dhcp}", uuid.trim());
         }
         let w = words(&line);
         assert_eq!(w.first().map(String::as_str), Some("ovn-nbctl"), "{line}");
@@ -425,7 +437,7 @@ fn floating_ip_imports_and_plans_empty() {
 }
 
 /// Rows built by Neutron's ovsdbapp: `<lrp>_<chassis>` gateway chassis names, external_ids,
-/// an ACL. Import recognises the gateway chassis and says what it cannot carry.
+/// an ACL. Import recognises the gateway chassis, imports the ACL and says what it cannot carry.
 #[test]
 fn import_recognises_ovsdbapp_rows_and_says_what_it_drops() {
     require_ovn!();
@@ -464,13 +476,12 @@ fn import_recognises_ovsdbapp_rows_and_says_what_it_drops() {
         stdout.contains("gateway: { chassis: { master: 2 }, names: ovsdbapp }"),
         "{stdout}"
     );
-    for want in [
-        "table ACL: 1 row(s) not imported",
-        "switch ls1: not expressible",
-        "acls=",
-        "neutron:network_name",
-        "mcast_flood=true",
-    ] {
+    // The ACL is imported with its switch.
+    assert!(
+        stdout.contains("- { direction: to-lport, priority: 1000, match: ip4, action: drop }"),
+        "{stdout}"
+    );
+    for want in ["neutron:network_name", "mcast_flood=true"] {
         assert!(stderr.contains(want), "missing {want:?} in:\n{stderr}");
     }
     // Neutron's external_ids keys are not topo's to remove: a plan of the import keeps them.
@@ -485,6 +496,86 @@ fn import_recognises_ovsdbapp_rows_and_says_what_it_drops() {
 /// Every example topology, applied by topo and imported back under its stack: the import
 /// plans empty and says nothing would change (the compiler and import agree on every derived
 /// name, MAC and option).
+/// Security groups, QoS, load balancers (with a health check), DHCP and DNS as ovn-nbctl makes
+/// them: imported, adopted (the DHCP options and DNS rows, which OVN keeps no name for, get
+/// their `topo:name`) and planned empty.
+#[test]
+fn services_built_with_ovn_nbctl_import_and_plan_empty() {
+    require_ovn!();
+    parity(
+        r#"
+        ovn-nbctl ls-add web
+        ovn-nbctl set Logical_Switch web other_config:subnet=10.0.0.0/24
+        ovn-nbctl lsp-add web web1
+        ovn-nbctl lsp-set-addresses web1 "0a:00:00:00:00:0b 10.0.0.11"
+        ovn-nbctl lsp-add web web2
+        ovn-nbctl lsp-set-addresses web2 "0a:00:00:00:00:0c 10.0.0.12"
+        ovn-nbctl lsp-add web web3
+        ovn-nbctl lsp-set-addresses web3 "0a:00:00:00:00:0d 10.0.0.13"
+        ovn-nbctl acl-add web to-lport 1000 "ip4 && tcp.dst == 22" allow-related
+        ovn-nbctl --log --severity=info --name=deny acl-add web to-lport 900 ip4 drop
+        ovn-nbctl pg-add pg_web web1 web2
+        ovn-nbctl acl-add pg_web from-lport 1000 "inport == @pg_web && ip4" allow-related
+        ovn-nbctl create Address_Set name=admins 'addresses=["10.20.0.0/24","10.30.0.5"]'
+        ovn-nbctl qos-add web from-lport 100 ip4 rate=1000 burst=100
+        ovn-nbctl lb-add lb0 10.0.0.100:80 10.0.0.11:8080,10.0.0.12:8080 tcp
+        ovn-nbctl ls-lb-add web lb0
+        ovn-nbctl lb-add lb1 10.0.0.101 10.0.0.11,10.0.0.12
+        ovn-nbctl lr-add r1
+        ovn-nbctl lr-lb-add r1 lb1
+        ovn-nbctl --id=@hc create Load_Balancer_Health_Check 'vip="10.0.0.100:80"' options:interval=5 options:timeout=3 -- add Load_Balancer lb0 health_check @hc
+        ovn-nbctl set Load_Balancer lb0 ip_port_mappings:10.0.0.11=web1:10.0.0.254 ip_port_mappings:10.0.0.12=web2:10.0.0.254
+        ovn-nbctl dhcp-options-create 10.0.0.0/24
+        ovn-nbctl dhcp-options-set-options {dhcp} lease_time=3600 router=10.0.0.1 server_id=10.0.0.1 server_mac=c0:ff:ee:00:00:01 "dns_server={10.0.0.53, 10.0.0.54}"
+        ovn-nbctl lsp-set-dhcpv4-options web1 {dhcp}
+        ovn-nbctl lsp-set-dhcpv4-options web2 {dhcp}
+        ovn-nbctl --id=@d create DNS records:web1.example=10.0.0.11 -- add Logical_Switch web dns_records @d
+        "#,
+        r#"name: seed
+address-sets:
+  admins: [10.20.0.0/24, 10.30.0.5]
+port-groups:
+  pg_web:
+    ports: [web1, web2]
+    acls:
+      - { direction: from-lport, priority: 1000, match: "inport == @pg_web && ip4", action: allow-related }
+load-balancers:
+  lb0:
+    protocol: tcp
+    vips: { "10.0.0.100:80": ["10.0.0.11:8080", "10.0.0.12:8080"] }
+    health-check: { interval: 5, timeout: 3, source-ips: [10.0.0.254] }
+  lb1:
+    protocol: tcp
+    vips: { "10.0.0.101": [10.0.0.11, 10.0.0.12] }
+switches:
+  web:
+    subnet: 10.0.0.0/24
+    acls:
+      - { direction: to-lport, priority: 1000, match: "ip4 && tcp.dst == 22", action: allow-related }
+      - { direction: to-lport, priority: 900, match: ip4, action: drop, log: true, severity: info, name: deny }
+    qos:
+      - { direction: from-lport, priority: 100, match: ip4, rate: 1000, burst: 100 }
+    load-balancers: [lb0]
+    dhcp:
+      v4: { router: 10.0.0.1, server-mac: "c0:ff:ee:00:00:01", lease-time: 3600, dns-server: [10.0.0.53, 10.0.0.54] }
+    dns-records:
+      web1.example: [10.0.0.11]
+    ports:
+      web1: { mac: "0a:00:00:00:00:0b", ip: 10.0.0.11 }
+      web2: { mac: "0a:00:00:00:00:0c", ip: 10.0.0.12 }
+      web3: { mac: "0a:00:00:00:00:0d", ip: 10.0.0.13, dhcp: false }
+routers:
+  r1:
+    load-balancers: [lb1]
+"#,
+        &[
+            "dhcp: false",
+            "health-check: { interval: 5, timeout: 3, source-ips: [10.0.0.254] }",
+            "match: \"inport == @pg_web && ip4\"",
+        ],
+    );
+}
+
 #[test]
 fn every_example_round_trips_through_apply_and_import() {
     require_ovn!();

@@ -63,6 +63,9 @@ async fn run_async(args: &ImportArgs) -> Result<Outcome, miette::Report> {
         other_tables: &other_tables,
     });
     notes.extend(imported.notes.iter().cloned());
+    // The DHCP options and DNS rows the file describes, keyed as they will be once adopted.
+    let mut live = live;
+    import::name_tagged(&mut live, &imported.tags);
     let (desired, check_notes) = import::self_check(&imported.yaml, &live, &args.stack);
     let invalid = desired.is_none();
     notes.extend(check_notes);

@@ -4,10 +4,10 @@
 //! (`apply::transaction`), so an adopted row is guarded and marked exactly as apply would.
 
 use super::Error;
-use crate::apply::transaction::{owner_mark, row_guard, with_guards};
-use crate::ovsdb::{Client, Condition, Operation};
+use crate::apply::transaction::{owner_mark, put_entries, row_guard, with_guards};
+use crate::ovsdb::{Atom, Client, Condition, Operation};
 use crate::rows::live::Live;
-use crate::rows::{Db, RowKey, State, ownership};
+use crate::rows::{Db, RowKey, State, identity, ownership};
 
 /// The rows `--adopt` marks: those of `desired` that exist live without this stack's mark
 /// (rows of other stacks are left alone and reported).
@@ -50,10 +50,22 @@ pub(crate) fn adopt_operations(
             continue;
         };
         guards.push(row_guard(table, r.uuid, r.version));
+        // Rows OVN keeps no name for also get the key topo knows them by.
+        let mutations = if identity::rule(table) == Some(identity::Rule::Tagged) {
+            let [a, b] = ownership::mark(stack);
+            put_entries(
+                ownership::COLUMN,
+                [a, b, (identity::NAME_TAG.to_owned(), key.to_string())]
+                    .map(|(k, v)| (Atom::from(k), Atom::from(v))),
+            )
+            .into()
+        } else {
+            owner_mark(stack).into()
+        };
         body.push(Operation::mutate(
             table,
             vec![Condition::uuid(r.uuid)],
-            owner_mark(stack).into(),
+            mutations,
         ));
     }
     let mut ops = with_guards(guards, lock, body);

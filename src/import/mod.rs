@@ -23,6 +23,7 @@ mod adopt;
 mod chassis;
 mod routers;
 mod self_check;
+mod services;
 mod switches;
 pub(crate) mod yaml;
 
@@ -40,6 +41,7 @@ use yaml::Node;
 pub(crate) use crate::live::southbound::SbChassis;
 pub(crate) use adopt::{adopt, to_adopt};
 pub(crate) use self_check::self_check;
+pub(crate) use services::name_tagged;
 
 use chassis::{chassis, ha_groups};
 use routers::{routers, switch_sides};
@@ -168,6 +170,9 @@ pub(crate) struct Input<'a> {
 pub(crate) struct Imported {
     pub yaml: String,
     pub notes: Vec<String>,
+    /// Rows without a name in OVN (`DHCP_Options`, `DNS`) that the file describes: table,
+    /// UUID and the key topo gives them (written as their `topo:name` on adoption).
+    pub tags: Vec<(String, uuid::Uuid, RowKey)>,
 }
 
 /// NB tables whose rows are configuration of the server or of northd, not topology.
@@ -187,7 +192,17 @@ pub(crate) fn unmanaged_tables(schema: &DatabaseSchema) -> Vec<String> {
 /// Columns import reads per table; the others are reported when they hold a value.
 fn handled(table: &str) -> &'static [&'static str] {
     match table {
-        "Logical_Switch" => &["name", "ports", "other_config", "external_ids"],
+        "Logical_Switch" => &[
+            "name",
+            "ports",
+            "other_config",
+            "acls",
+            "qos_rules",
+            "load_balancer",
+            "load_balancer_group",
+            "dns_records",
+            "external_ids",
+        ],
         "Logical_Switch_Port" => &[
             "name",
             "type",
@@ -202,6 +217,8 @@ fn handled(table: &str) -> &'static [&'static str] {
             "up",
             "dynamic_addresses",
             "tag",
+            "dhcpv4_options",
+            "dhcpv6_options",
         ],
         "Logical_Router" => &[
             "name",
@@ -210,6 +227,8 @@ fn handled(table: &str) -> &'static [&'static str] {
             "policies",
             "nat",
             "options",
+            "load_balancer",
+            "load_balancer_group",
             "external_ids",
         ],
         "Logical_Router_Port" => &[
@@ -219,6 +238,7 @@ fn handled(table: &str) -> &'static [&'static str] {
             "peer",
             "gateway_chassis",
             "ha_chassis_group",
+            "ipv6_ra_configs",
             "external_ids",
             "status",
         ],
@@ -249,6 +269,37 @@ fn handled(table: &str) -> &'static [&'static str] {
         "Gateway_Chassis" => &["name", "chassis_name", "priority", "external_ids"],
         "HA_Chassis_Group" => &["name", "ha_chassis", "external_ids"],
         "HA_Chassis" => &["chassis_name", "priority", "external_ids"],
+        "Address_Set" => &["name", "addresses", "external_ids"],
+        "Port_Group" => &["name", "ports", "acls", "external_ids"],
+        "ACL" => &[
+            "direction",
+            "priority",
+            "match",
+            "action",
+            "log",
+            "severity",
+            "name",
+            "label",
+            "meter",
+            "external_ids",
+        ],
+        "QoS" => &[
+            "direction",
+            "priority",
+            "match",
+            "action",
+            "bandwidth",
+            "external_ids",
+        ],
+        "Load_Balancer" => &[
+            "name",
+            "protocol",
+            "vips",
+            "health_check",
+            "ip_port_mappings",
+            "external_ids",
+        ],
+        "Load_Balancer_Group" => &["name", "load_balancer", "external_ids"],
         _ => &[],
     }
 }
@@ -331,6 +382,8 @@ struct Cx<'a> {
     /// Physical networks each chassis must map: per requirement, one of these networks (an
     /// l2gateway port's network; a gateway's switch's localnet networks).
     chassis_networks: BTreeMap<String, Vec<Vec<String>>>,
+    /// See [`Imported::tags`].
+    tags: Vec<(String, uuid::Uuid, RowKey)>,
 }
 
 impl Cx<'_> {
@@ -445,6 +498,7 @@ pub(crate) fn import(input: &Input) -> Imported {
         notes: Vec::new(),
         chassis_used: BTreeSet::new(),
         chassis_networks: BTreeMap::new(),
+        tags: Vec::new(),
     };
     for (table, n) in input.other_tables {
         if *n > 0 {
@@ -476,6 +530,11 @@ pub(crate) fn import(input: &Input) -> Imported {
     let routers = routers(&mut cx, &sides, &localnet);
     let switches = switches(&mut cx, &switches_rows);
     let chassis = chassis(&mut cx);
+    let switch_names: BTreeSet<String> = switches.iter().map(|(n, _)| n.clone()).collect();
+    let address_sets = services::address_sets(&mut cx);
+    let port_groups = services::port_groups(&mut cx, &switch_names);
+    let load_balancers = services::load_balancers(&mut cx);
+    let lb_groups = services::load_balancer_groups(&mut cx);
 
     let mut doc: Vec<(String, Node)> = vec![("name".to_owned(), Node::str(input.stack))];
     if !chassis.is_empty() {
@@ -488,6 +547,16 @@ pub(crate) fn import(input: &Input) -> Imported {
     if !routers.is_empty() {
         doc.push(("routers".to_owned(), Node::Map(routers)));
     }
+    for (key, section) in [
+        ("address-sets", address_sets),
+        ("port-groups", port_groups),
+        ("load-balancers", load_balancers),
+        ("load-balancer-groups", lb_groups),
+    ] {
+        if !section.is_empty() {
+            doc.push((key.to_owned(), Node::Map(section)));
+        }
+    }
     let header = format!(
         "# Imported by `topo import --stack {}` from the live Northbound database.\n",
         input.stack
@@ -495,6 +564,7 @@ pub(crate) fn import(input: &Input) -> Imported {
     Imported {
         yaml: header + &yaml::render(&doc),
         notes: cx.notes,
+        tags: cx.tags,
     }
 }
 

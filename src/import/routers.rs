@@ -191,6 +191,13 @@ pub(super) fn routers(
             if let Some(g) = gateway {
                 f.push(("gateway".to_owned(), g));
             }
+            let ra = col_map(&p, "ipv6_ra_configs");
+            if !ra.is_empty() {
+                f.push((
+                    "ipv6-ra".to_owned(),
+                    Node::Flow(ra.into_iter().map(|(k, v)| (k, Node::str(v))).collect()),
+                ));
+            }
             f.extend(tail);
             ports.push(Node::Flow(f));
         }
@@ -210,6 +217,7 @@ pub(super) fn routers(
         if !nat.is_empty() {
             body.push(("nat".to_owned(), Node::List(nat)));
         }
+        body.extend(super::services::router_services(r));
         out.push((name, Node::Map(body)));
     }
     out

@@ -2,7 +2,7 @@
 
 use crate::ovsdb::Datum;
 use crate::rows::live::Live;
-use crate::rows::{Cell, State, Value, ownership};
+use crate::rows::{Cell, State, Value, identity, ownership};
 
 /// Compiles `yaml` and plans it against `live` as if every live row it names carried the
 /// mark: what a plan would change after `--adopt`. Returns the compiled desired state (for
@@ -88,6 +88,12 @@ fn adopted(desired: &State, live: &Live, stack: &str) -> Live {
                 .unwrap_or_default();
             for (k, v) in ownership::mark(stack) {
                 ids.insert(Value::from(k), Value::from(v));
+            }
+            if identity::rule(table) == Some(identity::Rule::Tagged) {
+                ids.insert(
+                    Value::from(identity::NAME_TAG),
+                    Value::from(key.to_string()),
+                );
             }
             row.set("external_ids", Cell::Map(ids));
         }

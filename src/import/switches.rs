@@ -36,6 +36,7 @@ pub(super) fn switches(cx: &mut Cx, rows: &[(RowKey, Row)]) -> Vec<(String, Node
                 Node::List(s.split_whitespace().map(Node::str).collect()),
             ));
         }
+        let (services, no_dhcp) = super::services::switch_services(cx, key, sw);
         let mut ports = Vec::new();
         for p_key in col_refs(sw, "ports") {
             let Some(p) = cx.row("Logical_Switch_Port", &p_key).cloned() else {
@@ -46,13 +47,17 @@ pub(super) fn switches(cx: &mut Cx, rows: &[(RowKey, Row)]) -> Vec<(String, Node
                 continue; // imported with its router
             }
             let pname = name_of(&p_key);
-            if let Some(f) = switch_port(cx, &pname, &p_key, &ty, &p) {
+            if let Some(mut f) = switch_port(cx, &pname, &p_key, &ty, &p) {
+                if no_dhcp.contains(&pname) {
+                    f.push(("dhcp".to_owned(), Node::Bool(false)));
+                }
                 ports.push((pname, Node::Flow(f)));
             }
         }
         if !ports.is_empty() {
             body.push(("ports".to_owned(), Node::Map(ports)));
         }
+        body.extend(services);
         out.push((name, Node::Map(body)));
     }
     out

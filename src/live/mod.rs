@@ -319,6 +319,48 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
     live
 }
 
+/// Gives a row read without a key (one of `live.others`) the key `key`, as if it carried
+/// its [`identity::NAME_TAG`]: the row moves into the state, and every reference to it becomes
+/// a reference by key. For `topo import`, which names the `DHCP_Options` and `DNS` rows OVN
+/// keeps no name for. `false` when no such row was read.
+pub(crate) fn name_other(live: &mut Live, db: &Db, table: &str, uuid: Uuid, key: RowKey) -> bool {
+    let Some(at) = live
+        .others
+        .iter()
+        .position(|(t, u, _)| t == table && *u == uuid)
+    else {
+        return false;
+    };
+    let (_, _, columns) = live.others.remove(at);
+    // These tables hold no references of their own.
+    let (row, live_row) = to_row(uuid, columns, &BTreeSet::new(), |_| None);
+    let target = Value::Ref(Box::new(RowRef {
+        table: table.to_owned(),
+        key: key.clone(),
+    }));
+    let old = Value::Atom(Atom::Uuid(uuid));
+    if let Some(tables) = live.state.tables.get_mut(db) {
+        for rows in tables.values_mut() {
+            for r in rows.values_mut() {
+                for (_, cell) in r.columns.iter_mut() {
+                    if let Datum::Set(set) = cell
+                        && set.contains(&old)
+                    {
+                        *cell = Datum::set(
+                            set.iter()
+                                .map(|v| if *v == old { target.clone() } else { v.clone() }),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    live.state.insert(db.clone(), table, key.clone(), row);
+    live.rows
+        .insert((db.clone(), table.to_owned(), key), live_row);
+    true
+}
+
 /// The natural key of a row as read (see [`identity::key_of`]).
 pub(super) fn wire_key(table: &str, columns: &Columns, parent: Option<&RowKey>) -> Option<RowKey> {
     identity::key_from(

@@ -134,13 +134,23 @@ impl Checker<'_> {
         }
 
         self.load_balancers();
-        let lbs: Vec<String> = self.model.load_balancers.keys().cloned().collect();
+        // Every load balancer written, valid or not: one with a mistake of its own is
+        // reported once, not again at each reference.
+        let lbs: Vec<String> = t
+            .load_balancers
+            .iter()
+            .map(|(k, _)| k.value.clone())
+            .collect();
         for (name, members) in t.load_balancer_groups.iter() {
             self.name("load balancer group", name);
             let list = self.lb_refs(members, &lbs);
             self.model.lb_groups.insert(name.value.clone(), list);
         }
-        let groups: Vec<String> = self.model.lb_groups.keys().cloned().collect();
+        let groups: Vec<String> = t
+            .load_balancer_groups
+            .iter()
+            .map(|(k, _)| k.value.clone())
+            .collect();
 
         for (name, sw) in t.switches.iter() {
             let what = format!("switch `{}`", name.value);
@@ -537,24 +547,6 @@ impl Checker<'_> {
                     ok = false;
                     continue;
                 };
-                if v.port.is_none()
-                    && let Some(p) = &lb.protocol
-                {
-                    ok = false;
-                    self.push(
-                        Diagnostic::error(
-                            Code::LbPortMismatch,
-                            format!(
-                                "VIP `{}` has no port, but the load balancer's protocol is `{}`",
-                                vip.value,
-                                p.value.as_str()
-                            ),
-                        )
-                        .at(vip.span, "balances every protocol")
-                        .related(p.span, "a protocol needs ports")
-                        .help("give the VIP and its backends ports, or drop `protocol`"),
-                    );
-                }
                 let mut list = Vec::new();
                 for b in backends {
                     let Some(e) = self.endpoint(b, "backend") else {
@@ -721,10 +713,17 @@ impl Checker<'_> {
             };
             let source = subnet.and_then(|net| sources.iter().find(|(ip, _)| net.contains(ip)));
             match source {
-                Some((ip, _)) => {
-                    out.mappings
-                        .insert(e.ip.to_string(), format!("{port}:{ip}"));
-                }
+                // `ovn-nb(5)`: IPv6 addresses in brackets, on both sides.
+                Some((ip, _)) => match ip {
+                    IpAddr::V4(_) => {
+                        out.mappings
+                            .insert(e.ip.to_string(), format!("{port}:{ip}"));
+                    }
+                    IpAddr::V6(_) => {
+                        out.mappings
+                            .insert(format!("[{}]", e.ip), format!("{port}:[{ip}]"));
+                    }
+                },
                 None => {
                     ok = false;
                     let net = subnet.map_or("its switch's subnet".to_owned(), |n| n.to_string());

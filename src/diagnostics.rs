@@ -138,6 +138,9 @@ codes! {
     ChassisGatewayUnmapped = "topo::chassis::gateway-unmapped",
     /// A VIF on a chassis that does not map the physical network of its switch (warning).
     ChassisVifUnmapped = "topo::chassis::vif-unmapped",
+    /// A distributed floating IP whose VM's chassis does not map the physical network the
+    /// floating IP is answered on.
+    ChassisFipUnmapped = "topo::chassis::fip-unmapped",
     /// A check endpoint the lab cannot place (a port without `chassis`).
     CheckUnplacedEndpoint = "topo::check::unplaced-endpoint",
 }

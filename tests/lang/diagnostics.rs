@@ -191,6 +191,20 @@ fn a_duplicate_key_points_at_the_second_occurrence() {
     assert_eq!((j.related[0].line, j.related[0].column), (Some(4), Some(5)));
 }
 
+/// A network typo is one error with the name it likely meant, not one per chassis that then
+/// seems unable to reach the network.
+#[test]
+fn a_network_typo_is_one_error() {
+    let path = root().join("tests/fixtures/invalid/ref--unknown-network--localnet-typo.yaml");
+    let diags = diagnose(&load(&path));
+    assert_eq!(diags.items.len(), 1, "{:#?}", diags.items);
+    assert!(
+        diags.items[0].message.contains("did you mean `provider`?"),
+        "{}",
+        diags.items[0].message
+    );
+}
+
 /// Two files defining the same switch: one error naming both files.
 #[test]
 fn an_object_defined_in_two_files_names_both() {

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   ovn-central ovn-host openvswitch-switch openvswitch-common ovn-common
   iproute2 iputils-ping tcpdump openssl ca-certificates procps
-  time   # /usr/bin/time, for the benchmark scripts' peak memory
+  time   # /usr/bin/time: peak memory for the benchmark scripts and the loader's tests
   graphviz   # `dot`, for `topo graph --format svg`
   groff-base git   # tests: topo man's pages render; topo --version names the commit
 )

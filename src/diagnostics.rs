@@ -138,6 +138,9 @@ codes! {
     ChassisGatewayUnmapped = "topo::chassis::gateway-unmapped",
     /// A VIF on a chassis that does not map the physical network of its switch (warning).
     ChassisVifUnmapped = "topo::chassis::vif-unmapped",
+    /// A distributed floating IP whose VM's chassis does not map the physical network the
+    /// floating IP is answered on.
+    ChassisFipUnmapped = "topo::chassis::fip-unmapped",
     /// A port group or address set whose name a match cannot use (`@name`, `$name`).
     NameNotIdentifier = "topo::name::not-an-identifier",
     /// A port group with the name of a switch (their ACLs would share keys).
@@ -161,7 +164,8 @@ codes! {
     LbBadEndpoint = "topo::lb::bad-endpoint",
     /// A VIP and a backend of different IP families.
     LbFamilyMismatch = "topo::lb::family-mismatch",
-    /// Ports on a VIP but not its backends (or the reverse), or a protocol without ports.
+    /// Ports on a VIP but not its backends (or the reverse), or a health check of a VIP without
+    /// a port.
     LbPortMismatch = "topo::lb::port-mismatch",
     /// A backend on no network of the topology.
     LbBackendUnreachable = "topo::lb::backend-unreachable",

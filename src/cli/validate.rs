@@ -41,12 +41,14 @@ pub(super) fn load_and_check(
     let loaded = spec::load_paths(paths);
     crate::timings::phase("load the topology");
     let mut diags = loaded.diagnostics.clone();
-    let model = if diags.has_errors() {
-        None
-    } else {
+    // Checked whenever every file parsed, so one run reports the unknown keys and the
+    // problems after them; a model only when the loader found no error either.
+    let model = if loaded.checkable() {
         let (model, checked) = crate::compiler::check(&loaded.topology);
         diags.extend(checked);
-        model
+        model.filter(|_| !loaded.diagnostics.has_errors())
+    } else {
+        None
     };
     (loaded, model, diags.sorted())
 }

@@ -1,15 +1,19 @@
 //! Reading topology files: size cap, YAML budgets, parse errors as diagnostics, merging.
 //!
 //! The only I/O of the language is here ([`read_paths`]): everything after the bytes are read
-//! is pure. A file is capped in size before it is read, and parsed with tight serde-saphyr
-//! budgets so an alias bomb or a deeply nested document is refused, not expanded.
+//! is pure. A regular file over the size cap is refused from its metadata, before it is read;
+//! a file is parsed with tight serde-saphyr budgets so an alias bomb or a deeply nested
+//! document is refused, not expanded. A key a mapping does not take, or takes twice, does not
+//! stop the file (`spanned::Found`): every one is reported and the rest is still checked.
 
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
 use super::map::Map;
-use super::spanned::{BaseGuard, Sp, span_of};
+use super::spanned::{
+    BaseGuard, EXPLAINED_MARK, Filtered, Found, MAX_FOUND, Sp, TOO_MANY_MARK, span_of, take_found,
+};
 use super::types::Topology;
 use crate::source::Span;
 
@@ -112,22 +116,34 @@ fn read_one(path: &Path, files: &mut Vec<(String, String)>, diags: &mut Diagnost
         Ok(f) => f,
         Err(e) => return diags.push(io_error(path, &e.to_string())),
     };
-    // Read at most one byte past the cap: the size is known without trusting metadata.
-    let mut bytes = Vec::new();
+    let too_large = |size: u64| {
+        Diagnostic::error(
+            Code::IoTooLarge,
+            format!(
+                "`{name}` is {} MiB, over the {} MiB a topology file may have",
+                size.div_ceil(1024 * 1024),
+                MAX_FILE_BYTES / 1024 / 1024
+            ),
+        )
+        .help("split the topology into several files in one directory")
+    };
+    // A regular file is refused from its size before a byte is read: a file over the cap
+    // costs neither the time to read it nor the memory to hold it.
+    let known = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    if let Some(size) = known.filter(|s| *s > MAX_FILE_BYTES) {
+        return diags.push(too_large(size));
+    }
+    // Others (a pipe, /dev/stdin) are read to at most one byte past the cap.
+    let mut bytes = Vec::with_capacity(known.unwrap_or(0) as usize);
     if let Err(e) = file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
         return diags.push(io_error(path, &e.to_string()));
     }
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return diags.push(
-            Diagnostic::error(
-                Code::IoTooLarge,
-                format!(
-                    "`{name}` is larger than {} MiB",
-                    MAX_FILE_BYTES / 1024 / 1024
-                ),
-            )
-            .help("split the topology into several files in one directory"),
-        );
+        return diags.push(too_large(bytes.len() as u64));
     }
     match String::from_utf8(bytes) {
         Ok(text) => files.push((name, text)),
@@ -135,21 +151,96 @@ fn read_one(path: &Path, files: &mut Vec<(String, String)>, diags: &mut Diagnost
     }
 }
 
-/// Parses one file whose text was added to `sources` at `base`.
-pub(crate) fn parse(text: &str, base: usize) -> Result<Topology, Diagnostic> {
+/// The root of a file: the topology, its keys filtered like every nested struct's.
+struct Root(Topology);
+
+impl<'de> serde::Deserialize<'de> for Root {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Root, D::Error> {
+        Filtered::<Topology>::deserialize(d).map(|f| Root(f.0))
+    }
+}
+
+/// Parses one file whose text was added to `sources` at `base`: the topology when the file
+/// parsed (possibly with unknown or repeated keys, which are skipped and reported), and
+/// every diagnostic found.
+pub(crate) fn parse(text: &str, base: usize) -> (Option<Topology>, Vec<Diagnostic>) {
     // A file holding only comments is an empty topology, not an error.
     let blank = text
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
     if blank {
-        return Ok(Topology::default());
+        return (Some(Topology::default()), Vec::new());
     }
     let _guard = BaseGuard::set(base);
-    serde_saphyr::from_str_with_options::<Topology>(text, options(text.len()))
-        .map_err(|e| yaml_diagnostic(&e, text, base))
+    take_found();
+    let result = serde_saphyr::from_str_with_options::<Root>(text, options(text.len()));
+    let mut diags: Vec<Diagnostic> = take_found().into_iter().map(found_diagnostic).collect();
+    match result {
+        Ok(root) => (Some(root.0), diags),
+        Err(e) => {
+            diags.extend(yaml_diagnostic(&e, text, base));
+            (None, diags)
+        }
+    }
 }
 
-fn yaml_diagnostic(err: &serde_saphyr::Error, text: &str, base: usize) -> Diagnostic {
+/// A key skipped while deserializing, as a diagnostic.
+fn found_diagnostic(f: Found) -> Diagnostic {
+    match f {
+        Found::Unknown {
+            key,
+            object,
+            expected,
+            instead_of,
+        } => {
+            let name = &key.value;
+            let known = || format!("{object} takes `{}`", expected.join("`, `"));
+            if let Some(missing) = instead_of {
+                return Diagnostic::error(
+                    Code::YamlUnknownKey,
+                    format!("unknown key `{name}` in {object}: did you mean `{missing}`?"),
+                )
+                .at(key.span, format!("`{missing}` is required here"))
+                .help(format!("rename `{name}` to `{missing}`"));
+            }
+            match crate::diagnostics::did_you_mean(name, expected.iter().copied()) {
+                Some(s) => Diagnostic::error(
+                    Code::YamlUnknownKey,
+                    format!("unknown key `{name}` in {object}: did you mean `{s}`?"),
+                )
+                .at(key.span, "not a key here")
+                .help(known()),
+                None => Diagnostic::error(
+                    Code::YamlUnknownKey,
+                    format!("unknown key `{name}` in {object}"),
+                )
+                .at(key.span, "not a key here")
+                .help(if expected.is_empty() {
+                    format!("{object} takes no keys")
+                } else {
+                    known()
+                }),
+            }
+        }
+        Found::Missing { object, key, at } => {
+            Diagnostic::error(Code::YamlMissingKey, format!("{object} lacks `{key}`"))
+                .at(at, format!("this {object} has no `{key}`"))
+                .help(format!(
+                    "add `{key}: ...`; `topo schema` lists every key and what it takes"
+                ))
+        }
+        Found::Repeated { key, first, again } => Diagnostic::error(
+            Code::YamlDuplicateKey,
+            format!("key `{key}` appears twice in one mapping"),
+        )
+        .at(again, "written again here")
+        .related(first, "first written here")
+        .help("a YAML mapping holds each key once: merge the two entries or rename one"),
+    }
+}
+
+/// The diagnostic of an error that stopped the file, if it needs one of its own.
+fn yaml_diagnostic(err: &serde_saphyr::Error, text: &str, base: usize) -> Option<Diagnostic> {
     use serde_saphyr::Error as E;
     let span = match err.location() {
         Some(l) if l.span().byte_offset().is_some() => span_of(&l),
@@ -157,16 +248,24 @@ fn yaml_diagnostic(err: &serde_saphyr::Error, text: &str, base: usize) -> Diagno
         Some(l) => Span::new(base + offset_of(text, l.line(), l.column()), 1),
         None => Span::new(base, 0),
     };
-    match err {
-        E::SerdeUnknownField {
-            field, expected, ..
-        } => from_message(
-            &format!(
-                "unknown field `{field}`, expected one of {}",
-                expected.join(", ")
+    let msg = message(err);
+    if msg.contains(EXPLAINED_MARK) {
+        // Already reported as a finding (the missing key, or the typo that left it missing).
+        return None;
+    }
+    if msg.contains(TOO_MANY_MARK) {
+        return Some(
+            Diagnostic::error(
+                Code::YamlBudget,
+                format!("document refused after {MAX_FOUND} unknown or repeated keys"),
+            )
+            .at(span, "stopped here")
+            .help(
+                "fix the keys reported above (or the aliases that repeat them) and validate again",
             ),
-            span,
-        ),
+        );
+    }
+    Some(match err {
         E::SerdeUnknownVariant {
             variant, expected, ..
         } => from_message(
@@ -179,18 +278,117 @@ fn yaml_diagnostic(err: &serde_saphyr::Error, text: &str, base: usize) -> Diagno
         E::SerdeMissingField { field, .. } => {
             from_message(&format!("missing field `{field}`"), span)
         }
-        E::DuplicateMappingKey { key, .. } => {
-            let key = key.as_deref().unwrap_or("?");
-            Diagnostic::error(Code::YamlDuplicateKey, format!("key `{key}` appears twice"))
-                .at(span, "second occurrence")
-                .help("a YAML mapping holds each key once; merge the two entries")
-        }
         E::Budget { .. }
         | E::AliasReplayLimitExceeded { .. }
         | E::AliasExpansionLimitExceeded { .. }
-        | E::AliasReplayStackDepthExceeded { .. } => budget(&message(err), span),
-        _ => from_message(&message(err), span),
+        | E::AliasReplayStackDepthExceeded { .. } => budget(&format!("{err:?}"), span),
+        _ => {
+            let d = from_message(&msg, span);
+            if d.code == Code::YamlSyntax {
+                unclosed_bracket(wrong_scalar(d, text, base), text, base)
+            } else {
+                d
+            }
+        }
+    })
+}
+
+/// A scanner error inside a flow collection (`{ ...` or `[ ...` never closed) is found where
+/// the scanner gives up, often lines later; the cause is the bracket left open. When the
+/// text before the error leaves one open, the diagnostic points at it, the place the scanner
+/// stopped kept as a second label.
+fn unclosed_bracket(d: Diagnostic, text: &str, base: usize) -> Diagnostic {
+    let Some(at) = d.primary.as_ref().map(|l| l.span) else {
+        return d;
+    };
+    let end = at.offset.saturating_sub(base);
+    // A bracket the whole file never closes, opened before the error (a bracket open only
+    // up to the error, closed later, is not the cause: `{ tag: ten }` is a type error).
+    let Some(open) = unclosed_brackets(text).into_iter().rfind(|o| *o <= end) else {
+        return d;
+    };
+    let (bracket, close) = match text.as_bytes().get(open) {
+        Some(b'{') => ('{', '}'),
+        _ => ('[', ']'),
+    };
+    let open_span = Span::new(base + open, 1);
+    let line = text.get(..open).unwrap_or_default().matches('\n').count() + 1;
+    let out = Diagnostic::error(
+        Code::YamlSyntax,
+        format!("`{bracket}` opened on line {line} is not closed"),
+    )
+    .at(open_span, format!("this `{bracket}` is never closed"));
+    let out = if open_span == at {
+        out
+    } else {
+        out.related(at, format!("the YAML parser gave up here: {}", d.message))
+    };
+    out.help(format!(
+        "close it with `{close}`; inside `{bracket} ... {close}` entries are separated by `,` and \
+         indentation does not end it"
+    ))
+}
+
+/// A scalar of the wrong kind (`tag: ten`): the headline names what was expected and what
+/// was written.
+fn wrong_scalar(d: Diagnostic, text: &str, base: usize) -> Diagnostic {
+    let expected = match d.message.strip_prefix("invalid ") {
+        Some("i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64") => "a whole number",
+        Some("f32" | "f64") => "a number",
+        Some("bool") => "`true` or `false`",
+        _ => return d,
+    };
+    let Some(at) = d.primary.as_ref().map(|l| l.span) else {
+        return d;
+    };
+    let written = text
+        .get(at.offset.saturating_sub(base)..at.offset.saturating_sub(base) + at.len)
+        .unwrap_or_default();
+    Diagnostic::error(
+        Code::YamlSyntax,
+        format!("expected {expected}, found `{written}`"),
+    )
+    .at(at, format!("not {expected}"))
+}
+
+/// The offsets of the flow brackets `text` leaves open, outermost first, skipping quoted
+/// strings and comments.
+fn unclosed_brackets(text: &str) -> Vec<usize> {
+    let mut stack: Vec<usize> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut prev = b'\n';
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            b'{' | b'[' => stack.push(i),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            // Quotes start a string only where a scalar may start (not inside `it's`).
+            b'"' | b'\'' if matches!(prev, b' ' | b'\t' | b'\n' | b'{' | b'[' | b',' | b':') => {
+                let quote = c;
+                i += 1;
+                while let Some(&q) = bytes.get(i) {
+                    if q == b'\\' && quote == b'"' {
+                        i += 1;
+                    } else if q == quote {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'#' if matches!(prev, b' ' | b'\t' | b'\n') => {
+                while bytes.get(i).is_some_and(|&b| b != b'\n') {
+                    i += 1;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        prev = c;
+        i += 1;
     }
+    stack
 }
 
 /// Byte offset of a 1-based line and column (in characters).
@@ -209,19 +407,33 @@ fn offset_of(text: &str, line: u64, column: u64) -> usize {
     (start + col).min(text.len())
 }
 
-fn budget(msg: &str, span: Span) -> Diagnostic {
-    let what = if msg.contains("RecordedAnchorEvents") || msg.contains("replay") {
-        "its anchors and aliases expand to too much (an alias bomb?)"
-    } else if msg.contains("Depth") || msg.contains("depth") {
-        "it is nested too deeply"
-    } else if msg.contains("Nodes") || msg.contains("Events") {
-        "it has too many YAML nodes"
-    } else if msg.contains("Aliases") || msg.contains("Anchors") || msg.contains("MergeKeys") {
-        "it uses too many anchors, aliases or merge keys"
+/// A refused document, its headline naming the limit it crossed. `what` is the error's debug
+/// or display text, which names the breached budget.
+fn budget(what: &str, span: Span) -> Diagnostic {
+    let headline = if what.contains("RecordedAnchorEvents") {
+        format!(
+            "document refused: its anchors hold more than {MAX_RECORDED_ANCHOR_EVENTS} YAML \
+             events (an alias bomb?)"
+        )
+    } else if what.contains("ReplayStackDepth") {
+        "document refused: aliases nest more than 16 deep (an alias bomb?)".to_owned()
+    } else if what.contains("Replay") || what.contains("replay") || what.contains("Expansion") {
+        format!(
+            "document refused: its aliases expand to more than {MAX_REPLAYED_EVENTS} YAML \
+             events (an alias bomb?)"
+        )
+    } else if what.contains("Depth") || what.contains("depth") || what.contains("recursion") {
+        format!("document refused: nested deeper than {MAX_DEPTH} levels")
+    } else if what.contains("Nodes") || what.contains("Events") {
+        "document refused: more YAML nodes than its size allows".to_owned()
+    } else if what.contains("MergeKeys") {
+        format!("document refused: more than {MAX_ALIASES} merge keys (`<<`)")
+    } else if what.contains("Aliases") || what.contains("Anchors") {
+        format!("document refused: more than {MAX_ALIASES} anchors or aliases")
     } else {
-        "it exceeds a resource limit"
+        "document refused: it exceeds a resource limit".to_owned()
     };
-    Diagnostic::error(Code::YamlBudget, format!("document refused: {what}"))
+    Diagnostic::error(Code::YamlBudget, headline)
         .at(span, "budget exceeded here")
         .help(format!(
             "topo accepts at most {MAX_DEPTH} levels of nesting, {MAX_ALIASES} aliases, \
@@ -286,12 +498,6 @@ fn from_message(msg: &str, span: Span) -> Diagnostic {
     if msg.contains("limit exceeded") || msg.contains("budget") {
         return budget(msg, span);
     }
-    if let Some((key, first, again)) = super::map::parse_duplicate(msg) {
-        return Diagnostic::error(Code::YamlDuplicateKey, format!("`{key}` is defined twice"))
-            .at(again, "defined again here")
-            .related(first, "first defined here")
-            .help("a YAML mapping holds each key once: merge the two entries or rename one");
-    }
     if let Some(field) = msg
         .strip_prefix("duplicate field `")
         .and_then(|r| r.split('`').next())
@@ -315,10 +521,6 @@ fn from_message(msg: &str, span: Span) -> Diagnostic {
 /// The error's own words, without the location serde-saphyr appends.
 fn message(err: &serde_saphyr::Error) -> String {
     let text = err.without_snippet().to_string();
-    // Our own duplicate-key marker carries its places; keep it whole.
-    if let Some(i) = text.find(super::map::DUPLICATE_MARK) {
-        return text[i..].lines().next().unwrap_or_default().to_owned();
-    }
     let text = match text.find(" at line ") {
         Some(i) => text[..i].to_owned(),
         None => text,

@@ -3,8 +3,8 @@
 //! Topology objects are named by mapping keys (`switches: { ls1: ... }`); a diagnostic about
 //! `ls1` must point at the key, and merging several files must know where each name was
 //! first written. `BTreeMap<String, _>` would lose both, so this keeps the entries in document
-//! order with spanned keys. Duplicate keys inside one mapping are refused by the YAML parser
-//! itself; duplicates across files are found when files are merged.
+//! order with spanned keys. A name written twice in one mapping is recorded (both places) and
+//! its second value skipped; duplicates across files are found when files are merged.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -14,36 +14,8 @@ use serde::{Deserialize, Deserializer};
 
 use std::collections::HashMap;
 
-use super::spanned::Sp;
+use super::spanned::{Found, Sp, found};
 use crate::source::Span;
-
-/// Marks a duplicate-key error so the loader can label both places: the parser passes
-/// duplicates through to this map, which knows where the first one was.
-pub(crate) const DUPLICATE_MARK: &str = "topo-duplicate-key";
-
-fn duplicate_message(key: &str, first: Span, again: Span) -> String {
-    format!(
-        "{DUPLICATE_MARK} {} {} {} {} {} {key}",
-        first.offset,
-        first.len,
-        again.offset,
-        again.len,
-        key.len()
-    )
-}
-
-/// The parts of a [`duplicate_message`]: key, first place, second place.
-pub(crate) fn parse_duplicate(msg: &str) -> Option<(String, Span, Span)> {
-    let rest = msg.split_once(DUPLICATE_MARK)?.1.trim_start();
-    let mut words = rest.splitn(6, ' ');
-    let mut num = || words.next()?.parse::<usize>().ok();
-    let first = Span::new(num()?, num()?);
-    let again = Span::new(num()?, num()?);
-    let key_len = num()?;
-    // The key is followed by whatever location text the parser appends.
-    let key = words.next()?.get(..key_len)?.to_owned();
-    Some((key, first, again))
-}
 
 #[derive(Clone)]
 pub struct Map<V> {
@@ -103,9 +75,14 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Map<V> {
                 let mut seen: HashMap<String, Span> = HashMap::new();
                 while let Some(key) = access.next_key::<Sp<String>>()? {
                     if let Some(first) = seen.get(&key.value) {
-                        return Err(serde::de::Error::custom(duplicate_message(
-                            &key.value, *first, key.span,
-                        )));
+                        // Recorded, and the second value skipped: the file is still checked.
+                        found(Found::Repeated {
+                            key: key.value.clone(),
+                            first: *first,
+                            again: key.span,
+                        })?;
+                        access.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
                     }
                     seen.insert(key.value.clone(), key.span);
                     let value = access.next_value::<V>()?;

@@ -24,12 +24,25 @@ pub struct Loaded {
     pub sources: Sources,
     pub topology: Topology,
     pub diagnostics: Diagnostics,
+    /// Every file was read and parsed. The loader's diagnostics may still hold errors (an
+    /// unknown or repeated key, skipped), but the topology is all that was written, so the
+    /// semantic checks can run and report their problems too; when a file is missing, they
+    /// would report what it defines as unknown.
+    pub complete: bool,
+}
+
+impl Loaded {
+    /// Whether `compiler::check` has a whole topology to check.
+    pub fn checkable(&self) -> bool {
+        self.complete
+    }
 }
 
 /// Reads and merges files and directories of `*.yaml`.
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
     let (files, io) = load::read_paths(paths);
     let mut loaded = load_files(files);
+    loaded.complete &= !io.has_errors();
     let mut diags = io;
     diags.extend(loaded.diagnostics);
     loaded.diagnostics = diags;
@@ -41,6 +54,7 @@ pub fn load_files(files: Vec<(String, String)>) -> Loaded {
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::new();
     let mut parts = Vec::new();
+    let mut complete = true;
     for (name, text) in files {
         let base = sources.add(name, text);
         let text = sources
@@ -48,9 +62,13 @@ pub fn load_files(files: Vec<(String, String)>) -> Loaded {
             .last()
             .map(|f| f.text.as_str())
             .unwrap_or_default();
-        match load::parse(text, base) {
-            Ok(t) => parts.push(t),
-            Err(d) => diagnostics.push(d),
+        let (topology, found) = load::parse(text, base);
+        for d in found {
+            diagnostics.push(d);
+        }
+        match topology {
+            Some(t) => parts.push(t),
+            None => complete = false,
         }
     }
     let topology = load::merge(parts, &mut diagnostics);
@@ -58,6 +76,7 @@ pub fn load_files(files: Vec<(String, String)>) -> Loaded {
         sources,
         topology,
         diagnostics,
+        complete,
     }
 }
 

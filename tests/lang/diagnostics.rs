@@ -110,6 +110,101 @@ routers:
     }
 }
 
+/// Every unknown key of every file at once, and the semantic problems after them: an unknown
+/// key is skipped, not fatal (issue 12: the first unknown key of a file hid the rest).
+#[test]
+fn every_unknown_key_of_every_file_is_reported_with_the_rest() {
+    let loaded = topo::spec::load_files(vec![
+        (
+            "a.yaml".into(),
+            "name: lab\nswitches:\n  ls1:\n    subnett: 10.0.0.0/24\n    ports:\n      vm1: { mac: \"00:00:00:00:00:01\", ip: 10.0.0.11, chasis: hv1, chassis: hv9 }\n".into(),
+        ),
+        (
+            "b.yaml".into(),
+            "routers:\n  lr1:\n    colour: red\n    ports:\n      - { switch: ls2, ip: 10.0.0.1/24 }\n".into(),
+        ),
+    ]);
+    let diags = diagnose(&loaded);
+    let found: Vec<(&str, &str)> = diags
+        .items
+        .iter()
+        .map(|d| (d.code.as_str(), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "topo::yaml::unknown-key",
+                "unknown key `subnett` in switch: did you mean `subnet`?"
+            ),
+            (
+                "topo::yaml::unknown-key",
+                "unknown key `chasis` in port: did you mean `chassis`?"
+            ),
+            ("topo::ref::unknown-chassis", "unknown chassis `hv9`"),
+            ("topo::yaml::unknown-key", "unknown key `colour` in router"),
+            ("topo::ref::unknown-switch", "unknown switch `ls2`"),
+        ],
+        "{found:#?}"
+    );
+    insta::assert_snapshot!(render(&loaded, &diags));
+}
+
+/// A file with an unknown key compiles to nothing: its diagnostics are errors, so there is no
+/// model, even though the checks ran.
+#[test]
+fn an_unknown_key_leaves_no_model() {
+    let loaded = topo::spec::load_str("k.yaml", "name: lab\nswitches:\n  ls1: { subnett: x }\n");
+    assert!(loaded.checkable());
+    assert!(loaded.diagnostics.has_errors());
+    // A file that does not parse leaves nothing to check.
+    let broken = topo::spec::load_str("b.yaml", "name: lab\nswitches:\n  ls1: { subnet: x\n");
+    assert!(!broken.checkable());
+}
+
+/// A typo of a required key is one error, at the typo: not also "missing key".
+#[test]
+fn a_typo_of_a_required_key_is_one_error() {
+    let loaded = topo::spec::load_str(
+        "t.yaml",
+        "name: lab\nchassis:\n  hv1: { encapp: { type: geneve, ip: 172.17.42.20 } }\n",
+    );
+    let diags = diagnose(&loaded);
+    let found: Vec<&str> = diags.items.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        found,
+        ["unknown key `encapp` in chassis: did you mean `encap`?"]
+    );
+}
+
+/// A duplicate key points at its second occurrence and labels the first.
+#[test]
+fn a_duplicate_key_points_at_the_second_occurrence() {
+    let text = "name: lab\nswitches:\n  ls1:\n    subnet: 10.0.0.0/24\n    subnet: 10.0.1.0/24\n";
+    let loaded = topo::spec::load_str("d.yaml", text);
+    let d = &diagnose(&loaded).items[0];
+    let j = JsonDiagnostic::new(d, &loaded.sources);
+    assert_eq!(
+        (j.code, j.line, j.column),
+        ("topo::yaml::duplicate-key", Some(5), Some(5))
+    );
+    assert_eq!((j.related[0].line, j.related[0].column), (Some(4), Some(5)));
+}
+
+/// A network typo is one error with the name it likely meant, not one per chassis that then
+/// seems unable to reach the network.
+#[test]
+fn a_network_typo_is_one_error() {
+    let path = root().join("tests/fixtures/invalid/ref--unknown-network--localnet-typo.yaml");
+    let diags = diagnose(&load(&path));
+    assert_eq!(diags.items.len(), 1, "{:#?}", diags.items);
+    assert!(
+        diags.items[0].message.contains("did you mean `provider`?"),
+        "{}",
+        diags.items[0].message
+    );
+}
+
 /// Two files defining the same switch: one error naming both files.
 #[test]
 fn an_object_defined_in_two_files_names_both() {

@@ -32,7 +32,7 @@ pub fn load(path: &Path) -> Loaded {
 /// Loads and checks: every diagnostic, sorted.
 pub fn diagnose(loaded: &Loaded) -> Diagnostics {
     let mut d = loaded.diagnostics.clone();
-    if !d.has_errors() {
+    if loaded.checkable() {
         d.extend(topo::compiler::check(&loaded.topology).1);
     }
     d.sorted()

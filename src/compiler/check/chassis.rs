@@ -1,12 +1,13 @@
 //! Chassis and HA chassis groups: names, encapsulation, bridge mappings, priorities.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use super::Checker;
 use crate::compiler::model::Chassis;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::source::Span;
+use crate::spec::types::PortType;
 
 impl Checker<'_> {
     pub(super) fn chassis(&mut self) {
@@ -124,8 +125,10 @@ impl Checker<'_> {
     /// (gateway router or distributed gateway port) on a chassis that cannot reach the
     /// physical network of its switch.
     pub(super) fn physical_networks(&mut self) {
-        self.gateway_mappings();
-        self.vif_mappings();
+        let typos = self.network_typos();
+        self.gateway_mappings(&typos);
+        self.vif_mappings(&typos);
+        self.floating_ips(&typos);
         let t = self.t;
         let mapped_by = |network: &str| -> Vec<String> {
             t.chassis
@@ -142,6 +145,9 @@ impl Checker<'_> {
                     continue;
                 };
                 let Some(network) = &p.network else { continue };
+                if typos.contains(&network.value) {
+                    continue; // reported once, as the typo it is
+                }
                 let chassis = mapped_by(&network.value);
                 match ty {
                     crate::spec::types::PortType::Localnet => {
@@ -213,11 +219,68 @@ impl Checker<'_> {
         }
     }
 
+    /// A port's network that no chassis maps but that is close to one they do (`provder` for
+    /// `provider`) is a typo: one error there, with the name it likely meant. The chassis that
+    /// then seem unable to reach it are not reported, nor is the network as merely unmapped:
+    /// they follow from the typo. Returns those networks.
+    fn network_typos(&mut self) -> BTreeSet<String> {
+        let t = self.t;
+        let mapped: BTreeSet<&str> = t
+            .chassis
+            .iter()
+            .flat_map(|(_, c)| c.bridge_mappings.iter().map(|(n, _)| n.value.as_str()))
+            .collect();
+        let mut typos = BTreeSet::new();
+        let mut found = Vec::new();
+        for (_, s) in t.switches.iter() {
+            for (port, p) in s.ports.iter() {
+                let ty = p.ty.as_ref().map(|t| t.value);
+                if !matches!(ty, Some(PortType::Localnet | PortType::L2gateway)) {
+                    continue;
+                }
+                let Some(network) = &p.network else { continue };
+                if mapped.contains(network.value.as_str()) {
+                    continue;
+                }
+                // `physnet2` next to `physnet1` is another network of a numbered family (managed
+                // elsewhere, perhaps), not a typo.
+                let digitless = |n: &str| n.replace(|c: char| c.is_ascii_digit(), "");
+                let Some(meant) = did_you_mean(&network.value, mapped.iter().copied())
+                    .filter(|m| digitless(m) != digitless(&network.value))
+                else {
+                    continue;
+                };
+                typos.insert(network.value.clone());
+                found.push(
+                    Diagnostic::error(
+                        Code::RefUnknownNetwork,
+                        format!(
+                            "{} port `{}` names network `{}`, which no chassis maps: did you mean `{meant}`?",
+                            ty.map_or("vif", PortType::word),
+                            port.value,
+                            network.value
+                        ),
+                    )
+                    .at(network.span, "no chassis maps this network")
+                    .help(format!(
+                        "write `network: {meant}` (the chassis's `bridge-mappings` name `{meant}`), \
+                         or map `{}` on the chassis that reach it",
+                        network.value
+                    )),
+                );
+            }
+        }
+        for d in found {
+            self.push(d);
+        }
+        typos
+    }
+
     /// A gateway reaches the physical network through a localnet port of the switch it is
     /// on; its chassis must map that network (`ovn-bridge-mappings`), or traffic is dropped
     /// there. As the seed tutorial puts it: the mapping is set on the chassis named by the
     /// gateway router's `options:chassis`.
-    fn gateway_mappings(&mut self) {
+    fn gateway_mappings(&mut self, typos: &BTreeSet<String>) {
         let t = self.t;
         // switch -> the networks of its localnet ports
         let mut localnets: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -225,6 +288,7 @@ impl Checker<'_> {
             for (_, p) in s.ports.iter() {
                 if p.ty.as_ref().map(|t| t.value) == Some(crate::spec::types::PortType::Localnet)
                     && let Some(n) = &p.network
+                    && !typos.contains(&n.value)
                 {
                     localnets
                         .entry(sw.value.as_str())
@@ -304,7 +368,7 @@ impl Checker<'_> {
 
     /// On a switch with a localnet port, the physical network is the way out of a chassis:
     /// a VM bound to a chassis that does not map it cannot reach the physical network.
-    fn vif_mappings(&mut self) {
+    fn vif_mappings(&mut self, typos: &BTreeSet<String>) {
         let t = self.t;
         let mut found = Vec::new();
         for (sw, s) in t.switches.iter() {
@@ -315,6 +379,7 @@ impl Checker<'_> {
                     p.ty.as_ref().map(|t| t.value) == Some(crate::spec::types::PortType::Localnet)
                 })
                 .filter_map(|(_, p)| p.network.as_ref().map(|n| n.value.as_str()))
+                .filter(|n| !typos.contains(*n))
                 .collect();
             if nets.is_empty() {
                 continue;

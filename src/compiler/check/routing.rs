@@ -11,7 +11,7 @@ use crate::compiler::model::{Nat, Policy, Route};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 use crate::spec::Sp;
-use crate::spec::types::{NatType, PolicyAction, Router as SpecRouter};
+use crate::spec::types::{NatType, PolicyAction, PortType, Router as SpecRouter};
 
 /// A router's ports: LRP name -> networks.
 type Ports = BTreeMap<String, Vec<IpNet>>;
@@ -422,6 +422,194 @@ impl Checker<'_> {
                     });
                 }
             }
+        }
+    }
+}
+
+/// A floating IP (`dnat` or `dnat_and_snat`) as the checks of its physical side need it.
+struct FloatingIp<'a> {
+    router: &'a str,
+    ip: IpAddr,
+    span: Span,
+    /// The switches of the router's ports on the external IP's network.
+    switches: BTreeSet<&'a str>,
+    /// Distributed: the VIF that holds it.
+    logical_port: Option<&'a Sp<String>>,
+}
+
+impl Checker<'_> {
+    /// Floating IPs against the rest of the physical network they are answered on: an
+    /// external IP is one host there, so it must not be another router's floating IP, another
+    /// router's port or a lab host; and a distributed one is answered from its VM's chassis,
+    /// which must map that network. Networks in `typos` were reported as typos and are not
+    /// checked again.
+    pub(super) fn floating_ips(&mut self, typos: &BTreeSet<String>) {
+        let t = self.t;
+        let mut fips: Vec<FloatingIp> = Vec::new();
+        for (router, r) in t.routers.iter() {
+            if self.facts.incomplete_routers.contains(&router.value) {
+                continue;
+            }
+            for n in &r.nat {
+                if n.ty.value == NatType::Snat {
+                    continue;
+                }
+                let Ok(ip) = n.external_ip.value.parse::<IpAddr>() else {
+                    continue; // reported as a bad address
+                };
+                let switches = self
+                    .facts
+                    .router_ports
+                    .iter()
+                    .filter(|f| f.router == router.value)
+                    .filter(|f| f.networks.iter().any(|(net, _)| net.contains(&ip)))
+                    .filter_map(|f| f.switch.as_deref())
+                    .collect();
+                fips.push(FloatingIp {
+                    router: &router.value,
+                    ip,
+                    span: n.external_ip.span,
+                    switches,
+                    logical_port: n
+                        .logical_port
+                        .as_ref()
+                        .filter(|_| n.ty.value == NatType::DnatAndSnat && n.external_mac.is_some()),
+                });
+            }
+        }
+        // switch -> the physical networks of its localnet ports
+        let mut localnets: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (sw, s) in t.switches.iter() {
+            for (_, p) in s.ports.iter() {
+                if p.ty.as_ref().map(|t| t.value) == Some(PortType::Localnet)
+                    && let Some(n) = &p.network
+                    && !typos.contains(&n.value)
+                {
+                    localnets.entry(&sw.value).or_default().push(&n.value);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        let mut first: BTreeMap<IpAddr, &FloatingIp> = BTreeMap::new();
+        for fip in &fips {
+            // The physical networks the floating IP is answered on, and every switch on them.
+            let networks: BTreeSet<&str> = fip
+                .switches
+                .iter()
+                .flat_map(|s| localnets.get(s).into_iter().flatten().copied())
+                .collect();
+            let segment: BTreeSet<&str> = localnets
+                .iter()
+                .filter(|(_, nets)| nets.iter().any(|n| networks.contains(n)))
+                .map(|(s, _)| *s)
+                .chain(fip.switches.iter().copied())
+                .collect();
+            let ip = fip.ip;
+            // Another router's floating IP (one router's own duplicates are `nat`'s).
+            match first.get(&ip) {
+                Some(other) if other.router != fip.router => found.push(
+                    Diagnostic::error(
+                        Code::NatDuplicate,
+                        format!(
+                            "floating IP {ip} is taken by router `{}` and router `{}`",
+                            other.router, fip.router
+                        ),
+                    )
+                    .at(fip.span, format!("router `{}` claims it again here", fip.router))
+                    .related(other.span, format!("first claimed by router `{}`", other.router))
+                    .help("both routers would answer ARP for it on the external network: give one of them another address"),
+                ),
+                Some(_) => {}
+                None => {
+                    first.insert(ip, fip);
+                }
+            }
+            // Another router's port on the same segment.
+            if let Some((f, span)) = self
+                .facts
+                .router_ports
+                .iter()
+                .filter(|f| f.router != fip.router)
+                .filter(|f| f.switch.as_deref().is_some_and(|s| segment.contains(s)))
+                .find_map(|f| {
+                    f.networks
+                        .iter()
+                        .find(|(net, _)| net.addr() == ip)
+                        .map(|(_, span)| (f, *span))
+                })
+            {
+                found.push(
+                    Diagnostic::error(
+                        Code::AddrDuplicateIp,
+                        format!(
+                            "floating IP {ip} of router `{}` is the address of router port `{}`",
+                            fip.router, f.lrp
+                        ),
+                    )
+                    .at(fip.span, "floating IP here")
+                    .related(span, format!("`{}` of router `{}` has it", f.lrp, f.router))
+                    .help("the router port and the floating IP would both answer ARP for it: give the floating IP another address"),
+                );
+            }
+            // A lab host on one of those physical networks.
+            let hosts = t.lab.iter().flat_map(|l| l.networks.iter());
+            for (net, n) in hosts.filter(|(net, _)| networks.contains(net.value.as_str())) {
+                for (host, addr) in n.hosts.iter() {
+                    if addr.value.parse::<IpAddr>().ok() == Some(ip) {
+                        found.push(
+                            Diagnostic::error(
+                                Code::AddrDuplicateIp,
+                                format!(
+                                    "floating IP {ip} of router `{}` is the address of lab host `{}`",
+                                    fip.router, host.value
+                                ),
+                            )
+                            .at(fip.span, "floating IP here")
+                            .related(addr.span, format!("host `{}` on lab network `{}`", host.value, net.value))
+                            .help("give the floating IP or the host another address of the network"),
+                        );
+                    }
+                }
+            }
+            // Distributed: the VM's chassis answers for it on the physical network.
+            let Some(lp) = fip.logical_port else { continue };
+            if networks.is_empty() {
+                continue;
+            }
+            let vm = t
+                .switches
+                .iter()
+                .flat_map(|(_, s)| s.ports.iter())
+                .find(|(name, _)| name.value == lp.value);
+            let Some(chassis) = vm.and_then(|(_, p)| p.chassis.as_ref()) else {
+                continue; // unknown port, or a VM placed by another tool
+            };
+            let Some((_, ch)) = t.chassis.iter().find(|(c, _)| c.value == chassis.value) else {
+                continue; // unknown chassis: reported elsewhere
+            };
+            if networks.iter().any(|n| ch.bridge_mappings.get(n).is_some()) {
+                continue;
+            }
+            let list = networks.iter().copied().collect::<Vec<_>>().join("`, `");
+            found.push(
+                Diagnostic::error(
+                    Code::ChassisFipUnmapped,
+                    format!(
+                        "distributed floating IP {ip}: chassis `{}` of `{}` does not map `{list}`, the physical network it is answered on",
+                        chassis.value, lp.value
+                    ),
+                )
+                .at(lp.span, format!("NAT happens on `{}`'s chassis, `{}`", lp.value, chassis.value))
+                .related(chassis.span, format!("`{}` has no bridge to `{list}`", chassis.value))
+                .help(format!(
+                    "add `{}: <bridge>` to the `bridge-mappings` of chassis `{}` (a distributed floating IP sends and answers on the VM's own chassis), or drop `logical-port` and `external-mac` to do this NAT on the gateway chassis",
+                    networks.first().copied().unwrap_or_default(),
+                    chassis.value
+                )),
+            );
+        }
+        for d in found {
+            self.push(d);
         }
     }
 }

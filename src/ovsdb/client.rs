@@ -168,6 +168,11 @@ impl Client {
         Ok(info)
     }
 
+    /// The remotes this client was given, as written (`unix:…`, `ssl:…`), in order.
+    pub fn remotes(&self) -> Vec<String> {
+        self.remotes.iter().map(ToString::to_string).collect()
+    }
+
     /// The stream of notifications. Can be taken once; later calls return `None`.
     pub fn notifications(&self) -> Option<Notifications> {
         self.notify_rx

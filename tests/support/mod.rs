@@ -11,6 +11,7 @@ pub mod ovn;
 pub mod ovn_tools;
 pub mod pki;
 pub mod process;
+pub mod proxy;
 pub mod topo_cmd;
 
 use std::path::{Path, PathBuf};

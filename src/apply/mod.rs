@@ -358,6 +358,7 @@ async fn run_locked(
         apply_id,
         bump_nb_cfg: options.wait != WaitFor::None,
         create_nb_global: nb_global.is_none(),
+        marker_seen: nb_global.clone(),
     };
     crate::timings::phase("plan");
     let ops = transaction::build(&plan, &Db::Northbound, &live, &schema, &tx)?;

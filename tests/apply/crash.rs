@@ -12,31 +12,7 @@ use crate::require_ovn;
 use crate::support::ovn::NbCluster;
 use crate::support::ovn::OvnSandbox;
 use crate::support::topo_cmd::TopoCmd;
-
-/// A topology of `n` tenants: a switch with 3 VIFs each, all on one distributed router.
-/// Rows: per tenant 1 switch + 3 VIFs + 1 router-type LSP + 1 router port; plus the router.
-pub fn tenants(n: usize) -> (String, usize) {
-    let mut y = String::from(
-        "name: big\nchassis:\n  hv1: { encap: { type: geneve, ip: 172.17.42.20 } }\n  \
-         hv2: { encap: { type: geneve, ip: 172.17.42.21 } }\nswitches:\n",
-    );
-    for i in 0..n {
-        let (a, b) = (i / 256, i % 256);
-        y += &format!("  t{i}:\n    subnet: 10.{a}.{b}.0/24\n    ports:\n");
-        for j in 1..=3 {
-            y += &format!(
-                "      t{i}-vm{j}: {{ mac: \"02:00:00:{a:02x}:{b:02x}:{j:02x}\", ip: 10.{a}.{b}.{}, chassis: hv1 }}\n",
-                10 + j
-            );
-        }
-    }
-    y += "routers:\n  lr:\n    ports:\n";
-    for i in 0..n {
-        let (a, b) = (i / 256, i % 256);
-        y += &format!("      - {{ switch: t{i}, ip: 10.{a}.{b}.1/24 }}\n");
-    }
-    (y, n * 6 + 1)
-}
+use crate::support::topology::tenants;
 
 #[test]
 fn killed_between_plan_and_apply_writes_nothing() {

@@ -13,6 +13,7 @@ pub mod pki;
 pub mod process;
 pub mod proxy;
 pub mod topo_cmd;
+pub mod topology;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What to do with the first client request whose text contains `marker` (e.g. the stack's
 /// lock name in an apply's `assert`).
@@ -27,12 +27,17 @@ pub enum Action {
     /// Forward `bytes` of the request, then forward nothing more either way (the connections
     /// stay open until the client or the server closes its side).
     Hold { bytes: usize },
+    /// [`Action::Hold`] after `per_mille` thousandths of the request.
+    HoldPart { per_mille: usize },
     /// Forward the whole request; hold everything the server sends from then on.
     HoldReply,
     /// Forward the request and its reply; then forward nothing more either way.
     HoldAfterReply,
     /// Forward everything; only say when the request went through (and when its reply began).
     Watch,
+    /// Hold the request whole until [`Proxy::release`], then forward it (and everything after)
+    /// as [`Action::Watch`] does: the test does something between the two.
+    Gate,
 }
 
 #[derive(Debug, Clone)]
@@ -58,7 +63,8 @@ pub enum Point {
 #[derive(Default)]
 struct State {
     rule: Option<Rule>,
-    points: Vec<Point>,
+    released: bool,
+    points: Vec<(Point, Instant)>,
 }
 
 struct Shared {
@@ -70,7 +76,7 @@ struct Shared {
 impl Shared {
     fn reached(&self, p: Point) {
         let mut st = self.state.lock().unwrap();
-        st.points.push(p);
+        st.points.push((p, Instant::now()));
         self.changed.notify_all();
     }
 }
@@ -98,9 +104,8 @@ impl Proxy {
                 match listener.accept() {
                     Ok((client, _)) => {
                         client.set_nonblocking(false).unwrap();
-                        let rule = sh.state.lock().unwrap().rule.take();
                         let (sh, up) = (sh.clone(), up.clone());
-                        thread::spawn(move || serve(client, &up, rule, &sh));
+                        thread::spawn(move || serve(client, &up, &sh));
                     }
                     Err(_) => thread::sleep(Duration::from_millis(5)),
                 }
@@ -114,31 +119,49 @@ impl Proxy {
         format!("unix:{}", self.path.display())
     }
 
-    /// Arms `rule` for the next connection opened (topo's first: it connects once and keeps
-    /// the connection for the whole apply).
+    /// Arms `rule`: the first request that matches it, on any connection, gets its action
+    /// (a client that tries several remotes may open and drop connections first).
     pub fn arm(&self, rule: Rule) {
         let mut st = self.shared.state.lock().unwrap();
         st.rule = Some(rule);
+        st.released = false;
         st.points.clear();
     }
 
-    /// Waits until the proxy reached `point` (panics after `timeout`).
-    pub fn wait_for(&self, point: fn(&Point) -> bool, timeout: Duration) -> Point {
+    /// Lets a request held by [`Action::Gate`] go.
+    pub fn release(&self) {
+        self.shared.state.lock().unwrap().released = true;
+        self.shared.changed.notify_all();
+    }
+
+    /// Waits until the proxy reached `point` (panics after `timeout`); when it did.
+    pub fn wait_for(&self, point: fn(&Point) -> bool, timeout: Duration) -> (Point, Instant) {
         let st = self.shared.state.lock().unwrap();
         let (st, res) = self
             .shared
             .changed
-            .wait_timeout_while(st, timeout, |st| !st.points.iter().any(point))
+            .wait_timeout_while(st, timeout, |st| !st.points.iter().any(|(p, _)| point(p)))
             .unwrap();
         assert!(
             !res.timed_out(),
             "the proxy did not reach the point within {timeout:?}; saw {:?}",
             st.points
         );
-        *st.points.iter().find(|p| point(p)).unwrap()
+        *st.points.iter().find(|(p, _)| point(p)).unwrap()
     }
 
-    pub fn points(&self) -> Vec<Point> {
+    /// Whether the proxy reached `point` already.
+    pub fn reached(&self, point: fn(&Point) -> bool) -> bool {
+        self.shared
+            .state
+            .lock()
+            .unwrap()
+            .points
+            .iter()
+            .any(|(p, _)| point(p))
+    }
+
+    pub fn points(&self) -> Vec<(Point, Instant)> {
         self.shared.state.lock().unwrap().points.clone()
     }
 }
@@ -151,7 +174,7 @@ impl Drop for Proxy {
 
 /// One connection: the client → server direction in this thread (message by message), the
 /// other in a second thread.
-fn serve(mut client: UnixStream, upstream: &Path, rule: Option<Rule>, shared: &Arc<Shared>) {
+fn serve(mut client: UnixStream, upstream: &Path, shared: &Arc<Shared>) {
     let Ok(mut server) = UnixStream::connect(upstream) else {
         return;
     };
@@ -200,7 +223,6 @@ fn serve(mut client: UnixStream, upstream: &Path, rule: Option<Rule>, shared: &A
         });
     }
     let mut framer = Framer::default();
-    let mut rule = rule;
     let mut held = false;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -213,16 +235,21 @@ fn serve(mut client: UnixStream, upstream: &Path, rule: Option<Rule>, shared: &A
         }
         let mut out = Vec::new();
         for message in framer.push(&buf[..n]) {
-            let matched = rule
-                .as_ref()
-                .is_some_and(|r| find(&message, r.marker.as_bytes()));
-            if !matched || held {
-                if !held {
-                    out.extend_from_slice(&message);
-                }
+            if held {
                 continue;
             }
-            let action = rule.take().unwrap().action;
+            let action = {
+                let mut st = shared.state.lock().unwrap();
+                let matched = st
+                    .rule
+                    .as_ref()
+                    .is_some_and(|r| find(&message, r.marker.as_bytes()));
+                if matched { st.rule.take() } else { None }
+            };
+            let Some(Rule { action, .. }) = action else {
+                out.extend_from_slice(&message);
+                continue;
+            };
             shared.reached(Point::Matched(message.len()));
             if server.write_all(&out).is_err() {
                 return;
@@ -242,12 +269,26 @@ fn serve(mut client: UnixStream, upstream: &Path, rule: Option<Rule>, shared: &A
                     shared.reached(Point::Forwarded);
                     held = true;
                 }
+                Action::HoldPart { per_mille } => {
+                    hold_down.store(true, Ordering::SeqCst);
+                    let bytes = message.len() * per_mille.min(1000) / 1000;
+                    let _ = server.write_all(&message[..bytes]);
+                    shared.reached(Point::Forwarded);
+                    held = true;
+                }
                 Action::HoldReply => {
                     hold_down.store(true, Ordering::SeqCst);
                     after_request.store(true, Ordering::SeqCst);
                     let _ = server.write_all(&message);
                     shared.reached(Point::Forwarded);
                     held = true;
+                }
+                Action::Gate => {
+                    let st = shared.state.lock().unwrap();
+                    drop(shared.changed.wait_while(st, |st| !st.released).unwrap());
+                    after_request.store(true, Ordering::SeqCst);
+                    let _ = server.write_all(&message);
+                    shared.reached(Point::Forwarded);
                 }
                 Action::Watch => {
                     after_request.store(true, Ordering::SeqCst);

@@ -364,3 +364,37 @@ fn leader_killed_during_apply_leaves_old_or_new_never_a_mix() {
     }
     eprintln!("calibrated apply {full:?}; (fraction, took, applied, stderr): {outcomes:#?}");
 }
+
+/// A connection lost while taking the stack's lock (as an inactivity probe's loss is) ends
+/// the apply before anything was sent, and the message says so.
+#[test]
+fn a_connection_lost_while_taking_the_lock_says_nothing_was_written() {
+    use crate::support::proxy::{Action, Proxy, Rule};
+    require_ovn!();
+    let dir = tempfile::tempdir().unwrap();
+    let (yaml, _) = tenants(3);
+    let file = write(dir.path(), "t.yaml", &yaml);
+    let ovn = OvnSandbox::nb_only();
+    let upstream = ovn.nb_remote().trim_start_matches("unix:").to_owned();
+    let proxy = Proxy::start(dir.path(), "p.sock", Path::new(&upstream));
+    proxy.arm(Rule {
+        marker: r#""method":"lock""#.to_owned(),
+        action: Action::Cut { bytes: 0 },
+    });
+    let remote = proxy.remote();
+    let out = TopoCmd::new([
+        "apply",
+        "--yes",
+        "--timeout",
+        "3",
+        file.to_str().unwrap(),
+        "--db",
+        &remote,
+    ])
+    .run()
+    .expect_code(1);
+    let stderr = out.stderr_flat();
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(stderr.contains("lock"), "names the request: {stderr}");
+    assert_eq!(owned_rows(&ovn, "big"), 0);
+}

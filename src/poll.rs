@@ -14,6 +14,22 @@ use std::time::{Duration, Instant};
 pub(crate) async fn poll_until<T, N, E, F, Fut>(
     timeout: Duration,
     every: Duration,
+    attempt: F,
+) -> Result<Result<T, N>, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Result<T, N>, E>>,
+{
+    poll_with_backoff(timeout, every, every, attempt).await
+}
+
+/// [`poll_until`] with a growing pause: `first` after the first attempt, doubled after each
+/// one up to `max`. For a server that is away (restarting, electing a leader): asked soon,
+/// then less often.
+pub(crate) async fn poll_with_backoff<T, N, E, F, Fut>(
+    timeout: Duration,
+    first: Duration,
+    max: Duration,
     mut attempt: F,
 ) -> Result<Result<T, N>, E>
 where
@@ -21,6 +37,7 @@ where
     Fut: Future<Output = Result<Result<T, N>, E>>,
 {
     let deadline = Instant::now() + timeout;
+    let mut pause = first;
     loop {
         let seen = match attempt().await? {
             Ok(done) => return Ok(Ok(done)),
@@ -30,7 +47,8 @@ where
         if now >= deadline {
             return Ok(Err(seen));
         }
-        tokio::time::sleep(every.min(deadline - now)).await;
+        tokio::time::sleep(pause.min(deadline - now)).await;
+        pause = (pause * 2).min(max.max(first));
     }
 }
 
@@ -77,6 +95,25 @@ mod tests {
         ));
         assert_eq!(got, Ok(Err(calls.get())));
         assert!(calls.get() >= 2, "it asked again before giving up");
+    }
+
+    #[test]
+    fn the_pause_grows_up_to_its_cap() {
+        let calls = Cell::new(0);
+        let start = Instant::now();
+        let got: Result<Result<(), ()>, ()> = runtime().block_on(poll_with_backoff(
+            Duration::from_millis(70),
+            Duration::from_millis(10),
+            Duration::from_millis(20),
+            || {
+                calls.set(calls.get() + 1);
+                async { Ok(Err(())) }
+            },
+        ));
+        assert_eq!(got, Ok(Err(())));
+        // Pauses 10, 20, 20, 20 (cut at the deadline): five attempts, not eight.
+        assert!((4..=6).contains(&calls.get()), "{} attempts", calls.get());
+        assert!(start.elapsed() >= Duration::from_millis(70));
     }
 
     #[test]

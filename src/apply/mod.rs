@@ -8,8 +8,11 @@
 //!    from the guards;
 //! 3. plan (or, for a saved plan, check that nothing it read moved);
 //! 4. one transaction ([`transaction::build`]) guarded by `wait` on everything it touches;
-//! 5. if the reply is lost ("outcome unknown"), reconnect and read the apply marker back:
-//!    applied or not, never guessed, never re-sent;
+//! 5. if the reply is lost ("outcome unknown"), reconnect (to the leader, among the remotes)
+//!    and read the apply marker back with backoff until a member answers or `--timeout`:
+//!    applied or not applied, never guessed, never re-sent; "unknown" only when no member
+//!    answered, naming the remotes and the time spent. A clustered server's refusal is checked
+//!    the same way (its re-execution of a committed transaction fails its own guards);
 //! 6. optionally wait for northd (`sb`) or the chassis (`hv`) with a deadline;
 //! 7. bring the read up to date from the monitor's updates (until they show the apply
 //!    marker; a full re-read when they cannot) and re-plan: the plan must now be empty.
@@ -35,7 +38,7 @@ use crate::ovsdb::{self, Client, DatabaseSchema, Datum, OpError};
 use crate::poll::poll_until;
 use crate::rows::live::Live;
 use crate::rows::{Db, RowKey, State};
-use marker::{marker_of, nb_global_ids, resolve_outcome};
+use marker::{Verdict, marker_of, nb_global_ids, resolve_outcome};
 use stale::guard_subject;
 pub(crate) use stale::moved_since;
 use wait::wait_for_cfg;
@@ -130,15 +133,26 @@ pub enum Error {
     #[error("apply cancelled; nothing was written")]
     Declined,
     #[error(
-        "the transaction's outcome is unknown: {reason}; reading the apply marker back failed \
-         too ({marker_error}). Run `topo plan` to see what the database holds"
+        "the transaction's outcome is unknown: {reason}; no member of {remotes} answered the \
+         apply marker's read within {waited:.1?} (last: {marker_error}). Run `topo plan` to see \
+         what the database holds"
     )]
     OutcomeUnknown {
         reason: String,
+        /// The remotes asked, as given.
+        remotes: String,
+        /// From the loss to giving up.
+        waited: Duration,
         marker_error: String,
     },
-    #[error("the transaction was lost ({reason}) and did not commit; nothing was written")]
+    #[error(
+        "not applied: the transaction was lost ({reason}) and did not commit (the database \
+         answered without its apply marker); nothing was written"
+    )]
     NotApplied { reason: String },
+    /// The database failed before the transaction was sent, or refused it whole.
+    #[error("{error}; nothing was written")]
+    NothingWritten { error: Box<Error> },
     #[error("applied, but the live state still differs from the topology: {0}")]
     NotConverged(String),
     #[error("applied, but the Southbound outcome differs from the topology: {}", .0.join("; "))]
@@ -165,6 +179,17 @@ pub enum Error {
         after: Duration,
         lagging: Vec<String>,
     },
+}
+
+/// An error of the database met before the transaction was sent (or a refusal of all of it):
+/// says that nothing was written. Other errors say it themselves or are not the database's.
+fn nothing_written(error: Error) -> Error {
+    match error {
+        Error::Ovsdb(_) | Error::Live(_) => Error::NothingWritten {
+            error: Box::new(error),
+        },
+        other => other,
+    }
 }
 
 /// The lock name of a stack. OVSDB lock names are ids (`[A-Za-z_][A-Za-z0-9_]*`), so other
@@ -205,6 +230,10 @@ pub(crate) struct Read {
 /// that a caller can compile the topology while the server answers.
 /// `timeout` bounds the retries of the `NB_Global` read when no watch could be opened.
 pub(crate) async fn read(nb: &Client, timeout: Duration) -> Result<Read, Error> {
+    read_live(nb, timeout).await.map_err(nothing_written)
+}
+
+async fn read_live(nb: &Client, timeout: Duration) -> Result<Read, Error> {
     let schema = nb.get_schema(Db::Northbound.schema_name()).await?;
     let (live, watch, ids) = match live::watch::watch_nb(nb, &schema).await? {
         // The same snapshot as the rows.
@@ -239,7 +268,11 @@ pub(crate) async fn run_read(
     confirm: impl FnOnce(&Plan) -> bool,
 ) -> Result<Report, Error> {
     let lock = lock_name(&options.stack);
-    if !nb.lock(&lock).await? {
+    if !nb
+        .lock(&lock)
+        .await
+        .map_err(|e| nothing_written(e.into()))?
+    {
         let _ = nb.unlock(&lock).await;
         return Err(Error::Locked {
             stack: options.stack.clone(),
@@ -272,7 +305,9 @@ async fn run_locked(
     // The read came before the lock: if another apply of this stack committed in between
     // (it writes its marker in its transaction, before it lets the lock go), the read is
     // stale, and a plan made from it would neither see nor prune that apply's rows.
-    let nb_global = nb_global_ids(nb, options.timeout).await?;
+    let nb_global = nb_global_ids(nb, options.timeout)
+        .await
+        .map_err(nothing_written)?;
     if marker_of(ids.as_ref(), &options.stack) != marker_of(nb_global.as_ref(), &options.stack) {
         return Err(Error::Moved {
             what: format!(
@@ -323,6 +358,7 @@ async fn run_locked(
         apply_id,
         bump_nb_cfg: options.wait != WaitFor::None,
         create_nb_global: nb_global.is_none(),
+        marker_seen: nb_global.clone(),
     };
     crate::timings::phase("plan");
     let ops = transaction::build(&plan, &Db::Northbound, &live, &schema, &tx)?;
@@ -335,41 +371,50 @@ async fn run_locked(
     };
     // The operations hold a copy of every row created: free them before the re-plan.
     drop(ops);
-    match outcome {
-        Ok(_) => {}
-        Err(ovsdb::Error::Transaction {
-            error: error @ OpError::TimedOut,
-            details,
-            ..
-        }) => {
-            // A `wait` guard failed: something the plan touched changed under it.
-            let what = guarded.unwrap_or_else(|| details.unwrap_or_else(|| error.to_string()));
-            return Err(Error::Moved { what });
+    let refusal = match outcome {
+        Ok(_) => None,
+        // Sent, and no reply (or no readable one): the marker decides.
+        Err(
+            ovsdb::Error::OutcomeUnknown { reason, .. }
+            | ovsdb::Error::Protocol {
+                message: reason, ..
+            },
+        ) => match resolve_outcome(nb, &plan.stack, apply_id, reason.clone(), options.timeout)
+            .await?
+        {
+            Verdict::Applied => None,
+            Verdict::NotApplied => return Err(Error::NotApplied { reason }),
+        },
+        Err(e @ ovsdb::Error::Transaction { .. }) => Some(e),
+        // Not sent (the connection was dead and no server took the retry): nothing written.
+        Err(e) => return Err(nothing_written(e.into())),
+    };
+    if let Some(refused) = refusal {
+        // A clustered server re-executes a transaction whose commit it could not confirm (a
+        // leader change): the re-execution's guards then fail on this apply's own rows, and
+        // the refusal hides a commit. The marker tells.
+        let clustered = nb
+            .server()
+            .await
+            .ok()
+            .and_then(|info| info.database)
+            .is_some_and(|db| db.is_clustered());
+        let committed = clustered
+            && match resolve_outcome(
+                nb,
+                &plan.stack,
+                apply_id,
+                format!("the server refused it ({refused}) after a possible re-execution"),
+                options.timeout,
+            )
+            .await?
+            {
+                Verdict::Applied => true,
+                Verdict::NotApplied => false,
+            };
+        if !committed {
+            return Err(refused_error(refused, guarded, lock));
         }
-        Err(ovsdb::Error::Transaction {
-            error: error @ OpError::ConstraintViolation,
-            details,
-            ..
-        }) => {
-            // An indexed name (a port's) taken since the read: the index refused it.
-            let what = details.unwrap_or_else(|| error.to_string());
-            return Err(Error::Moved { what });
-        }
-        Err(ovsdb::Error::Transaction {
-            error: error @ OpError::NotOwner,
-            ..
-        }) => {
-            // The `assert` of the lock: the lock belongs to the connection, and a reconnect (a
-            // new leader) lost it.
-            return Err(Error::LockLost {
-                lock: lock.to_owned(),
-                reason: error.to_string(),
-            });
-        }
-        Err(ovsdb::Error::OutcomeUnknown { reason, .. }) => {
-            resolve_outcome(nb, &plan.stack, apply_id, reason, options.timeout).await?;
-        }
-        Err(e) => return Err(e.into()),
     }
 
     crate::timings::phase("transact");
@@ -483,6 +528,42 @@ async fn run_locked(
         apply_id,
         warnings,
     })
+}
+
+/// A transaction the server refused (nothing of it committed) as apply's error.
+fn refused_error(refused: ovsdb::Error, guarded: Option<String>, lock: &str) -> Error {
+    match refused {
+        ovsdb::Error::Transaction {
+            error: error @ OpError::TimedOut,
+            details,
+            ..
+        } => {
+            // A `wait` guard failed: something the plan touched changed under it.
+            let what = guarded.unwrap_or_else(|| details.unwrap_or_else(|| error.to_string()));
+            Error::Moved { what }
+        }
+        ovsdb::Error::Transaction {
+            error: error @ OpError::ConstraintViolation,
+            details,
+            ..
+        } => {
+            // An indexed name (a port's) taken since the read: the index refused it.
+            let what = details.unwrap_or_else(|| error.to_string());
+            Error::Moved { what }
+        }
+        ovsdb::Error::Transaction {
+            error: error @ OpError::NotOwner,
+            ..
+        } => {
+            // The `assert` of the lock: the lock belongs to the connection, and a reconnect (a
+            // new leader) lost it.
+            Error::LockLost {
+                lock: lock.to_owned(),
+                reason: error.to_string(),
+            }
+        }
+        other => nothing_written(other.into()),
+    }
 }
 
 /// The Northbound rows of `state` whose (table, key) is in `keys`.

@@ -56,6 +56,12 @@ pub(super) fn guard_subject(plan: &Plan, ops: &[Operation], index: usize) -> Opt
             table, conditions, ..
         } => {
             let cond = conditions.first()?;
+            if table == "NB_Global" {
+                return Some(format!(
+                    "another apply of stack {} committed after this one read the database",
+                    plan.stack
+                ));
+            }
             let key = match cond.value.as_scalar()? {
                 Atom::String(name) => {
                     return Some(format!(

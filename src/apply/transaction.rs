@@ -6,6 +6,8 @@
 //!    read, and each name the plan creates is still free where the schema does not index it
 //!    (switch and router names are not unique in the NB schema, so nothing else would stop a
 //!    duplicate; a port's name is indexed, and the server refuses a second one by itself);
+//!    and the stack's apply marker is still the one the apply read (`marker_guard`: locks are
+//!    per server, so this is what keeps two applies through two cluster members apart);
 //! 2. `assert` of the stack's lock, when held;
 //! 3. inserts (with `uuid-name`s, referenced rows first), column updates, deletes;
 //! 4. the apply marker: `NB_Global.external_ids:topo:<stack>:apply = <apply id>`, written in the
@@ -30,7 +32,8 @@ use uuid::Uuid;
 
 use crate::diff::{Action, Change, Plan};
 use crate::ovsdb::{
-    Atom, Columns, Condition, DatabaseSchema, Datum, Mutation, Mutator, Operation, WaitUntil,
+    Atom, Columns, Condition, DatabaseSchema, Datum, Function, Mutation, Mutator, Operation,
+    WaitUntil,
 };
 use crate::rows::live::Live;
 use crate::rows::{Cell, Db, RowKey, Value, identity, ownership};
@@ -49,6 +52,11 @@ pub struct TxOptions {
     /// with no row to match would silently drop the marker and the `nb_cfg` bump. The table
     /// holds at most one row, so a concurrent insert makes one of the transactions fail.
     pub create_nb_global: bool,
+    /// `NB_Global.external_ids` as the apply read it (under the lock). When set, a `wait`
+    /// guard keeps the stack's apply marker as it was: its value when it had one, else the
+    /// whole map. Locks are per server, so two applies of a stack through two members of a
+    /// cluster both get the lock; this guard lets only the first one commit.
+    pub marker_seen: Option<Datum>,
 }
 
 /// The `NB_Global.external_ids` key of a stack's apply marker.
@@ -213,6 +221,12 @@ pub fn build(
         }
     }
 
+    if *db == Db::Northbound
+        && !options.create_nb_global
+        && let Some(seen) = &options.marker_seen
+    {
+        guards.push(marker_guard(&plan.stack, seen));
+    }
     let mut ops = with_guards(guards, options.lock.as_deref(), body);
     if *db == Db::Northbound {
         let key = Atom::from(marker_key(&plan.stack));
@@ -248,6 +262,28 @@ pub fn build(
     // Committed to disk before the reply: an acknowledged apply survives a server crash.
     ops.push(Operation::Commit { durable: true });
     Ok(ops)
+}
+
+/// The `wait` that `NB_Global` still holds the stack's apply marker `seen` showed: the
+/// row whose `external_ids` include the marker as seen (or, when there was none, equal the
+/// whole map as seen: a key's absence has no condition of its own) must still exist.
+pub(crate) fn marker_guard(stack: &str, seen: &Datum) -> Operation {
+    let key = Atom::from(marker_key(stack));
+    let condition = match seen.as_map().and_then(|m| m.get(&key)) {
+        Some(value) => Condition::new(
+            "external_ids",
+            Function::Includes,
+            Datum::map([(key, value.clone())]),
+        ),
+        None => Condition::new("external_ids", Function::Eq, seen.clone()),
+    };
+    Operation::wait(
+        "NB_Global",
+        vec![condition],
+        vec!["_uuid".to_owned()],
+        WaitUntil::NotEqual,
+        vec![],
+    )
 }
 
 fn push_guard(

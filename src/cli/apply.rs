@@ -77,7 +77,14 @@ fn help_for(e: &apply::Error) -> Option<String> {
             "the change is committed; `topo plan` shows whether the live state matches".to_owned()
         }
         apply::Error::OutcomeUnknown { .. } => {
-            "the database may or may not hold the change: `topo plan` shows which".to_owned()
+            "no member answered before --timeout, so the database may or may not hold the \
+             change: once it answers, `topo plan` shows which"
+                .to_owned()
+        }
+        apply::Error::NotApplied { .. } => "run `topo apply` again".to_owned(),
+        apply::Error::NothingWritten { error } => {
+            use miette::Diagnostic;
+            return help_for(error).or_else(|| error.help().map(|h| h.to_string()));
         }
         _ => return None,
     })

@@ -168,6 +168,11 @@ impl Client {
         Ok(info)
     }
 
+    /// The remotes this client was given, as written (`unix:…`, `ssl:…`), in order.
+    pub fn remotes(&self) -> Vec<String> {
+        self.remotes.iter().map(ToString::to_string).collect()
+    }
+
     /// The stream of notifications. Can be taken once; later calls return `None`.
     pub fn notifications(&self) -> Option<Notifications> {
         self.notify_rx
@@ -592,7 +597,8 @@ impl Client {
 
 /// With TLS 1.3 the server checks the client's certificate after the client considers the
 /// handshake done, so a refused certificate shows up as a fatal alert on the first read.
-/// That is a TLS failure, not an unreachable server.
+/// That is a TLS failure, not an unreachable server. A plain TCP connection closed before its
+/// first reply gets a hint that the port may want TLS.
 fn tls_refusal(remote: &Remote, e: Error) -> Error {
     match e {
         Error::Disconnected { reason, .. } if remote.is_ssl() && reason.contains("alert") => {
@@ -601,6 +607,22 @@ fn tls_refusal(remote: &Remote, e: Error) -> Error {
                 message: format!(
                     "{reason}: the server refused topo's client certificate (is it signed by a CA the \
                  server trusts? check -p/-c)"
+                ),
+            }
+        }
+        // ovsdb-server's SSL listener closes a connection whose first bytes are no TLS
+        // handshake: a plain `tcp:` remote pointed at an SSL port looks like this.
+        Error::Disconnected {
+            remote: r,
+            method,
+            reason,
+        } if matches!(remote, Remote::Tcp { .. }) && reason.contains("closed the connection") => {
+            Error::Disconnected {
+                remote: r,
+                method,
+                reason: format!(
+                    "{reason} before answering its first request (a server listening for TLS \
+                     does so: if this port is an SSL one, use ssl: with -p/-c/-C)"
                 ),
             }
         }

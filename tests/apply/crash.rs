@@ -12,31 +12,7 @@ use crate::require_ovn;
 use crate::support::ovn::NbCluster;
 use crate::support::ovn::OvnSandbox;
 use crate::support::topo_cmd::TopoCmd;
-
-/// A topology of `n` tenants: a switch with 3 VIFs each, all on one distributed router.
-/// Rows: per tenant 1 switch + 3 VIFs + 1 router-type LSP + 1 router port; plus the router.
-pub fn tenants(n: usize) -> (String, usize) {
-    let mut y = String::from(
-        "name: big\nchassis:\n  hv1: { encap: { type: geneve, ip: 172.17.42.20 } }\n  \
-         hv2: { encap: { type: geneve, ip: 172.17.42.21 } }\nswitches:\n",
-    );
-    for i in 0..n {
-        let (a, b) = (i / 256, i % 256);
-        y += &format!("  t{i}:\n    subnet: 10.{a}.{b}.0/24\n    ports:\n");
-        for j in 1..=3 {
-            y += &format!(
-                "      t{i}-vm{j}: {{ mac: \"02:00:00:{a:02x}:{b:02x}:{j:02x}\", ip: 10.{a}.{b}.{}, chassis: hv1 }}\n",
-                10 + j
-            );
-        }
-    }
-    y += "routers:\n  lr:\n    ports:\n";
-    for i in 0..n {
-        let (a, b) = (i / 256, i % 256);
-        y += &format!("      - {{ switch: t{i}, ip: 10.{a}.{b}.1/24 }}\n");
-    }
-    (y, n * 6 + 1)
-}
+use crate::support::topology::tenants;
 
 #[test]
 fn killed_between_plan_and_apply_writes_nothing() {
@@ -152,6 +128,131 @@ fn killed_during_apply_leaves_old_or_new_never_a_mix() {
     );
 }
 
+/// The issue-13 case, made exact with a proxy between topo and the server: ovsdb-server is
+/// killed (SIGKILL, by PID) at a point of the apply's transaction and restarted within a
+/// second on the same socket and database file. topo must then say applied or not applied —
+/// never "unknown" — and be right (the stack's rows counted by `_uuid`: all or none):
+/// - the request forwarded whole and the server's reply begun (committed), the reply held:
+///   applied;
+/// - half of the request forwarded: not applied, nothing written;
+/// - the request forwarded whole, the server killed at once (inside its commit): either,
+///   matching the database.
+#[test]
+fn server_killed_in_the_commit_gives_a_verdict_that_matches_the_database() {
+    use crate::support::proxy::{Action, Point, Proxy, Rule};
+    require_ovn!();
+    let dir = tempfile::tempdir().unwrap();
+    let (yaml, rows) = tenants(300);
+    let file = write(dir.path(), "big.yaml", &yaml);
+    let f = file.to_str().unwrap().to_owned();
+    let cases: [(&str, Action); 3] = [
+        ("reply held", Action::HoldReply),
+        // 1 KiB of a request of ~1 MB: well inside it.
+        ("request cut", Action::Hold { bytes: 1024 }),
+        ("in the commit", Action::Watch),
+    ];
+    let mut verdicts = Vec::new();
+    for (i, (case, action)) in cases.into_iter().enumerate() {
+        let mut ovn = OvnSandbox::nb_only();
+        let upstream = ovn.nb_remote().trim_start_matches("unix:").to_owned();
+        let proxy = Proxy::start(dir.path(), &format!("p{i}.sock"), Path::new(&upstream));
+        proxy.arm(Rule {
+            marker: r#""op":"assert""#.to_owned(),
+            action: action.clone(),
+        });
+        let run = Apply::spawn_at(&proxy.remote(), &f, dir.path(), &format!("kill{i}"));
+        let wanted: fn(&Point) -> bool = match action {
+            Action::HoldReply => |p| *p == Point::ReplyStarted,
+            _ => |p| *p == Point::Forwarded,
+        };
+        proxy.wait_for(wanted, Duration::from_secs(60));
+        let down = Instant::now();
+        ovn.nb.kill();
+        ovn.nb.restart();
+        let back = down.elapsed();
+        assert!(back < Duration::from_secs(1), "restart took {back:?}");
+        let (status, _, _, stderr) = run.finish();
+        let n = owned_rows(&ovn, "big");
+        assert!(n == 0 || n == rows, "{case}: a mix: {n} of {rows} rows");
+        assert!(
+            !stderr.contains("outcome is unknown"),
+            "{case}: the server was back in {back:?}, the verdict must be known: {stderr}"
+        );
+        let applied = match status.code() {
+            Some(0) => true,
+            Some(1) if stderr.contains("not applied") && stderr.contains("nothing was written") => {
+                false
+            }
+            // Committed, the re-read after it failed: topo says it applied.
+            Some(1) if stderr.contains("applied (apply ") => true,
+            other => panic!("{case}: topo exited {other:?}: {stderr}"),
+        };
+        assert_eq!(
+            n == rows,
+            applied,
+            "{case}: topo's verdict is wrong: {stderr}"
+        );
+        match case {
+            "reply held" => assert!(applied, "{case}: the server had replied: {stderr}"),
+            "request cut" => assert!(!applied, "{case}: the request was incomplete"),
+            _ => {}
+        }
+        // Converges: the next apply does the rest (or nothing), then the plan is empty.
+        topo(&ovn, &["apply", "--yes", &f]).success();
+        plan(&ovn, &file, 0);
+        verdicts.push((case, applied, back));
+    }
+    eprintln!("(case, applied, server down for): {verdicts:?}");
+}
+
+/// "Unknown" only when no member answered before the deadline: the server killed after it
+/// replied (the reply held by the proxy) and not restarted. The message names the remote and
+/// the time spent; the database, once back, holds the change.
+#[test]
+fn outcome_is_unknown_only_when_nothing_answers_before_the_deadline() {
+    use crate::support::proxy::{Action, Point, Proxy, Rule};
+    require_ovn!();
+    let dir = tempfile::tempdir().unwrap();
+    let (yaml, rows) = tenants(3);
+    let file = write(dir.path(), "t.yaml", &yaml);
+    let mut ovn = OvnSandbox::nb_only();
+    let upstream = ovn.nb_remote().trim_start_matches("unix:").to_owned();
+    let proxy = Proxy::start(dir.path(), "p.sock", Path::new(&upstream));
+    proxy.arm(Rule {
+        marker: r#""op":"assert""#.to_owned(),
+        action: Action::HoldReply,
+    });
+    let remote = proxy.remote();
+    let child = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .args(["apply", "--yes", "--timeout", "2", file.to_str().unwrap()])
+        .args(["--db", &remote])
+        .env_remove("OVN_NB_DB")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    proxy.wait_for(|p| *p == Point::ReplyStarted, Duration::from_secs(30));
+    ovn.nb.kill();
+    let out = child.wait_with_output().unwrap();
+    let stderr = crate::support::folded(&String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("outcome is unknown"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no member of {remote} answered")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("within 2."), "the time spent: {stderr}");
+    ovn.nb.restart();
+    assert_eq!(
+        owned_rows(&ovn, "big"),
+        rows,
+        "the server had replied: committed"
+    );
+    plan(&ovn, &file, 0);
+}
+
 /// `topo apply --yes` of a file, running in the background.
 struct Apply {
     child: Child,
@@ -262,4 +363,38 @@ fn leader_killed_during_apply_leaves_old_or_new_never_a_mix() {
         have = n;
     }
     eprintln!("calibrated apply {full:?}; (fraction, took, applied, stderr): {outcomes:#?}");
+}
+
+/// A connection lost while taking the stack's lock (as an inactivity probe's loss is) ends
+/// the apply before anything was sent, and the message says so.
+#[test]
+fn a_connection_lost_while_taking_the_lock_says_nothing_was_written() {
+    use crate::support::proxy::{Action, Proxy, Rule};
+    require_ovn!();
+    let dir = tempfile::tempdir().unwrap();
+    let (yaml, _) = tenants(3);
+    let file = write(dir.path(), "t.yaml", &yaml);
+    let ovn = OvnSandbox::nb_only();
+    let upstream = ovn.nb_remote().trim_start_matches("unix:").to_owned();
+    let proxy = Proxy::start(dir.path(), "p.sock", Path::new(&upstream));
+    proxy.arm(Rule {
+        marker: r#""method":"lock""#.to_owned(),
+        action: Action::Cut { bytes: 0 },
+    });
+    let remote = proxy.remote();
+    let out = TopoCmd::new([
+        "apply",
+        "--yes",
+        "--timeout",
+        "3",
+        file.to_str().unwrap(),
+        "--db",
+        &remote,
+    ])
+    .run()
+    .expect_code(1);
+    let stderr = out.stderr_flat();
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(stderr.contains("lock"), "names the request: {stderr}");
+    assert_eq!(owned_rows(&ovn, "big"), 0);
 }

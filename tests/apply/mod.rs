@@ -124,27 +124,7 @@ pub fn owned_rows(ovn: &OvnSandbox, stack: &str) -> usize {
 /// [`owned_rows`] of the NB at one `remote` (of a cluster, pass the leader's: a follower may
 /// answer from a copy that lags).
 pub fn owned_rows_at(remote: &str, stack: &str) -> usize {
-    let ops: Vec<serde_json::Value> = topo::live::NB_TABLES
-        .iter()
-        .map(|t| {
-            serde_json::json!({
-                "op": "select",
-                "table": t,
-                "where": [["external_ids", "includes", ["map", [["topo:stack", stack]]]]],
-                "columns": ["_uuid"],
-            })
-        })
-        .collect();
-    let mut request = vec![serde_json::json!("OVN_Northbound")];
-    request.extend(ops);
-    let reply = crate::support::ovn_tools::transact(remote, &serde_json::json!(request))
-        .unwrap_or_else(|e| panic!("{e}"));
-    reply
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["rows"].as_array().map_or(0, Vec::len))
-        .sum()
+    crate::support::topology::owned_rows_at(remote, stack)
 }
 
 /// stderr as one line: whitespace runs made one space, and miette's wrapping gutter (`│`)

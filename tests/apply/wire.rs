@@ -60,11 +60,22 @@ fn the_apply_transaction_is_guarded_and_minimal() {
             .unwrap();
         assert_eq!(plan.summary(), (1, 4, 1), "{plan:#?}");
         let lock = apply::lock_name(&stack);
+        let seen = nb
+            .select(NB_DB, "NB_Global", vec![], &["external_ids"])
+            .await
+            .unwrap()
+            .remove(0)
+            .remove("external_ids")
+            .unwrap();
+        let marker = topo::ovsdb::Atom::from(format!("topo:{stack}:apply"));
+        let seen_id = seen.as_map().unwrap().get(&marker).unwrap().to_string();
         let options = transaction::TxOptions {
             lock: Some(lock.clone()),
             apply_id: Uuid::from_u128(0xa991),
             bump_nb_cfg: true,
             create_nb_global: false,
+            // The stack's marker as read: the guard keeps it.
+            marker_seen: Some(seen.clone()),
         };
         let ops = transaction::build(&plan, &Db::Northbound, &live, &schema, &options).unwrap();
         let mut json = serde_json::to_value(&ops).unwrap();
@@ -78,6 +89,10 @@ fn the_apply_transaction_is_guarded_and_minimal() {
             }
         }
         names.insert(options.apply_id.to_string(), "<apply id>".into());
+        names.insert(
+            seen_id.trim_matches('"').to_owned(),
+            "<the apply id read>".into(),
+        );
         rename(&mut json, &names);
         insta::assert_json_snapshot!(json);
 
@@ -86,9 +101,14 @@ fn the_apply_transaction_is_guarded_and_minimal() {
         let op = |i: usize| ops_json[i]["op"].as_str().unwrap();
         let waits = ops_json.iter().take_while(|o| o["op"] == "wait").count();
         // One guard per updated or deleted row (5); none for the created port, whose name
-        // the schema indexes (the server refuses a duplicate by itself: see below).
-        assert_eq!(waits, 5, "{json:#}");
-        for w in &ops_json[..waits] {
+        // the schema indexes (the server refuses a duplicate by itself: see below); then the
+        // guard of the stack's apply marker (the earlier apply's, as read).
+        assert_eq!(waits, 6, "{json:#}");
+        let marker_guard = &ops_json[waits - 1];
+        assert_eq!(marker_guard["table"], "NB_Global");
+        assert_eq!(marker_guard["until"], "!=");
+        assert_eq!(marker_guard["timeout"], 0);
+        for w in &ops_json[..waits - 1] {
             assert_eq!(w["timeout"], 0);
             assert_eq!(w["until"], "==");
         }

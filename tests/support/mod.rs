@@ -11,7 +11,9 @@ pub mod ovn;
 pub mod ovn_tools;
 pub mod pki;
 pub mod process;
+pub mod proxy;
 pub mod topo_cmd;
+pub mod topology;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -128,17 +128,24 @@ fn compiled_keys_are_the_keys_identity_derives_from_columns() {
         let loaded = load(&path);
         let state = compiler::compile(&loaded.topology).0.unwrap();
         for (db, table, key, row) in state.rows() {
-            let parent = identity::parent(table).map(|(ptable, pcol)| {
-                let parents: Vec<&RowKey> = state.tables[db][ptable]
+            let candidates = identity::parents(table);
+            let parent = (!candidates.is_empty()).then(|| {
+                let parents: Vec<&RowKey> = candidates
                     .iter()
-                    .filter(|(_, prow)| {
-                        prow.get(pcol).and_then(|c| c.as_set()).is_some_and(|refs| {
-                            refs.iter().any(
-                                |v| matches!(v, Value::Ref(r) if r.table == table && &r.key == key),
-                            )
-                        })
+                    .flat_map(|(ptable, pcol)| {
+                        state.tables[db]
+                            .get(*ptable)
+                            .into_iter()
+                            .flatten()
+                            .filter(move |(_, prow)| {
+                                prow.get(pcol).and_then(|c| c.as_set()).is_some_and(|refs| {
+                                    refs.iter().any(|v| {
+                                        matches!(v, Value::Ref(r) if r.table == table && &r.key == key)
+                                    })
+                                })
+                            })
+                            .map(|(k, _)| k)
                     })
-                    .map(|(k, _)| k)
                     .collect();
                 assert_eq!(parents.len(), 1, "{table} {key}: exactly one parent");
                 parents[0].clone()

@@ -124,8 +124,15 @@ pub fn owned_rows(ovn: &OvnSandbox, stack: &str) -> usize {
 /// [`owned_rows`] of the NB at one `remote` (of a cluster, pass the leader's: a follower may
 /// answer from a copy that lags).
 pub fn owned_rows_at(remote: &str, stack: &str) -> usize {
+    // Only tables with `external_ids` can hold the mark (Load_Balancer_Group has none).
+    let schema: serde_json::Value = serde_json::from_str(
+        &crate::support::ovn_tools::ovsdb_client(&["get-schema", remote, "OVN_Northbound"])
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap();
     let ops: Vec<serde_json::Value> = topo::live::NB_TABLES
         .iter()
+        .filter(|t| !schema["tables"][**t]["columns"]["external_ids"].is_null())
         .map(|t| {
             serde_json::json!({
                 "op": "select",

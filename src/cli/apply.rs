@@ -68,7 +68,6 @@ fn failure(error: apply::Error) -> miette::Report {
     super::failure::report(code, error, help)
 }
 
-
 fn help_for(e: &apply::Error) -> Option<String> {
     Some(match e {
         apply::Error::Locked { .. } => {

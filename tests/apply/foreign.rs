@@ -212,6 +212,17 @@ fn check(child: Child<'_>) {
     assert_eq!(saved["foreign_at_risk"].as_array().map(Vec::len), Some(1));
     refusal(&topo(&ovn, &["apply", "--yes", p(&f.saved)]).expect_code(1));
     assert_eq!(before, ovn.nb_dump());
+    // The saved list is for review: apply checks the saved changes again against the
+    // database, so a plan without it (edited, or saved by an older topo) is refused too.
+    let mut edited_plan = saved.clone();
+    edited_plan
+        .as_object_mut()
+        .unwrap()
+        .remove("foreign_at_risk");
+    let stripped = f.saved.with_file_name("stripped.json");
+    std::fs::write(&stripped, edited_plan.to_string()).unwrap();
+    refusal(&topo(&ovn, &["apply", "--yes", p(&stripped)]).expect_code(1));
+    assert_eq!(before, ovn.nb_dump());
     let out = topo(&ovn, &["plan", "--destroy", p(&f.with)]).expect_code(2);
     assert_lines(
         "plan --destroy",

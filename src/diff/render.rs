@@ -281,7 +281,7 @@ pub(crate) fn at_risk_line(r: &ForeignAtRisk, stack: &str) -> String {
         Fate::Deleted => {
             format!("would be deleted by the database: its last strong reference goes with {by}")
         }
-        Fate::Detached => format!("would be detached from {by} (the row itself stays)"),
+        Fate::Detached => format!("would be detached from {by}; the row itself stays"),
     };
     format!(
         "{} {what} ({})",

@@ -649,8 +649,8 @@ fn deleting_an_owned_parent_names_what_it_would_delete_or_detach() {
     );
     assert!(
         text.contains(
-            "! ha-chassis-group g would be detached from switch port hand ha_chassis_group \
-             (the row itself stays) (not owned by stack lab)"
+            "! ha-chassis-group g would be detached from switch port hand ha_chassis_group; \
+             the row itself stays (not owned by stack lab)"
         ),
         "{text}"
     );
@@ -662,6 +662,8 @@ fn deleting_an_owned_parent_names_what_it_would_delete_or_detach() {
         "{}",
         render::summary_line(&p)
     );
+    insta::assert_snapshot!("foreign_at_risk_text", text);
+    insta::assert_snapshot!("foreign_at_risk_markdown", render::markdown(&p));
     // The JSON carries them, and reads back.
     let json = serde_json::to_string(&p).unwrap();
     let back: Plan = serde_json::from_str(&json).unwrap();

@@ -319,8 +319,8 @@ fn a_hand_made_load_balancer_on_an_owned_switch() {
         uuid: &|ovn| get(ovn, "Load_Balancer", "lb1", "_uuid"),
         parent: ("Logical_Switch", "a-web", "load_balancer"),
         kept: "kept: load-balancer lb1 in switch a-web load_balancer (not owned by stack s)",
-        at_risk: "load-balancer lb1 would be detached from switch a-web load_balancer (the row \
-                  itself stays) (not owned by stack s)",
+        at_risk: "load-balancer lb1 would be detached from switch a-web load_balancer; the row \
+                  itself stays (not owned by stack s)",
         table: "Load_Balancer",
         survives: true,
     });
@@ -336,8 +336,8 @@ fn a_hand_made_load_balancer_on_an_owned_router() {
         uuid: &|ovn| get(ovn, "Load_Balancer", "lb1", "_uuid"),
         parent: ("Logical_Router", "r2", "load_balancer"),
         kept: "kept: load-balancer lb1 in router r2 load_balancer (not owned by stack s)",
-        at_risk: "load-balancer lb1 would be detached from router r2 load_balancer (the row \
-                  itself stays) (not owned by stack s)",
+        at_risk: "load-balancer lb1 would be detached from router r2 load_balancer; the row \
+                  itself stays (not owned by stack s)",
         table: "Load_Balancer",
         survives: true,
     });

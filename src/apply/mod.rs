@@ -60,6 +60,9 @@ pub(crate) enum WaitFor {
 pub(crate) struct Options {
     pub stack: String,
     pub prune: bool,
+    /// Apply a plan that deletes or detaches rows the stack does not own
+    /// (`--allow-foreign-loss`); without it such a plan is refused, nothing written.
+    pub allow_foreign_loss: bool,
     pub wait: WaitFor,
     /// Deadline for the lock, the outcome resolution and `--wait`.
     pub timeout: Duration,
@@ -115,6 +118,13 @@ pub enum Error {
     Locked { stack: String, lock: String },
     #[error("the plan has {} conflict(s); nothing was written", .0.conflicts.len())]
     Conflicts(Box<Plan>),
+    /// The plan would delete or detach rows the stack does not own.
+    #[error(
+        "the plan would delete or detach {} row(s) that stack {} does not own; nothing was written",
+        .0.foreign_at_risk.len(),
+        .0.stack
+    )]
+    ForeignLoss(Box<Plan>),
     #[error("the saved plan is stale: {} row(s) moved since it was made; nothing was written", .moved.len())]
     Stale { moved: Vec<String> },
     #[error("the saved plan is for stack {saved}, not {expected}")]
@@ -190,6 +200,16 @@ fn nothing_written(error: Error) -> Error {
         },
         other => other,
     }
+}
+
+/// The code of an apply refused because its plan would delete or detach rows the stack does
+/// not own (`Error::ForeignLoss`; `docs/diagnostics.md`).
+pub const FOREIGN_LOSS: &str = "topo::apply::foreign-loss";
+
+impl Error {
+    /// The codes of apply's own refusals that `docs/diagnostics.md` lists (the others are
+    /// `topo::apply::failed` with the error's message, or the OVSDB client's own).
+    pub const CODES: &'static [&'static str] = &[FOREIGN_LOSS];
 }
 
 /// The lock name of a stack. OVSDB lock names are ids (`[A-Za-z_][A-Za-z0-9_]*`), so other
@@ -328,6 +348,10 @@ async fn run_locked(
             if !moved.is_empty() {
                 return Err(Error::Stale { moved });
             }
+            // What the saved changes would delete or detach now, not only what they would
+            // have when the plan was made.
+            let mut saved = saved;
+            saved.foreign_at_risk = diff::foreign::at_risk(&saved.changes, &live, &saved.stack);
             saved
         }
         None => {
@@ -344,6 +368,9 @@ async fn run_locked(
     };
     if !plan.conflicts.is_empty() {
         return Err(Error::Conflicts(Box::new(plan)));
+    }
+    if !plan.foreign_at_risk.is_empty() && !options.allow_foreign_loss {
+        return Err(Error::ForeignLoss(Box::new(plan)));
     }
     // Chassis changes (a saved plan's) are the caller's to write: no rows, no transaction.
     if plan.changes.is_empty() {
@@ -483,6 +510,7 @@ async fn run_locked(
                             Some((id, row))
                         })
                         .collect(),
+                    schema: live.schema.clone(),
                     ..Live::default()
                 };
                 diff::plan(&nb_rows, &live, &options.stack, prune)

@@ -35,6 +35,11 @@ pub(crate) struct ApplyArgs {
     /// Remove everything the topology's stack owns instead (as `topo destroy`).
     #[arg(long)]
     pub destroy: bool,
+    /// Apply even when the plan deletes or detaches rows the stack does not own (a child
+    /// added by hand to a row the topology removes): the plan lists them under "Foreign rows
+    /// at risk".
+    #[arg(long)]
+    pub allow_foreign_loss: bool,
     /// The stack of a saved plan (checked against the plan's own).
     #[arg(long)]
     pub stack: Option<String>,
@@ -56,7 +61,11 @@ fn failure(error: apply::Error) -> miette::Report {
         return chassis::report_apply(error, apply_id, nothing_written);
     }
     let help = help_for(&error);
-    super::failure::report("topo::apply::failed", error, help)
+    let code = match error {
+        apply::Error::ForeignLoss(_) => apply::FOREIGN_LOSS,
+        _ => "topo::apply::failed",
+    };
+    super::failure::report(code, error, help)
 }
 
 fn help_for(e: &apply::Error) -> Option<String> {
@@ -70,6 +79,17 @@ fn help_for(e: &apply::Error) -> Option<String> {
         ),
         apply::Error::Moved { .. } => "run `topo plan` again and review the new plan".to_owned(),
         apply::Error::Conflicts(plan) => render::text(plan, false),
+        apply::Error::ForeignLoss(plan) => format!(
+            "{}\nthey were added to the stack's rows by hand or by another tool: keep their \
+             parent in the topology, move or remove them first, adopt them (`topo import \
+             --adopt`), or accept their loss with {}",
+            plan.foreign_at_risk
+                .iter()
+                .map(|r| format!("  {}", render::at_risk_line(r, &plan.stack)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            render::ALLOW_FOREIGN_LOSS
+        ),
         apply::Error::LockLost { .. } | apply::Error::Lost { .. } => {
             "the database changed hands while applying; run `topo apply` again".to_owned()
         }
@@ -102,6 +122,10 @@ pub(crate) struct DestroyArgs {
     /// After the commit, wait for ovn-northd (sb) or the chassis (hv), until --timeout.
     #[arg(long, value_enum, default_value_t = WaitFor::None)]
     pub wait: WaitFor,
+    /// Destroy even when that deletes or detaches rows the stack does not own (children
+    /// added by hand to its rows): the plan lists them under "Foreign rows at risk".
+    #[arg(long)]
+    pub allow_foreign_loss: bool,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
@@ -116,6 +140,7 @@ impl From<DestroyArgs> for ApplyArgs {
             wait: d.wait,
             no_prune: false,
             destroy: true,
+            allow_foreign_loss: d.allow_foreign_loss,
             stack: None,
             db: d.db,
             lab: d.lab,
@@ -187,6 +212,7 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
         let options = apply::Options {
             stack,
             prune: !args.no_prune,
+            allow_foreign_loss: args.allow_foreign_loss,
             wait: args.wait,
             timeout,
             progress: Some(progress),

@@ -2,7 +2,7 @@
 //!
 //! Drift is the plan seen from the other side: owned rows changed or deleted out of band,
 //! owned rows the topology no longer has, names the topology wants held by rows topo does
-//! not own, what apply would change in the chassis databases topo can reach, and what the
+//! not own, rows topo does not own attached to the stack's rows (apply keeps them), what apply would change in the chassis databases topo can reach, and what the
 //! chassis publish in the Southbound that differs from the topology.
 
 use std::path::PathBuf;

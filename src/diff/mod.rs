@@ -4,20 +4,23 @@
 //!
 //! Ownership rules: topo updates or deletes only rows that carry its stack's mark. A desired
 //! row whose key is held by an unowned row is a [`Conflict::Unowned`] (the user must adopt or
-//! rename it); a key held by several live rows is a [`Conflict::Duplicate`].
+//! rename it); a key held by several live rows is a [`Conflict::Duplicate`]. References from
+//! owned rows to rows the stack does not own are kept, and rows the changes would delete or
+//! detach are named ([`foreign`]).
 
 pub(crate) mod chassis;
+pub(crate) mod foreign;
 pub(crate) mod plan;
 pub(crate) mod render;
 
 use std::cmp::Ordering;
 
 pub(crate) use plan::{
-    Action, Change, ChassisChange, ColumnChange, Conflict, Plan, ReadRow, ReadSet, SettingChange,
-    UncheckedChassis,
+    Action, Change, ChassisChange, ColumnChange, Conflict, ForeignKept, Plan, ReadRow, ReadSet,
+    Referrer, SettingChange, UncheckedChassis,
 };
 
-use crate::ovsdb::Atom;
+use crate::ovsdb::{Atom, Datum};
 use crate::rows::live::{Live, LiveRow};
 use crate::rows::{Cell, Db, Row, RowKey, State, Value, ownership};
 
@@ -56,6 +59,7 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
     let mut deletes = Vec::new();
     let mut kept = Vec::new();
     let mut conflicts = Vec::new();
+    let mut foreign_kept = Vec::new();
     let mut read = Vec::new();
     let stack_key = Value::from(ownership::STACK_KEY);
     let owned = |row: &Row| owner_of(row, &stack_key) == Some(stack);
@@ -84,6 +88,13 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
             have_tables.into_iter().flatten(),
         ) {
             let mut live_rows = LiveRows::new(live, db, table, have_rows.is_some());
+            let ref_columns = foreign::ref_columns(live.schema.as_deref(), table);
+            let owners = foreign::Owners::new(live, db, stack);
+            let refs = Refs {
+                columns: &ref_columns,
+                owners: &owners,
+                table,
+            };
             for (key, want, have) in merge_sorted(
                 want_rows.into_iter().flatten(),
                 have_rows.into_iter().flatten(),
@@ -128,7 +139,7 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
                             });
                             continue;
                         }
-                        let columns = changed_columns(want, have);
+                        let columns = changed_columns(want, have, &refs, key, &mut foreign_kept);
                         if !columns.is_empty() {
                             updates.push(Change {
                                 action: Action::Update,
@@ -174,6 +185,8 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
     let mut changes = order_creates(creates);
     changes.extend(updates);
     changes.extend(deletes);
+    let foreign_at_risk = foreign::at_risk(&changes, live, stack);
+    foreign_kept.sort();
     // The walk visits rows in (db, table, key) order, so the read set is already sorted.
     debug_assert!(read.is_sorted_by(|a, b| (&a.db, &a.table, &a.key) <= (&b.db, &b.table, &b.key)));
     Plan {
@@ -182,15 +195,32 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
         changes,
         kept,
         conflicts,
+        foreign_kept,
+        foreign_at_risk,
         chassis: Vec::new(),
         chassis_unchecked: Vec::new(),
         read: ReadSet { rows: read },
     }
 }
 
+/// What [`changed_columns`] needs to keep references to rows the stack does not own: the
+/// table's reference columns and who owns what.
+struct Refs<'a> {
+    columns: &'a std::collections::BTreeMap<&'a str, foreign::RefColumn<'a>>,
+    owners: &'a foreign::Owners<'a>,
+    table: &'a str,
+}
+
 /// The columns of an owned row that differ from what the topology wants. Cells are compared
-/// in place and copied only when they differ.
-fn changed_columns(want: &Row, have: &Row) -> Vec<ColumnChange> {
+/// in place and copied only when they differ. In reference columns, live references to rows
+/// the stack does not own stay in the value (recorded in `kept`).
+fn changed_columns(
+    want: &Row,
+    have: &Row,
+    refs: &Refs<'_>,
+    key: &RowKey,
+    kept: &mut Vec<ForeignKept>,
+) -> Vec<ColumnChange> {
     let mut columns = Vec::new();
     // Both rows' columns are sorted by name: walked together, not looked up one by one.
     let mut live = have.columns.iter().peekable();
@@ -210,11 +240,49 @@ fn changed_columns(want: &Row, have: &Row) -> Vec<ColumnChange> {
                 });
             }
         } else if before != Some(after) {
-            columns.push(ColumnChange {
-                column: c.clone(),
-                before: before.cloned(),
-                after: Some(after.clone()),
-            });
+            let merged = match (refs.columns.get(c.as_str()), before) {
+                (Some(rc), Some(before)) => foreign::keep_foreign(
+                    refs.owners,
+                    *rc,
+                    before,
+                    after,
+                    || Referrer {
+                        table: refs.table.to_owned(),
+                        key: key.clone(),
+                        column: c.clone(),
+                    },
+                    kept,
+                ),
+                _ => None,
+            };
+            let after = merged.as_ref().unwrap_or(after);
+            if before != Some(after) {
+                columns.push(ColumnChange {
+                    column: c.clone(),
+                    before: before.cloned(),
+                    after: Some(after.clone()),
+                });
+            }
+        }
+    }
+    // Reference columns the topology does not set (an ACL list the language has no words
+    // for yet): never written, but the rows they name that the stack does not own are
+    // reported as kept all the same.
+    for (column, rc) in refs.columns {
+        if want.columns.contains_key(*column) {
+            continue;
+        }
+        if let Some(Datum::Set(values)) = have.get(column) {
+            for v in values.iter().filter(|v| refs.owners.is_foreign(v)) {
+                kept.push(ForeignKept {
+                    row: refs.owners.row_of(v, rc.target),
+                    by: Referrer {
+                        table: refs.table.to_owned(),
+                        key: key.clone(),
+                        column: (*column).to_owned(),
+                    },
+                });
+            }
         }
     }
     columns

@@ -145,6 +145,61 @@ pub struct SettingChange {
     pub after: String,
 }
 
+/// A row the stack does not own, as a plan names it: by its natural key when the live reader
+/// could key it, else by table and UUID.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ForeignRow {
+    pub db: Db,
+    pub table: String,
+    /// Absent when the live reader could not key the row (no natural key, or a table it does
+    /// not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<RowKey>,
+    pub uuid: Option<Uuid>,
+    /// The stack that owns it, when another stack does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// A column of a row the stack owns that refers to a [`ForeignRow`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Referrer {
+    pub table: String,
+    pub key: RowKey,
+    pub column: String,
+}
+
+/// A reference from an owned row to a row the stack does not own, which the topology does
+/// not list: apply keeps it in the owned row's column (it is drift, not a change).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ForeignKept {
+    pub row: ForeignRow,
+    pub by: Referrer,
+}
+
+/// What the plan would do to a row the stack does not own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fate {
+    /// Deleted by the database: a row of a non-root table loses its last strong reference
+    /// (OVSDB garbage-collects it when the transaction commits).
+    Deleted,
+    /// It stays, but loses a reference from an owned row (the row is deleted, or its column
+    /// no longer holds it): a load balancer no longer attached to a switch, a child still
+    /// held by another parent.
+    Detached,
+}
+
+/// A row the stack does not own that the plan would delete or detach: apply refuses the plan
+/// unless told to allow it (`--allow-foreign-loss`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignAtRisk {
+    pub row: ForeignRow,
+    pub fate: Fate,
+    /// The owned rows (deleted or updated by the plan) whose references to it go.
+    pub by: Vec<Referrer>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub format_version: u32,
@@ -156,6 +211,14 @@ pub struct Plan {
     pub kept: Vec<Change>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
+    /// References from owned rows to rows the stack does not own that the topology does not
+    /// list: kept (drift, reported; not a change).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_kept: Vec<ForeignKept>,
+    /// Rows the stack does not own that the changes would delete or detach: apply refuses the
+    /// plan without `--allow-foreign-loss`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_at_risk: Vec<ForeignAtRisk>,
     /// Chassis whose own database apply will change (filled by the commands that can reach
     /// the chassis; the row diff never does).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

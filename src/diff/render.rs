@@ -4,7 +4,10 @@
 
 use std::fmt::Write;
 
-use super::plan::{Action, Change, ChassisChange, ColumnChange, Conflict, Plan};
+use super::plan::{
+    Action, Change, ChassisChange, ColumnChange, Conflict, Fate, ForeignAtRisk, ForeignKept,
+    ForeignRow, Plan, Referrer,
+};
 use crate::ovsdb::{Atom, Datum};
 use crate::rows::{Cell, Db, RowKey, Value};
 
@@ -234,6 +237,62 @@ fn conflict_line(c: &Conflict) -> String {
     }
 }
 
+/// A row the stack does not own, in the topology's words: its subject when keyed, else the
+/// table's noun and its UUID.
+fn foreign_row(r: &ForeignRow) -> String {
+    match (&r.key, r.uuid) {
+        (Some(key), _) => subject(&r.db, &r.table, key),
+        (None, Some(uuid)) => format!("{} {uuid}", noun(&r.table)),
+        (None, None) => noun(&r.table).to_owned(),
+    }
+}
+
+/// Whose the row is: another stack's, or no stack's.
+fn not_owned(r: &ForeignRow, stack: &str) -> String {
+    match &r.owner {
+        Some(other) => format!("owned by stack {other}, not {stack}"),
+        None => format!("not owned by stack {stack}"),
+    }
+}
+
+/// `switch a-web acls`: the owned row and its column.
+fn referrer(r: &Referrer) -> String {
+    format!(
+        "{} {}",
+        subject(&Db::Northbound, &r.table, &r.key),
+        r.column
+    )
+}
+
+/// `kept: acl a-web to-lport 1000 ip4 in switch a-web acls (not owned by stack s)`.
+pub(crate) fn kept_line(k: &ForeignKept, stack: &str) -> String {
+    format!(
+        "kept: {} in {} ({})",
+        foreign_row(&k.row),
+        referrer(&k.by),
+        not_owned(&k.row, stack)
+    )
+}
+
+/// `acl … would be deleted: …` / `load-balancer lb1 would be detached from …`.
+pub(crate) fn at_risk_line(r: &ForeignAtRisk, stack: &str) -> String {
+    let by = r.by.iter().map(referrer).collect::<Vec<_>>().join(", ");
+    let what = match r.fate {
+        Fate::Deleted => {
+            format!("would be deleted by the database: its last strong reference goes with {by}")
+        }
+        Fate::Detached => format!("would be detached from {by}; the row itself stays"),
+    };
+    format!(
+        "{} {what} ({})",
+        foreign_row(&r.row),
+        not_owned(&r.row, stack)
+    )
+}
+
+/// The flag that lets apply delete or detach rows the stack does not own.
+pub(crate) const ALLOW_FOREIGN_LOSS: &str = "--allow-foreign-loss";
+
 /// The summary line; "No changes." when there is nothing to do. With conflicts it never
 /// says the databases match: they block apply, and the line says so.
 pub(crate) fn summary_line(plan: &Plan) -> String {
@@ -247,6 +306,13 @@ fn summary_with(plan: &Plan, chassis: &[ChassisChange]) -> String {
         if conflicts > 0 {
             return format!("No changes planned, but {conflicts} conflict(s) block apply.");
         }
+        if !plan.foreign_kept.is_empty() {
+            return format!(
+                "No changes. The stack's rows match the topology; {} reference(s) to rows it \
+                 does not own are kept.",
+                plan.foreign_kept.len()
+            );
+        }
         return "No changes. The live databases match the topology.".to_owned();
     }
     let (c, u, d) = plan.summary();
@@ -259,7 +325,14 @@ fn summary_with(plan: &Plan, chassis: &[ChassisChange]) -> String {
         0 => String::new(),
         n => format!(", {n} chassis to change"),
     };
-    format!("Plan: {c} to create, {u} to update, {d} to delete{chassis}.{blocked}")
+    let at_risk = match plan.foreign_at_risk.len() {
+        0 => String::new(),
+        n => format!(
+            " {n} row(s) the stack does not own at risk: apply refuses without \
+             {ALLOW_FOREIGN_LOSS}."
+        ),
+    };
+    format!("Plan: {c} to create, {u} to update, {d} to delete{chassis}.{blocked}{at_risk}")
 }
 
 /// The human plan.
@@ -286,6 +359,27 @@ pub(crate) fn text_with(plan: &Plan, chassis: &[ChassisChange], color: bool) -> 
         );
         for ch in &plan.kept {
             let _ = writeln!(out, "  {}", subject(&ch.db, &ch.table, &ch.key));
+        }
+    }
+    if !plan.foreign_kept.is_empty() {
+        let gap = if out.is_empty() { "" } else { "\n" };
+        let _ = writeln!(
+            out,
+            "{gap}Kept (rows stack {} does not own, referred to by its rows; apply leaves them):",
+            plan.stack
+        );
+        for k in &plan.foreign_kept {
+            let _ = writeln!(out, "  {}", kept_line(k, &plan.stack));
+        }
+    }
+    if !plan.foreign_at_risk.is_empty() {
+        let gap = if out.is_empty() { "" } else { "\n" };
+        let _ = writeln!(
+            out,
+            "{gap}Foreign rows at risk (apply refuses without {ALLOW_FOREIGN_LOSS}):"
+        );
+        for r in &plan.foreign_at_risk {
+            let _ = writeln!(out, "! {}", at_risk_line(r, &plan.stack));
         }
     }
     if !plan.conflicts.is_empty() {
@@ -351,20 +445,64 @@ pub(crate) fn markdown_sections(plan: &Plan, budget: usize) -> String {
         .map(|c| format!("> - {}\n", conflict_line(c).trim_start_matches("! ")))
         .collect();
     let blocks = change_blocks(plan);
+    let at_risk: Vec<String> = plan
+        .foreign_at_risk
+        .iter()
+        .map(|r| format!("> - {}\n", at_risk_line(r, &plan.stack)))
+        .collect();
+    let kept: Vec<String> = plan
+        .foreign_kept
+        .iter()
+        .map(|k| format!("> - {}\n", kept_line(k, &plan.stack)))
+        .collect();
     let full = out.len()
         + conflicts.iter().map(String::len).sum::<usize>()
         + blocks.iter().map(String::len).sum::<usize>()
-        + 200;
+        + at_risk.iter().map(String::len).sum::<usize>()
+        + kept.iter().map(String::len).sum::<usize>()
+        + 600;
     push_unchecked(&mut out, plan);
+    let at_risk_head = format!(
+        "> [!CAUTION]\n> Foreign rows at risk (apply refuses without `{ALLOW_FOREIGN_LOSS}`):\n"
+    );
+    let kept_head = format!(
+        "> [!NOTE]\n> Kept (rows stack `{}` does not own, referred to by its rows; apply leaves \
+         them):\n",
+        plan.stack
+    );
     if full <= budget {
+        push_list(
+            &mut out,
+            &at_risk_head,
+            &at_risk,
+            usize::MAX,
+            "row(s) at risk",
+        );
+        push_list(&mut out, &kept_head, &kept, usize::MAX, "kept reference(s)");
         push_conflicts(&mut out, &conflicts, usize::MAX);
         push_changes(&mut out, &blocks, usize::MAX);
         return out;
     }
     out.push_str(&family_table(plan));
-    // What is left is shared: at most half for the conflicts, the rest for the changes. Each
-    // list reserves room for its own closing lines.
+    // What is left is shared: at most a quarter for the rows at risk, an eighth for the kept
+    // references, half of the rest for the conflicts, the rest for the changes. Each list
+    // reserves room for its own closing lines.
     const CLOSING: usize = 400;
+    let left = budget.saturating_sub(out.len());
+    push_list(
+        &mut out,
+        &at_risk_head,
+        &at_risk,
+        (left / 4).saturating_sub(CLOSING),
+        "row(s) at risk",
+    );
+    push_list(
+        &mut out,
+        &kept_head,
+        &kept,
+        (left / 8).saturating_sub(CLOSING),
+        "kept reference(s)",
+    );
     let left = budget.saturating_sub(out.len());
     push_conflicts(&mut out, &conflicts, (left / 2).saturating_sub(CLOSING));
     let left = budget.saturating_sub(out.len());
@@ -408,6 +546,27 @@ fn push_unchecked(out: &mut String, plan: &Plan) {
     out.push_str("> [!NOTE]\n> Chassis not checked (the plan says nothing about them):\n");
     for line in unchecked_lines(plan) {
         let _ = writeln!(out, "> - {line}");
+    }
+    out.push('\n');
+}
+
+/// A quoted list under `head`, as many lines as fit in `room` bytes, then how many (of
+/// `what`) were left out.
+fn push_list(out: &mut String, head: &str, lines: &[String], room: usize, what: &str) {
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str(head);
+    let shown = fitting(lines, room);
+    for l in &lines[..shown] {
+        out.push_str(l);
+    }
+    if shown < lines.len() {
+        let _ = writeln!(
+            out,
+            "> - … and {} more {what} not shown here: `topo plan` lists them all",
+            lines.len() - shown
+        );
     }
     out.push('\n');
 }

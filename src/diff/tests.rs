@@ -1,4 +1,5 @@
 use super::*;
+use crate::diff::plan::Fate;
 use crate::ovsdb::Datum;
 use crate::rows::live::{Live, LiveRow};
 use crate::rows::{RowRef, ownership};
@@ -420,4 +421,298 @@ fn a_large_plan_in_markdown_stays_under_the_comment_cap() {
     assert!(md.len() <= 10_000, "{}", md.len());
     assert!(md.contains("more conflict(s) not shown here"), "{md}");
     assert!(md.contains("more change(s) not shown"), "{md}");
+}
+
+// Rows the stack does not own, referred to by rows it does (`foreign`).
+
+fn nb_schema() -> std::sync::Arc<crate::ovsdb::DatabaseSchema> {
+    let refs = |table: &str, strong: bool, max: &str| {
+        serde_json::json!({"type": {"key": {"type": "uuid", "refTable": table,
+            "refType": if strong { "strong" } else { "weak" }}, "min": 0,
+            "max": if max == "1" { serde_json::json!(1) } else { serde_json::json!(max) }}})
+    };
+    let ids = serde_json::json!({"type": {"key": "string", "value": "string", "min": 0,
+        "max": "unlimited"}});
+    let name = serde_json::json!({"type": "string"});
+    let schema = serde_json::json!({"name": "OVN_Northbound", "version": "1", "tables": {
+        "Logical_Switch": {"isRoot": true, "columns": {"name": name, "external_ids": ids,
+            "ports": refs("Logical_Switch_Port", true, "unlimited"),
+            "acls": refs("ACL", true, "unlimited"),
+            "load_balancer": refs("Load_Balancer", false, "unlimited")}},
+        "Logical_Switch_Port": {"columns": {"name": name, "external_ids": ids,
+            "addresses": {"type": {"key": "string", "min": 0, "max": "unlimited"}},
+            "ha_chassis_group": refs("HA_Chassis_Group", true, "1")}},
+        "Port_Group": {"isRoot": true, "columns": {"name": name, "external_ids": ids,
+            "acls": refs("ACL", true, "unlimited")}},
+        "ACL": {"columns": {"priority": {"type": "integer"}, "external_ids": ids}},
+        "Load_Balancer": {"isRoot": true, "columns": {"name": name, "external_ids": ids}},
+        "HA_Chassis_Group": {"isRoot": true, "columns": {"name": name, "external_ids": ids}}
+    }});
+    std::sync::Arc::new(crate::ovsdb::DatabaseSchema::from_json(&schema).unwrap())
+}
+
+fn r(table: &str, key: RowKey) -> Value {
+    Value::Ref(Box::new(RowRef {
+        table: table.into(),
+        key,
+    }))
+}
+
+fn acl_key(parent: &str) -> RowKey {
+    crate::rows::identity::rule_key(parent, "to-lport", 1000, "ip4")
+}
+
+/// A live state with the NB schema: each row keyed as given, UUIDs in order from 1.
+fn live_keyed(rows: Vec<(&str, RowKey, Row)>) -> Live {
+    let mut l = Live {
+        schema: Some(nb_schema()),
+        ..Live::default()
+    };
+    for (table, key, row) in rows {
+        l.state.insert(Db::Northbound, table, key, row);
+    }
+    let keys: Vec<_> = l
+        .state
+        .rows()
+        .map(|(db, t, k, _)| (db.clone(), t.to_owned(), k.clone()))
+        .collect();
+    for (i, k) in keys.into_iter().enumerate() {
+        let id = Uuid::from_u128(i as u128 + 1);
+        l.rows.insert(
+            k,
+            LiveRow {
+                uuid: id,
+                version: Some(id),
+                digest: 0,
+            },
+        );
+    }
+    l
+}
+
+fn unowned_port(name: &str) -> Row {
+    Row::new()
+        .with("name", Datum::scalar(Value::from(name)))
+        .with("external_ids", Datum::empty_map())
+}
+
+#[test]
+fn a_foreign_port_in_an_owned_switch_is_kept_not_removed() {
+    let current = live_keyed(vec![
+        (
+            "Logical_Switch",
+            RowKey::name("ls1"),
+            switch("ls1", "lab", &["vm1", "hand"]),
+        ),
+        (
+            "Logical_Switch_Port",
+            RowKey::name("vm1"),
+            port("vm1", "lab", "a"),
+        ),
+        (
+            "Logical_Switch_Port",
+            RowKey::name("hand"),
+            unowned_port("hand"),
+        ),
+    ]);
+    // Unchanged: nothing to do, the hand-made port reported as kept.
+    let desired = state(vec![
+        ("Logical_Switch", "ls1", switch("ls1", "lab", &["vm1"])),
+        ("Logical_Switch_Port", "vm1", port("vm1", "lab", "a")),
+    ]);
+    let p = plan(&desired, &current, "lab", Options::default());
+    assert!(p.is_empty(), "{p:#?}");
+    assert!(p.foreign_at_risk.is_empty());
+    assert_eq!(p.foreign_kept.len(), 1);
+    assert_eq!(
+        render::kept_line(&p.foreign_kept[0], "lab"),
+        "kept: switch port hand in switch ls1 ports (not owned by stack lab)"
+    );
+    assert_eq!(
+        render::summary_line(&p),
+        "No changes. The stack's rows match the topology; 1 reference(s) to rows it does not \
+         own are kept."
+    );
+    // A port more: the set's new value still holds the hand-made one, so no delete of it.
+    let desired = state(vec![
+        (
+            "Logical_Switch",
+            "ls1",
+            switch("ls1", "lab", &["vm1", "vm2"]),
+        ),
+        ("Logical_Switch_Port", "vm1", port("vm1", "lab", "a")),
+        ("Logical_Switch_Port", "vm2", port("vm2", "lab", "b")),
+    ]);
+    let p = plan(&desired, &current, "lab", Options::default());
+    let update = p
+        .changes
+        .iter()
+        .find(|c| c.action == Action::Update)
+        .expect("update");
+    let after = update.columns[0]
+        .after
+        .as_ref()
+        .and_then(Datum::as_set)
+        .unwrap();
+    assert!(after.contains(&r("Logical_Switch_Port", RowKey::name("hand"))));
+    assert_eq!(render::text(&p, false).matches("ports: -").count(), 0);
+    // Without the schema (a state built by hand), nothing is kept: the schema decides.
+    let mut bare = current.clone();
+    bare.schema = None;
+    let p = plan(&desired, &bare, "lab", Options::default());
+    assert!(p.foreign_kept.is_empty());
+}
+
+#[test]
+fn a_reference_the_reader_could_not_key_is_kept_in_a_column_the_topology_does_not_set() {
+    let foreign = Uuid::from_u128(99);
+    let mut ls = switch("ls1", "lab", &[]);
+    ls.set("acls", Datum::scalar(Value::Atom(Atom::Uuid(foreign))));
+    let mut current = live_keyed(vec![("Logical_Switch", RowKey::name("ls1"), ls)]);
+    current
+        .others
+        .push(("ACL".into(), foreign, crate::ovsdb::Columns::new()));
+    let desired = state(vec![("Logical_Switch", "ls1", switch("ls1", "lab", &[]))]);
+    let p = plan(&desired, &current, "lab", Options::default());
+    assert!(p.is_empty(), "{p:#?}");
+    assert_eq!(
+        render::kept_line(&p.foreign_kept[0], "lab"),
+        format!("kept: acl {foreign} in switch ls1 acls (not owned by stack lab)")
+    );
+    // The switch leaves: the ACL would be garbage-collected.
+    let p = plan(&State::new(), &current, "lab", Options::default());
+    assert_eq!(p.foreign_at_risk.len(), 1);
+    assert_eq!(p.foreign_at_risk[0].fate, Fate::Deleted);
+    assert_eq!(p.foreign_at_risk[0].row.uuid, Some(foreign));
+}
+
+#[test]
+fn deleting_an_owned_parent_names_what_it_would_delete_or_detach() {
+    let mut ls = switch("ls1", "lab", &["hand"]);
+    ls.set(
+        "acls",
+        Datum::set([r("ACL", acl_key("ls1")), r("ACL", acl_key("pg"))]),
+    );
+    ls.set(
+        "load_balancer",
+        Datum::scalar(r("Load_Balancer", RowKey::name("lb1"))),
+    );
+    let mut hand = unowned_port("hand");
+    hand.set(
+        "ha_chassis_group",
+        Datum::scalar(r("HA_Chassis_Group", RowKey::name("g"))),
+    );
+    let acl = || Row::new().with("external_ids", Datum::empty_map());
+    // A foreign port group shares the second ACL: it stays, detached from ls1.
+    let pg = Row::new()
+        .with("name", Datum::scalar(Value::from("pg")))
+        .with("external_ids", Datum::empty_map())
+        .with("acls", Datum::scalar(r("ACL", acl_key("pg"))));
+    let current = live_keyed(vec![
+        ("Logical_Switch", RowKey::name("ls1"), ls),
+        ("Logical_Switch_Port", RowKey::name("hand"), hand),
+        ("ACL", acl_key("ls1"), acl()),
+        ("ACL", acl_key("pg"), acl()),
+        ("Port_Group", RowKey::name("pg"), pg),
+        ("Load_Balancer", RowKey::name("lb1"), acl()),
+        ("HA_Chassis_Group", RowKey::name("g"), acl()),
+    ]);
+    let p = plan(&State::new(), &current, "lab", Options::default());
+    let risk: Vec<(String, Fate)> = p
+        .foreign_at_risk
+        .iter()
+        .map(|a| {
+            (
+                format!("{} {}", a.row.table, a.row.key.as_ref().unwrap()),
+                a.fate,
+            )
+        })
+        .collect();
+    assert_eq!(
+        risk,
+        vec![
+            ("ACL ls1 to-lport 1000 ip4".to_owned(), Fate::Deleted),
+            ("ACL pg to-lport 1000 ip4".to_owned(), Fate::Detached),
+            // Root rows survive; the group loses the port the database deletes.
+            ("HA_Chassis_Group g".to_owned(), Fate::Detached),
+            ("Load_Balancer lb1".to_owned(), Fate::Detached),
+            ("Logical_Switch_Port hand".to_owned(), Fate::Deleted),
+        ]
+    );
+    let text = render::text(&p, false);
+    assert!(
+        text.contains(
+            "! switch port hand would be deleted by the database: its last strong reference \
+             goes with switch ls1 ports (not owned by stack lab)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "! ha-chassis-group g would be detached from switch port hand ha_chassis_group; \
+             the row itself stays (not owned by stack lab)"
+        ),
+        "{text}"
+    );
+    assert!(
+        render::summary_line(&p).ends_with(
+            "5 row(s) the stack does not own at risk: apply refuses without \
+             --allow-foreign-loss."
+        ),
+        "{}",
+        render::summary_line(&p)
+    );
+    insta::assert_snapshot!("foreign_at_risk_text", text);
+    insta::assert_snapshot!("foreign_at_risk_markdown", render::markdown(&p));
+    // The JSON carries them, and reads back.
+    let json = serde_json::to_string(&p).unwrap();
+    let back: Plan = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.foreign_at_risk, p.foreign_at_risk);
+    // `--no-prune`: nothing is deleted, nothing at risk.
+    let kept = plan(&State::new(), &current, "lab", Options { prune: false });
+    assert!(kept.foreign_at_risk.is_empty());
+}
+
+#[test]
+fn a_single_valued_reference_is_kept_when_unset_and_at_risk_when_replaced() {
+    let mut vm1 = port("vm1", "lab", "a");
+    vm1.set(
+        "ha_chassis_group",
+        Datum::scalar(r("HA_Chassis_Group", RowKey::name("theirs"))),
+    );
+    let group = |stack: Option<&str>| {
+        Row::new().with("external_ids", stack.map_or_else(Datum::empty_map, marked))
+    };
+    let current = live_keyed(vec![
+        ("Logical_Switch_Port", RowKey::name("vm1"), vm1),
+        ("HA_Chassis_Group", RowKey::name("theirs"), group(None)),
+        ("HA_Chassis_Group", RowKey::name("ours"), group(Some("lab"))),
+    ]);
+    let mut want = port("vm1", "lab", "a");
+    want.set("ha_chassis_group", Datum::empty());
+    let mut desired = state(vec![("Logical_Switch_Port", "vm1", want.clone())]);
+    desired.insert(
+        Db::Northbound,
+        "HA_Chassis_Group",
+        RowKey::name("ours"),
+        group(Some("lab")),
+    );
+    let p = plan(&desired, &current, "lab", Options::default());
+    assert!(p.is_empty(), "{p:#?}");
+    assert_eq!(p.foreign_kept.len(), 1);
+    want.set(
+        "ha_chassis_group",
+        Datum::scalar(r("HA_Chassis_Group", RowKey::name("ours"))),
+    );
+    desired.insert(
+        Db::Northbound,
+        "Logical_Switch_Port",
+        RowKey::name("vm1"),
+        want,
+    );
+    let p = plan(&desired, &current, "lab", Options::default());
+    assert_eq!(p.changes.len(), 1);
+    assert!(p.foreign_kept.is_empty());
+    assert_eq!(p.foreign_at_risk.len(), 1);
+    assert_eq!(p.foreign_at_risk[0].fate, Fate::Detached);
 }

@@ -20,11 +20,16 @@ pub(crate) struct Drift<'a> {
 impl Drift<'_> {
     /// No change, no conflict, no Southbound finding.
     pub(crate) fn in_sync(&self) -> bool {
-        self.plan.is_empty() && self.plan.conflicts.is_empty() && self.findings.is_empty()
+        self.plan.is_empty()
+            && self.plan.conflicts.is_empty()
+            && self.plan.foreign_kept.is_empty()
+            && self.findings.is_empty()
     }
 
     fn plan_has_something(&self) -> bool {
-        !(self.plan.is_empty() && self.plan.conflicts.is_empty())
+        !(self.plan.is_empty()
+            && self.plan.conflicts.is_empty()
+            && self.plan.foreign_kept.is_empty())
     }
 }
 
@@ -44,7 +49,16 @@ pub(crate) fn text(drift: &Drift<'_>, color: bool) -> String {
         "Drift: the live databases differ from the topology of stack {stack}."
     );
     if drift.plan_has_something() {
-        let _ = writeln!(out, "What `topo apply` would do to bring them back:\n");
+        if drift.plan.is_empty() && drift.plan.conflicts.is_empty() {
+            // Only references to rows the stack does not own: apply keeps them.
+            let _ = writeln!(
+                out,
+                "Rows the stack does not own were added to its rows (apply keeps them; adopt \
+                 them with `topo import --adopt`, or remove them):\n"
+            );
+        } else {
+            let _ = writeln!(out, "What `topo apply` would do to bring them back:\n");
+        }
         out.push_str(&render::text(drift.plan, color));
     }
     if !drift.findings.is_empty() {
@@ -94,7 +108,11 @@ pub(crate) fn markdown_within(drift: &Drift<'_>, budget: usize) -> String {
     }
     let findings = findings_markdown(drift.findings, budget / 4);
     if drift.plan_has_something() {
-        let _ = writeln!(out, "#### What `topo apply` would do to bring them back\n");
+        if drift.plan.is_empty() && drift.plan.conflicts.is_empty() {
+            let _ = writeln!(out, "#### Rows the stack does not own, added to its rows\n");
+        } else {
+            let _ = writeln!(out, "#### What `topo apply` would do to bring them back\n");
+        }
         let room = budget.saturating_sub(out.len() + findings.len());
         out.push_str(&render::markdown_sections(drift.plan, room));
         if !findings.is_empty() {
@@ -164,6 +182,8 @@ mod tests {
             changes,
             kept: vec![],
             conflicts: vec![],
+            foreign_kept: vec![],
+            foreign_at_risk: vec![],
             chassis: vec![],
             chassis_unchecked: vec![],
             read: ReadSet::default(),

@@ -230,7 +230,10 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
         }
         claimed.extend(claims.into_iter().map(|(key, uuids)| (t, key, uuids)));
     }
-    let mut live = Live::default();
+    let mut live = Live {
+        schema: Some(std::sync::Arc::new(schema.clone())),
+        ..Live::default()
+    };
     // Each claimed row's wire columns, out of `raw`, in (table, key) order.
     let mut work = Vec::with_capacity(claimed.len());
     for (t, key, uuids) in claimed {

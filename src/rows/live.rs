@@ -45,6 +45,11 @@ pub struct Live {
     /// Rows read but not in `state` (no natural key, or a duplicate's later claim), kept so
     /// that a `live::watch` can bring the read up to date without losing any row.
     pub others: Vec<(String, Uuid, Columns)>,
+    /// The database's schema, as read with the rows: which columns refer to which tables,
+    /// strong or weak, and which tables are roots (what diff needs to keep references to rows
+    /// the stack does not own, and to see which rows a change would delete or detach).
+    /// `None` for a state built without a server (then no reference is kept or at risk).
+    pub schema: Option<std::sync::Arc<crate::ovsdb::DatabaseSchema>>,
 }
 
 impl LiveRow {

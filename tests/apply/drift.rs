@@ -1,5 +1,7 @@
 //! `topo drift`: out-of-band changes made with ovn-nbctl are listed (exit 2, text and JSON),
-//! the next `topo apply` fixes them (then exit 0), and a name the topology wants held by a row
+//! the next `topo apply` fixes them (then exit 0) — except a row topo does not own added to
+//! an owned row's set, which apply keeps and drift reports until it is removed or adopted —
+//! and a name the topology wants held by a row
 //! topo does not own is a conflict that plan (exit 1) and apply (exit 1, nothing written)
 //! refuse.
 
@@ -21,7 +23,7 @@ fn out_of_band_changes_are_reported_and_fixed() {
     let text = drift(&ovn, file, 0);
     assert!(text.contains("In sync: stack tutorial"), "{text}");
 
-    // Three out-of-band changes to owned rows.
+    // Three out-of-band changes to owned rows (the third adds a row topo does not own).
     ovn.nbctl(&[
         "lsp-set-addresses",
         "ls1-vm1",
@@ -42,9 +44,9 @@ fn out_of_band_changes_are_reported_and_fixed() {
             "+ switch port ls2-vm1",
             "+ switch port ls2-vm2",
             "+ switch port ls2-lr1",
-            "~ router lr2",
-            "nat: - nat lr2 snat 10.10.40.1 10.10.50.0/24",
-            "Plan: 4 to create, 2 to update, 0 to delete.",
+            "kept: nat lr2 snat 10.10.40.1 10.10.50.0/24 in router lr2 nat (not owned by stack \
+             tutorial)",
+            "Plan: 4 to create, 1 to update, 0 to delete.",
         ],
     );
     // The same for CI, as JSON.
@@ -68,38 +70,47 @@ fn out_of_band_changes_are_reported_and_fixed() {
     for want in [
         "update Logical_Switch_Port ls1-vm1",
         "create Logical_Switch ls2",
-        "update Logical_Router lr2",
     ] {
         assert!(
             changes.iter().any(|c| c == want),
             "{want} not in {changes:?}"
         );
     }
+    assert!(
+        !changes.iter().any(|c| c.contains("Logical_Router ")),
+        "{changes:?}"
+    );
+    assert_eq!(v["foreign_kept"][0]["row"]["table"], "NAT");
+    assert_eq!(v["foreign_kept"][0]["by"]["column"], "nat");
+    assert_eq!(v["in_sync"], false);
     // drift is read-only.
     assert_eq!(before, ovn.nb_dump());
 
     apply(&ovn, &path);
-    let text = drift(&ovn, file, 0);
-    assert!(text.contains("In sync"), "{text}");
+    // The hand-made NAT rule is kept in lr2's set: still drift, and nothing for apply to do.
+    let text = drift(&ovn, file, 2);
+    assert_lines(
+        "drift",
+        &text,
+        &[
+            "Rows the stack does not own were added to its rows (apply keeps them; adopt them \
+             with `topo import --adopt`, or remove them):",
+            "kept: nat lr2 snat 10.10.40.1 10.10.50.0/24 in router lr2 nat (not owned by stack \
+             tutorial)",
+        ],
+    );
+    assert_converged(&ovn, &path);
     assert_eq!(
         ovn.nbctl(&["lsp-get-addresses", "ls1-vm1"]).trim(),
         "00:00:00:00:00:03 10.10.10.2"
     );
     assert!(ovn.nbctl(&["ls-list"]).contains("(ls2)"));
     let nats = ovn.nbctl(&["lr-nat-list", "lr2"]);
-    assert!(!nats.contains("10.10.50.0/24"), "{nats}");
-    // The NAT row added out of band is gone with its last reference (it is not a root row).
-    assert_eq!(
-        ovn.nbctl(&[
-            "--bare",
-            "--columns=logical_ip",
-            "find",
-            "NAT",
-            "logical_ip=10.10.50.0/24"
-        ])
-        .trim(),
-        ""
-    );
+    assert!(nats.contains("10.10.50.0/24"), "{nats}");
+    // Removed by hand, the stack is in sync again.
+    ovn.nbctl(&["lr-nat-del", "lr2", "snat", "10.10.50.0/24"]);
+    let text = drift(&ovn, file, 0);
+    assert!(text.contains("In sync"), "{text}");
 }
 
 #[test]

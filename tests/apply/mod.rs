@@ -7,6 +7,7 @@ mod crash;
 mod drift;
 mod edits;
 mod examples;
+mod foreign;
 mod safety;
 mod services;
 mod watch;

@@ -56,13 +56,16 @@ fn unowned_rows(ovn: &OvnSandbox) -> String {
     for table in topo::live::NB_TABLES {
         let dump = ovn_tools::dump_json(&ovn.nb_remote(), NB_DB, &[table]);
         let headings = dump["headings"].as_array().unwrap();
-        let ids = headings.iter().position(|h| h == "external_ids").unwrap();
+        // A table without `external_ids` (Load_Balancer_Group) holds no mark: all unowned.
+        let ids = headings.iter().position(|h| h == "external_ids");
         for row in dump["data"].as_array().unwrap() {
-            let owned = row[ids][1]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|kv| kv[0] == "topo:stack");
+            let owned = ids.is_some_and(|ids| {
+                row[ids][1]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|kv| kv[0] == "topo:stack")
+            });
             if !owned {
                 out += &format!(
                     "{table} {}\n",

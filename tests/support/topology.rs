@@ -38,8 +38,15 @@ pub fn tenants_named(n: usize, prefix: &str) -> (String, usize) {
 /// The rows of every NB table the stack owns (marked `topo:stack`), at `remote` (of a
 /// cluster, pass the leader's: a follower may answer from a copy that lags).
 pub fn owned_rows_at(remote: &str, stack: &str) -> usize {
+    // Only tables with `external_ids` can hold the mark.
+    let schema: serde_json::Value = serde_json::from_str(
+        &super::ovn_tools::ovsdb_client(&["get-schema", remote, "OVN_Northbound"])
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap();
     let ops: Vec<serde_json::Value> = topo::live::NB_TABLES
         .iter()
+        .filter(|t| !schema["tables"][**t]["columns"]["external_ids"].is_null())
         .map(|t| {
             serde_json::json!({
                 "op": "select",

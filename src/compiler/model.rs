@@ -37,6 +37,8 @@ pub struct Chassis {
 pub struct Switch {
     pub subnet: Option<Ipv4Net>,
     pub ipv6_prefix: Option<Ipv6Net>,
+    /// `ipv6-prefix` was written as an address (`fd00:9::`, ovn-nb(5)'s form): written so.
+    pub ipv6_prefix_bare: bool,
     pub exclude_ips: Vec<String>,
     pub ports: BTreeMap<String, SwitchPort>,
 }

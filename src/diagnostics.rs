@@ -140,6 +140,8 @@ codes! {
     ChassisVifUnmapped = "topo::chassis::vif-unmapped",
     /// A check endpoint the lab cannot place (a port without `chassis`).
     CheckUnplacedEndpoint = "topo::check::unplaced-endpoint",
+    /// A check's `port` is not `PORT/tcp` or `PORT/udp`.
+    CheckBadPort = "topo::check::bad-port",
 }
 
 impl fmt::Display for Code {

@@ -190,9 +190,11 @@ fn teardown_and_assert_clean(dir: &Path, state: &LabState) {
 
 fn check(from: &str, to: &str, expect: Expect) -> CheckSpec {
     CheckSpec {
+        name: None,
         from: from.into(),
         to: to.into(),
         expect,
+        port: None,
     }
 }
 

@@ -144,8 +144,20 @@ pub struct LabNetwork {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
+    pub name: Option<String>,
     pub from: String,
+    /// Empty for `dhcp`.
     pub to: String,
     pub expect: Expect,
     pub source_ip: Option<IpAddr>,
+    pub port: Option<crate::lab::spec::L4Port>,
+    /// `dhcp`: what the lease must give.
+    pub address: Option<IpAddr>,
+    pub router: Option<IpAddr>,
+    pub dns: Option<IpAddr>,
+    /// `balanced`.
+    pub backends: Vec<String>,
+    pub backend_port: Option<u16>,
+    pub connections: Option<u32>,
+    pub stop_backend: Option<String>,
 }

@@ -11,7 +11,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use ipnet::{IpNet, Ipv4Net};
 
 use super::error::LabError;
-use super::spec::{ChassisSpec, CheckSpec, Expect, LabSpec, NetworkSpec, VmSpec};
+use super::spec::{
+    Balanced, ChassisSpec, CheckSpec, DEFAULT_CONNECTIONS, DhcpExpect, Expect, LabSpec,
+    NetworkSpec, VmSpec,
+};
 use crate::compiler::model::{Link, Model};
 use crate::spec::types::{Expect as TopoExpect, PortType};
 
@@ -103,6 +106,16 @@ impl LabSpec {
                 }
             }
             let vlans = host_vlans(model, name, &hosts);
+            // The hosts' default route: the first router port address on this network.
+            let gateway = model
+                .routers
+                .values()
+                .flat_map(|r| r.ports.values())
+                .flat_map(|p| p.networks.iter())
+                .find_map(|n| match n {
+                    IpNet::V4(n) if subnet.contains(&n.addr()) => Some(n.addr()),
+                    _ => None,
+                });
             networks.push(NetworkSpec {
                 name: name.clone(),
                 subnet,
@@ -110,6 +123,7 @@ impl LabSpec {
                 mapped_on,
                 nics,
                 vlans,
+                gateway,
             });
         }
 
@@ -172,23 +186,35 @@ impl LabSpec {
 
         let mut checks = Vec::new();
         for c in &model.checks {
+            let label = || format!("check {} -> {}", c.from, c.to);
+            let v4_opt = |ip: Option<IpAddr>, what: &str| ip.map(|ip| v4(ip, what)).transpose();
             let expect = match c.expect {
                 TopoExpect::Reachable => Expect::Reachable,
                 TopoExpect::Unreachable => Expect::Unreachable,
                 TopoExpect::SourceIp => {
                     let ip = c.source_ip.ok_or_else(|| {
-                        LabError::Spec(format!(
-                            "check {} -> {}: `source-ip` needs the address",
-                            c.from, c.to
-                        ))
+                        LabError::Spec(format!("{}: `source-ip` needs the address", label()))
                     })?;
                     Expect::SourceIp(v4(ip, "source-ip")?)
                 }
+                TopoExpect::Dhcp => Expect::Dhcp(DhcpExpect {
+                    address: v4_opt(c.address, "dhcp address")?,
+                    router: v4_opt(c.router, "dhcp router")?,
+                    dns: v4_opt(c.dns, "dhcp dns")?,
+                }),
+                TopoExpect::Balanced => Expect::Balanced(Balanced {
+                    backends: c.backends.clone(),
+                    backend_port: c.backend_port,
+                    connections: c.connections.unwrap_or(DEFAULT_CONNECTIONS),
+                    stop_backend: c.stop_backend.clone(),
+                }),
             };
             checks.push(CheckSpec {
+                name: c.name.clone(),
                 from: c.from.clone(),
                 to: c.to.clone(),
                 expect,
+                port: c.port,
             });
         }
 

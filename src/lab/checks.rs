@@ -178,7 +178,9 @@ async fn one(
     claims: &Claims,
 ) -> CheckResult {
     let start = Instant::now();
-    let (verdict, evidence) = match run_one(state, check, options, claims).await {
+    // 100..1099 bytes of payload: distinct per check, within any MTU.
+    let tag = 100 + u16::try_from(index % 1000).unwrap_or(0);
+    let (verdict, evidence) = match run_one(state, check, options, claims, tag).await {
         Ok((true, e)) => (Verdict::Pass, e),
         Ok((false, e)) => (Verdict::Fail, e),
         Err(e) => (Verdict::Error, format!("error: {e}")),
@@ -234,11 +236,14 @@ fn route_to(ns: &str, to: Ipv4Addr) -> Result<(), LabError> {
     }
 }
 
+/// `tag` tells this check's packets from those of checks running at the same time (the
+/// echo requests' payload size, for `source-ip`).
 async fn run_one(
     state: &LabState,
     check: &CheckSpec,
     options: &CheckOptions,
     claims: &Claims,
+    tag: u16,
 ) -> Result<(bool, String), LabError> {
     let from = endpoint(state, &check.from)?;
     if let Expect::Dhcp(want) = &check.expect {
@@ -289,7 +294,7 @@ async fn run_one(
         }
         (Expect::SourceIp(expected), _) => {
             let to = endpoint(state, &check.to)?;
-            let seen = capture_source(from, to, options.reachable_deadline)?;
+            let seen = capture_source(from, to, options.reachable_deadline, tag)?;
             Ok(match seen {
                 Some(src) => (
                     src == *expected,
@@ -339,25 +344,30 @@ async fn first_answer(
     .await
 }
 
-/// `n` connections, one after the other: who answered each (or the error).
+/// Up to `n` connections, one after the other: who answered each, until the first that
+/// failed (its error last).
 fn round(
     ns: &str,
     to: Ipv4Addr,
     port: L4Port,
     n: u32,
 ) -> Result<Vec<Result<String, String>>, LabError> {
-    (0..n)
-        .map(|_| {
-            probe::connect(ns, to, port).map(|a| match a.reply {
-                Some(who) => Ok(who),
-                None => Err(a.error.unwrap_or_else(|| "no answer".into())),
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let a = probe::connect(ns, to, port)?;
+        match a.reply {
+            Some(who) => out.push(Ok(who)),
+            None => {
+                out.push(Err(a.error.unwrap_or_else(|| "no answer".into())));
+                break;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `12 of 12 answered: web1 x7, web2 x5` (and the first error, if any).
-fn tally(answers: &[Result<String, String>]) -> (BTreeMap<String, usize>, String) {
+fn tally(answers: &[Result<String, String>], n: u32) -> (BTreeMap<String, usize>, String) {
     let mut by: BTreeMap<String, usize> = BTreeMap::new();
     let mut first_error = None;
     for a in answers {
@@ -370,7 +380,7 @@ fn tally(answers: &[Result<String, String>]) -> (BTreeMap<String, usize>, String
     }
     let answered: usize = by.values().sum();
     let who: Vec<String> = by.iter().map(|(k, n)| format!("{k} x{n}")).collect();
-    let mut s = format!("{answered} of {} answered", answers.len());
+    let mut s = format!("{answered} of {n} answered");
     if !who.is_empty() {
         s.push_str(&format!(": {}", who.join(", ")));
     }
@@ -407,26 +417,34 @@ async fn run_balanced(
     for (name, e) in &backends {
         listeners.push((*name, Listener::start(&e.netns, backend_port, name).await?));
     }
-    if let Err(last) = first_answer(&from.netns, vip, port, options.reachable_deadline).await? {
-        return Ok((
-            false,
-            format!(
-                "no answer from {vip}:{port} within {:.1} s ({last})",
-                options.reachable_deadline.as_secs_f64()
-            ),
-        ));
-    }
-    let answers = round(&from.netns, vip, port, b.connections)?;
-    let (by, said) = tally(&answers);
-    let all = by.values().sum::<usize>() == answers.len();
-    if !all || by.len() < 2 {
-        let why = if all {
-            "one backend answered every connection"
-        } else {
-            "not every connection was answered"
-        };
-        return Ok((false, format!("{vip}:{port}: {said}; {why}")));
-    }
+    // The backends' listeners start with the check: a health check may still count them
+    // as down for a few intervals, so the rounds are asked again until one is spread over
+    // two backends or more.
+    let n = b.connections;
+    let spread = poll_until(options.health_deadline, Duration::from_millis(500), || {
+        std::future::ready(round(&from.netns, vip, port, n).map(|answers| {
+            let (by, said) = tally(&answers, n);
+            let all = by.values().sum::<usize>() == n as usize;
+            if all && by.len() >= 2 {
+                Ok(said)
+            } else {
+                Err(said)
+            }
+        }))
+    })
+    .await?;
+    let said = match spread {
+        Ok(said) => said,
+        Err(last) => {
+            return Ok((
+                false,
+                format!(
+                    "{vip}:{port}: {last}; not answered by two backends within {:.0} s",
+                    options.health_deadline.as_secs_f64()
+                ),
+            ));
+        }
+    };
     let Some(stopped) = &b.stop_backend else {
         return Ok((true, format!("{vip}:{port}: {said}")));
     };
@@ -435,9 +453,9 @@ async fn run_balanced(
     }
     let start = Instant::now();
     let after = poll_until(options.health_deadline, Duration::from_millis(500), || {
-        std::future::ready(round(&from.netns, vip, port, b.connections).map(|answers| {
-            let (by, said) = tally(&answers);
-            let all = by.values().sum::<usize>() == answers.len();
+        std::future::ready(round(&from.netns, vip, port, n).map(|answers| {
+            let (by, said) = tally(&answers, n);
+            let all = by.values().sum::<usize>() == n as usize;
             if all && !by.contains_key(stopped.as_str()) {
                 Ok(said)
             } else {
@@ -582,13 +600,20 @@ pub fn ping(ns: &str, to: Ipv4Addr, deadline: Duration) -> Result<Ping, LabError
 }
 
 /// Captures, on `to`, the source of the first echo request addressed to it while `from`
-/// pings it. `None` if none arrived before the deadline.
+/// pings it. `None` if none arrived before the deadline. The echo requests carry `size`
+/// bytes of payload, and only those are captured: other checks running at the same time
+/// may ping `to` too (NAT changes addresses, never the length).
 fn capture_source(
     from: &Endpoint,
     to: &Endpoint,
     deadline: Duration,
+    size: u16,
 ) -> Result<Option<Ipv4Addr>, LabError> {
-    let filter = format!("icmp[icmptype] == icmp-echo and dst host {}", to.ip);
+    let filter = format!(
+        "icmp[icmptype] == icmp-echo and dst host {} and ip[2:2] == {}",
+        to.ip,
+        u32::from(size) + 28
+    );
     let mut child = Command::new("ip")
         .args([
             "netns", "exec", &to.netns, "tcpdump", "-n", "-l", "-c", "1", "-i",
@@ -664,6 +689,7 @@ fn capture_source(
     // Ping in the background until tcpdump has seen a request or the deadline passes.
     let secs = deadline.as_secs().max(1).to_string();
     let to_ip = to.ip.to_string();
+    let size_s = size.to_string();
     let pinger = Command::new("ip")
         .args([
             "netns",
@@ -672,6 +698,8 @@ fn capture_source(
             "ping",
             "-n",
             "-q",
+            "-s",
+            &size_s,
             "-i",
             "0.2",
             "-W",

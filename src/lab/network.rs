@@ -37,6 +37,7 @@ pub(crate) fn add_host(
 ) -> Result<(String, Endpoint), LabError> {
     let outer = format!("h{index}");
     netns::add_veth(net_ns, &outer, host_ns, HOST_IFNAME)?;
+    netns::disable_tx_offload(host_ns, HOST_IFNAME)?;
     let addr = Ipv4Net::new(ip, subnet.prefix_len()).map_err(|e| LabError::Spec(e.to_string()))?;
     netns::add_addr(host_ns, HOST_IFNAME, addr)?;
     if let Some(gw) = gateway {

@@ -711,6 +711,13 @@ checks:
         let (code, out) = run(&["lab", "check", "--lab", dir]);
         assert_eq!(code, Some(0), "{out}");
         assert!(out.contains("2 of 2 checks passed"), "{out}");
+        // `--lab DIR` where a lab is a target: status and import too.
+        let (code, out) = run(&["status", "--lab", dir]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("ch1"), "{out}");
+        let (code, out) = run(&["import", "--lab", dir]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("name: imported"), "{out}");
     }
     for (dir, state) in [(a.path(), &state_a), (b.path(), &state_b)] {
         let d = dir.to_str().unwrap();

@@ -1003,6 +1003,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn checks_are_selected_by_name_or_index_in_their_order() {
+        let spec: crate::lab::LabSpec = serde_saphyr::from_str(
+            "name: x\nchassis: [{ name: c, encap_ip: 172.17.0.1 }]\nchecks:\n  - { from: a, to: b, expect: reachable }\n  - { name: ssh, from: a, to: b, expect: reachable, port: 22/tcp }\n",
+        )
+        .unwrap();
+        let c = &spec.checks;
+        assert_eq!(
+            select_checks(c, &["ssh".into(), "1".into()]),
+            Ok(vec![0, 1])
+        );
+        assert_eq!(select_checks(c, &["2".into(), "2".into()]), Ok(vec![1]));
+        let e = select_checks(c, &["3".into()]).unwrap_err();
+        assert!(e.contains("no check `3`") && e.contains("[ssh]"), "{e}");
+        assert_eq!(c[1].label(), "ssh");
+        assert_eq!(c[0].label(), "a -> b reachable");
+    }
+
+    #[test]
     fn tcpdump_lines_give_the_source() {
         let line = "10:00:00.123456 IP 10.10.40.1 > 10.10.40.10: ICMP echo request, id 7, seq 1, length 64";
         assert_eq!(parse_source(line), Some("10.10.40.1".parse().unwrap()));

@@ -20,6 +20,10 @@
 //! checks:
 //!   - { from: vm1, to: client, expect: reachable }
 //!   - { from: vm1, to: client, expect: { source-ip: 10.10.40.1 } }
+//!   - { name: ssh, from: vm1, to: client, expect: reachable, port: 22/tcp }
+//!   - { from: vm1, expect: { dhcp: { dns: 10.0.0.53 } } }
+//!   - { from: client, to: 172.16.0.100, port: 80/tcp,
+//!       expect: { balanced: { backends: [vm1, vm2], backend_port: 8080, stop_backend: vm2 } } }
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -546,6 +550,16 @@ checks:
             Expect::SourceIp("10.10.40.1".parse().unwrap())
         );
         assert_eq!(spec.networks[0].mapped_on["ch1"], "br-ex");
+    }
+
+    #[test]
+    fn ports_parse_and_print() {
+        let p: L4Port = "22/tcp".parse().unwrap();
+        assert_eq!((p.port, p.proto), (22, Proto::Tcp));
+        assert_eq!("53/udp".parse::<L4Port>().unwrap().to_string(), "53/udp");
+        for bad in ["22", "0/tcp", "22/sctp", "70000/udp", "/tcp", "x/tcp"] {
+            assert!(bad.parse::<L4Port>().is_err(), "{bad}");
+        }
     }
 
     #[test]

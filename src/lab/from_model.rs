@@ -270,6 +270,92 @@ mod tests {
         assert!(spec.checks.iter().any(|c| c.to == "10.10.10.2"));
     }
 
+    const SERVICES: &str = r#"
+name: s
+chassis:
+  hv1: { encap: { type: geneve, ip: 172.17.42.20 } }
+switches:
+  ls1:
+    subnet: 10.0.0.0/24
+    ports:
+      vm1: { mac: "00:00:00:00:00:01", ip: 10.0.0.11, chassis: hv1 }
+      web1: { mac: "00:00:00:00:00:02", ip: 10.0.0.12, chassis: hv1 }
+      web2: { mac: "00:00:00:00:00:03", ip: 10.0.0.13, chassis: hv1 }
+routers:
+  lr1:
+    ports:
+      - { switch: ls1, ip: 10.0.0.1/24 }
+checks:
+  - { name: ssh, from: vm1, to: web1, expect: reachable, port: 22/tcp }
+  - { name: lease, from: vm1, expect: dhcp, dns: 10.0.0.53 }
+  - { name: web, from: vm1, to: 172.16.0.10, port: 80/tcp, expect: balanced,
+      backends: [web1, web2], backend-port: 8080, stop-backend: web2 }
+"#;
+
+    #[test]
+    fn port_dhcp_and_balanced_checks_reach_the_lab() {
+        let loaded = crate::spec::load_str("s.yaml", SERVICES);
+        let (model, diags) = crate::compiler::check(&loaded.topology);
+        let model = model.unwrap_or_else(|| panic!("{diags:?}"));
+        let spec = LabSpec::from_model(&model).unwrap();
+        let c = &spec.checks;
+        assert_eq!(c[0].name.as_deref(), Some("ssh"));
+        assert_eq!(c[0].port.map(|p| p.to_string()).as_deref(), Some("22/tcp"));
+        assert_eq!(
+            c[1].expect,
+            Expect::Dhcp(DhcpExpect {
+                address: None,
+                router: None,
+                dns: Some(Ipv4Addr::new(10, 0, 0, 53)),
+            })
+        );
+        assert!(c[1].to.is_empty());
+        assert_eq!(
+            c[2].expect,
+            Expect::Balanced(Balanced {
+                backends: vec!["web1".into(), "web2".into()],
+                backend_port: Some(8080),
+                connections: DEFAULT_CONNECTIONS,
+                stop_backend: Some("web2".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn check_fields_on_the_wrong_kind_are_refused() {
+        for (from, to, code) in [
+            (
+                "from: vm1, expect: dhcp, dns",
+                "from: vm1, to: web1, expect: reachable, dns",
+                "topo::value::not-allowed",
+            ),
+            (
+                "{ name: lease, from: vm1, expect: dhcp",
+                "{ name: lease, from: vm1, to: web1, expect: dhcp",
+                "topo::value::not-allowed",
+            ),
+            (
+                "backends: [web1, web2], backend-port: 8080, stop-backend: web2",
+                "backends: [web1], backend-port: 8080",
+                "topo::value::missing",
+            ),
+            (
+                "stop-backend: web2",
+                "stop-backend: vm1",
+                "topo::ref::unknown-endpoint",
+            ),
+            ("port: 22/tcp", "port: 22/icmp", "topo::check::bad-port"),
+            ("name: web,", "name: ssh,", "topo::name::duplicate"),
+        ] {
+            let text = SERVICES.replace(from, to);
+            assert_ne!(text, SERVICES, "{from}");
+            let loaded = crate::spec::load_str("s.yaml", &text);
+            let (_, diags) = crate::compiler::check(&loaded.topology);
+            let codes: Vec<&str> = diags.items.iter().map(|d| d.code.as_str()).collect();
+            assert_eq!(codes, [code], "{to}");
+        }
+    }
+
     #[test]
     fn every_example_topology_becomes_a_lab() {
         let mut seen = 0;

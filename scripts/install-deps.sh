@@ -9,6 +9,8 @@ packages=(
   time   # /usr/bin/time: peak memory for the benchmark scripts and the loader's tests
   graphviz   # `dot`, for `topo graph --format svg`
   groff-base git   # tests: topo man's pages render; topo --version names the commit
+  socat busybox   # topo verify: port and load-balancer checks (listeners, clients), DHCP checks (udhcpc)
+  ethtool   # the lab turns off veth checksum offload (the userspace datapath fills in no checksums)
 )
 
 missing=()
@@ -42,6 +44,7 @@ else
 fi
 
 for tool in ovsdb-server ovsdb-tool ovsdb-client ovs-appctl ovs-pki ovn-northd ovn-nbctl ovn-sbctl \
-    ovn-trace kill ovs-vsctl ovs-vswitchd ovn-controller ip ping tcpdump timeout dot groff git; do
+    ovn-trace kill ovs-vsctl ovs-vswitchd ovn-controller ip ping tcpdump timeout dot groff git \
+    socat busybox ss ethtool; do
   command -v "$tool" >/dev/null || { echo "install-deps: $tool missing after install" >&2; exit 1; }
 done

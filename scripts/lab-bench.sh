@@ -17,13 +17,13 @@ fi
 ex=examples/topologies
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 dirs=()
-cleanup() { for d in "${dirs[@]}"; do "$TOPO" lab down --dir "$d" >/dev/null 2>&1 || true; rm -rf "$d"; done; }
+cleanup() { for d in "${dirs[@]}"; do "$TOPO" lab down --lab "$d" >/dev/null 2>&1 || true; rm -rf "$d"; done; }
 trap cleanup EXIT
 
 # Waits until `topo lab check` passes (at most 10 tries, each bounded by its own deadlines).
 checks_pass() {
-  for _ in $(seq 10); do "$TOPO" lab check --dir "$1" >/dev/null && return 0; done
-  "$TOPO" lab check --dir "$1"; return 1
+  for _ in $(seq 10); do "$TOPO" lab check --lab "$1" >/dev/null && return 0; done
+  "$TOPO" lab check --lab "$1"; return 1
 }
 
 holder() { # DIR PORT -> the chassis the port is bound to
@@ -39,7 +39,7 @@ bound_to() { # DIR PORT CHASSIS
 }
 
 status_field() { # DIR ROLE -> pid of ROLE ; DIR id -> lab id
-  local json; json=$("$TOPO" lab status --dir "$1" --format json || true)
+  local json; json=$("$TOPO" lab status --lab "$1" --format json || true)
   if [ "$2" = id ]; then
     grep -m1 '"id"' <<<"$json" | cut -d'"' -f4
   else
@@ -50,13 +50,13 @@ status_field() { # DIR ROLE -> pid of ROLE ; DIR id -> lab id
 echo "run  lab-up(gateway-router, 2 chassis)  apply->all-checks-pass  ha-failover(dgp-ha-group)"
 for run in $(seq "$runs"); do
   d=$(mktemp -d /tmp/tlb.XXXX); dirs+=("$d")
-  t0=$(now_ms); "$TOPO" lab up "$ex/gateway-router.yaml" --dir "$d" >/dev/null; t1=$(now_ms)
+  t0=$(now_ms); "$TOPO" lab up "$ex/gateway-router.yaml" --lab "$d" >/dev/null; t1=$(now_ms)
   "$TOPO" apply -y "$ex/gateway-router.yaml" --lab "$d" --wait hv --timeout 60 >/dev/null
   checks_pass "$d"; t2=$(now_ms)
-  "$TOPO" lab down --dir "$d" >/dev/null
+  "$TOPO" lab down --lab "$d" >/dev/null
 
   h=$(mktemp -d /tmp/tlb.XXXX); dirs+=("$h")
-  "$TOPO" lab up "$ex/dgp-ha-group.yaml" --dir "$h" >/dev/null
+  "$TOPO" lab up "$ex/dgp-ha-group.yaml" --lab "$h" >/dev/null
   "$TOPO" apply -y "$ex/dgp-ha-group.yaml" --lab "$h" --wait hv --timeout 60 >/dev/null
   checks_pass "$h"
   bound_to "$h" cr-lr1-ext gw1
@@ -69,7 +69,7 @@ for run in $(seq "$runs"); do
   done
   t4=$(now_ms)
   bound_to "$h" cr-lr1-ext gw2
-  "$TOPO" lab down --dir "$h" >/dev/null
+  "$TOPO" lab down --lab "$h" >/dev/null
   [ "$ok" = 1 ] || { echo "run $run: no failover within 120 pings" >&2; exit 1; }
   printf '%-4s %-35s %-23s %s\n' "$run" "$((t1 - t0)) ms" "$((t2 - t1)) ms" "$((t4 - t3)) ms"
 done

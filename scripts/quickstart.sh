@@ -39,7 +39,7 @@ dir="${QUICKSTART_DIR:-/tmp/topo-quickstart}"
 topology="${1:-examples/topologies/gateway-router.yaml}"
 
 if [ "${1:-}" = "down" ]; then
-  "$topo" lab down --dir "$dir"
+  "$topo" lab down --lab "$dir"
   exit 0
 fi
 
@@ -59,8 +59,8 @@ step "topo validate $topology"
 "$topo" validate "$topology"
 
 step "topo lab up $topology   (the OVN daemons, chassis, VMs and outside hosts)"
-"$topo" lab down --dir "$dir" >/dev/null 2>&1 || true
-"$topo" lab up "$topology" --dir "$dir"
+"$topo" lab down --lab "$dir" >/dev/null 2>&1 || true
+"$topo" lab up "$topology" --lab "$dir"
 
 step "topo plan   (exit 2: changes to make)"
 "$topo" plan "$topology" --lab "$dir" || [ $? -eq 2 ]
@@ -77,7 +77,7 @@ step "topo verify   (the topology's checks, with real packets)"
 cat <<EOM
 
 Explore it:
-  $topo lab status --dir $dir
+  $topo lab status --lab $dir
   export OVN_NB_DB=unix:$dir/nb.sock OVN_SB_DB=unix:$dir/sb.sock
   ovn-nbctl show; ovn-sbctl show
   # drift it by hand, see topo report it (exit 2), and put it back:

@@ -179,6 +179,8 @@ codes! {
     DhcpOutsideCidr = "topo::dhcp::outside-cidr",
     /// A check endpoint the lab cannot place (a port without `chassis`).
     CheckUnplacedEndpoint = "topo::check::unplaced-endpoint",
+    /// A check's `port` is not `PORT/tcp` or `PORT/udp`.
+    CheckBadPort = "topo::check::bad-port",
 }
 
 impl fmt::Display for Code {

@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::connect::{DbArgs, runtime};
 use super::exit::Outcome;
+use super::lab_target::LabArg;
 use crate::import::{self, Input, SbChassis};
 
 #[derive(Debug, Args)]
@@ -24,9 +25,14 @@ pub(crate) struct ImportArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub lab: LabArg,
 }
 
-pub(crate) fn run(args: ImportArgs) -> Outcome {
+pub(crate) fn run(mut args: ImportArgs) -> Outcome {
+    if let Err(report) = args.lab.resolve(&mut args.db) {
+        return Outcome::Error(report);
+    }
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(outcome) => return outcome,

@@ -22,8 +22,8 @@ pub(crate) struct LabArgs {
 
 #[derive(Debug, Clone, Args)]
 pub(crate) struct DirArg {
-    /// The lab directory (state, sockets, logs).
-    #[arg(long, default_value = lab::DEFAULT_DIR, value_name = "DIR")]
+    /// The lab directory (state, sockets, logs); `--dir` is an older name for it.
+    #[arg(long = "lab", alias = "dir", default_value = lab::DEFAULT_DIR, value_name = "DIR")]
     pub dir: PathBuf,
 }
 
@@ -55,6 +55,9 @@ pub(crate) enum LabCommand {
     Check {
         #[command(flatten)]
         dir: DirArg,
+        /// Run only this check: its `name`, or its index (from 1). Repeatable.
+        #[arg(long = "check", value_name = "NAME|INDEX")]
+        checks: Vec<String>,
     },
 }
 
@@ -63,7 +66,7 @@ pub(crate) fn run(args: LabArgs) -> Outcome {
         LabCommand::Up { paths, dir } => up(&paths, &dir.dir),
         LabCommand::Status { dir, format } => status(&dir.dir, format),
         LabCommand::Down { dir } => down(&dir.dir),
-        LabCommand::Check { dir } => check(&dir.dir),
+        LabCommand::Check { dir, checks } => check(&dir.dir, &checks),
     }
 }
 
@@ -118,7 +121,7 @@ fn up(paths: &[PathBuf], dir: &std::path::Path) -> Outcome {
             );
             print_remotes(&state);
             println!("\nexplore: ip netns exec <namespace> <command>   (e.g. ping, tcpdump)");
-            println!("tear down: topo lab down --dir {}", state.dir.display());
+            println!("tear down: topo lab down --lab {}", state.dir.display());
             Outcome::Success
         }
         Err(e) => err(miette::Report::new(e).wrap_err(format!(
@@ -208,11 +211,15 @@ fn down(dir: &std::path::Path) -> Outcome {
     }
 }
 
-fn check(dir: &std::path::Path) -> Outcome {
+fn check(dir: &std::path::Path, wanted: &[String]) -> Outcome {
     let state = match LabState::load(dir) {
         Ok(Some(s)) => s,
         Ok(None) => return err(miette::miette!("no lab in {}", dir.display())),
         Err(e) => return err(e),
+    };
+    let only = match lab::checks::select_checks(&state.spec.checks, wanted) {
+        Ok(only) => only,
+        Err(e) => return err(miette::miette!(code = "topo::verify::unknown-check", "{e}")),
     };
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -221,7 +228,10 @@ fn check(dir: &std::path::Path) -> Outcome {
     let results = rt.block_on(lab::run_checks(
         &state,
         &state.spec.checks,
-        &CheckOptions::default(),
+        &CheckOptions {
+            only,
+            ..CheckOptions::default()
+        },
     ));
     print!("{}", lab::checks::render(&results));
     if results.iter().all(|r| r.passed) {

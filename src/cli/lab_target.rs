@@ -1,4 +1,5 @@
-//! `--lab DIR`: point plan, apply, drift and verify at a bundled lab.
+//! `--lab DIR`: point plan, apply, drift, status and import at a bundled lab (verify takes
+//! `--lab DIR` too, for the lab it sends packets in).
 //!
 //! A lab writes its management remotes to `DIR/topo.toml` (Northbound, Southbound, and each
 //! chassis's Open_vSwitch database). With `--lab DIR` those are used; with no target given at
@@ -40,7 +41,7 @@ impl LabArg {
         };
         let targets = Targets::read(&dir).map_err(|e| {
             miette::miette!(
-                help = "start one with `topo lab up TOPOLOGY --dir DIR`",
+                help = "start one with `topo lab up TOPOLOGY --lab DIR`",
                 "no lab in {}: {e}",
                 dir.display()
             )

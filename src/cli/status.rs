@@ -11,12 +11,15 @@ use serde::Serialize;
 use super::Format;
 use super::connect::{DbArgs, runtime};
 use super::exit::Outcome;
+use super::lab_target::LabArg;
 use crate::ovsdb::{Client, ColumnsExt};
 
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub lab: LabArg,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -62,7 +65,10 @@ struct Encap {
     ip: String,
 }
 
-pub(crate) fn run(args: StatusArgs) -> Outcome {
+pub(crate) fn run(mut args: StatusArgs) -> Outcome {
+    if let Err(report) = args.lab.resolve(&mut args.db) {
+        return Outcome::Error(report);
+    }
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(outcome) => return outcome,

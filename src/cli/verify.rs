@@ -1,6 +1,7 @@
 //! `topo verify FILE|DIR... [--lab DIR]`: the topology's `checks`, with real packets, in the
 //! bundled lab. Exit 0 when every check passes, 1 otherwise (failures come with the ports'
-//! bindings and the `ovn-trace` of the packet).
+//! bindings and the `ovn-trace` of the packet). The checks run four at a time; the report
+//! keeps their order. `--check NAME|INDEX` runs a subset.
 
 use std::path::PathBuf;
 
@@ -19,6 +20,9 @@ pub(crate) struct VerifyArgs {
     /// The lab to verify in (default: the lab in /run/topo/lab, if one runs there).
     #[arg(long, value_name = "DIR")]
     pub lab: Option<PathBuf>,
+    /// Run only this check: its `name`, or its index in `checks` (from 1). Repeatable.
+    #[arg(long = "check", value_name = "NAME|INDEX")]
+    pub checks: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -45,7 +49,7 @@ pub(crate) fn run(args: VerifyArgs) -> Outcome {
         Ok(Some(s)) => s,
         Ok(None) => {
             return Outcome::Error(miette::miette!(
-                help = "start one with `topo lab up FILE --dir DIR`",
+                help = "start one with `topo lab up FILE --lab DIR`",
                 "no lab in {}",
                 dir.display()
             ));
@@ -59,6 +63,16 @@ pub(crate) fn run(args: VerifyArgs) -> Outcome {
         eprintln!("the topology declares no checks");
         return Outcome::Success;
     }
+    let only = match lab::checks::select_checks(&spec.checks, &args.checks) {
+        Ok(only) => only,
+        Err(e) => {
+            return Outcome::Error(miette::miette!(
+                code = "topo::verify::unknown-check",
+                help = "`--check` takes a check's `name` or its index in `checks`, from 1",
+                "{e}"
+            ));
+        }
+    };
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(outcome) => return outcome,
@@ -66,7 +80,10 @@ pub(crate) fn run(args: VerifyArgs) -> Outcome {
     let results = rt.block_on(lab::run_checks(
         &state,
         &spec.checks,
-        &CheckOptions::default(),
+        &CheckOptions {
+            only,
+            ..CheckOptions::default()
+        },
     ));
     match args.format {
         Format::Text => print!("{}", lab::checks::render(&results)),

@@ -46,6 +46,8 @@ pub struct Chassis {
 pub struct Switch {
     pub subnet: Option<Ipv4Net>,
     pub ipv6_prefix: Option<Ipv6Net>,
+    /// `ipv6-prefix` was written as an address (`fd00:9::`, ovn-nb(5)'s form): written so.
+    pub ipv6_prefix_bare: bool,
     pub exclude_ips: Vec<String>,
     pub ports: BTreeMap<String, SwitchPort>,
     pub acls: Vec<Acl>,
@@ -217,8 +219,20 @@ pub struct LabNetwork {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
+    pub name: Option<String>,
     pub from: String,
+    /// Empty for `dhcp`.
     pub to: String,
     pub expect: Expect,
     pub source_ip: Option<IpAddr>,
+    pub port: Option<crate::lab::spec::L4Port>,
+    /// `dhcp`: what the lease must give.
+    pub address: Option<IpAddr>,
+    pub router: Option<IpAddr>,
+    pub dns: Option<IpAddr>,
+    /// `balanced`.
+    pub backends: Vec<String>,
+    pub backend_port: Option<u16>,
+    pub connections: Option<u32>,
+    pub stop_backend: Option<String>,
 }

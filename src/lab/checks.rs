@@ -10,75 +10,196 @@
 //! diagnosis: the ports' binding state in the Southbound database and the `ovn-trace` of
 //! the packet from the source VM.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use super::command::{in_netns, output};
 use super::error::LabError;
-use super::spec::{CheckSpec, Expect};
+use super::probe::{self, Claims, Listener, PortKey};
+use super::spec::{Balanced, CheckSpec, DhcpExpect, Expect, L4Port, Proto};
 use super::state::{Endpoint, EndpointKind, LabState};
 use crate::ovsdb::{Client, Columns, ColumnsExt, Condition, ConnectOptions};
+use crate::poll::poll_until;
 
 /// Bounds of the checks.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
-    /// How long a `reachable` / `source-ip` check keeps pinging for a first reply.
+    /// How long a `reachable` / `source-ip` check keeps trying for a first reply.
     pub reachable_deadline: Duration,
     /// How long an `unreachable` check waits for a reply that must not come.
     pub unreachable_window: Duration,
+    /// How long a `balanced` check with `stop_backend` waits for the health check to take
+    /// the stopped backend out.
+    pub health_deadline: Duration,
+    /// Checks run at once (each in its own namespaces).
+    pub parallel: usize,
     /// Gather `ovn-trace` and bindings for failed checks.
     pub diagnose: bool,
+    /// Run only these checks (indexes into the list, from 0); all when empty.
+    pub only: Vec<usize>,
 }
 
 impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
-            reachable_deadline: Duration::from_secs(10),
-            unreachable_window: Duration::from_secs(3),
+            reachable_deadline: Duration::from_secs(3),
+            unreachable_window: Duration::from_secs(2),
+            health_deadline: Duration::from_secs(30),
+            parallel: 4,
             diagnose: true,
+            only: Vec::new(),
         }
     }
+}
+
+/// How a check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// The check could not test OVN: a missing route in the source namespace, a tool that
+    /// did not start, a listener that could not bind.
+    Error,
 }
 
 /// The outcome of one check.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CheckResult {
+    /// Its place in the topology's `checks` (from 1), what `--check INDEX` takes.
+    pub index: usize,
     pub check: CheckSpec,
     pub passed: bool,
+    pub verdict: Verdict,
     /// What was seen: the reply, the captured source, or its absence.
     pub evidence: String,
     /// For failures: bindings and `ovn-trace`.
     pub diagnosis: Option<String>,
+    /// How long the check took, in seconds.
+    pub seconds: f64,
 }
 
-/// Runs `checks` (in order) against the lab.
+/// The checks `wanted` names (a check's `name`, or its index from 1), as indexes from 0 in
+/// the topology's order; an unknown one is an error naming the choices.
+pub fn select_checks(checks: &[CheckSpec], wanted: &[String]) -> Result<Vec<usize>, String> {
+    let mut out = std::collections::BTreeSet::new();
+    for w in wanted {
+        let by_name = checks
+            .iter()
+            .position(|c| c.name.as_deref() == Some(w.as_str()));
+        let by_index = w
+            .parse::<usize>()
+            .ok()
+            .filter(|i| (1..=checks.len()).contains(i))
+            .map(|i| i - 1);
+        match by_name.or(by_index) {
+            Some(i) => {
+                out.insert(i);
+            }
+            None => {
+                let names: Vec<&str> = checks.iter().filter_map(|c| c.name.as_deref()).collect();
+                return Err(format!(
+                    "no check `{w}`: name one of [{}] or give an index 1..{}",
+                    names.join(", "),
+                    checks.len()
+                ));
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Runs `checks` (or `options.only` of them), `options.parallel` at a time, each on its own
+/// thread; the results come back in the checks' order.
 pub async fn run_checks(
     state: &LabState,
     checks: &[CheckSpec],
     options: &CheckOptions,
 ) -> Vec<CheckResult> {
-    let mut out = Vec::new();
-    for check in checks {
-        let (passed, evidence) = match run_one(state, check, options) {
-            Ok(r) => r,
-            Err(e) => (false, format!("error: {e}")),
-        };
-        let diagnosis = if !passed && options.diagnose {
-            Some(diagnose(state, check).await)
-        } else {
-            None
-        };
-        out.push(CheckResult {
-            check: check.clone(),
-            passed,
-            evidence,
-            diagnosis,
-        });
+    let todo: Vec<usize> = if options.only.is_empty() {
+        (0..checks.len()).collect()
+    } else {
+        options
+            .only
+            .iter()
+            .copied()
+            .filter(|i| *i < checks.len())
+            .collect()
+    };
+    let slots: Vec<Mutex<Option<CheckResult>>> = todo.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let claims = Claims::default();
+    let workers = options.parallel.clamp(1, todo.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                loop {
+                    let k = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&i) = todo.get(k) else { break };
+                    let check = &checks[i];
+                    let result = match &rt {
+                        Ok(rt) => rt.block_on(one(state, i, check, options, &claims)),
+                        Err(e) => CheckResult {
+                            index: i + 1,
+                            check: check.clone(),
+                            passed: false,
+                            verdict: Verdict::Error,
+                            evidence: format!("error: no runtime: {e}"),
+                            diagnosis: None,
+                            seconds: 0.0,
+                        },
+                    };
+                    if let Some(slot) = slots.get(k) {
+                        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .filter_map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect()
+}
+
+async fn one(
+    state: &LabState,
+    index: usize,
+    check: &CheckSpec,
+    options: &CheckOptions,
+    claims: &Claims,
+) -> CheckResult {
+    let start = Instant::now();
+    // 100..1099 bytes of payload: distinct per check, within any MTU.
+    let tag = 100 + u16::try_from(index % 1000).unwrap_or(0);
+    let (verdict, evidence) = match run_one(state, check, options, claims, tag).await {
+        Ok((true, e)) => (Verdict::Pass, e),
+        Ok((false, e)) => (Verdict::Fail, e),
+        Err(e) => (Verdict::Error, format!("error: {e}")),
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    let diagnosis = if verdict != Verdict::Pass && options.diagnose {
+        Some(diagnose(state, check).await)
+    } else {
+        None
+    };
+    CheckResult {
+        index: index + 1,
+        check: check.clone(),
+        passed: verdict == Verdict::Pass,
+        verdict,
+        evidence,
+        diagnosis,
+        seconds,
     }
-    out
 }
 
 fn endpoint<'a>(state: &'a LabState, name: &str) -> Result<&'a Endpoint, LabError> {
@@ -100,29 +221,83 @@ fn target_ip(state: &LabState, to: &str) -> Result<Ipv4Addr, LabError> {
     }
 }
 
-fn run_one(
+/// A check that needs a route the source namespace does not have cannot test OVN: it is a
+/// setup error (an `unreachable` check must not pass because the packet never left).
+fn route_to(ns: &str, to: Ipv4Addr) -> Result<(), LabError> {
+    let to_s = to.to_string();
+    let out = output(&in_netns(ns, &["ip", "route", "get", &to_s]))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(LabError::Setup(format!(
+            "no route to {to} in {ns}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+/// `tag` tells this check's packets from those of checks running at the same time (the
+/// echo requests' payload size, for `source-ip`).
+async fn run_one(
     state: &LabState,
     check: &CheckSpec,
     options: &CheckOptions,
+    claims: &Claims,
+    tag: u16,
 ) -> Result<(bool, String), LabError> {
     let from = endpoint(state, &check.from)?;
-    match check.expect {
-        Expect::Reachable => {
-            let to = target_ip(state, &check.to)?;
-            let p = ping(&from.netns, to, options.reachable_deadline)?;
+    if let Expect::Dhcp(want) = &check.expect {
+        let _claim = claims.claim(vec![(from.netns.clone(), dhcp_client_port())]);
+        return run_dhcp(state, check, from, want);
+    }
+    let to = target_ip(state, &check.to)?;
+    route_to(&from.netns, to)?;
+    match (&check.expect, check.port) {
+        (Expect::Reachable, None) => {
+            let p = ping(&from.netns, to, options.reachable_deadline)?.local_error(&from.netns)?;
             Ok((p.reply.is_some(), p.describe(to)))
         }
-        Expect::Unreachable => {
-            let to = target_ip(state, &check.to)?;
-            let p = ping(&from.netns, to, options.unreachable_window)?;
+        (Expect::Unreachable, None) => {
+            let p = ping(&from.netns, to, options.unreachable_window)?.local_error(&from.netns)?;
             Ok((p.reply.is_none(), p.describe(to)))
         }
-        Expect::SourceIp(expected) => {
+        (Expect::Reachable | Expect::Unreachable, Some(port)) => {
+            let reachable = check.expect == Expect::Reachable;
+            let target = state.endpoints.get(&check.to);
+            let keys: Vec<PortKey> = target
+                .map(|t| (t.netns.clone(), port))
+                .into_iter()
+                .collect();
+            let _claim = claims.claim(keys);
+            let _listener = match target {
+                Some(t) => Some(Listener::start(&t.netns, port, &check.to).await?),
+                None => None,
+            };
+            let window = if reachable {
+                options.reachable_deadline
+            } else {
+                options.unreachable_window
+            };
+            let start = Instant::now();
+            let got = first_answer(&from.netns, to, port, window).await?;
+            let secs = start.elapsed().as_secs_f64();
+            Ok(match got {
+                Ok(who) => (
+                    reachable,
+                    format!("`{who}` answered on {to}:{port} after {secs:.1} s"),
+                ),
+                Err(last) => (
+                    !reachable,
+                    format!("no answer from {to}:{port} within {secs:.1} s ({last})"),
+                ),
+            })
+        }
+        (Expect::SourceIp(expected), _) => {
             let to = endpoint(state, &check.to)?;
-            let seen = capture_source(from, to, options.reachable_deadline)?;
+            let seen = capture_source(from, to, options.reachable_deadline, tag)?;
             Ok(match seen {
                 Some(src) => (
-                    src == expected,
+                    src == *expected,
                     format!("{} saw an echo request from {src}", check.to),
                 ),
                 None => (
@@ -135,7 +310,211 @@ fn run_one(
                 ),
             })
         }
+        (Expect::Balanced(b), Some(port)) => {
+            run_balanced(state, b, from, to, port, options, claims).await
+        }
+        (Expect::Balanced(_), None) => {
+            Err(LabError::Spec("a balanced check needs a `port`".into()))
+        }
+        (Expect::Dhcp(_), _) => Err(LabError::Spec("dhcp is handled above".into())),
     }
+}
+
+/// The DHCP client's port.
+fn dhcp_client_port() -> L4Port {
+    L4Port {
+        port: 68,
+        proto: Proto::Udp,
+    }
+}
+
+/// Connects until a listener answers (`Ok(name)`) or `window` passes (`Err(last error)`).
+async fn first_answer(
+    ns: &str,
+    to: Ipv4Addr,
+    port: L4Port,
+    window: Duration,
+) -> Result<Result<String, String>, LabError> {
+    poll_until(window, Duration::from_millis(200), || {
+        std::future::ready(probe::connect(ns, to, port).map(|a| match a.reply {
+            Some(who) => Ok(who),
+            None => Err(a.error.unwrap_or_else(|| "no answer".into())),
+        }))
+    })
+    .await
+}
+
+/// Up to `n` connections, one after the other: who answered each, until the first that
+/// failed (its error last).
+fn round(
+    ns: &str,
+    to: Ipv4Addr,
+    port: L4Port,
+    n: u32,
+) -> Result<Vec<Result<String, String>>, LabError> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let a = probe::connect(ns, to, port)?;
+        match a.reply {
+            Some(who) => out.push(Ok(who)),
+            None => {
+                out.push(Err(a.error.unwrap_or_else(|| "no answer".into())));
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `12 of 12 answered: web1 x7, web2 x5` (and the first error, if any).
+fn tally(answers: &[Result<String, String>], n: u32) -> (BTreeMap<String, usize>, String) {
+    let mut by: BTreeMap<String, usize> = BTreeMap::new();
+    let mut first_error = None;
+    for a in answers {
+        match a {
+            Ok(who) => *by.entry(who.clone()).or_default() += 1,
+            Err(e) => {
+                first_error.get_or_insert(e.clone());
+            }
+        }
+    }
+    let answered: usize = by.values().sum();
+    let who: Vec<String> = by.iter().map(|(k, n)| format!("{k} x{n}")).collect();
+    let mut s = format!("{answered} of {n} answered");
+    if !who.is_empty() {
+        s.push_str(&format!(": {}", who.join(", ")));
+    }
+    if let Some(e) = first_error {
+        s.push_str(&format!(" (failed: {e})"));
+    }
+    (by, s)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_balanced(
+    state: &LabState,
+    b: &Balanced,
+    from: &Endpoint,
+    vip: Ipv4Addr,
+    port: L4Port,
+    options: &CheckOptions,
+    claims: &Claims,
+) -> Result<(bool, String), LabError> {
+    let backend_port = L4Port {
+        port: b.backend_port.unwrap_or(port.port),
+        proto: port.proto,
+    };
+    let mut backends = Vec::new();
+    for name in &b.backends {
+        backends.push((name.as_str(), endpoint(state, name)?));
+    }
+    let keys: Vec<PortKey> = backends
+        .iter()
+        .map(|(_, e)| (e.netns.clone(), backend_port))
+        .collect();
+    let _claim = claims.claim(keys);
+    let mut listeners = Vec::new();
+    for (name, e) in &backends {
+        listeners.push((*name, Listener::start(&e.netns, backend_port, name).await?));
+    }
+    // The backends' listeners start with the check: a health check may still count them
+    // as down for a few intervals, so the rounds are asked again until one is spread over
+    // two backends or more.
+    let n = b.connections;
+    let spread = poll_until(options.health_deadline, Duration::from_millis(500), || {
+        std::future::ready(round(&from.netns, vip, port, n).map(|answers| {
+            let (by, said) = tally(&answers, n);
+            let all = by.values().sum::<usize>() == n as usize;
+            if all && by.len() >= 2 {
+                Ok(said)
+            } else {
+                Err(said)
+            }
+        }))
+    })
+    .await?;
+    let said = match spread {
+        Ok(said) => said,
+        Err(last) => {
+            return Ok((
+                false,
+                format!(
+                    "{vip}:{port}: {last}; not answered by two backends within {:.0} s",
+                    options.health_deadline.as_secs_f64()
+                ),
+            ));
+        }
+    };
+    let Some(stopped) = &b.stop_backend else {
+        return Ok((true, format!("{vip}:{port}: {said}")));
+    };
+    if let Some(i) = listeners.iter().position(|(n, _)| n == stopped) {
+        listeners.remove(i).1.stop();
+    }
+    let start = Instant::now();
+    let after = poll_until(options.health_deadline, Duration::from_millis(500), || {
+        std::future::ready(round(&from.netns, vip, port, n).map(|answers| {
+            let (by, said) = tally(&answers, n);
+            let all = by.values().sum::<usize>() == n as usize;
+            if all && !by.contains_key(stopped.as_str()) {
+                Ok(said)
+            } else {
+                Err(said)
+            }
+        }))
+    })
+    .await?;
+    let secs = start.elapsed().as_secs_f64();
+    Ok(match after {
+        Ok(now) => (
+            true,
+            format!("{vip}:{port}: {said}; {stopped} stopped: {now} after {secs:.1} s"),
+        ),
+        Err(last) => (
+            false,
+            format!(
+                "{vip}:{port}: {said}; {stopped} stopped, still after {secs:.1} s: {last} (is a health check on the load balancer?)"
+            ),
+        ),
+    })
+}
+
+fn run_dhcp(
+    state: &LabState,
+    check: &CheckSpec,
+    from: &Endpoint,
+    want: &DhcpExpect,
+) -> Result<(bool, String), LabError> {
+    let vm = state.spec.vms.iter().find(|v| v.name == check.from);
+    let address = want.address.or(vm.map(|v| v.ip.addr()));
+    let router = want.router.or(vm.and_then(|v| v.gateway));
+    let Some(lease) = probe::dhcp(&state.dir, &from.netns, &from.ifname)? else {
+        return Ok((false, "no DHCP offer within 3 tries".into()));
+    };
+    let mut wrong = Vec::new();
+    if let Some(a) = address
+        && lease.address != Some(a)
+    {
+        wrong.push(format!("address {a}"));
+    }
+    if let Some(r) = router
+        && !lease.routers.contains(&r)
+    {
+        wrong.push(format!("router {r}"));
+    }
+    if let Some(d) = want.dns
+        && !lease.dns.contains(&d)
+    {
+        wrong.push(format!("dns {d}"));
+    }
+    Ok(if wrong.is_empty() {
+        (true, format!("lease: {lease}"))
+    } else {
+        (
+            false,
+            format!("lease: {lease}; expected {}", wrong.join(", ")),
+        )
+    })
 }
 
 /// What a bounded ping saw.
@@ -146,6 +525,21 @@ pub struct Ping {
     /// What ping said on stderr (e.g. `connect: Network is unreachable`).
     pub error: Option<String>,
     pub elapsed: Duration,
+    /// ping's exit code: 2 is a local error (no route, no such device), not silence.
+    pub exit: Option<i32>,
+}
+
+impl Ping {
+    /// A ping that failed before a packet left is a setup error, never a pass.
+    fn local_error(self, ns: &str) -> Result<Ping, LabError> {
+        if self.reply.is_none() && self.exit == Some(2) {
+            return Err(LabError::Setup(format!(
+                "ping in {ns} failed locally: {}",
+                self.error.as_deref().unwrap_or("exit 2")
+            )));
+        }
+        Ok(self)
+    }
 }
 
 impl Ping {
@@ -201,17 +595,25 @@ pub fn ping(ns: &str, to: Ipv4Addr, deadline: Duration) -> Result<Ping, LabError
         reply,
         error,
         elapsed,
+        exit: out.status.code(),
     })
 }
 
 /// Captures, on `to`, the source of the first echo request addressed to it while `from`
-/// pings it. `None` if none arrived before the deadline.
+/// pings it. `None` if none arrived before the deadline. The echo requests carry `size`
+/// bytes of payload, and only those are captured: other checks running at the same time
+/// may ping `to` too (NAT changes addresses, never the length).
 fn capture_source(
     from: &Endpoint,
     to: &Endpoint,
     deadline: Duration,
+    size: u16,
 ) -> Result<Option<Ipv4Addr>, LabError> {
-    let filter = format!("icmp[icmptype] == icmp-echo and dst host {}", to.ip);
+    let filter = format!(
+        "icmp[icmptype] == icmp-echo and dst host {} and ip[2:2] == {}",
+        to.ip,
+        u32::from(size) + 28
+    );
     let mut child = Command::new("ip")
         .args([
             "netns", "exec", &to.netns, "tcpdump", "-n", "-l", "-c", "1", "-i",
@@ -287,6 +689,7 @@ fn capture_source(
     // Ping in the background until tcpdump has seen a request or the deadline passes.
     let secs = deadline.as_secs().max(1).to_string();
     let to_ip = to.ip.to_string();
+    let size_s = size.to_string();
     let pinger = Command::new("ip")
         .args([
             "netns",
@@ -295,6 +698,8 @@ fn capture_source(
             "ping",
             "-n",
             "-q",
+            "-s",
+            &size_s,
             "-i",
             "0.2",
             "-W",
@@ -327,26 +732,43 @@ fn capture_source(
     Ok(seen)
 }
 
-/// The results as a table (check, result, evidence), then the diagnosis of each failure.
+/// The results as a table (index, check, result, time, evidence) in the checks' order,
+/// then the diagnosis of each failure.
 pub fn render(results: &[CheckResult]) -> String {
-    let name = |r: &CheckResult| format!("{} -> {} {}", r.check.from, r.check.to, r.check.expect);
+    let name = |r: &CheckResult| format!("{}. {}", r.index, r.check.label());
     let width = results
         .iter()
         .map(|r| name(r).len())
         .max()
         .unwrap_or(5)
         .max(5);
-    let mut out = format!("{:<width$}  {:<6}  EVIDENCE\n", "CHECK", "RESULT");
+    let mut out = format!(
+        "{:<width$}  {:<6}  {:>5}  EVIDENCE\n",
+        "CHECK", "RESULT", "TIME"
+    );
     for r in results {
-        let verdict = if r.passed { "pass" } else { "FAIL" };
+        let verdict = match r.verdict {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "FAIL",
+            Verdict::Error => "ERROR",
+        };
         out.push_str(&format!(
-            "{:<width$}  {verdict:<6}  {}\n",
+            "{:<width$}  {verdict:<6}  {:>4.1}s  {}\n",
             name(r),
+            r.seconds,
             r.evidence
         ));
     }
     let passed = results.iter().filter(|r| r.passed).count();
-    out.push_str(&format!("{passed} of {} checks passed\n", results.len()));
+    let errors = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Error)
+        .count();
+    out.push_str(&format!("{passed} of {} checks passed", results.len()));
+    if errors > 0 {
+        out.push_str(&format!(" ({errors} could not run: setup error)"));
+    }
+    out.push('\n');
     for r in results.iter().filter(|r| !r.passed) {
         if let Some(d) = &r.diagnosis {
             out.push_str(&format!("\n--- {} ---\n{d}", name(r)));
@@ -374,11 +796,27 @@ async fn diagnose(state: &LabState, check: &CheckSpec) -> String {
             out.push_str(&format!("binding {name}: {}\n", binding(state, name).await));
         }
     }
+    if matches!(check.expect, Expect::Dhcp(_)) {
+        if let Some(from) = from {
+            out.push_str(&trace_dhcp(state, &check.from, from).await);
+        }
+        return out;
+    }
     let to_ip = target_ip(state, &check.to).ok();
     if let (Some(from), Some(to_ip)) = (from, to_ip) {
         if from.kind == EndpointKind::Vm {
             let to_mac = to.and_then(|t| t.mac.clone());
-            out.push_str(&trace(state, &check.from, from, to_ip, to_mac, 8).await);
+            out.push_str(
+                &trace(
+                    state,
+                    &check.from,
+                    from,
+                    to_ip,
+                    to_mac,
+                    Packet::request(check),
+                )
+                .await,
+            );
         } else {
             out.push_str(&format!(
                 "no ovn-trace: {} is an outside host, not an OVN port\n",
@@ -389,7 +827,17 @@ async fn diagnose(state: &LabState, check: &CheckSpec) -> String {
         if let Some(to) = to.filter(|t| t.kind == EndpointKind::Vm) {
             out.push_str("the reply:\n");
             let from_mac = from.mac.clone();
-            out.push_str(&trace(state, &check.to, to, from.ip, from_mac, 0).await);
+            out.push_str(
+                &trace(
+                    state,
+                    &check.to,
+                    to,
+                    from.ip,
+                    from_mac,
+                    Packet::reply(check),
+                )
+                .await,
+            );
         }
     }
     out
@@ -450,14 +898,66 @@ pub async fn binding(state: &LabState, port: &str) -> String {
     format!("bound to chassis {name} (up={up})")
 }
 
-/// `ovn-trace` of an ICMP echo request (`icmp_type` 8) or reply (0) from VM `name` to `to`.
+/// The packet a diagnosis traces: the check's request or its reply.
+#[derive(Debug, Clone, Copy)]
+enum Packet {
+    /// ICMP echo request (8) or reply (0).
+    Icmp(u8),
+    /// To the port (request) or from it (reply).
+    ToPort(L4Port),
+    FromPort(L4Port),
+}
+
+impl Packet {
+    fn request(check: &CheckSpec) -> Packet {
+        check.port.map_or(Packet::Icmp(8), Packet::ToPort)
+    }
+    fn reply(check: &CheckSpec) -> Packet {
+        check.port.map_or(Packet::Icmp(0), Packet::FromPort)
+    }
+    fn flow(self) -> String {
+        let l4 = |p: L4Port| match p.proto {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        };
+        match self {
+            Packet::Icmp(t) => format!("icmp4.type == {t}"),
+            Packet::ToPort(p) => format!("{0}.src == 40000 && {0}.dst == {1}", l4(p), p.port),
+            Packet::FromPort(p) => format!("{0}.src == {1} && {0}.dst == 40000", l4(p), p.port),
+        }
+    }
+}
+
+/// `ovn-trace` of a DHCP discover from VM `name`.
+async fn trace_dhcp(state: &LabState, name: &str, from: &Endpoint) -> String {
+    let flow = format!(
+        "inport == \"{name}\" && eth.src == {} && eth.dst == ff:ff:ff:ff:ff:ff && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && ip.ttl == 64 && udp.src == 68 && udp.dst == 67",
+        from.mac.as_deref().unwrap_or("00:00:00:00:00:00"),
+    );
+    run_trace(state, &flow)
+}
+
+fn run_trace(state: &LabState, flow: &str) -> String {
+    let db = format!("--db={}", state.sb);
+    let argv = ["timeout", "10", "ovn-trace", &db, "--summary", flow];
+    match output(&argv) {
+        Ok(out) => format!(
+            "ovn-trace --summary '{flow}':\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => format!("ovn-trace failed: {e}\n"),
+    }
+}
+
+/// `ovn-trace` of the check's packet (or its reply) from VM `name` to `to`.
 async fn trace(
     state: &LabState,
     name: &str,
     from: &Endpoint,
     to_ip: Ipv4Addr,
     to_mac: Option<String>,
-    icmp_type: u8,
+    packet: Packet,
 ) -> String {
     let gateway_mac = match state.spec.vms.iter().find(|v| v.name == name) {
         Some(vm) if vm.ip.contains(&to_ip) => to_mac,
@@ -469,21 +969,13 @@ async fn trace(
     };
     let eth_dst = gateway_mac.unwrap_or_else(|| "ff:ff:ff:ff:ff:ff".into());
     let flow = format!(
-        "inport == \"{name}\" && eth.src == {} && eth.dst == {eth_dst} && ip4.src == {} && ip4.dst == {} && ip.ttl == 64 && icmp4.type == {icmp_type}",
+        "inport == \"{name}\" && eth.src == {} && eth.dst == {eth_dst} && ip4.src == {} && ip4.dst == {} && ip.ttl == 64 && {}",
         from.mac.as_deref().unwrap_or("00:00:00:00:00:00"),
         from.ip,
-        to_ip
+        to_ip,
+        packet.flow()
     );
-    let db = format!("--db={}", state.sb);
-    let argv = ["timeout", "10", "ovn-trace", &db, "--summary", &flow];
-    match output(&argv) {
-        Ok(out) => format!(
-            "ovn-trace --summary '{flow}':\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-        Err(e) => format!("ovn-trace failed: {e}\n"),
-    }
+    run_trace(state, &flow)
 }
 
 /// The MAC of the logical router port that owns `ip`.
@@ -509,6 +1001,24 @@ async fn router_mac(state: &LabState, ip: Ipv4Addr) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checks_are_selected_by_name_or_index_in_their_order() {
+        let spec: crate::lab::LabSpec = serde_saphyr::from_str(
+            "name: x\nchassis: [{ name: c, encap_ip: 172.17.0.1 }]\nchecks:\n  - { from: a, to: b, expect: reachable }\n  - { name: ssh, from: a, to: b, expect: reachable, port: 22/tcp }\n",
+        )
+        .unwrap();
+        let c = &spec.checks;
+        assert_eq!(
+            select_checks(c, &["ssh".into(), "1".into()]),
+            Ok(vec![0, 1])
+        );
+        assert_eq!(select_checks(c, &["2".into(), "2".into()]), Ok(vec![1]));
+        let e = select_checks(c, &["3".into()]).unwrap_err();
+        assert!(e.contains("no check `3`") && e.contains("[ssh]"), "{e}");
+        assert_eq!(c[1].label(), "ssh");
+        assert_eq!(c[0].label(), "a -> b reachable");
+    }
 
     #[test]
     fn tcpdump_lines_give_the_source() {

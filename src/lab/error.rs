@@ -46,7 +46,7 @@ pub enum LabError {
     #[diagnostic(code(topo::lab::state))]
     State { path: PathBuf, message: String },
 
-    #[error("a lab is already running in {0} (run `topo lab down --dir {0}` first)")]
+    #[error("a lab is already running in {0} (run `topo lab down --lab {0}` first)")]
     #[diagnostic(code(topo::lab::exists))]
     Exists(PathBuf),
 

@@ -11,7 +11,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use ipnet::{IpNet, Ipv4Net};
 
 use super::error::LabError;
-use super::spec::{ChassisSpec, CheckSpec, Expect, LabSpec, NetworkSpec, VmSpec};
+use super::spec::{
+    Balanced, ChassisSpec, CheckSpec, DEFAULT_CONNECTIONS, DhcpExpect, Expect, LabSpec,
+    NetworkSpec, VmSpec,
+};
 use crate::compiler::model::{Link, Model};
 use crate::spec::types::{Expect as TopoExpect, PortType};
 
@@ -103,6 +106,16 @@ impl LabSpec {
                 }
             }
             let vlans = host_vlans(model, name, &hosts);
+            // The hosts' default route: the first router port address on this network.
+            let gateway = model
+                .routers
+                .values()
+                .flat_map(|r| r.ports.values())
+                .flat_map(|p| p.networks.iter())
+                .find_map(|n| match n {
+                    IpNet::V4(n) if subnet.contains(&n.addr()) => Some(n.addr()),
+                    _ => None,
+                });
             networks.push(NetworkSpec {
                 name: name.clone(),
                 subnet,
@@ -110,6 +123,7 @@ impl LabSpec {
                 mapped_on,
                 nics,
                 vlans,
+                gateway,
             });
         }
 
@@ -172,23 +186,35 @@ impl LabSpec {
 
         let mut checks = Vec::new();
         for c in &model.checks {
+            let label = || format!("check {} -> {}", c.from, c.to);
+            let v4_opt = |ip: Option<IpAddr>, what: &str| ip.map(|ip| v4(ip, what)).transpose();
             let expect = match c.expect {
                 TopoExpect::Reachable => Expect::Reachable,
                 TopoExpect::Unreachable => Expect::Unreachable,
                 TopoExpect::SourceIp => {
                     let ip = c.source_ip.ok_or_else(|| {
-                        LabError::Spec(format!(
-                            "check {} -> {}: `source-ip` needs the address",
-                            c.from, c.to
-                        ))
+                        LabError::Spec(format!("{}: `source-ip` needs the address", label()))
                     })?;
                     Expect::SourceIp(v4(ip, "source-ip")?)
                 }
+                TopoExpect::Dhcp => Expect::Dhcp(DhcpExpect {
+                    address: v4_opt(c.address, "dhcp address")?,
+                    router: v4_opt(c.router, "dhcp router")?,
+                    dns: v4_opt(c.dns, "dhcp dns")?,
+                }),
+                TopoExpect::Balanced => Expect::Balanced(Balanced {
+                    backends: c.backends.clone(),
+                    backend_port: c.backend_port,
+                    connections: c.connections.unwrap_or(DEFAULT_CONNECTIONS),
+                    stop_backend: c.stop_backend.clone(),
+                }),
             };
             checks.push(CheckSpec {
+                name: c.name.clone(),
                 from: c.from.clone(),
                 to: c.to.clone(),
                 expect,
+                port: c.port,
             });
         }
 
@@ -242,6 +268,92 @@ mod tests {
         );
         // `to` may be a plain address.
         assert!(spec.checks.iter().any(|c| c.to == "10.10.10.2"));
+    }
+
+    const SERVICES: &str = r#"
+name: s
+chassis:
+  hv1: { encap: { type: geneve, ip: 172.17.42.20 } }
+switches:
+  ls1:
+    subnet: 10.0.0.0/24
+    ports:
+      vm1: { mac: "00:00:00:00:00:01", ip: 10.0.0.11, chassis: hv1 }
+      web1: { mac: "00:00:00:00:00:02", ip: 10.0.0.12, chassis: hv1 }
+      web2: { mac: "00:00:00:00:00:03", ip: 10.0.0.13, chassis: hv1 }
+routers:
+  lr1:
+    ports:
+      - { switch: ls1, ip: 10.0.0.1/24 }
+checks:
+  - { name: ssh, from: vm1, to: web1, expect: reachable, port: 22/tcp }
+  - { name: lease, from: vm1, expect: dhcp, dns: 10.0.0.53 }
+  - { name: web, from: vm1, to: 172.16.0.10, port: 80/tcp, expect: balanced,
+      backends: [web1, web2], backend-port: 8080, stop-backend: web2 }
+"#;
+
+    #[test]
+    fn port_dhcp_and_balanced_checks_reach_the_lab() {
+        let loaded = crate::spec::load_str("s.yaml", SERVICES);
+        let (model, diags) = crate::compiler::check(&loaded.topology);
+        let model = model.unwrap_or_else(|| panic!("{diags:?}"));
+        let spec = LabSpec::from_model(&model).unwrap();
+        let c = &spec.checks;
+        assert_eq!(c[0].name.as_deref(), Some("ssh"));
+        assert_eq!(c[0].port.map(|p| p.to_string()).as_deref(), Some("22/tcp"));
+        assert_eq!(
+            c[1].expect,
+            Expect::Dhcp(DhcpExpect {
+                address: None,
+                router: None,
+                dns: Some(Ipv4Addr::new(10, 0, 0, 53)),
+            })
+        );
+        assert!(c[1].to.is_empty());
+        assert_eq!(
+            c[2].expect,
+            Expect::Balanced(Balanced {
+                backends: vec!["web1".into(), "web2".into()],
+                backend_port: Some(8080),
+                connections: DEFAULT_CONNECTIONS,
+                stop_backend: Some("web2".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn check_fields_on_the_wrong_kind_are_refused() {
+        for (from, to, code) in [
+            (
+                "from: vm1, expect: dhcp, dns",
+                "from: vm1, to: web1, expect: reachable, dns",
+                "topo::value::not-allowed",
+            ),
+            (
+                "{ name: lease, from: vm1, expect: dhcp",
+                "{ name: lease, from: vm1, to: web1, expect: dhcp",
+                "topo::value::not-allowed",
+            ),
+            (
+                "backends: [web1, web2], backend-port: 8080, stop-backend: web2",
+                "backends: [web1], backend-port: 8080",
+                "topo::value::missing",
+            ),
+            (
+                "stop-backend: web2",
+                "stop-backend: vm1",
+                "topo::ref::unknown-endpoint",
+            ),
+            ("port: 22/tcp", "port: 22/icmp", "topo::check::bad-port"),
+            ("name: web,", "name: ssh,", "topo::name::duplicate"),
+        ] {
+            let text = SERVICES.replace(from, to);
+            assert_ne!(text, SERVICES, "{from}");
+            let loaded = crate::spec::load_str("s.yaml", &text);
+            let (_, diags) = crate::compiler::check(&loaded.topology);
+            let codes: Vec<&str> = diags.items.iter().map(|d| d.code.as_str()).collect();
+            assert_eq!(codes, [code], "{to}");
+        }
     }
 
     #[test]

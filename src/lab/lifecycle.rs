@@ -94,7 +94,7 @@ fn check_socket_paths(dir: &Path, spec: &LabSpec) -> Result<(), LabError> {
         dir.as_os_str().len() + "/ch-".len() + longest_name + "/ovn-controller.4194304.ctl".len();
     if longest > SUN_PATH_MAX {
         return Err(LabError::Setup(format!(
-            "lab directory {} is too long for unix socket paths ({longest} > {SUN_PATH_MAX} bytes); use a shorter --dir",
+            "lab directory {} is too long for unix socket paths ({longest} > {SUN_PATH_MAX} bytes); use a shorter --lab",
             dir.display()
         )));
     }
@@ -137,7 +137,8 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
         for (host, ip) in &net.hosts {
             let host_ns = names::netns(&id, Kind::Host, host);
             new_netns(state, &host_ns)?;
-            let (port, ep) = network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet)?;
+            let (port, ep) =
+                network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet, net.gateway)?;
             host_index += 1;
             ports.push((port, net.vlans.get(host).copied()));
             state.endpoints.insert(host.clone(), ep);

@@ -28,6 +28,7 @@ pub(crate) mod lifecycle;
 pub mod names;
 pub mod netns;
 pub(crate) mod network;
+pub(crate) mod probe;
 pub mod process;
 pub(crate) mod spec;
 pub mod state;

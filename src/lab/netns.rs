@@ -139,6 +139,18 @@ pub(crate) fn add_default_route(ns: &str, gateway: Ipv4Addr) -> Result<(), LabEr
     Ok(())
 }
 
+/// Turns off transmit checksum offload on `ifname` in `ns`. A veth hands its peer TCP and
+/// UDP packets whose checksum is left for the NIC to fill in; ovs-vswitchd's userspace
+/// datapath fills in none, so its conntrack (OVN's ACLs and load balancers) saw bad
+/// checksums and dropped the packets, and the far end's kernel did as well. ICMP (ping)
+/// always carries a full checksum, which is why only TCP and UDP were hit.
+pub(crate) fn disable_tx_offload(ns: &str, ifname: &str) -> Result<(), LabError> {
+    run(&[
+        "ip", "netns", "exec", ns, "ethtool", "-K", ifname, "tx", "off",
+    ])?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,8 @@ pub(crate) const BRIDGE: &str = "br0";
 /// A host's interface inside its namespace.
 pub(crate) const HOST_IFNAME: &str = "eth0";
 
-/// Host number `index` with address `ip` (prefix from `subnet`) in namespace `host_ns`
+/// Host number `index` with address `ip` (prefix from `subnet`, default route via `gateway`)
+/// in namespace `host_ns`
 /// (already created), wired into the network's namespace `net_ns`. Returns the port to put
 /// on the switch, and the endpoint.
 pub(crate) fn add_host(
@@ -32,11 +33,16 @@ pub(crate) fn add_host(
     index: usize,
     ip: Ipv4Addr,
     subnet: Ipv4Net,
+    gateway: Option<Ipv4Addr>,
 ) -> Result<(String, Endpoint), LabError> {
     let outer = format!("h{index}");
     netns::add_veth(net_ns, &outer, host_ns, HOST_IFNAME)?;
+    netns::disable_tx_offload(host_ns, HOST_IFNAME)?;
     let addr = Ipv4Net::new(ip, subnet.prefix_len()).map_err(|e| LabError::Spec(e.to_string()))?;
     netns::add_addr(host_ns, HOST_IFNAME, addr)?;
+    if let Some(gw) = gateway {
+        netns::add_default_route(host_ns, gw)?;
+    }
     Ok((
         outer,
         Endpoint {

@@ -20,6 +20,10 @@
 //! checks:
 //!   - { from: vm1, to: client, expect: reachable }
 //!   - { from: vm1, to: client, expect: { source-ip: 10.10.40.1 } }
+//!   - { name: ssh, from: vm1, to: client, expect: reachable, port: 22/tcp }
+//!   - { from: vm1, expect: { dhcp: { dns: 10.0.0.53 } } }
+//!   - { from: client, to: 172.16.0.100, port: 80/tcp,
+//!       expect: { balanced: { backends: [vm1, vm2], backend_port: 8080, stop_backend: vm2 } } }
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,6 +90,11 @@ pub struct NetworkSpec {
     /// the network's switch is an access port of that VLAN; chassis ports are trunks).
     #[serde(default)]
     pub vlans: BTreeMap<String, u16>,
+    /// The hosts' default route (for a topology: the router port on this network), so a
+    /// host's packets to anywhere reach OVN, and an `unreachable` check tests OVN rather
+    /// than the host's routing table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<Ipv4Addr>,
 }
 
 /// A VM: a namespace plugged into its chassis's `br-int` as the VIF of the logical switch
@@ -105,25 +114,147 @@ pub struct VmSpec {
 }
 
 /// One declared check from an endpoint (VM or host name) to an endpoint or an IPv4
-/// address (`source-ip` needs an endpoint: the capture runs there).
+/// address (`source-ip` needs an endpoint: the capture runs there; `dhcp` needs no `to`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
+    /// For `topo verify --check NAME` and the report (default: `from -> to expect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub from: String,
+    #[serde(default)]
     pub to: String,
     pub expect: Expect,
+    /// `reachable` / `unreachable` / `balanced`: a connection to this port (`22/tcp`,
+    /// `53/udp`) instead of ICMP echo. A listener runs on `to` (when it is an endpoint)
+    /// for the check's lifetime and answers with the endpoint's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<L4Port>,
+}
+
+impl CheckSpec {
+    /// The name in the report and for `--check`: `name`, else `from -> to expect`.
+    pub fn label(&self) -> String {
+        if let Some(n) = &self.name {
+            return n.clone();
+        }
+        let port = self.port.map(|p| format!(" {p}")).unwrap_or_default();
+        if self.to.is_empty() {
+            format!("{} {}{port}", self.from, self.expect)
+        } else {
+            format!("{} -> {} {}{port}", self.from, self.to, self.expect)
+        }
+    }
+}
+
+/// A transport port: `22/tcp`, `53/udp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct L4Port {
+    pub port: u16,
+    pub proto: Proto,
+}
+
+/// The transport of an [`L4Port`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl std::str::FromStr for L4Port {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not PORT/tcp or PORT/udp (e.g. 22/tcp, 53/udp)");
+        let (port, proto) = s.split_once('/').ok_or_else(bad)?;
+        let port: u16 = port.parse().map_err(|_| bad())?;
+        if port == 0 {
+            return Err(bad());
+        }
+        let proto = match proto {
+            "tcp" => Proto::Tcp,
+            "udp" => Proto::Udp,
+            _ => return Err(bad()),
+        };
+        Ok(L4Port { port, proto })
+    }
+}
+
+impl TryFrom<String> for L4Port {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<L4Port> for String {
+    fn from(p: L4Port) -> String {
+        p.to_string()
+    }
+}
+
+impl std::fmt::Display for L4Port {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let proto = match self.proto {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        };
+        write!(f, "{}/{proto}", self.port)
+    }
 }
 
 /// What a check expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Expect {
-    /// ICMP echo from `from` to `to` gets a reply.
+    /// ICMP echo (or a connection to `port`) from `from` to `to` gets a reply.
     Reachable,
-    /// No reply within the check's deadline.
+    /// No reply within the check's window.
     Unreachable,
     /// `to` sees the echo request arrive with this source address (e.g. the SNAT IP).
     SourceIp(Ipv4Addr),
+    /// VM `from` gets an address, router and DNS server from OVN's native DHCP.
+    Dhcp(DhcpExpect),
+    /// Connections to the load balancer VIP `to`:`port` are answered by at least two of
+    /// the backends.
+    Balanced(Balanced),
+}
+
+/// What `expect: dhcp` compares the lease with; unset fields are not compared, except
+/// `address` and `router`, which default to the VM's own address and gateway.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DhcpExpect {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Ipv4Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router: Option<Ipv4Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<Ipv4Addr>,
+}
+
+/// `expect: balanced`: the backends (endpoints that get a listener on `backend_port`,
+/// default the check's port), how many connections to open, and optionally a backend whose
+/// listener is stopped, after which every connection must succeed on the others (the load
+/// balancer's health check removed it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Balanced {
+    pub backends: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_port: Option<u16>,
+    #[serde(default = "default_connections")]
+    pub connections: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_backend: Option<String>,
+}
+
+/// Connections a `balanced` check opens by default: with two backends, the chance that
+/// all land on one is 2^-11.
+pub const DEFAULT_CONNECTIONS: u32 = 12;
+
+fn default_connections() -> u32 {
+    DEFAULT_CONNECTIONS
 }
 
 impl std::fmt::Display for Expect {
@@ -132,6 +263,11 @@ impl std::fmt::Display for Expect {
             Expect::Reachable => f.write_str("reachable"),
             Expect::Unreachable => f.write_str("unreachable"),
             Expect::SourceIp(ip) => write!(f, "source-ip {ip}"),
+            Expect::Dhcp(_) => f.write_str("dhcp"),
+            Expect::Balanced(b) => match &b.stop_backend {
+                Some(s) => write!(f, "balanced without {s}"),
+                None => f.write_str("balanced"),
+            },
         }
     }
 }
@@ -203,6 +339,14 @@ impl LabSpec {
                         n.subnet, n.name
                     ));
                 }
+            }
+            if let Some(gw) = n.gateway
+                && !n.subnet.contains(&gw)
+            {
+                return err(format!(
+                    "network `{}`: gateway {gw} is outside {}",
+                    n.name, n.subnet
+                ));
             }
             for (ch, bridge) in &n.mapped_on {
                 if !chassis.contains(ch.as_str()) {
@@ -276,24 +420,67 @@ impl LabSpec {
                 ));
             }
         }
+        let vms: BTreeSet<&str> = self.vms.iter().map(|v| v.name.as_str()).collect();
+        let mut names = BTreeSet::new();
         for c in &self.checks {
+            let label = c.label();
+            if let Some(n) = &c.name
+                && (n.is_empty() || !names.insert(n.as_str()))
+            {
+                return err(format!("check name `{n}` is empty or used twice"));
+            }
             if !endpoints.contains(c.from.as_str()) {
                 return err(format!(
-                    "check {} -> {}: `{}` is neither a vm nor a host",
-                    c.from, c.to, c.from
+                    "check {label}: `{}` is neither a vm nor a host",
+                    c.from
                 ));
             }
             let to_is_ip = c.to.parse::<Ipv4Addr>().is_ok();
-            if !endpoints.contains(c.to.as_str()) && !to_is_ip {
+            let needs_to = !matches!(c.expect, Expect::Dhcp(_));
+            if needs_to && !endpoints.contains(c.to.as_str()) && !to_is_ip {
                 return err(format!(
-                    "check {} -> {}: `{}` is neither a vm, a host nor an IPv4 address",
-                    c.from, c.to, c.to
+                    "check {label}: `{}` is neither a vm, a host nor an IPv4 address",
+                    c.to
                 ));
             }
-            if matches!(c.expect, Expect::SourceIp(_)) && !endpoints.contains(c.to.as_str()) {
+            match &c.expect {
+                Expect::SourceIp(_) if !endpoints.contains(c.to.as_str()) => {
+                    return err(format!(
+                        "check {label}: source-ip needs a vm or host to capture on"
+                    ));
+                }
+                Expect::Dhcp(_) if !vms.contains(c.from.as_str()) => {
+                    return err(format!("check {label}: dhcp runs in a vm, not a host"));
+                }
+                Expect::Balanced(b) => {
+                    if c.port.is_none() {
+                        return err(format!("check {label}: balanced needs a `port`"));
+                    }
+                    if b.backends.len() < 2 || b.connections < 2 {
+                        return err(format!(
+                            "check {label}: balanced needs two backends or more and two connections or more"
+                        ));
+                    }
+                    for backend in b.backends.iter().chain(&b.stop_backend) {
+                        if !endpoints.contains(backend.as_str()) {
+                            return err(format!(
+                                "check {label}: backend `{backend}` is neither a vm nor a host"
+                            ));
+                        }
+                    }
+                    if let Some(s) = &b.stop_backend
+                        && !b.backends.contains(s)
+                    {
+                        return err(format!(
+                            "check {label}: stop_backend `{s}` is not one of the backends"
+                        ));
+                    }
+                }
+                _ => {}
+            }
+            if c.port.is_some() && matches!(c.expect, Expect::SourceIp(_) | Expect::Dhcp(_)) {
                 return err(format!(
-                    "check {} -> {}: source-ip needs a vm or host to capture on",
-                    c.from, c.to
+                    "check {label}: `port` is for reachable, unreachable and balanced"
                 ));
             }
         }
@@ -363,6 +550,16 @@ checks:
             Expect::SourceIp("10.10.40.1".parse().unwrap())
         );
         assert_eq!(spec.networks[0].mapped_on["ch1"], "br-ex");
+    }
+
+    #[test]
+    fn ports_parse_and_print() {
+        let p: L4Port = "22/tcp".parse().unwrap();
+        assert_eq!((p.port, p.proto), (22, Proto::Tcp));
+        assert_eq!("53/udp".parse::<L4Port>().unwrap().to_string(), "53/udp");
+        for bad in ["22", "0/tcp", "22/sctp", "70000/udp", "/tcp", "x/tcp"] {
+            assert!(bad.parse::<L4Port>().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! VMs: a namespace per VIF port, whose `eth0` has the port's MAC, IP and default route,
+//! VMs: a namespace per VIF port, whose `eth0` has the port's MAC, IP and default route
+//! (and no transmit checksum offload: see `netns::disable_tx_offload`),
 //! and whose peer is a port of the chassis's `br-int` with `external_ids:iface-id` set to
 //! the logical switch port name, so ovn-controller binds the port to that chassis.
 
@@ -27,6 +28,7 @@ pub(crate) async fn plug(
     let outer = format!("vif{index}");
     netns::add_veth(&chassis.netns, &outer, vm_ns, IFNAME)?;
     netns::set_mac(vm_ns, IFNAME, &vm.mac)?;
+    netns::disable_tx_offload(vm_ns, IFNAME)?;
     netns::add_addr(vm_ns, IFNAME, vm.ip)?;
     if let Some(gw) = vm.gateway {
         netns::add_default_route(vm_ns, gw)?;

@@ -712,13 +712,36 @@ pub struct LabNetwork {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Check {
+    /// A name for `topo verify --check NAME` and the report (unique).
+    pub name: Option<Sp<String>>,
     /// A VIF port (with `chassis`) or a lab host.
     pub from: Sp<String>,
-    /// A port, a lab host, or an IP address.
-    pub to: Sp<String>,
+    /// A port, a lab host, or an IP address (`balanced`: the load balancer's VIP); not for
+    /// `dhcp`.
+    pub to: Option<Sp<String>>,
     pub expect: Sp<Expect>,
     /// expect source-ip: the source address `to` must see.
     pub source_ip: Option<Sp<String>>,
+    /// reachable, unreachable, balanced: `PORT/tcp` or `PORT/udp`; a listener on `to`
+    /// answers instead of ICMP echo.
+    pub port: Option<Sp<String>>,
+    /// expect dhcp: the address the lease must give (default: the port's IPv4 address).
+    pub address: Option<Sp<String>>,
+    /// expect dhcp: the router the lease must give (default: the router port on the switch).
+    pub router: Option<Sp<String>>,
+    /// expect dhcp: the DNS server the lease must give (not compared when absent).
+    pub dns: Option<Sp<String>>,
+    /// expect balanced: the ports or hosts behind the VIP; each runs a listener that
+    /// answers with its name.
+    #[serde(default)]
+    pub backends: Vec<Sp<String>>,
+    /// expect balanced: the port the backends listen on (default: `port`'s).
+    pub backend_port: Option<Sp<u16>>,
+    /// expect balanced: connections to open (default 12).
+    pub connections: Option<Sp<u32>>,
+    /// expect balanced: a backend whose listener is stopped; every connection must then
+    /// succeed on the others (the load balancer's health check removed it).
+    pub stop_backend: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -727,4 +750,6 @@ pub enum Expect {
     Reachable,
     Unreachable,
     SourceIp,
+    Dhcp,
+    Balanced,
 }

@@ -235,3 +235,30 @@ routers:
     let codes: Vec<&str> = diags.items.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["topo::nat::external-ip-off-network"]);
 }
+
+/// `ipv6-prefix` as ovn-nb(5) writes it (an address, OVN's /64) is accepted and written as
+/// given, so a plan against a switch set up by hand is empty; with a length it stays so.
+#[test]
+fn ipv6_prefix_without_a_length_is_written_as_given() {
+    for (written, expected) in [("fd00:9::", "fd00:9::"), ("fd00:9::/64", "fd00:9::/64")] {
+        let text = format!("name: s\nswitches:\n  ls1:\n    ipv6-prefix: \"{written}\"\n");
+        let loaded = topo::spec::load_str("v6.yaml", &text);
+        let (state, diags) = compiler::compile(&loaded.topology);
+        assert!(diags.is_empty(), "{written}: {diags:?}");
+        let state = state.unwrap();
+        let ls = state
+            .get(
+                &Db::Northbound,
+                "Logical_Switch",
+                &topo::rows::RowKey::name("ls1"),
+            )
+            .unwrap();
+        let other = ls.get("other_config").unwrap().to_string();
+        assert_eq!(other, format!("{{ipv6_prefix={expected}}}"));
+    }
+    // Host bits are still refused.
+    let text = "name: s\nswitches:\n  ls1:\n    ipv6-prefix: \"fd00:9::1\"\n";
+    let (_, diags) = compiler::compile(&topo::spec::load_str("v6.yaml", text).topology);
+    let codes: Vec<&str> = diags.items.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["topo::addr::bad-cidr"]);
+}

@@ -7,6 +7,7 @@ use super::Checker;
 use crate::compiler::model::{Check, LabNetwork};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
+use crate::spec::Sp;
 use crate::spec::types::{Expect, PortType};
 
 impl Checker<'_> {
@@ -129,8 +130,24 @@ impl Checker<'_> {
             }
         }
         let names: Vec<String> = endpoints.keys().cloned().collect();
+        let mut check_names: BTreeMap<&str, Span> = BTreeMap::new();
         for c in &t.checks {
             let mut ok = true;
+            if let Some(n) = &c.name
+                && let Some(first) = check_names.insert(n.value.as_str(), n.span)
+            {
+                ok = false;
+                self.push(
+                    Diagnostic::error(
+                        Code::NameDuplicate,
+                        format!("check name `{}` is used twice", n.value),
+                    )
+                    .at(n.span, "second use")
+                    .at(first, "first use")
+                    .help("`topo verify --check NAME` selects checks by name: make it unique"),
+                );
+            }
+            let expect = c.expect.value;
             match endpoints.get(&c.from.value) {
                 None => {
                     ok = false;
@@ -158,17 +175,40 @@ impl Checker<'_> {
                 }
                 Some(_) => {}
             }
-            if c.to.value.parse::<IpAddr>().is_err() && !endpoints.contains_key(&c.to.value) {
-                ok = false;
-                self.unknown(
-                    Code::RefUnknownEndpoint,
-                    "endpoint",
-                    &c.to,
-                    names.iter().map(String::as_str),
-                    "`to` names a switch port, a lab host or an IP address",
-                );
+            match (&c.to, expect) {
+                (Some(to), Expect::Dhcp) => {
+                    ok = false;
+                    self.not_for(
+                        to.span,
+                        "`to`",
+                        "expect: dhcp",
+                        "drop `to`: the VM asks OVN's DHCP for its own address",
+                    );
+                }
+                (None, Expect::Dhcp) => {}
+                (None, _) => {
+                    ok = false;
+                    self.missing(
+                        c.expect.span,
+                        "a check needs `to`".to_owned(),
+                        "to where?",
+                        "add `to: <port, lab host or IP address>`",
+                    );
+                }
+                (Some(to), _) => {
+                    if to.value.parse::<IpAddr>().is_err() && !endpoints.contains_key(&to.value) {
+                        ok = false;
+                        self.unknown(
+                            Code::RefUnknownEndpoint,
+                            "endpoint",
+                            to,
+                            names.iter().map(String::as_str),
+                            "`to` names a switch port, a lab host or an IP address",
+                        );
+                    }
+                }
             }
-            let source_ip = match (c.expect.value, &c.source_ip) {
+            let source_ip = match (expect, &c.source_ip) {
                 (Expect::SourceIp, None) => {
                     ok = false;
                     self.missing(
@@ -182,26 +222,168 @@ impl Checker<'_> {
                 (Expect::SourceIp, Some(ip)) => self.ip(ip),
                 (_, Some(ip)) => {
                     ok = false;
-                    self.push(
-                        Diagnostic::error(
-                            Code::ValueNotAllowed,
-                            "`source-ip` is only for `expect: source-ip`",
-                        )
-                        .at(ip.span, "not used by this check")
-                        .help("write `expect: source-ip`, or drop `source-ip`"),
+                    self.not_for(
+                        ip.span,
+                        "`source-ip`",
+                        "expect: source-ip",
+                        "write `expect: source-ip`, or drop `source-ip`",
                     );
                     None
                 }
                 (_, None) => None,
             };
+            let port = match &c.port {
+                Some(p) if matches!(expect, Expect::SourceIp | Expect::Dhcp) => {
+                    ok = false;
+                    self.not_for(
+                        p.span,
+                        "`port`",
+                        "reachable, unreachable and balanced checks",
+                        "drop `port`",
+                    );
+                    None
+                }
+                Some(p) => match p.value.parse::<crate::lab::spec::L4Port>() {
+                    Ok(port) => Some(port),
+                    Err(e) => {
+                        ok = false;
+                        self.push(
+                            Diagnostic::error(Code::CheckBadPort, e)
+                                .at(p.span, "not a port")
+                                .help("write the port number and the protocol, e.g. `22/tcp` or `53/udp`"),
+                        );
+                        None
+                    }
+                },
+                None if expect == Expect::Balanced => {
+                    ok = false;
+                    self.missing(
+                        c.expect.span,
+                        "a balanced check needs `port`".to_owned(),
+                        "which port of the VIP?",
+                        "add `port: <PORT>/tcp` (or `/udp`): the load balancer's VIP port",
+                    );
+                    None
+                }
+                None => None,
+            };
+            let mut dhcp_field = |f: &Option<Sp<String>>, key: &str| -> Option<IpAddr> {
+                let v = f.as_ref()?;
+                if expect == Expect::Dhcp {
+                    let ip = self.ip(v);
+                    ok &= ip.is_some();
+                    ip
+                } else {
+                    ok = false;
+                    self.not_for(
+                        v.span,
+                        &format!("`{key}`"),
+                        "expect: dhcp",
+                        &format!("write `expect: dhcp`, or drop `{key}`"),
+                    );
+                    None
+                }
+            };
+            let address = dhcp_field(&c.address, "address");
+            let router = dhcp_field(&c.router, "router");
+            let dns = dhcp_field(&c.dns, "dns");
+            let mut backends = Vec::new();
+            if expect == Expect::Balanced {
+                for b in c.backends.iter().chain(&c.stop_backend) {
+                    if !endpoints.contains_key(&b.value) {
+                        ok = false;
+                        self.unknown(
+                            Code::RefUnknownEndpoint,
+                            "endpoint",
+                            b,
+                            names.iter().map(String::as_str),
+                            "a backend names a switch port or a lab host",
+                        );
+                    }
+                }
+                backends = c.backends.iter().map(|b| b.value.clone()).collect();
+                if backends.len() < 2 {
+                    ok = false;
+                    self.missing(
+                        c.expect.span,
+                        "a balanced check needs two `backends` or more".to_owned(),
+                        "which backends?",
+                        "add `backends: [port, port, ...]`: the ports behind the VIP",
+                    );
+                }
+                if let Some(s) = &c.stop_backend
+                    && !backends.contains(&s.value)
+                {
+                    ok = false;
+                    self.push(
+                        Diagnostic::error(
+                            Code::RefUnknownEndpoint,
+                            format!(
+                                "`stop-backend: {}` is not one of the check's backends",
+                                s.value
+                            ),
+                        )
+                        .at(s.span, "not in `backends`")
+                        .help("name one of `backends`"),
+                    );
+                }
+                if let Some(n) = &c.connections
+                    && n.value < 2
+                {
+                    ok = false;
+                    self.push(
+                        Diagnostic::error(
+                            Code::ValueNotAllowed,
+                            "a balanced check needs two connections or more",
+                        )
+                        .at(n.span, "fewer than 2")
+                        .help("drop `connections` (default 12) or give 2 or more"),
+                    );
+                }
+            } else {
+                let extra = c
+                    .backends
+                    .first()
+                    .map(|b| (b.span, "backends"))
+                    .or(c.backend_port.as_ref().map(|b| (b.span, "backend-port")))
+                    .or(c.connections.as_ref().map(|b| (b.span, "connections")))
+                    .or(c.stop_backend.as_ref().map(|b| (b.span, "stop-backend")));
+                if let Some((span, key)) = extra {
+                    ok = false;
+                    self.not_for(
+                        span,
+                        &format!("`{key}`"),
+                        "expect: balanced",
+                        &format!("write `expect: balanced`, or drop `{key}`"),
+                    );
+                }
+            }
             if ok {
                 self.model.checks.push(Check {
+                    name: c.name.as_ref().map(|n| n.value.clone()),
                     from: c.from.value.clone(),
-                    to: c.to.value.clone(),
-                    expect: c.expect.value,
+                    to: c.to.as_ref().map(|t| t.value.clone()).unwrap_or_default(),
+                    expect,
                     source_ip,
+                    port,
+                    address,
+                    router,
+                    dns,
+                    backends,
+                    backend_port: c.backend_port.as_ref().map(|p| p.value),
+                    connections: c.connections.as_ref().map(|n| n.value),
+                    stop_backend: c.stop_backend.as_ref().map(|s| s.value.clone()),
                 });
             }
         }
+    }
+
+    /// `what` (a key) is set on a check it does not apply to.
+    fn not_for(&mut self, span: Span, what: &str, only: &str, help: &str) {
+        self.push(
+            Diagnostic::error(Code::ValueNotAllowed, format!("{what} is only for {only}"))
+                .at(span, "not used by this check")
+                .help(help.to_owned()),
+        );
     }
 }

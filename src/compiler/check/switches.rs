@@ -104,7 +104,15 @@ impl Checker<'_> {
                 }
             }
             if let Some(prefix) = &sw.ipv6_prefix {
-                match self.network(prefix) {
+                // ovn-nb(5) writes the prefix as an address (`fd00:9::`), OVN's /64.
+                let bare = !prefix.value.contains('/')
+                    && prefix.value.parse::<std::net::Ipv6Addr>().is_ok();
+                let with_length = Sp {
+                    value: format!("{}/64", prefix.value),
+                    span: prefix.span,
+                };
+                out.ipv6_prefix_bare = bare;
+                match self.network(if bare { &with_length } else { prefix }) {
                     Some(IpNet::V6(n)) => out.ipv6_prefix = Some(n),
                     Some(IpNet::V4(_)) => self.push(
                         Diagnostic::error(

@@ -69,7 +69,12 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
             other_config.insert("subnet", s.to_string());
         }
         if let Some(p) = sw.ipv6_prefix {
-            other_config.insert("ipv6_prefix", p.to_string());
+            let text = if sw.ipv6_prefix_bare {
+                p.addr().to_string()
+            } else {
+                p.to_string()
+            };
+            other_config.insert("ipv6_prefix", text);
         }
         if !sw.exclude_ips.is_empty() {
             other_config.insert("exclude_ips", sw.exclude_ips.join(" "));

@@ -158,8 +158,6 @@ codes! {
     MatchUnknownName = "topo::match::unknown-name",
     /// A reference to a load balancer that is not defined.
     RefUnknownLoadBalancer = "topo::ref::unknown-load-balancer",
-    /// A reference to a load balancer group that is not defined.
-    RefUnknownLoadBalancerGroup = "topo::ref::unknown-load-balancer-group",
     /// A VIP or backend that is not `ip`, `ip:port` or `[ipv6]:port`.
     LbBadEndpoint = "topo::lb::bad-endpoint",
     /// A VIP and a backend of different IP families.

@@ -532,6 +532,20 @@ fn every_example_topology_comes_up_applies_and_passes_its_checks() {
         let lab = TestLab::up(&rt, spec);
         let applied = Instant::now();
         apply(file, &lab.state);
+        let plan = Command::new(env!("CARGO_BIN_EXE_topo"))
+            .arg("plan")
+            .arg(file)
+            .arg("--lab")
+            .arg(&lab.state.dir)
+            .output()
+            .unwrap();
+        assert_eq!(
+            plan.status.code(),
+            Some(0),
+            "{}: plan after apply is not empty:\n{}",
+            file.display(),
+            String::from_utf8_lossy(&plan.stdout)
+        );
         let (code, out) = verify(file, &lab.state.dir);
         eprintln!(
             "{}: apply to all checks passing in {:.2} s",

@@ -26,8 +26,6 @@ pub struct Model {
     pub address_sets: BTreeMap<String, Vec<String>>,
     pub port_groups: BTreeMap<String, PortGroup>,
     pub load_balancers: BTreeMap<String, LoadBalancer>,
-    /// group -> load balancers
-    pub lb_groups: BTreeMap<String, Vec<String>>,
     pub lab: BTreeMap<String, LabNetwork>,
     pub checks: Vec<Check>,
 }
@@ -53,7 +51,6 @@ pub struct Switch {
     pub acls: Vec<Acl>,
     pub qos: Vec<Qos>,
     pub load_balancers: Vec<String>,
-    pub lb_groups: Vec<String>,
     pub dhcp4: Option<DhcpOptions>,
     pub dhcp6: Option<DhcpOptions>,
     /// host name -> addresses
@@ -144,7 +141,6 @@ pub struct Router {
     pub policies: Vec<Policy>,
     pub nat: Vec<Nat>,
     pub load_balancers: Vec<String>,
-    pub lb_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,7 @@
 //! Security and services: address sets, port groups and ACLs, QoS rules, load balancers with
-//! their health checks and groups, DHCP options and DNS records.
+//! their health checks, DHCP options and DNS records. Load balancer groups are not imported
+//! (OVN gives `Load_Balancer_Group` no `external_ids`, so topo cannot own one): they stay in
+//! the other-tables note.
 //!
 //! `DHCP_Options` and `DNS` rows have no name in OVN; a switch's are found through the rows
 //! that reference them (its ports' `dhcpv4_options` / `dhcpv6_options`, its `dns_records`).
@@ -218,9 +220,6 @@ pub(super) fn switch_services(
     }
     if let Some(l) = names(sw, "load_balancer") {
         body.push(("load-balancers".to_owned(), l));
-    }
-    if let Some(g) = names(sw, "load_balancer_group") {
-        body.push(("load-balancer-groups".to_owned(), g));
     }
     let subnet = col_map(sw, "other_config").get("subnet").cloned();
     let prefix = col_map(sw, "other_config").get("ipv6_prefix").cloned();
@@ -489,14 +488,11 @@ fn switch_dns(cx: &mut Cx, switch: &str, sw: &Row) -> Option<Node> {
     ))
 }
 
-/// A router's load balancers and groups.
+/// A router's load balancers.
 pub(super) fn router_services(router: &Row) -> Vec<(String, Node)> {
     let mut body = Vec::new();
     if let Some(l) = names(router, "load_balancer") {
         body.push(("load-balancers".to_owned(), l));
-    }
-    if let Some(g) = names(router, "load_balancer_group") {
-        body.push(("load-balancer-groups".to_owned(), g));
     }
     body
 }
@@ -581,33 +577,6 @@ pub(super) fn load_balancers(cx: &mut Cx) -> Vec<(String, Node)> {
             }
         }
         out.push((name, Node::Map(body)));
-    }
-    out
-}
-
-pub(super) fn load_balancer_groups(cx: &mut Cx) -> Vec<(String, Node)> {
-    let rows: Vec<(RowKey, Row)> = cx
-        .nb("Load_Balancer_Group")
-        .map(|(k, r)| (k.clone(), r.clone()))
-        .collect();
-    let mut out = Vec::new();
-    for (key, g) in rows {
-        let name = name_of(&key);
-        if let Some(o) = cx.foreign(&g) {
-            cx.note(format!(
-                "load balancer group {name}: owned by stack {o}; not imported"
-            ));
-            continue;
-        }
-        cx.unhandled(
-            "Load_Balancer_Group",
-            &key,
-            &format!("load balancer group {name}"),
-        );
-        out.push((
-            name,
-            names(&g, "load_balancer").unwrap_or(Node::List(Vec::new())),
-        ));
     }
     out
 }

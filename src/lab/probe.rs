@@ -276,8 +276,11 @@ fn write_script(path: &Path) -> Result<(), LabError> {
     if std::fs::read_to_string(path).is_ok_and(|s| s == DHCP_SCRIPT) {
         return Ok(());
     }
-    // Written aside and renamed: concurrent checks never run a half-written script.
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // Written aside and renamed: concurrent checks never run a half-written script. Checks
+    // run on threads of one process, so the aside name is unique per call, not per process.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
     std::fs::write(&tmp, DHCP_SCRIPT).map_err(|e| LabError::io(&tmp, e))?;
     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
         .map_err(|e| LabError::io(&tmp, e))?;

@@ -570,12 +570,6 @@ pub(crate) fn merge(parts: Vec<Topology>, diags: &mut Diagnostics) -> Topology {
             "load balancer",
             diags,
         );
-        merge_map(
-            &mut out.load_balancer_groups,
-            part.load_balancer_groups,
-            "load balancer group",
-            diags,
-        );
         if let Some(external) = part.external {
             match &mut out.external {
                 Some(existing) => {

@@ -44,9 +44,6 @@ pub struct Topology {
     /// Load balancers (`Load_Balancer`), attached to switches and routers by name.
     #[serde(default)]
     pub load_balancers: Map<Sp<LoadBalancer>>,
-    /// Load balancer groups (`Load_Balancer_Group`): name -> load balancers.
-    #[serde(default)]
-    pub load_balancer_groups: Map<Vec<Sp<String>>>,
     /// Names that matches may use although another tool manages them.
     pub external: Option<Sp<External>>,
     /// The physical side of the bundled lab (`topo lab`, `topo verify`); no OVN rows.
@@ -127,9 +124,6 @@ pub struct Switch {
     /// Load balancers applied on the switch (`load_balancer`), by name.
     #[serde(default)]
     pub load_balancers: Vec<Sp<String>>,
-    /// Load balancer groups applied on the switch (`load_balancer_group`), by name.
-    #[serde(default)]
-    pub load_balancer_groups: Vec<Sp<String>>,
     /// OVN's native DHCP for the switch's VIF ports (`DHCP_Options`, referenced from each
     /// port's `dhcpv4_options` / `dhcpv6_options`).
     pub dhcp: Option<Sp<Dhcp>>,
@@ -521,9 +515,6 @@ pub struct Router {
     /// Load balancers applied on the router (`load_balancer`), by name.
     #[serde(default)]
     pub load_balancers: Vec<Sp<String>>,
-    /// Load balancer groups applied on the router (`load_balancer_group`), by name.
-    #[serde(default)]
-    pub load_balancer_groups: Vec<Sp<String>>,
 }
 
 /// A router port. On switch `ls1` of router `lr1` it becomes LRP `lr1-ls1` and the switch's

@@ -1,5 +1,5 @@
 //! Security and services: address sets, port groups, ACLs and QoS rules (their matches
-//! parsed by [`super::matches`]), load balancers and their groups and health checks, DHCP
+//! parsed by [`super::matches`]), load balancers and their health checks, DHCP
 //! and DNS on switches, router advertisements on router ports.
 //!
 //! Runs after switches, routers and addressing, so ports, their addresses and the networks
@@ -141,23 +141,11 @@ impl Checker<'_> {
             .iter()
             .map(|(k, _)| k.value.clone())
             .collect();
-        for (name, members) in t.load_balancer_groups.iter() {
-            self.name("load balancer group", name);
-            let list = self.lb_refs(members, &lbs);
-            self.model.lb_groups.insert(name.value.clone(), list);
-        }
-        let groups: Vec<String> = t
-            .load_balancer_groups
-            .iter()
-            .map(|(k, _)| k.value.clone())
-            .collect();
-
         for (name, sw) in t.switches.iter() {
             let what = format!("switch `{}`", name.value);
             let acls = self.acls(&what, &sw.acls, &names);
             let qos = self.qos(&what, &sw.qos, &names);
             let load_balancers = self.lb_refs(&sw.load_balancers, &lbs);
-            let lb_groups = self.lb_group_refs(&sw.load_balancer_groups, &groups);
             let (dhcp4, dhcp6) = match &sw.dhcp {
                 Some(d) => (
                     d.v4.as_ref().and_then(|v4| self.dhcp4(name, v4)),
@@ -182,7 +170,6 @@ impl Checker<'_> {
                 out.acls = acls;
                 out.qos = qos;
                 out.load_balancers = load_balancers;
-                out.lb_groups = lb_groups;
                 out.dhcp4 = dhcp4;
                 out.dhcp6 = dhcp6;
                 out.dns_records = dns;
@@ -190,7 +177,6 @@ impl Checker<'_> {
         }
         for (name, r) in t.routers.iter() {
             let load_balancers = self.lb_refs(&r.load_balancers, &lbs);
-            let lb_groups = self.lb_group_refs(&r.load_balancer_groups, &groups);
             for p in &r.ports {
                 if let Some((key, mode)) = p.ipv6_ra.iter().find(|(k, _)| k.value == "address_mode")
                     && !RA_MODES.contains(&mode.value.as_str())
@@ -208,7 +194,6 @@ impl Checker<'_> {
             }
             if let Some(out) = self.model.routers.get_mut(&name.value) {
                 out.load_balancers = load_balancers;
-                out.lb_groups = lb_groups;
             }
         }
     }
@@ -470,26 +455,6 @@ impl Checker<'_> {
                     r,
                     known.iter().map(String::as_str),
                     "declare it under `load-balancers:`",
-                );
-            }
-        }
-        out.sort();
-        out.dedup();
-        out
-    }
-
-    fn lb_group_refs(&mut self, refs: &[Sp<String>], known: &[String]) -> Vec<String> {
-        let mut out = Vec::new();
-        for r in refs {
-            if known.contains(&r.value) {
-                out.push(r.value.clone());
-            } else {
-                self.unknown(
-                    Code::RefUnknownLoadBalancerGroup,
-                    "load balancer group",
-                    r,
-                    known.iter().map(String::as_str),
-                    "declare it under `load-balancer-groups:`",
                 );
             }
         }

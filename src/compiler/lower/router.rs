@@ -142,13 +142,6 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
                     "Load_Balancer",
                     r.load_balancers.iter().map(|l| RowKey::name(l.as_str())),
                 ),
-            )
-            .with(
-                "load_balancer_group",
-                references(
-                    "Load_Balancer_Group",
-                    r.lb_groups.iter().map(|g| RowKey::name(g.as_str())),
-                ),
             );
         let mut options = BTreeMap::new();
         if let Some(c) = &r.chassis {

@@ -1,5 +1,5 @@
 //! Security and services: address sets, port groups and their ACLs, switch ACLs and QoS
-//! rules, load balancers with their health checks and groups, DHCP options and DNS records.
+//! rules, load balancers with their health checks, DHCP options and DNS records.
 //!
 //! The switch and router rows reference these by key; `switch.rs` and `router.rs` write those
 //! columns from the same model, with [`acl_keys`], [`qos_keys`], [`dhcp_key`] and
@@ -90,16 +90,6 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
             references("Load_Balancer_Health_Check", checks),
         );
         cx.nb("Load_Balancer", RowKey::name(name.as_str()), row);
-    }
-    for (name, members) in &model.lb_groups {
-        let row = Row::new().with("name", string(name.as_str())).with(
-            "load_balancer",
-            references(
-                "Load_Balancer",
-                members.iter().map(|m| RowKey::name(m.as_str())),
-            ),
-        );
-        cx.nb("Load_Balancer_Group", RowKey::name(name.as_str()), row);
     }
 }
 

@@ -92,13 +92,6 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
                 ),
             )
             .with(
-                "load_balancer_group",
-                references(
-                    "Load_Balancer_Group",
-                    sw.lb_groups.iter().map(|g| RowKey::name(g.as_str())),
-                ),
-            )
-            .with(
                 "dns_records",
                 references("DNS", (!sw.dns_records.is_empty()).then(|| dns_key(name))),
             );

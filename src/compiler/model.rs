@@ -18,6 +18,8 @@ use crate::spec::types::{
 pub struct Model {
     pub stack: String,
     pub chassis: BTreeMap<String, Chassis>,
+    /// physical switch -> VTEP
+    pub vteps: BTreeMap<String, Vtep>,
     /// group -> chassis -> priority
     pub ha_groups: BTreeMap<String, BTreeMap<String, i64>>,
     pub switches: BTreeMap<String, Switch>,
@@ -40,6 +42,14 @@ pub struct Chassis {
     pub bridges: BTreeMap<String, Vec<String>>,
     pub remote: Option<String>,
     pub ovn_remote: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vtep {
+    pub tunnel_ip: IpAddr,
+    pub remote: Option<String>,
+    /// physical port -> VLAN -> VTEP logical switch
+    pub bindings: BTreeMap<String, BTreeMap<i64, String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -7,13 +7,14 @@
 //! rename it); a key held by several live rows is a [`Conflict::Duplicate`].
 
 pub(crate) mod chassis;
+pub(crate) mod vtep;
 pub(crate) mod plan;
 pub(crate) mod render;
 
 use std::cmp::Ordering;
 
 pub(crate) use plan::{
-    Action, Change, ChassisChange, ColumnChange, Conflict, Plan, ReadRow, ReadSet, SettingChange,
+    Action, Change, ChassisChange, ColumnChange, Conflict, Plan, ReadRow, ReadSet, SettingChange, VtepChange, BindingChange,
     UncheckedChassis,
 };
 
@@ -184,6 +185,7 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
         conflicts,
         chassis: Vec::new(),
         chassis_unchecked: Vec::new(),
+        vteps: Vec::new(),
         read: ReadSet { rows: read },
     }
 }

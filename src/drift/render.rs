@@ -166,6 +166,7 @@ mod tests {
             conflicts: vec![],
             chassis: vec![],
             chassis_unchecked: vec![],
+            vteps: Vec::new(),
             read: ReadSet::default(),
         }
     }

@@ -16,6 +16,7 @@ use crate::ovsdb::{Atom, Datum};
 
 pub(crate) mod bridge_mappings;
 pub(crate) mod chassis;
+pub(crate) mod vtep;
 pub mod identity;
 pub mod live;
 pub(crate) mod ownership;
@@ -180,6 +181,9 @@ impl Row {
 pub struct State {
     pub tables: BTreeMap<Db, BTreeMap<String, BTreeMap<RowKey, Row>>>,
     pub chassis: BTreeMap<String, chassis::Declared>,
+    /// The VTEP section, by physical switch name (what the topology wants in each hardware
+    /// VTEP's own database).
+    pub vteps: BTreeMap<String, vtep::Declared>,
 }
 
 impl State {

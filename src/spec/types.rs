@@ -47,6 +47,10 @@ pub struct Topology {
     /// Load balancer groups (`Load_Balancer_Group`): name -> load balancers.
     #[serde(default)]
     pub load_balancer_groups: Map<Vec<Sp<String>>>,
+    /// Hardware VTEP gateways (`hardware_vtep` database), by physical switch name
+    /// (`Physical_Switch.name`, also the Southbound chassis `ovn-controller-vtep` registers).
+    #[serde(default)]
+    pub vteps: Map<Sp<Vtep>>,
     /// Names that matches may use although another tool manages them.
     pub external: Option<Sp<External>>,
     /// The physical side of the bundled lab (`topo lab`, `topo verify`); no OVN rows.
@@ -72,6 +76,29 @@ pub struct Chassis {
     pub remote: Option<Sp<String>>,
     /// The Southbound database ovn-controller connects to (`ovn-remote`).
     pub ovn_remote: Option<Sp<String>>,
+}
+
+/// A hardware VTEP: what topo writes into its own `hardware_vtep` database.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Vtep {
+    /// The switch's VXLAN tunnel endpoint (`Physical_Switch.tunnel_ips`).
+    pub tunnel_ip: Sp<String>,
+    /// How topo reaches the switch's VTEP database (`unix:`, `tcp:`, `ssl:`).
+    pub remote: Option<Sp<String>>,
+    /// Physical ports (`Physical_Port`, which the switch itself publishes) by name.
+    #[serde(default)]
+    pub ports: Map<Sp<VtepPort>>,
+}
+
+/// A VTEP physical port: its VLAN bindings.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VtepPort {
+    /// VLAN (0-4095; 0: untagged) -> VTEP logical switch (`Physical_Port.vlan_bindings`); the
+    /// name is the `vtep-logical-switch` of a `type: vtep` port naming this switch.
+    #[serde(default)]
+    pub vlan_bindings: Map<Sp<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

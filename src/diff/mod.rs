@@ -7,15 +7,15 @@
 //! rename it); a key held by several live rows is a [`Conflict::Duplicate`].
 
 pub(crate) mod chassis;
-pub(crate) mod vtep;
 pub(crate) mod plan;
 pub(crate) mod render;
+pub(crate) mod vtep;
 
 use std::cmp::Ordering;
 
 pub(crate) use plan::{
-    Action, Change, ChassisChange, ColumnChange, Conflict, Plan, ReadRow, ReadSet, SettingChange, VtepChange, BindingChange,
-    UncheckedChassis,
+    Action, BindingChange, Change, ChassisChange, ColumnChange, Conflict, Plan, ReadRow, ReadSet,
+    SettingChange, UncheckedChassis, VtepChange,
 };
 
 use crate::ovsdb::Atom;

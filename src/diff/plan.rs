@@ -195,7 +195,8 @@ pub struct VtepChange {
     pub missing_ports: Vec<String>,
     /// What the stack wants there, for apply.
     pub tunnel_ip: String,
-    pub wanted_bindings: std::collections::BTreeMap<String, std::collections::BTreeMap<i64, String>>,
+    pub wanted_bindings:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<i64, String>>,
 }
 
 /// One VLAN binding of a VTEP physical port.

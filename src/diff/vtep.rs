@@ -14,8 +14,8 @@ use crate::rows::vtep::{Current, Target};
 pub(crate) fn change_of(target: &Target, current: &Current) -> Option<VtepChange> {
     let wanted = &target.wanted;
     let want_ips = vec![wanted.tunnel_ip.clone()];
-    let tunnel_ips = (current.tunnel_ips != want_ips)
-        .then(|| (current.tunnel_ips.clone(), want_ips.clone()));
+    let tunnel_ips =
+        (current.tunnel_ips != want_ips).then(|| (current.tunnel_ips.clone(), want_ips.clone()));
     let logical_switches_added: Vec<String> = wanted
         .logical_switches()
         .into_iter()

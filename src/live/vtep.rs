@@ -12,8 +12,7 @@ use uuid::Uuid;
 
 use crate::diff::VtepChange;
 use crate::ovsdb::{
-    self, Atom, Client, Columns, ColumnsExt, Condition, ConnectOptions, Datum, Mutation,
-    Operation,
+    self, Atom, Client, Columns, ColumnsExt, Condition, ConnectOptions, Datum, Mutation, Operation,
 };
 use crate::rows::vtep::Current;
 
@@ -31,7 +30,9 @@ pub enum Error {
     #[error("VTEP {vtep} on {remote} has no physical port {ports}")]
     #[diagnostic(
         code("topo::vtep::missing-port"),
-        help("the switch publishes its own Physical_Port rows: check the port names, or that the switch (ovs-vtep) is running")
+        help(
+            "the switch publishes its own Physical_Port rows: check the port names, or that the switch (ovs-vtep) is running"
+        )
     )]
     MissingPorts {
         vtep: String,

@@ -16,10 +16,10 @@ use crate::ovsdb::{Atom, Datum};
 
 pub(crate) mod bridge_mappings;
 pub(crate) mod chassis;
-pub(crate) mod vtep;
 pub mod identity;
 pub mod live;
 pub(crate) mod ownership;
+pub(crate) mod vtep;
 
 /// Which database a row lives in. Chassis databases are named by chassis.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

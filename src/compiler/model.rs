@@ -31,6 +31,8 @@ pub struct Model {
     /// group -> load balancers
     pub lb_groups: BTreeMap<String, Vec<String>>,
     pub lab: BTreeMap<String, LabNetwork>,
+    /// lab host behind a VTEP port -> where it sits
+    pub lab_vtep_hosts: BTreeMap<String, LabVtepHost>,
     pub checks: Vec<Check>,
 }
 
@@ -217,6 +219,13 @@ pub struct Nat {
     pub logical_port: Option<String>,
     pub external_mac: Option<Mac>,
     pub gateway_port: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabVtepHost {
+    pub vtep: String,
+    pub port: String,
+    pub ip: IpNet,
 }
 
 #[derive(Debug, Clone, PartialEq)]

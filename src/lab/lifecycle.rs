@@ -173,6 +173,16 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
         }
         state.save()?;
     }
+    for (j, v) in spec.vteps.iter().enumerate() {
+        let ns = names::netns(&id, Kind::Vtep, &v.name);
+        new_netns(state, &ns)?;
+        for host in v.hosts.keys() {
+            new_netns(state, &names::netns(&id, Kind::Host, host))?;
+        }
+        let built = super::vtep::build(state, v, spec.chassis.len() + j, &ns, &underlay_ns).await?;
+        state.vteps.push(built);
+        state.save()?;
+    }
     if options.chassis_settings {
         for target in chassis_targets(state) {
             crate::apply::chassis::write(LAB_STACK, &target, daemons::READY).await?;

@@ -723,6 +723,21 @@ pub struct Lab {
     /// Physical networks (by the name chassis map in `bridge-mappings`).
     #[serde(default)]
     pub networks: Map<Sp<LabNetwork>>,
+    /// Hosts behind a VTEP's physical port (untagged): host name -> where and its address.
+    #[serde(default)]
+    pub vtep_hosts: Map<Sp<LabVtepHost>>,
+}
+
+/// A lab host plugged into a physical port of an emulated VTEP.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LabVtepHost {
+    /// The VTEP (a key of `vteps`).
+    pub vtep: Sp<String>,
+    /// Its physical port (a key of the VTEP's `ports`).
+    pub port: Sp<String>,
+    /// The host's address with prefix length, e.g. `10.10.10.20/24`.
+    pub ip: Sp<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -737,3 +737,91 @@ impl Drop for DownOnDrop {
         let _ = lab::down(&self.0);
     }
 }
+
+/// Whether the VTEP emulator and `ovn-controller-vtep` are installed (Debian's
+/// `openvswitch-vtep` and `ovn-controller-vtep`); under CI a missing one is a failure.
+fn vtep_available() -> bool {
+    let missing: Vec<&str> = ["ovn-controller-vtep", "vtep-ctl"]
+        .into_iter()
+        .filter(|t| !on_path(t))
+        .chain(
+            (!Path::new("/usr/share/openvswitch/scripts/ovs-vtep").is_file()).then_some("ovs-vtep"),
+        )
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!(
+        "the VTEP lab test needs {} (scripts/install-deps.sh)",
+        missing.join(", ")
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("skipping: {msg}");
+    false
+}
+
+/// `topo SUBCOMMAND FILE --lab DIR`: exit code and output.
+fn topo_lab(subcommand: &str, file: &Path, lab_dir: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .arg(subcommand)
+        .arg(file)
+        .arg("--lab")
+        .arg(lab_dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn vtep_gateway_host_and_vms_reach_each_other_and_a_removed_binding_is_drift() {
+    if !lab_available() || !vtep_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/topologies/vtep-gateway.yaml");
+    let lab = TestLab::up(&rt, topology_lab(&file));
+    let vtep = lab.state.vteps.first().expect("the lab's VTEP").clone();
+    apply(&file, &lab.state);
+    let (code, out) = topo_lab("plan", &file, &lab.state.dir);
+    assert_eq!(code, Some(0), "plan after apply:\n{out}");
+    let (code, out) = verify(&file, &lab.state.dir);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("4 of 4 checks passed"), "{out}");
+    // ovn-controller-vtep set the VTEP logical switch's tunnel key (topo never writes it).
+    let vtep_ctl = |args: &[&str]| {
+        let out = Command::new("vtep-ctl")
+            .arg(format!("--db={}", vtep.remote))
+            .arg("--timeout=10")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "vtep-ctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let key = vtep_ctl(&["get", "Logical_Switch", "vtep-ls1", "tunnel_key"]);
+    assert!(
+        key.parse::<i64>().is_ok_and(|k| k > 0),
+        "tunnel_key {key:?}"
+    );
+    // A binding removed by hand is drift, and apply puts it back.
+    vtep_ctl(&["unbind-ls", "vtep1", "p0", "0"]);
+    let (code, out) = topo_lab("drift", &file, &lab.state.dir);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("~ vtep vtep1"), "{out}");
+    assert!(out.contains("+ binding p0 vlan 0 → vtep-ls1"), "{out}");
+    apply(&file, &lab.state);
+    let (code, out) = topo_lab("drift", &file, &lab.state.dir);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(vtep_ctl(&["list-bindings", "vtep1", "p0"]), "0000 vtep-ls1");
+    lab.finish();
+}

@@ -288,7 +288,15 @@ pub(crate) fn start_in(
 ) -> Result<ProcessRecord, LabError> {
     let (dir, _) = ovs_paths(&state.dir, subdir);
     let env = chassis_env(&dir);
-    start(state, &format!("{owner}/{file}"), netns, &dir, file, argv, &env)
+    start(
+        state,
+        &format!("{owner}/{file}"),
+        netns,
+        &dir,
+        file,
+        argv,
+        &env,
+    )
 }
 
 pub(crate) fn start_controller(

@@ -273,7 +273,10 @@ impl LabSpec {
             check_name("VTEP", &v.name)?;
             super::netns::check_ifname(&v.name)?;
             if chassis.contains(v.name.as_str()) || RESERVED_IFNAMES.contains(&v.name.as_str()) {
-                return err(format!("VTEP `{}` has the name of a chassis or a lab bridge", v.name));
+                return err(format!(
+                    "VTEP `{}` has the name of a chassis or a lab bridge",
+                    v.name
+                ));
             }
             if !encaps.insert(v.tunnel_ip) {
                 return err(format!("tunnel IP {} is used twice", v.tunnel_ip));
@@ -296,7 +299,10 @@ impl LabSpec {
                     return err(format!("endpoint `{host}` is declared twice"));
                 }
                 if !v.ports.contains(port) {
-                    return err(format!("host `{host}`: VTEP `{}` has no port `{port}`", v.name));
+                    return err(format!(
+                        "host `{host}`: VTEP `{}` has no port `{port}`",
+                        v.name
+                    ));
                 }
             }
         }

@@ -124,7 +124,10 @@ pub(crate) async fn build(
     })
     .await?;
     published.map_err(|n| LabError::Timeout {
-        what: format!("ovs-vtep to publish {want} physical ports of {} (saw {n})", v.name),
+        what: format!(
+            "ovs-vtep to publish {want} physical ports of {} (saw {n})",
+            v.name
+        ),
         seconds: daemons::READY.as_secs_f64(),
     })?;
 

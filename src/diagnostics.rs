@@ -175,8 +175,6 @@ codes! {
     DhcpOutsideCidr = "topo::dhcp::outside-cidr",
     /// A check endpoint the lab cannot place (a port without `chassis`).
     CheckUnplacedEndpoint = "topo::check::unplaced-endpoint",
-    /// A VTEP binding's VLAN is not a number from 0 to 4095.
-    VtepBadVlan = "topo::vtep::bad-vlan",
     /// A VTEP binding names a VTEP logical switch no `type: vtep` port ties to a logical switch.
     VtepUnboundLogicalSwitch = "topo::vtep::unbound-logical-switch",
 }

@@ -17,6 +17,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::{Row, RowKey, RowRef, Value};
+use crate::ovsdb::Datum;
+
 /// What a topology wants on one VTEP (one `Physical_Switch`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Wanted {
@@ -34,6 +37,50 @@ impl Wanted {
             .values()
             .flat_map(|b| b.values().cloned())
             .collect()
+    }
+}
+
+impl Wanted {
+    /// The rows this stack's apply writes into the VTEP database of physical switch `name`
+    /// that holds nothing of it yet (`topo compile`'s VTEP rows): the `Physical_Switch` with
+    /// its tunnel IP, a `Logical_Switch` per bound name, and each bound `Physical_Port`'s
+    /// `vlan_bindings` entries (the port row itself is the switch's). Sorted by table, key.
+    pub fn rows(&self, name: &str) -> Vec<(&'static str, RowKey, Row)> {
+        let text = |s: &str| Datum::scalar(Value::from(s));
+        let mut out = vec![(
+            "Physical_Switch",
+            RowKey::name(name),
+            Row::new()
+                .with("name", text(name))
+                .with("tunnel_ips", text(&self.tunnel_ip)),
+        )];
+        for ls in self.logical_switches() {
+            out.push((
+                "Logical_Switch",
+                RowKey::name(ls.as_str()),
+                Row::new().with("name", text(&ls)),
+            ));
+        }
+        for (port, vlans) in &self.bindings {
+            let bindings = Datum::map(vlans.iter().map(|(vlan, ls)| {
+                (
+                    Value::from(*vlan),
+                    Value::Ref(Box::new(RowRef {
+                        table: "Logical_Switch".to_owned(),
+                        key: RowKey::name(ls.as_str()),
+                    })),
+                )
+            }));
+            out.push((
+                "Physical_Port",
+                RowKey::name(port.as_str()),
+                Row::new()
+                    .with("name", text(port))
+                    .with("vlan_bindings", bindings),
+            ));
+        }
+        out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        out
     }
 }
 

@@ -5,13 +5,14 @@ use topo::diagnostics::Code;
 use super::root;
 
 /// Every code topo can emit that the catalogue covers: the topology's diagnostics, the
-/// OVSDB client's and the import command's errors.
+/// OVSDB client's, the import command's and the VTEP database's errors.
 fn codes() -> Vec<&'static str> {
     Code::ALL
         .iter()
         .map(|c| c.as_str())
         .chain(topo::ovsdb::Error::CODES.iter().copied())
         .chain(topo::import::Error::CODES.iter().copied())
+        .chain(topo::live::vtep::CODES.iter().copied())
         .collect()
 }
 

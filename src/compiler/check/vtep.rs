@@ -55,7 +55,7 @@ impl Checker<'_> {
                         }
                         _ => self.push(
                             Diagnostic::error(
-                                Code::VtepBadVlan,
+                                Code::ValueVlanRange,
                                 format!("`{}` is not a VLAN", vlan.value),
                             )
                             .at(vlan.span, "expected a number from 0 to 4095")

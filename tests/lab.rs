@@ -815,6 +815,49 @@ fn vtep_gateway_host_and_vms_reach_each_other_and_a_removed_binding_is_drift() {
     );
     // A binding removed by hand is drift, and apply puts it back.
     vtep_ctl(&["unbind-ls", "vtep1", "p0", "0"]);
+    // A plan saved now goes stale when the VTEP moves again: apply refuses it.
+    let saved = lab.dir.path().join("vtep.plan.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .arg("plan")
+        .arg(&file)
+        .arg("--lab")
+        .arg(&lab.state.dir)
+        .arg("--out")
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    vtep_ctl(&["bind-ls", "vtep1", "p0", "7", "vtep-ls1"]);
+    vtep_ctl(&[
+        "set",
+        "Physical_Switch",
+        "vtep1",
+        "tunnel_ips=172.17.42.181",
+    ]);
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .args(["apply", "-y"])
+        .arg(&saved)
+        .arg("--lab")
+        .arg(&lab.state.dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("VTEP vtep1 changed since the plan read it"),
+        "{err}"
+    );
+    vtep_ctl(&[
+        "set",
+        "Physical_Switch",
+        "vtep1",
+        "tunnel_ips=172.17.42.180",
+    ]);
     let (code, out) = topo_lab("drift", &file, &lab.state.dir);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("~ vtep vtep1"), "{out}");
@@ -822,6 +865,12 @@ fn vtep_gateway_host_and_vms_reach_each_other_and_a_removed_binding_is_drift() {
     apply(&file, &lab.state);
     let (code, out) = topo_lab("drift", &file, &lab.state.dir);
     assert_eq!(code, Some(0), "{out}");
-    assert_eq!(vtep_ctl(&["list-bindings", "vtep1", "p0"]), "0000 vtep-ls1");
+    // Apply restored the stack's binding and left the one made by hand (VLAN 7).
+    assert_eq!(
+        vtep_ctl(&["list-bindings", "vtep1", "p0"]),
+        "0000 vtep-ls1\n0007 vtep-ls1"
+    );
+    let (code, out) = verify(&file, &lab.state.dir);
+    assert_eq!(code, Some(0), "after the binding came back:\n{out}");
     lab.finish();
 }

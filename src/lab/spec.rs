@@ -304,6 +304,12 @@ impl LabSpec {
                         v.name
                     ));
                 }
+                if v.hosts.iter().filter(|(_, (p, _))| p == port).count() > 1 {
+                    return err(format!(
+                        "VTEP `{}` port `{port}` has more than one host (one veth per port)",
+                        v.name
+                    ));
+                }
             }
         }
         for vm in &self.vms {

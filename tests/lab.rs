@@ -813,6 +813,45 @@ fn vtep_gateway_host_and_vms_reach_each_other_and_a_removed_binding_is_drift() {
         key.parse::<i64>().is_ok_and(|k| k > 0),
         "tunnel_key {key:?}"
     );
+    // `topo compile`'s rows of the VTEP are what the database holds after apply.
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .args(["compile", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let of_vtep: Vec<&serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["db"] == "vtep/vtep1")
+        .collect();
+    assert_eq!(of_vtep.len(), 3, "{of_vtep:?}");
+    for row in of_vtep {
+        let c = &row["columns"];
+        let name = c["name"].as_str().unwrap();
+        match row["table"].as_str().unwrap() {
+            "Physical_Switch" => assert_eq!(
+                vtep_ctl(&["get", "Physical_Switch", name, "tunnel_ips"]),
+                format!("[\"{}\"]", c["tunnel_ips"].as_str().unwrap())
+            ),
+            "Logical_Switch" => assert!(vtep_ctl(&["list-ls"]).lines().any(|l| l == name)),
+            "Physical_Port" => {
+                let want: Vec<String> = c["vlan_bindings"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(vlan, ls)| {
+                        let vlan: u16 = vlan.parse().unwrap();
+                        format!("{vlan:04} {}", ls["ref"][1].as_str().unwrap())
+                    })
+                    .collect();
+                assert_eq!(vtep_ctl(&["list-bindings", "vtep1", name]), want.join("\n"));
+            }
+            other => panic!("unexpected VTEP table {other}"),
+        }
+    }
     // A binding removed by hand is drift, and apply puts it back.
     vtep_ctl(&["unbind-ls", "vtep1", "p0", "0"]);
     // A plan saved now goes stale when the VTEP moves again: apply refuses it.

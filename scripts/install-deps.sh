@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   ovn-central ovn-host openvswitch-switch openvswitch-common ovn-common
+  openvswitch-vtep ovn-controller-vtep   # the lab's hardware VTEP: ovs-vtep, vtep-ctl, the schema
   iproute2 iputils-ping tcpdump openssl ca-certificates procps
   time   # /usr/bin/time: peak memory for the benchmark scripts and the loader's tests
   graphviz   # `dot`, for `topo graph --format svg`
@@ -19,6 +20,7 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+[ -f /usr/share/openvswitch/scripts/ovs-vtep ] || { echo "install-deps: ovs-vtep missing after install" >&2; exit 1; }
 
 if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""
@@ -44,7 +46,8 @@ else
 fi
 
 for tool in ovsdb-server ovsdb-tool ovsdb-client ovs-appctl ovs-pki ovn-northd ovn-nbctl ovn-sbctl \
-    ovn-trace kill ovs-vsctl ovs-vswitchd ovn-controller ip ping tcpdump timeout dot groff git \
-    socat busybox ss ethtool; do
+    ovn-trace kill ovs-vsctl ovs-vswitchd ovn-controller ovn-controller-vtep vtep-ctl ip ping tcpdump \
+    timeout dot groff git socat busybox ss ethtool; do
   command -v "$tool" >/dev/null || { echo "install-deps: $tool missing after install" >&2; exit 1; }
 done
+[ -f /usr/share/openvswitch/scripts/ovs-vtep ] || { echo "install-deps: ovs-vtep missing after install" >&2; exit 1; }

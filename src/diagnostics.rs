@@ -179,6 +179,8 @@ codes! {
     CheckUnplacedEndpoint = "topo::check::unplaced-endpoint",
     /// A check's `port` is not `PORT/tcp` or `PORT/udp`.
     CheckBadPort = "topo::check::bad-port",
+    /// A VTEP binding names a VTEP logical switch no `type: vtep` port ties to a logical switch.
+    VtepUnboundLogicalSwitch = "topo::vtep::unbound-logical-switch",
 }
 
 impl fmt::Display for Code {

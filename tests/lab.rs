@@ -892,3 +892,179 @@ fn port_dhcp_and_load_balancer_checks_against_hand_written_rows() {
     }
     lab.finish();
 }
+
+/// Whether the VTEP emulator and `ovn-controller-vtep` are installed (Debian's
+/// `openvswitch-vtep` and `ovn-controller-vtep`); under CI a missing one is a failure.
+fn vtep_available() -> bool {
+    let missing: Vec<&str> = ["ovn-controller-vtep", "vtep-ctl"]
+        .into_iter()
+        .filter(|t| !on_path(t))
+        .chain(
+            (!Path::new("/usr/share/openvswitch/scripts/ovs-vtep").is_file()).then_some("ovs-vtep"),
+        )
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!(
+        "the VTEP lab test needs {} (scripts/install-deps.sh)",
+        missing.join(", ")
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("skipping: {msg}");
+    false
+}
+
+/// `topo SUBCOMMAND FILE --lab DIR`: exit code and output.
+fn topo_lab(subcommand: &str, file: &Path, lab_dir: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .arg(subcommand)
+        .arg(file)
+        .arg("--lab")
+        .arg(lab_dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn vtep_gateway_host_and_vms_reach_each_other_and_a_removed_binding_is_drift() {
+    if !lab_available() || !vtep_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/topologies/vtep-gateway.yaml");
+    let lab = TestLab::up(&rt, topology_lab(&file));
+    let vtep = lab.state.vteps.first().expect("the lab's VTEP").clone();
+    apply(&file, &lab.state);
+    let (code, out) = topo_lab("plan", &file, &lab.state.dir);
+    assert_eq!(code, Some(0), "plan after apply:\n{out}");
+    let (code, out) = verify(&file, &lab.state.dir);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("4 of 4 checks passed"), "{out}");
+    // ovn-controller-vtep set the VTEP logical switch's tunnel key (topo never writes it).
+    let vtep_ctl = |args: &[&str]| {
+        let out = Command::new("vtep-ctl")
+            .arg(format!("--db={}", vtep.remote))
+            .arg("--timeout=10")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "vtep-ctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let key = vtep_ctl(&["get", "Logical_Switch", "vtep-ls1", "tunnel_key"]);
+    assert!(
+        key.parse::<i64>().is_ok_and(|k| k > 0),
+        "tunnel_key {key:?}"
+    );
+    // `topo compile`'s rows of the VTEP are what the database holds after apply.
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .args(["compile", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let of_vtep: Vec<&serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["db"] == "vtep/vtep1")
+        .collect();
+    assert_eq!(of_vtep.len(), 3, "{of_vtep:?}");
+    for row in of_vtep {
+        let c = &row["columns"];
+        let name = c["name"].as_str().unwrap();
+        match row["table"].as_str().unwrap() {
+            "Physical_Switch" => assert_eq!(
+                vtep_ctl(&["get", "Physical_Switch", name, "tunnel_ips"]),
+                format!("[\"{}\"]", c["tunnel_ips"].as_str().unwrap())
+            ),
+            "Logical_Switch" => assert!(vtep_ctl(&["list-ls"]).lines().any(|l| l == name)),
+            "Physical_Port" => {
+                let want: Vec<String> = c["vlan_bindings"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(vlan, ls)| {
+                        let vlan: u16 = vlan.parse().unwrap();
+                        format!("{vlan:04} {}", ls["ref"][1].as_str().unwrap())
+                    })
+                    .collect();
+                assert_eq!(vtep_ctl(&["list-bindings", "vtep1", name]), want.join("\n"));
+            }
+            other => panic!("unexpected VTEP table {other}"),
+        }
+    }
+    // A binding removed by hand is drift, and apply puts it back.
+    vtep_ctl(&["unbind-ls", "vtep1", "p0", "0"]);
+    // A plan saved now goes stale when the VTEP moves again: apply refuses it.
+    let saved = lab.dir.path().join("vtep.plan.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .arg("plan")
+        .arg(&file)
+        .arg("--lab")
+        .arg(&lab.state.dir)
+        .arg("--out")
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    vtep_ctl(&["bind-ls", "vtep1", "p0", "7", "vtep-ls1"]);
+    vtep_ctl(&[
+        "set",
+        "Physical_Switch",
+        "vtep1",
+        "tunnel_ips=172.17.42.181",
+    ]);
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .args(["apply", "-y"])
+        .arg(&saved)
+        .arg("--lab")
+        .arg(&lab.state.dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("VTEP vtep1 changed since the plan read it"),
+        "{err}"
+    );
+    vtep_ctl(&[
+        "set",
+        "Physical_Switch",
+        "vtep1",
+        "tunnel_ips=172.17.42.180",
+    ]);
+    let (code, out) = topo_lab("drift", &file, &lab.state.dir);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("~ vtep vtep1"), "{out}");
+    assert!(out.contains("+ binding p0 vlan 0 → vtep-ls1"), "{out}");
+    apply(&file, &lab.state);
+    let (code, out) = topo_lab("drift", &file, &lab.state.dir);
+    assert_eq!(code, Some(0), "{out}");
+    // Apply restored the stack's binding and left the one made by hand (VLAN 7).
+    assert_eq!(
+        vtep_ctl(&["list-bindings", "vtep1", "p0"]),
+        "0000 vtep-ls1\n0007 vtep-ls1"
+    );
+    let (code, out) = verify(&file, &lab.state.dir);
+    assert_eq!(code, Some(0), "after the binding came back:\n{out}");
+    lab.finish();
+}

@@ -23,6 +23,13 @@ use crate::rows::chassis::{MAPPINGS_KEY, Target};
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum Error {
+    /// A hardware VTEP's database (the VTEP side of apply, `apply::vtep`).
+    #[error("VTEP {vtep}: {source}")]
+    Vtep {
+        vtep: String,
+        #[diagnostic_source]
+        source: crate::live::vtep::Error,
+    },
     #[error("chassis {chassis}: {source}")]
     Database {
         chassis: String,

@@ -23,6 +23,7 @@ mod sequence;
 pub(crate) mod southbound;
 mod stale;
 pub mod transaction;
+pub(crate) mod vtep;
 mod wait;
 
 pub(crate) use sequence::{Applied, Request, apply, prepare};

@@ -4,12 +4,12 @@
 //! database and confirms it from the Southbound. The CLI only parses, prompts and prints
 //! (and connects to the Southbound between the two, only when [`Prepared::needs_southbound`]).
 
-use crate::diff::{ChassisChange, Plan};
+use crate::diff::{ChassisChange, Plan, VtepChange};
 use crate::ovsdb::Client;
 use crate::rows::State;
 use crate::rows::chassis::Target;
 
-use super::{Error, Options, Read, Report, chassis, run_read};
+use super::{Error, Options, Read, Report, chassis, run_read, vtep};
 
 /// What to apply: a topology's desired state (with the chassis it can reach), or a saved
 /// plan (which carries its own chassis changes).
@@ -18,6 +18,8 @@ pub(crate) struct Request<'a> {
     pub saved: Option<Plan>,
     /// The chassis topo reaches for `desired` (ignored for a saved plan).
     pub targets: Vec<Target>,
+    /// The hardware VTEPs topo reaches for `desired` (ignored for a saved plan).
+    pub vteps: Vec<crate::rows::vtep::Target>,
     pub options: Options,
 }
 
@@ -28,12 +30,15 @@ pub(crate) struct Applied {
     /// The chassis changes that were shown and confirmed.
     pub chassis_changes: Vec<ChassisChange>,
     pub chassis: Vec<chassis::Applied>,
+    /// The VTEP changes that were shown, confirmed and written.
+    pub vteps: Vec<VtepChange>,
 }
 
 /// A request whose chassis were read: what apply will write on each.
 pub(crate) struct Prepared<'a> {
     request: Request<'a>,
     previewed: Vec<ChassisChange>,
+    vteps: Vec<VtepChange>,
 }
 
 impl Prepared<'_> {
@@ -56,22 +61,36 @@ pub(crate) async fn prepare(request: Request<'_>) -> Result<Prepared<'_>, Error>
         apply_id: None,
         nothing_written: true,
     };
-    let previewed = match &request.saved {
+    let (previewed, vteps) = match &request.saved {
         Some(plan) => {
-            let moved = chassis::moved_since(stack, &plan.chassis, timeout)
+            let mut moved = chassis::moved_since(stack, &plan.chassis, timeout)
                 .await
                 .map_err(before_commit)?;
+            moved.extend(
+                vtep::moved_since(&plan.vteps, timeout)
+                    .await
+                    .map_err(before_commit)?,
+            );
             if !moved.is_empty() {
                 return Err(Error::Stale { moved });
             }
             request.targets = chassis::of_saved(&plan.chassis);
-            plan.chassis.clone()
+            (plan.chassis.clone(), plan.vteps.clone())
         }
-        None => chassis::preview_all(stack, &request.targets, timeout)
-            .await
-            .map_err(before_commit)?,
+        None => (
+            chassis::preview_all(stack, &request.targets, timeout)
+                .await
+                .map_err(before_commit)?,
+            vtep::preview_all(&request.vteps, timeout)
+                .await
+                .map_err(before_commit)?,
+        ),
     };
-    Ok(Prepared { request, previewed })
+    Ok(Prepared {
+        request,
+        previewed,
+        vteps,
+    })
 }
 
 /// Applies a prepared request from `read`: asks `confirm` once with the plan and the chassis
@@ -91,21 +110,33 @@ pub(crate) async fn apply(
                 saved,
                 targets,
                 options,
+                ..
             },
         previewed,
+        vteps,
     } = prepared;
     let timeout = options.timeout;
     let mut asked = false;
+    // The VTEP changes are shown with the plan (the row diff never has them).
+    let with_vteps = |plan: &Plan| {
+        let mut p = plan.clone();
+        p.vteps = vteps.clone();
+        p
+    };
     let report = run_read(nb, sb, read, desired, saved, &options, |plan| {
         asked = true;
-        confirm(plan, &previewed)
+        if vteps.is_empty() {
+            confirm(plan, &previewed)
+        } else {
+            confirm(&with_vteps(plan), &previewed)
+        }
     })
     .await?;
-    // No rows to change, but chassis to: they are confirmed on their own.
+    // No rows to change, but chassis or VTEPs to: they are confirmed on their own.
     if let Report::NoChanges(plan) = &report
         && !asked
-        && !previewed.is_empty()
-        && !confirm(plan, &previewed)
+        && (!previewed.is_empty() || !vteps.is_empty())
+        && !confirm(&with_vteps(plan), &previewed)
     {
         return Err(Error::Declined);
     }
@@ -130,9 +161,13 @@ pub(crate) async fn apply(
         }
         done.push(applied);
     }
+    for change in &vteps {
+        vtep::write(change, timeout).await.map_err(after_commit)?;
+    }
     Ok(Applied {
         report,
         chassis_changes: previewed,
         chassis: done,
+        vteps,
     })
 }

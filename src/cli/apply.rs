@@ -217,6 +217,10 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
             timeout,
             progress: Some(progress),
         };
+        let vteps = match &desired {
+            Some(d) => super::vtep::reachable(&d.rows, targets.as_ref()),
+            None => Vec::new(),
+        };
         let targets = match &desired {
             Some(d) => chassis::reachable(&d.rows, targets.as_ref(), &args.db.chassis),
             None => Vec::new(),
@@ -225,6 +229,7 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
             desired: desired.as_ref().map(|d| &d.rows),
             saved,
             targets,
+            vteps,
             options,
         };
         let prepared = apply::prepare(request).await.map_err(failure)?;
@@ -251,10 +256,13 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
             report,
             chassis_changes,
             chassis,
+            vteps,
         })) => {
             match report {
-                Report::NoChanges(_) if !chassis_changes.is_empty() => {
-                    println!("Apply complete: no rows to change; chassis changed as below.")
+                Report::NoChanges(_) if !chassis_changes.is_empty() || !vteps.is_empty() => {
+                    println!(
+                        "Apply complete: no rows to change; chassis or VTEPs changed as below."
+                    )
                 }
                 Report::NoChanges(_) => {
                     println!("No changes. The live databases match the topology.")
@@ -291,6 +299,19 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
                 println!(
                     "Chassis {}: {what}; bridges {:?}{set}.",
                     a.chassis, a.bridges
+                );
+            }
+            for v in vteps {
+                println!(
+                    "VTEP {}: {} binding(s) set, {} logical switch(es) created{}.",
+                    v.vtep,
+                    v.bindings.len(),
+                    v.logical_switches_added.len(),
+                    if v.switch_created {
+                        ", physical switch created"
+                    } else {
+                        ""
+                    }
                 );
             }
             Outcome::Success

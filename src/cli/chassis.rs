@@ -110,6 +110,40 @@ impl ChassisArgs {
         }
     }
 
+    /// What apply would change on the hardware VTEPs `targets`, as `--chassis` says (a VTEP
+    /// is read like a chassis), and those not checked; errors carry plan's code.
+    pub(crate) async fn preview_vteps(
+        &self,
+        targets: &[crate::rows::vtep::Target],
+        timeout: std::time::Duration,
+    ) -> Result<
+        (
+            Vec<crate::diff::VtepChange>,
+            Vec<crate::diff::UncheckedChassis>,
+        ),
+        miette::Report,
+    > {
+        use crate::apply::vtep;
+        match self.mode {
+            ChassisMode::All => vtep::preview_all(targets, timeout)
+                .await
+                .map(|changes| (changes, Vec::new()))
+                .map_err(report(PLAN)),
+            ChassisMode::Reachable => Ok(vtep::preview_reachable(targets, timeout).await),
+            ChassisMode::None => Ok((
+                Vec::new(),
+                targets
+                    .iter()
+                    .map(|t| crate::diff::UncheckedChassis {
+                        chassis: format!("VTEP {}", t.name),
+                        remote: t.remote.clone(),
+                        reason: "not read (--chassis none)".to_owned(),
+                    })
+                    .collect(),
+            )),
+        }
+    }
+
     /// Whether the verdict must be an error: `--strict` and a chassis not checked.
     pub(crate) fn incomplete(&self, plan: &crate::diff::Plan) -> bool {
         self.strict && !plan.chassis_unchecked.is_empty()

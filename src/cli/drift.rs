@@ -49,6 +49,11 @@ pub(crate) fn run(mut args: DriftArgs) -> Outcome {
         let timeout = args.db.timeout();
         (plan.chassis, plan.chassis_unchecked) =
             args.chassis.preview(&stack, &reachable, timeout).await?;
+        // The hardware VTEPs, as plan reads them.
+        let vteps = super::vtep::reachable(&desired.rows, targets.as_ref());
+        let (vtep_changes, vteps_unchecked) = args.chassis.preview_vteps(&vteps, timeout).await?;
+        plan.vteps = vtep_changes;
+        plan.chassis_unchecked.extend(vteps_unchecked);
         // The chassis side needs the Southbound; without it (an NB-only pipeline) the row
         // drift is still reported and the chassis are said to be unchecked.
         let chassis = if desired.rows.chassis.is_empty() {

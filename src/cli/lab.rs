@@ -140,6 +140,12 @@ fn print_remotes(state: &LabState) {
             c.name, c.remote, c.netns, c.encap_ip
         );
     }
+    for v in &state.vteps {
+        println!(
+            "  vtep {:<15} {}  (netns {}, tunnel {})",
+            v.name, v.remote, v.netns, v.tunnel_ip
+        );
+    }
     for (name, ep) in &state.endpoints {
         println!("  {name:<20} {}  netns {}", ep.ip, ep.netns);
     }

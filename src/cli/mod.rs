@@ -28,6 +28,7 @@ pub(crate) mod schema;
 pub(crate) mod status;
 pub(crate) mod validate;
 pub(crate) mod verify;
+pub(crate) mod vtep;
 
 /// `topo --version`: the crate's version and the commit it was built from (`build.rs`; `unknown`
 /// outside a git checkout), e.g. `0.1.0 (abc1234)`.

@@ -103,6 +103,18 @@ pub(crate) fn run(mut args: PlanArgs) -> Outcome {
             Err(report) => return Outcome::Error(report),
         }
     }
+    // The hardware VTEPs apply would write, read through their own databases.
+    let vteps = super::vtep::reachable(&desired.rows, targets.as_ref());
+    if !vteps.is_empty() {
+        let timeout = args.db.timeout();
+        match rt.block_on(args.chassis.preview_vteps(&vteps, timeout)) {
+            Ok((changes, unchecked)) => {
+                plan.vteps = changes;
+                plan.chassis_unchecked.extend(unchecked);
+            }
+            Err(report) => return Outcome::Error(report),
+        }
+    }
     // Process exit frees the rows faster than dropping them one by one.
     std::mem::forget((desired, live));
     print_plan(&plan, args.format);

@@ -18,6 +18,8 @@ use crate::spec::types::{
 pub struct Model {
     pub stack: String,
     pub chassis: BTreeMap<String, Chassis>,
+    /// physical switch -> VTEP
+    pub vteps: BTreeMap<String, Vtep>,
     /// group -> chassis -> priority
     pub ha_groups: BTreeMap<String, BTreeMap<String, i64>>,
     pub switches: BTreeMap<String, Switch>,
@@ -27,6 +29,8 @@ pub struct Model {
     pub port_groups: BTreeMap<String, PortGroup>,
     pub load_balancers: BTreeMap<String, LoadBalancer>,
     pub lab: BTreeMap<String, LabNetwork>,
+    /// lab host behind a VTEP port -> where it sits
+    pub lab_vtep_hosts: BTreeMap<String, LabVtepHost>,
     pub checks: Vec<Check>,
 }
 
@@ -38,6 +42,14 @@ pub struct Chassis {
     pub bridges: BTreeMap<String, Vec<String>>,
     pub remote: Option<String>,
     pub ovn_remote: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vtep {
+    pub tunnel_ip: IpAddr,
+    pub remote: Option<String>,
+    /// physical port -> VLAN -> VTEP logical switch
+    pub bindings: BTreeMap<String, BTreeMap<i64, String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -205,6 +217,13 @@ pub struct Nat {
     pub logical_port: Option<String>,
     pub external_mac: Option<Mac>,
     pub gateway_port: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabVtepHost {
+    pub vtep: String,
+    pub port: String,
+    pub ip: IpNet,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -2,7 +2,8 @@
 //!
 //! One entry per row: database, table, natural key, columns; the Northbound rows first, then
 //! each chassis's `Open_vSwitch` rows exactly as apply writes them there
-//! ([`chassis::Wanted::rows`]). A one-element set is shown as
+//! ([`chassis::Wanted::rows`]), then each hardware VTEP's `hardware_vtep` rows
+//! (`rows::vtep::Wanted::rows`). A one-element set is shown as
 //! its element, a reference as `{ref: [table, key...]}`. This is a review format, not the
 //! OVSDB wire notation (apply builds that from the schema). [`Rows`] serializes straight to
 //! the output, so a 140,000-row state is written without building a document tree.
@@ -27,7 +28,7 @@ impl Serialize for Rows<'_> {
         let mut seq = s.serialize_seq(None)?;
         for (db, table, key, row) in self.0.rows() {
             seq.serialize_element(&RowEntry {
-                db,
+                db: db_name(db),
                 table,
                 key,
                 row,
@@ -35,10 +36,22 @@ impl Serialize for Rows<'_> {
         }
         // Each chassis's rows as apply writes them into its own database.
         for (name, declared) in &self.0.chassis {
-            let db = chassis::db(name);
+            let db = db_name(&chassis::db(name));
             for (table, key, row) in declared.wanted.rows(&declared.stack) {
                 seq.serialize_element(&RowEntry {
-                    db: &db,
+                    db: db.clone(),
+                    table,
+                    key: &key,
+                    row: &row,
+                })?;
+            }
+        }
+        // Each hardware VTEP's rows as apply writes them into its own database.
+        for (name, declared) in &self.0.vteps {
+            let db = format!("vtep/{name}");
+            for (table, key, row) in declared.wanted.rows(name) {
+                seq.serialize_element(&RowEntry {
+                    db: db.clone(),
                     table,
                     key: &key,
                     row: &row,
@@ -49,8 +62,18 @@ impl Serialize for Rows<'_> {
     }
 }
 
+/// How the review document names a database: `nb`, `sb`, `chassis/<name>` (and
+/// `vtep/<name>` for a hardware VTEP's).
+fn db_name(db: &Db) -> String {
+    match db {
+        Db::Northbound => "nb".to_owned(),
+        Db::Southbound => "sb".to_owned(),
+        Db::Chassis(c) => format!("chassis/{c}"),
+    }
+}
+
 struct RowEntry<'a> {
-    db: &'a Db,
+    db: String,
     table: &'a str,
     key: &'a RowKey,
     row: &'a Row,
@@ -59,12 +82,7 @@ struct RowEntry<'a> {
 impl Serialize for RowEntry<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(4))?;
-        let db = match self.db {
-            Db::Northbound => "nb".to_owned(),
-            Db::Southbound => "sb".to_owned(),
-            Db::Chassis(c) => format!("chassis/{c}"),
-        };
-        m.serialize_entry("db", &db)?;
+        m.serialize_entry("db", &self.db)?;
         m.serialize_entry("table", self.table)?;
         m.serialize_entry("key", &self.key.0)?;
         m.serialize_entry("columns", &Columns(self.row))?;

@@ -12,12 +12,13 @@ pub(crate) mod chassis;
 pub(crate) mod foreign;
 pub(crate) mod plan;
 pub(crate) mod render;
+pub(crate) mod vtep;
 
 use std::cmp::Ordering;
 
 pub(crate) use plan::{
-    Action, Change, ChassisChange, ColumnChange, Conflict, ForeignKept, Plan, ReadRow, ReadSet,
-    Referrer, SettingChange, UncheckedChassis,
+    Action, BindingChange, Change, ChassisChange, ColumnChange, Conflict, ForeignKept, Plan,
+    ReadRow, ReadSet, Referrer, SettingChange, UncheckedChassis, VtepChange,
 };
 
 use crate::ovsdb::{Atom, Datum};
@@ -199,6 +200,7 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
         foreign_at_risk,
         chassis: Vec::new(),
         chassis_unchecked: Vec::new(),
+        vteps: Vec::new(),
         read: ReadSet { rows: read },
     }
 }

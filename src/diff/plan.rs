@@ -227,7 +227,48 @@ pub struct Plan {
     /// did not answer, or `--chassis none`): the plan says nothing about them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chassis_unchecked: Vec<UncheckedChassis>,
+    /// Hardware VTEPs whose own database apply will change (filled like `chassis`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vteps: Vec<VtepChange>,
     pub read: ReadSet,
+}
+
+/// A hardware VTEP whose `hardware_vtep` database apply will change, read through its
+/// management remote. Apply adds and sets; it never deletes a row or a binding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VtepChange {
+    /// The physical switch (`Physical_Switch.name`).
+    pub vtep: String,
+    pub remote: String,
+    /// The `Physical_Switch` row is missing: apply creates it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub switch_created: bool,
+    /// `tunnel_ips` as read and after, when they differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel_ips: Option<(Vec<String>, Vec<String>)>,
+    /// `Logical_Switch` rows apply creates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logical_switches_added: Vec<String>,
+    /// Bindings apply sets: port, VLAN, logical switch as read (none: unbound), and after.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<BindingChange>,
+    /// Ports the topology binds that the switch does not publish (apply cannot bind them:
+    /// the switch creates its own `Physical_Port` rows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_ports: Vec<String>,
+    /// What the stack wants there, for apply.
+    pub tunnel_ip: String,
+    pub wanted_bindings:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<i64, String>>,
+}
+
+/// One VLAN binding of a VTEP physical port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingChange {
+    pub port: String,
+    pub vlan: i64,
+    pub before: Option<String>,
+    pub after: String,
 }
 
 /// A chassis a plan did not read, and why.
@@ -241,7 +282,7 @@ pub struct UncheckedChassis {
 impl Plan {
     /// No row and no chassis to change.
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty() && self.chassis.is_empty()
+        self.changes.is_empty() && self.chassis.is_empty() && self.vteps.is_empty()
     }
 
     /// Counts of creates, updates, deletes.

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::plan::{
     Action, Change, ChassisChange, ColumnChange, Conflict, Fate, ForeignAtRisk, ForeignKept,
-    ForeignRow, Plan, Referrer,
+    ForeignRow, Plan, Referrer, VtepChange,
 };
 use crate::ovsdb::{Atom, Datum};
 use crate::rows::{Cell, Db, RowKey, Value};
@@ -200,6 +200,51 @@ fn chassis_block(out: &mut String, ch: &ChassisChange, style: &Style) {
     }
 }
 
+/// One hardware VTEP's changes: `~ vtep vtep1`, then what apply adds or sets there.
+fn vtep_block(out: &mut String, v: &VtepChange, style: &Style) {
+    let _ = writeln!(
+        out,
+        "{}",
+        style.paint(Action::Update, &format!("~ vtep {}", v.vtep))
+    );
+    if v.switch_created {
+        let _ = writeln!(
+            out,
+            "    + physical switch {} (tunnel IP {})",
+            v.vtep, v.tunnel_ip
+        );
+    } else if let Some((before, after)) = &v.tunnel_ips {
+        let _ = writeln!(out, "    tunnel_ips: {before:?} → {after:?}");
+    }
+    for ls in &v.logical_switches_added {
+        let _ = writeln!(out, "    + logical switch {ls}");
+    }
+    for b in &v.bindings {
+        match &b.before {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "    + binding {} vlan {} → {}",
+                    b.port, b.vlan, b.after
+                );
+            }
+            Some(before) => {
+                let _ = writeln!(
+                    out,
+                    "    binding {} vlan {}: {before} → {}",
+                    b.port, b.vlan, b.after
+                );
+            }
+        }
+    }
+    for p in &v.missing_ports {
+        let _ = writeln!(
+            out,
+            "    ! physical port {p} is not published by the switch"
+        );
+    }
+}
+
 fn conflict_line(c: &Conflict) -> String {
     match c {
         Conflict::Unowned {
@@ -302,7 +347,7 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
 /// [`summary_line`] counting `chassis` as the plan's chassis changes.
 fn summary_with(plan: &Plan, chassis: &[ChassisChange]) -> String {
     let conflicts = plan.conflicts.len();
-    if plan.changes.is_empty() && chassis.is_empty() {
+    if plan.changes.is_empty() && chassis.is_empty() && plan.vteps.is_empty() {
         if conflicts > 0 {
             return format!("No changes planned, but {conflicts} conflict(s) block apply.");
         }
@@ -332,7 +377,11 @@ fn summary_with(plan: &Plan, chassis: &[ChassisChange]) -> String {
              {ALLOW_FOREIGN_LOSS}."
         ),
     };
-    format!("Plan: {c} to create, {u} to update, {d} to delete{chassis}.{blocked}{at_risk}")
+    let vteps = match plan.vteps.len() {
+        0 => String::new(),
+        n => format!(", {n} VTEP(s) to change"),
+    };
+    format!("Plan: {c} to create, {u} to update, {d} to delete{chassis}{vteps}.{blocked}{at_risk}")
 }
 
 /// The human plan.
@@ -350,6 +399,9 @@ pub(crate) fn text_with(plan: &Plan, chassis: &[ChassisChange], color: bool) -> 
     }
     for ch in chassis {
         chassis_block(&mut out, ch, &style);
+    }
+    for v in &plan.vteps {
+        vtep_block(&mut out, v, &style);
     }
     if !plan.kept.is_empty() {
         let _ = writeln!(
@@ -535,6 +587,11 @@ fn change_blocks(plan: &Plan) -> Vec<String> {
         chassis_block(&mut body, ch, &style);
         push(body);
     }
+    for v in &plan.vteps {
+        let mut body = String::new();
+        vtep_block(&mut body, v, &style);
+        push(body);
+    }
     blocks
 }
 
@@ -651,6 +708,9 @@ fn family_table(plan: &Plan) -> String {
     }
     if !plan.chassis.is_empty() {
         let _ = writeln!(out, "| chassis | 0 | {} | 0 |", plan.chassis.len());
+    }
+    if !plan.vteps.is_empty() {
+        let _ = writeln!(out, "| vtep | 0 | {} | 0 |", plan.vteps.len());
     }
     out.push('\n');
     out

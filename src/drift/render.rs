@@ -186,6 +186,7 @@ mod tests {
             foreign_at_risk: vec![],
             chassis: vec![],
             chassis_unchecked: vec![],
+            vteps: Vec::new(),
             read: ReadSet::default(),
         }
     }

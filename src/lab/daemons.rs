@@ -197,16 +197,34 @@ pub(crate) async fn start_ovsdb(
     subdir: &str,
     netns: &str,
 ) -> Result<String, LabError> {
+    start_ovsdb_with(state, owner, subdir, netns, false).await
+}
+
+/// The `hardware_vtep` schema of Debian's `openvswitch-vtep`.
+pub(crate) const VTEP_SCHEMA: &str = "/usr/share/openvswitch/vtep.ovsschema";
+
+/// [`start_ovsdb`], also serving a `hardware_vtep` database (`vtep.db`) when `vtep`.
+pub(crate) async fn start_ovsdb_with(
+    state: &mut LabState,
+    owner: &str,
+    subdir: &str,
+    netns: &str,
+    vtep: bool,
+) -> Result<String, LabError> {
     let (dir, remote) = ovs_paths(&state.dir, subdir);
     std::fs::create_dir_all(&dir).map_err(|e| LabError::io(&dir, e))?;
     let db = dir.join("conf.db");
     create_db(&db, VSWITCH_SCHEMA)?;
-    let argv = vec![
-        "ovsdb-server".to_owned(),
-        s(&db),
+    let mut argv = vec!["ovsdb-server".to_owned(), s(&db)];
+    if vtep {
+        let vtep_db = dir.join("vtep.db");
+        create_db(&vtep_db, VTEP_SCHEMA)?;
+        argv.push(s(&vtep_db));
+    }
+    argv.extend([
         format!("--remote=p{remote}"),
         format!("--unixctl={}", s(&dir.join("ovsdb-server.ctl"))),
-    ];
+    ]);
     let env = chassis_env(&dir);
     let rec = start(
         state,
@@ -257,6 +275,30 @@ pub(crate) fn start_vswitchd(
 
 /// `ovn-controller` of a chassis. (23.03 has no `--unixctl`: its control socket is
 /// `$OVN_RUNDIR/ovn-controller.PID.ctl`.)
+/// Starts a daemon `argv` of VTEP `owner` in `netns`, with the VTEP's directory as its
+/// OVS/OVN run, log and db directory (so `ovs-vtep`'s own `ovs-vsctl`, `vtep-ctl` and
+/// `ovs-ofctl` calls reach this VTEP's servers).
+pub(crate) fn start_in(
+    state: &mut LabState,
+    owner: &str,
+    subdir: &str,
+    netns: &str,
+    file: &str,
+    argv: Vec<String>,
+) -> Result<ProcessRecord, LabError> {
+    let (dir, _) = ovs_paths(&state.dir, subdir);
+    let env = chassis_env(&dir);
+    start(
+        state,
+        &format!("{owner}/{file}"),
+        netns,
+        &dir,
+        file,
+        argv,
+        &env,
+    )
+}
+
 pub(crate) fn start_controller(
     state: &mut LabState,
     name: &str,

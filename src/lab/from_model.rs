@@ -13,7 +13,7 @@ use ipnet::{IpNet, Ipv4Net};
 use super::error::LabError;
 use super::spec::{
     Balanced, ChassisSpec, CheckSpec, DEFAULT_CONNECTIONS, DhcpExpect, Expect, LabSpec,
-    NetworkSpec, VmSpec,
+    NetworkSpec, VmSpec, VtepSpec,
 };
 use crate::compiler::model::{Link, Model};
 use crate::spec::types::{Expect as TopoExpect, PortType};
@@ -82,7 +82,28 @@ impl LabSpec {
                 encap_ip: v4(c.encap_ip, &format!("chassis `{name}` encap IP"))?,
             });
         }
-        let encaps: Vec<Ipv4Addr> = chassis.iter().map(|c| c.encap_ip).collect();
+        let mut encaps: Vec<Ipv4Addr> = chassis.iter().map(|c| c.encap_ip).collect();
+
+        let mut vteps = Vec::new();
+        for (name, v) in &model.vteps {
+            let tunnel_ip = v4(v.tunnel_ip, &format!("VTEP `{name}` tunnel IP"))?;
+            encaps.push(tunnel_ip);
+            let mut hosts = BTreeMap::new();
+            for (h, host) in model.lab_vtep_hosts.iter().filter(|(_, h)| &h.vtep == name) {
+                let IpNet::V4(ip) = host.ip else {
+                    return Err(LabError::Spec(format!(
+                        "lab host `{h}`: the lab supports IPv4 only"
+                    )));
+                };
+                hosts.insert(h.clone(), (host.port.clone(), ip));
+            }
+            vteps.push(VtepSpec {
+                name: name.clone(),
+                tunnel_ip,
+                ports: v.bindings.keys().cloned().collect(),
+                hosts,
+            });
+        }
 
         let mut networks = Vec::new();
         for (name, net) in &model.lab {
@@ -229,6 +250,7 @@ impl LabSpec {
             networks,
             vms,
             checks,
+            vteps,
         };
         spec.validate()?;
         Ok(spec)

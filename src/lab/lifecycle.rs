@@ -89,9 +89,12 @@ pub async fn up(spec: LabSpec, dir: &Path, options: &UpOptions) -> Result<LabSta
 /// The longest socket the lab will create must fit in `sun_path`.
 fn check_socket_paths(dir: &Path, spec: &LabSpec) -> Result<(), LabError> {
     let longest_name = spec.chassis.iter().map(|c| c.name.len()).max().unwrap_or(0);
-    // DIR/ch-NAME/ovn-controller.PID.ctl, PID up to 7 digits.
-    let longest =
-        dir.as_os_str().len() + "/ch-".len() + longest_name + "/ovn-controller.4194304.ctl".len();
+    let longest_vtep = spec.vteps.iter().map(|v| v.name.len()).max().unwrap_or(0);
+    // DIR/ch-NAME/ovn-controller.PID.ctl, DIR/vtep-NAME/ovn-controller-vtep.PID.ctl, PID up
+    // to 7 digits.
+    let longest = dir.as_os_str().len()
+        + ("/ch-".len() + longest_name + "/ovn-controller.4194304.ctl".len())
+            .max("/vtep-".len() + longest_vtep + "/ovn-controller-vtep.4194304.ctl".len());
     if longest > SUN_PATH_MAX {
         return Err(LabError::Setup(format!(
             "lab directory {} is too long for unix socket paths ({longest} > {SUN_PATH_MAX} bytes); use a shorter --lab",
@@ -172,6 +175,16 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
             daemons::start_vswitchd(state, &owner, &owner, &net_ns)?;
             vs.wait_applied(daemons::READY).await?;
         }
+        state.save()?;
+    }
+    for (j, v) in spec.vteps.iter().enumerate() {
+        let ns = names::netns(&id, Kind::Vtep, &v.name);
+        new_netns(state, &ns)?;
+        for host in v.hosts.keys() {
+            new_netns(state, &names::netns(&id, Kind::Host, host))?;
+        }
+        let built = super::vtep::build(state, v, spec.chassis.len() + j, &ns, &underlay_ns).await?;
+        state.vteps.push(built);
         state.save()?;
     }
     if options.chassis_settings {

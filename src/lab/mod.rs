@@ -35,6 +35,7 @@ pub mod state;
 pub mod targets;
 pub(crate) mod underlay;
 pub(crate) mod vm;
+pub(crate) mod vtep;
 
 pub use checks::{CheckResult, run_checks};
 pub(crate) use lifecycle::DEFAULT_DIR;

@@ -23,6 +23,8 @@ pub enum Kind {
     Network,
     /// An outside host on a physical network.
     Host,
+    /// An emulated hardware VTEP.
+    Vtep,
 }
 
 impl Kind {
@@ -34,6 +36,7 @@ impl Kind {
             Kind::Vm => "vm",
             Kind::Network => "net",
             Kind::Host => "host",
+            Kind::Vtep => "vtep",
         }
     }
 }

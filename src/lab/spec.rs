@@ -52,6 +52,26 @@ pub struct LabSpec {
     pub vms: Vec<VmSpec>,
     #[serde(default)]
     pub checks: Vec<CheckSpec>,
+    /// Emulated hardware VTEPs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vteps: Vec<VtepSpec>,
+}
+
+/// An emulated hardware VTEP: its own namespace with an `ovsdb-server` serving
+/// `Open_vSwitch` and `hardware_vtep`, `ovs-vswitchd`, the `ovs-vtep` emulator (whose OVS
+/// bridge `name` is the physical switch, its ports the physical ports) and
+/// `ovn-controller-vtep`; on the underlay like a chassis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VtepSpec {
+    /// The physical switch name (its Southbound chassis name).
+    pub name: String,
+    pub tunnel_ip: Ipv4Addr,
+    /// Its physical ports.
+    pub ports: Vec<String>,
+    /// Hosts behind a port (untagged): name -> (port, address with prefix).
+    #[serde(default)]
+    pub hosts: BTreeMap<String, (String, Ipv4Net)>,
 }
 
 fn default_underlay_prefix() -> u8 {
@@ -389,6 +409,49 @@ impl LabSpec {
                     return err(format!(
                         "network `{}`: NIC name `{nic}` is taken by the lab on chassis `{ch}`",
                         n.name
+                    ));
+                }
+            }
+        }
+        for v in &self.vteps {
+            check_name("VTEP", &v.name)?;
+            super::netns::check_ifname(&v.name)?;
+            if chassis.contains(v.name.as_str()) || RESERVED_IFNAMES.contains(&v.name.as_str()) {
+                return err(format!(
+                    "VTEP `{}` has the name of a chassis or a lab bridge",
+                    v.name
+                ));
+            }
+            if !encaps.insert(v.tunnel_ip) {
+                return err(format!("tunnel IP {} is used twice", v.tunnel_ip));
+            }
+            if !underlay.contains(&v.tunnel_ip) {
+                return err(format!(
+                    "tunnel IP {} of VTEP `{}` is outside the underlay {underlay}",
+                    v.tunnel_ip, v.name
+                ));
+            }
+            for p in &v.ports {
+                super::netns::check_ifname(p)?;
+                if RESERVED_IFNAMES.contains(&p.as_str()) {
+                    return err(format!("VTEP `{}`: port name `{p}` is the lab's", v.name));
+                }
+            }
+            for (host, (port, _)) in &v.hosts {
+                check_name("host", host)?;
+                if !endpoints.insert(host.as_str()) {
+                    return err(format!("endpoint `{host}` is declared twice"));
+                }
+                if !v.ports.contains(port) {
+                    return err(format!(
+                        "host `{host}`: VTEP `{}` has no port `{port}`",
+                        v.name
+                    ));
+                }
+                if v.hosts.iter().filter(|(_, (p, _))| p == port).count() > 1 {
+                    return err(format!(
+                        "VTEP `{}` port `{port}` has more than one host (one veth per port)",
+                        v.name
                     ));
                 }
             }

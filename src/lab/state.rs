@@ -47,6 +47,9 @@ pub struct LabState {
     /// Processes in start order.
     pub processes: Vec<ProcessRecord>,
     pub chassis: Vec<ChassisState>,
+    /// Emulated hardware VTEPs.
+    #[serde(default)]
+    pub vteps: Vec<VtepState>,
     /// VMs and outside hosts by name.
     pub endpoints: BTreeMap<String, Endpoint>,
 }
@@ -63,6 +66,18 @@ pub struct ChassisState {
     pub encap_ip: Ipv4Addr,
     /// Physical network -> the NIC in the chassis namespace wired to that network.
     pub nics: BTreeMap<String, String>,
+}
+
+/// One emulated hardware VTEP as built (`ovs-vtep` + `ovn-controller-vtep`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VtepState {
+    /// The physical switch name (its OVS bridge, its Southbound chassis).
+    pub name: String,
+    pub netns: String,
+    pub dir: PathBuf,
+    /// Its database server (`unix:DIR/db.sock`), serving `hardware_vtep` and `Open_vSwitch`.
+    pub remote: String,
+    pub tunnel_ip: Ipv4Addr,
 }
 
 /// A VM or an outside host.
@@ -99,6 +114,7 @@ impl LabState {
             namespaces: Vec::new(),
             processes: Vec::new(),
             chassis: Vec::new(),
+            vteps: Vec::new(),
             endpoints: BTreeMap::new(),
         }
     }

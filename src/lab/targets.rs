@@ -21,6 +21,17 @@ pub struct Targets {
     pub southbound: DbTarget,
     /// Chassis name -> how to reach it.
     pub chassis: BTreeMap<String, ChassisTarget>,
+    /// Emulated hardware VTEP (physical switch name) -> how to reach its VTEP database.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vteps: BTreeMap<String, VtepTarget>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct VtepTarget {
+    /// The VTEP's `hardware_vtep` database (the same server holds its Open_vSwitch one).
+    pub remote: String,
+    pub netns: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +82,19 @@ impl Targets {
                             netns: c.netns.clone(),
                             encap_ip: c.encap_ip,
                             nics: c.nics.clone(),
+                        },
+                    )
+                })
+                .collect(),
+            vteps: state
+                .vteps
+                .iter()
+                .map(|v| {
+                    (
+                        v.name.clone(),
+                        VtepTarget {
+                            remote: v.remote.clone(),
+                            netns: v.netns.clone(),
                         },
                     )
                 })

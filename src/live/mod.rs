@@ -20,6 +20,7 @@
 
 pub(crate) mod southbound;
 pub mod vswitch;
+pub mod vtep;
 pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -19,6 +19,7 @@ pub(crate) mod chassis;
 pub mod identity;
 pub mod live;
 pub(crate) mod ownership;
+pub(crate) mod vtep;
 
 /// Which database a row lives in. Chassis databases are named by chassis.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -180,6 +181,9 @@ impl Row {
 pub struct State {
     pub tables: BTreeMap<Db, BTreeMap<String, BTreeMap<RowKey, Row>>>,
     pub chassis: BTreeMap<String, chassis::Declared>,
+    /// The VTEP section, by physical switch name (what the topology wants in each hardware
+    /// VTEP's own database).
+    pub vteps: BTreeMap<String, vtep::Declared>,
 }
 
 impl State {

@@ -555,6 +555,7 @@ pub(crate) fn merge(parts: Vec<Topology>, diags: &mut Diagnostics) -> Topology {
             "HA chassis group",
             diags,
         );
+        merge_map(&mut out.vteps, part.vteps, "VTEP", diags);
         merge_map(&mut out.switches, part.switches, "switch", diags);
         merge_map(&mut out.routers, part.routers, "router", diags);
         merge_map(

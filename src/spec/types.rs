@@ -44,6 +44,10 @@ pub struct Topology {
     /// Load balancers (`Load_Balancer`), attached to switches and routers by name.
     #[serde(default)]
     pub load_balancers: Map<Sp<LoadBalancer>>,
+    /// Hardware VTEP gateways (`hardware_vtep` database), by physical switch name
+    /// (`Physical_Switch.name`, also the Southbound chassis `ovn-controller-vtep` registers).
+    #[serde(default)]
+    pub vteps: Map<Sp<Vtep>>,
     /// Names that matches may use although another tool manages them.
     pub external: Option<Sp<External>>,
     /// The physical side of the bundled lab (`topo lab`, `topo verify`); no OVN rows.
@@ -69,6 +73,29 @@ pub struct Chassis {
     pub remote: Option<Sp<String>>,
     /// The Southbound database ovn-controller connects to (`ovn-remote`).
     pub ovn_remote: Option<Sp<String>>,
+}
+
+/// A hardware VTEP: what topo writes into its own `hardware_vtep` database.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Vtep {
+    /// The switch's VXLAN tunnel endpoint (`Physical_Switch.tunnel_ips`).
+    pub tunnel_ip: Sp<String>,
+    /// How topo reaches the switch's VTEP database (`unix:`, `tcp:`, `ssl:`).
+    pub remote: Option<Sp<String>>,
+    /// Physical ports (`Physical_Port`, which the switch itself publishes) by name.
+    #[serde(default)]
+    pub ports: Map<Sp<VtepPort>>,
+}
+
+/// A VTEP physical port: its VLAN bindings.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VtepPort {
+    /// VLAN (0-4095; 0: untagged) -> VTEP logical switch (`Physical_Port.vlan_bindings`); the
+    /// name is the `vtep-logical-switch` of a `type: vtep` port naming this switch.
+    #[serde(default)]
+    pub vlan_bindings: Map<Sp<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -687,6 +714,21 @@ pub struct Lab {
     /// Physical networks (by the name chassis map in `bridge-mappings`).
     #[serde(default)]
     pub networks: Map<Sp<LabNetwork>>,
+    /// Hosts behind a VTEP's physical port (untagged): host name -> where and its address.
+    #[serde(default)]
+    pub vtep_hosts: Map<Sp<LabVtepHost>>,
+}
+
+/// A lab host plugged into a physical port of an emulated VTEP.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LabVtepHost {
+    /// The VTEP (a key of `vteps`).
+    pub vtep: Sp<String>,
+    /// Its physical port (a key of the VTEP's `ports`).
+    pub port: Sp<String>,
+    /// The host's address with prefix length, e.g. `10.10.10.20/24`.
+    pub ip: Sp<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -32,8 +32,8 @@ fn examples_have_two_chassis_and_checks() {
         n += 1;
     }
     assert_eq!(
-        n, 10,
-        "one example per seed scenario, and security groups, load balancers, DHCP"
+        n, 11,
+        "one example per seed scenario, and security groups, load balancers, DHCP, the VTEP gateway"
     );
 }
 

@@ -5,7 +5,7 @@ use topo::diagnostics::Code;
 use super::root;
 
 /// Every code topo can emit that the catalogue covers: the topology's diagnostics, the
-/// OVSDB client's and the import command's errors, apply's own refusals.
+/// OVSDB client's and the import command's errors, apply's own refusals, the VTEP database's errors.
 fn codes() -> Vec<&'static str> {
     Code::ALL
         .iter()
@@ -13,6 +13,7 @@ fn codes() -> Vec<&'static str> {
         .chain(topo::ovsdb::Error::CODES.iter().copied())
         .chain(topo::import::Error::CODES.iter().copied())
         .chain(topo::apply::Error::CODES.iter().copied())
+        .chain(topo::live::vtep::CODES.iter().copied())
         .collect()
 }
 

@@ -129,6 +129,58 @@ impl Checker<'_> {
                 }
             }
         }
+        if let Some(lab) = &t.lab {
+            for (host, h) in lab.vtep_hosts.iter() {
+                self.name("host", host);
+                if let Some((first, _)) = endpoints.get(&host.value) {
+                    self.push(
+                        Diagnostic::error(
+                            Code::NameDuplicate,
+                            format!("lab host `{}` has the name of another endpoint", host.value),
+                        )
+                        .at(host.span, "defined again here")
+                        .related(*first, "first defined here")
+                        .help("checks name endpoints by name: give the host another name"),
+                    );
+                }
+                endpoints.insert(host.value.clone(), (host.span, true));
+                let port_known = t.vteps.iter().any(|(v, vt)| {
+                    v.value == h.vtep.value && vt.ports.iter().any(|(p, _)| p.value == h.port.value)
+                });
+                if !port_known {
+                    self.push(
+                        Diagnostic::error(
+                            Code::RefUnknownPort,
+                            format!(
+                                "VTEP `{}` has no physical port `{}` in `vteps`",
+                                h.vtep.value, h.port.value
+                            ),
+                        )
+                        .at(h.port.span, "not a port of that VTEP")
+                        .help("declare the port under `vteps.<vtep>.ports`"),
+                    );
+                }
+                match h.ip.value.parse::<ipnet::IpNet>() {
+                    Ok(ip) => {
+                        self.model.lab_vtep_hosts.insert(
+                            host.value.clone(),
+                            crate::compiler::model::LabVtepHost {
+                                vtep: h.vtep.value.clone(),
+                                port: h.port.value.clone(),
+                                ip,
+                            },
+                        );
+                    }
+                    Err(_) => self.push(
+                        Diagnostic::error(
+                            Code::AddrBadCidr,
+                            format!("`{}` is not an address with a prefix length", h.ip.value),
+                        )
+                        .at(h.ip.span, "expected e.g. `10.10.10.20/24`"),
+                    ),
+                }
+            }
+        }
         let names: Vec<String> = endpoints.keys().cloned().collect();
         let mut check_names: BTreeMap<&str, Span> = BTreeMap::new();
         for c in &t.checks {

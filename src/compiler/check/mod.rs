@@ -13,6 +13,7 @@ mod routers;
 mod routing;
 mod services;
 mod switches;
+mod vtep;
 
 pub(crate) use switches::address_string;
 
@@ -41,6 +42,7 @@ pub fn check(topology: &Topology) -> (Option<Model>, Diagnostics) {
     c.ha_groups();
     c.switches();
     c.routers();
+    c.vteps();
     c.port_names();
     c.addressing();
     c.routing();

@@ -36,3 +36,20 @@ pub(super) fn lower(cx: &mut Lowering, model: &Model) {
         );
     }
 }
+
+/// The VTEP section: per physical switch, its tunnel address and VLAN bindings.
+pub(super) fn lower_vteps(cx: &mut Lowering, model: &Model) {
+    for (name, v) in &model.vteps {
+        cx.state.vteps.insert(
+            name.clone(),
+            crate::rows::vtep::Declared {
+                stack: model.stack.clone(),
+                wanted: crate::rows::vtep::Wanted {
+                    tunnel_ip: v.tunnel_ip.to_string(),
+                    bindings: v.bindings.clone(),
+                },
+                remote: v.remote.clone(),
+            },
+        );
+    }
+}

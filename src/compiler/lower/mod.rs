@@ -25,6 +25,7 @@ pub(crate) fn lower(model: &Model) -> State {
     router::lower(&mut cx, model);
     services::lower(&mut cx, model);
     chassis::lower(&mut cx, model);
+    chassis::lower_vteps(&mut cx, model);
     cx.state
 }
 

@@ -20,6 +20,10 @@ pair to the shared distributed router lr0, a static route and an SNAT on the gat
 gw0 (options:chassis). Shared: the join switch, the external switch with a localnet port,
 lr0's default route. Rows carry topo's ownership mark in the raw transact and the YAML (the
 ovn-nbctl variants leave external_ids empty, as a user of ovn-nbctl would).
+
+With BENCH_SERVICES=1 each tenant also has a security group and a load balancer: a port
+group pg_t<i> of its 10 ports with 5 ACLs, an address set as_t<i>, and a load balancer
+lb_t<i> (one VIP, two backends) on its switch, in all four forms.
 """
 
 import json
@@ -36,6 +40,27 @@ TABLES = [
     "Logical_Router_Static_Route", "Logical_Router_Policy", "NAT", "Gateway_Chassis",
     "HA_Chassis_Group", "HA_Chassis",
 ]
+SERVICES = os.environ.get("BENCH_SERVICES") == "1"
+if SERVICES:
+    TABLES = TABLES + ["Address_Set", "Port_Group", "ACL", "QoS", "Load_Balancer",
+                       "Load_Balancer_Health_Check", "Load_Balancer_Group", "DHCP_Options",
+                       "DNS"]
+
+
+def acls(i):
+    """The 5 ACLs of tenant i's security group: (direction, priority, match, action)."""
+    pg = f"pg_t{i}"
+    return [("to-lport", 1000, f"outport == @{pg} && ip4.src == $as_t{i} && tcp.dst == 22",
+             "allow-related"),
+            ("to-lport", 1000, f"outport == @{pg} && tcp.dst == 80", "allow-related"),
+            ("to-lport", 1000, f"outport == @{pg} && tcp.dst == 443", "allow-related"),
+            ("from-lport", 1000, f"inport == @{pg} && ip4", "allow-related"),
+            ("to-lport", 900, f"outport == @{pg} && ip4", "drop")]
+
+
+def lb(i):
+    n = net(i)
+    return f"{n}.100:80", f"{n}.10:8080,{n}.11:8080"
 
 
 def net(i):
@@ -73,6 +98,23 @@ def yaml(n):
         out.append("    ports:")
         for name, m, ip in t["vms"]:
             out.append(f"      {name}: {{ mac: \"{m}\", ip: {ip}, port-security: true }}")
+        if SERVICES:
+            out.append(f"    load-balancers: [lb_t{i}]")
+    if SERVICES:
+        out.append("address-sets:")
+        for i in range(n):
+            out.append(f"  as_t{i}: [{net(i)}.0/24]")
+        out.append("port-groups:")
+        for i in range(n):
+            names = ", ".join(v[0] for v in tenant(i)["vms"])
+            out += [f"  pg_t{i}:", f"    ports: [{names}]", "    acls:"]
+            for d, p, m, a in acls(i):
+                out.append(f"      - {{ direction: {d}, priority: {p}, match: \"{m}\", action: {a} }}")
+        out.append("load-balancers:")
+        for i in range(n):
+            vip, backends = lb(i)
+            b = ", ".join(f"\"{x}\"" for x in backends.split(","))
+            out += [f"  lb_t{i}:", "    protocol: tcp", f"    vips: {{ \"{vip}\": [{b}] }}"]
     out += ["routers:", "  lr0:", "    ports:",
             "      - { switch: join, mac: \"0a:03:00:00:00:01\", ip: 100.64.0.1/16 }"]
     for i in range(n):
@@ -119,6 +161,15 @@ def nbctl_commands(n):
               ["lsp-set-options", t["lsp"], f"router-port={t['lrp']}"],
               ["lr-route-add", "gw0", t["prefix"], "100.64.0.1"],
               ["lr-nat-add", "gw0", "snat", "172.16.0.1", t["prefix"]]]
+        if SERVICES:
+            c.append(["create", "Address_Set", f"name=as_t{i}",
+                      f'addresses="{t["prefix"]}"'])
+            c.append(["pg-add", f"pg_t{i}"] + [v[0] for v in t["vms"]])
+            for d, p, m, a in acls(i):
+                c.append(["acl-add", f"pg_t{i}", d, str(p), m, a])
+            vip, backends = lb(i)
+            c += [["lb-add", f"lb_t{i}", vip, backends, "tcp"],
+                  ["ls-lb-add", t["switch"], f"lb_t{i}"]]
     return c
 
 
@@ -167,9 +218,21 @@ def transact(n):
         ports = [ins("Logical_Switch_Port", {"name": name, "addresses": f"{m} {ip}",
                                              "port_security": f"{m} {ip}"})
                  for name, m, ip in t["vms"]]
+        vm_ports = list(ports)
         ports.append(router_lsp(t["switch"], "lr0", t["lrp"]))
-        ins("Logical_Switch", {"name": t["switch"], "ports": sset(ports),
-                               "other_config": smap({"subnet": t["subnet"]})})
+        switch = {"name": t["switch"], "ports": sset(ports),
+                  "other_config": smap({"subnet": t["subnet"]})}
+        if SERVICES:
+            ins("Address_Set", {"name": f"as_t{i}", "addresses": t["prefix"]})
+            acl_rows = [ins("ACL", {"direction": d, "priority": p, "match": m, "action": a,
+                                    "log": False})
+                        for d, p, m, a in acls(i)]
+            ins("Port_Group", {"name": f"pg_t{i}", "ports": sset(vm_ports),
+                               "acls": sset(acl_rows)})
+            vip, backends = lb(i)
+            switch["load_balancer"] = sset([ins("Load_Balancer", {
+                "name": f"lb_t{i}", "protocol": "tcp", "vips": smap({vip: backends})})])
+        ins("Logical_Switch", switch)
         lrps0.append(ins("Logical_Router_Port", {"name": t["lrp"], "mac": t["lrp_mac"],
                                                  "networks": t["lrp_net"]}))
         routes_gw.append(ins("Logical_Router_Static_Route",

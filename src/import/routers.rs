@@ -112,6 +112,8 @@ pub(super) fn routers(
         }
 
         let mut ports = Vec::new();
+        // The physical networks of this router's gateway ports' switches.
+        let mut gateway_nets: Vec<Vec<String>> = Vec::new();
         for p_key in col_refs(r, "ports") {
             let Some(p) = cx.row("Logical_Router_Port", &p_key).cloned() else {
                 continue;
@@ -137,6 +139,11 @@ pub(super) fn routers(
                 let default_nat = (gateway_router.is_some() || gateway.is_some())
                     && localnet.contains_key(&side.switch);
                 // The gateway's chassis must reach the switch's physical network.
+                if let Some(nets) = localnet.get(&side.switch)
+                    && (gateway_router.is_some() || gateway.is_some())
+                {
+                    gateway_nets.push(nets.clone());
+                }
                 if let Some(nets) = localnet.get(&side.switch) {
                     for ch in gateway_router
                         .iter()
@@ -213,7 +220,7 @@ pub(super) fn routers(
         if !policies.is_empty() {
             body.push(("policies".to_owned(), Node::List(policies)));
         }
-        let nat = nat(cx, &name, r);
+        let nat = nat(cx, &name, r, &gateway_nets);
         if !nat.is_empty() {
             body.push(("nat".to_owned(), Node::List(nat)));
         }
@@ -380,7 +387,9 @@ fn policies(cx: &mut Cx, router: &str, r: &Row) -> Vec<Node> {
     out
 }
 
-fn nat(cx: &mut Cx, router: &str, r: &Row) -> Vec<Node> {
+/// The router's NAT rules. A distributed floating IP (`logical_port` + `external_mac`) is
+/// answered on its VM's chassis, which must then map the gateway's physical network.
+fn nat(cx: &mut Cx, router: &str, r: &Row, gateway_nets: &[Vec<String>]) -> Vec<Node> {
     let mut out = Vec::new();
     for key in col_refs(r, "nat") {
         let Some(row) = cx.row("NAT", &key).cloned() else {
@@ -404,6 +413,16 @@ fn nat(cx: &mut Cx, router: &str, r: &Row) -> Vec<Node> {
             ("logical-ip".to_owned(), Node::str(logical)),
         ];
         if let Some(lp) = col_str(&row, "logical_port") {
+            if col_str(&row, "external_mac").is_some()
+                && let Some(chassis) = cx
+                    .row("Logical_Switch_Port", &RowKey::name(lp.as_str()))
+                    .and_then(|p| col_map(p, "options").get("requested-chassis").cloned())
+            {
+                cx.chassis_networks
+                    .entry(chassis)
+                    .or_default()
+                    .extend(gateway_nets.iter().cloned());
+            }
             f.push(("logical-port".to_owned(), Node::str(lp)));
         }
         if let Some(m) = col_str(&row, "external_mac") {

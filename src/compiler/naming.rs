@@ -22,6 +22,16 @@ pub(crate) fn gateway_chassis_name(lrp: &str, chassis: &str) -> String {
     format!("{lrp}-{chassis}")
 }
 
+/// A name usable after `@` or `$` in an OVN match (port groups, address sets): OVN's
+/// identifier syntax, letters, digits, `_` and `.`, not starting with a digit.
+pub(crate) fn is_match_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '.')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
 /// An Ethernet address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Mac(pub [u8; 6]);

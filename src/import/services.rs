@@ -16,33 +16,29 @@ use uuid::Uuid;
 
 use super::yaml::Node;
 use super::{Cx, col_bool, col_int, col_map, col_refs, col_str, col_strs, name_of};
+use crate::compiler::naming::is_match_identifier;
 use crate::ovsdb::{Atom, Columns, Datum};
 use crate::rows::{Db, Row, RowKey, Value};
 
-/// A name OVN's matches can use (`@name`, `$name`): what the language requires of port groups
-/// and address sets.
-fn is_match_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '.')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-}
-
-pub(super) fn address_sets(cx: &mut Cx) -> Vec<(String, Node)> {
-    let rows: Vec<(RowKey, Row)> = cx
-        .nb("Address_Set")
-        .map(|(k, r)| (k.clone(), r.clone()))
-        .collect();
+/// The rows of `table` this stack may import, with their names: rows of other stacks are
+/// noted and left out.
+fn importable(cx: &mut Cx, table: &str, what: &str) -> Vec<(RowKey, Row, String)> {
+    let rows: Vec<(RowKey, Row)> = cx.nb(table).map(|(k, r)| (k.clone(), r.clone())).collect();
     let mut out = Vec::new();
     for (key, row) in rows {
         let name = name_of(&key);
         if let Some(o) = cx.foreign(&row) {
-            cx.note(format!(
-                "address set {name}: owned by stack {o}; not imported"
-            ));
+            cx.note(format!("{what} {name}: owned by stack {o}; not imported"));
             continue;
         }
+        out.push((key, row, name));
+    }
+    out
+}
+
+pub(super) fn address_sets(cx: &mut Cx) -> Vec<(String, Node)> {
+    let mut out = Vec::new();
+    for (key, row, name) in importable(cx, "Address_Set", "address set") {
         if !is_match_identifier(&name) {
             cx.note(format!(
                 "address set {name}: the name is not usable in a match; not imported"
@@ -60,19 +56,8 @@ pub(super) fn address_sets(cx: &mut Cx) -> Vec<(String, Node)> {
 }
 
 pub(super) fn port_groups(cx: &mut Cx, switches: &BTreeSet<String>) -> Vec<(String, Node)> {
-    let rows: Vec<(RowKey, Row)> = cx
-        .nb("Port_Group")
-        .map(|(k, r)| (k.clone(), r.clone()))
-        .collect();
     let mut out = Vec::new();
-    for (key, row) in rows {
-        let name = name_of(&key);
-        if let Some(o) = cx.foreign(&row) {
-            cx.note(format!(
-                "port group {name}: owned by stack {o}; not imported"
-            ));
-            continue;
-        }
+    for (key, row, name) in importable(cx, "Port_Group", "port group") {
         if !is_match_identifier(&name) || switches.contains(&name) {
             cx.note(format!(
                 "port group {name}: the name is not usable in a match or is a switch's; not \
@@ -498,19 +483,8 @@ pub(super) fn router_services(router: &Row) -> Vec<(String, Node)> {
 }
 
 pub(super) fn load_balancers(cx: &mut Cx) -> Vec<(String, Node)> {
-    let rows: Vec<(RowKey, Row)> = cx
-        .nb("Load_Balancer")
-        .map(|(k, r)| (k.clone(), r.clone()))
-        .collect();
     let mut out = Vec::new();
-    for (key, lb) in rows {
-        let name = name_of(&key);
-        if let Some(o) = cx.foreign(&lb) {
-            cx.note(format!(
-                "load balancer {name}: owned by stack {o}; not imported"
-            ));
-            continue;
-        }
+    for (key, lb, name) in importable(cx, "Load_Balancer", "load balancer") {
         let what = format!("load balancer {name}");
         cx.unhandled("Load_Balancer", &key, &what);
         let mut body = Vec::new();

@@ -13,7 +13,7 @@ use ipnet::IpNet;
 use super::Checker;
 use super::matches::{self, MatchError, NameRef};
 use crate::compiler::model::{Acl, DhcpOptions, HealthCheck, LoadBalancer, PortGroup, Qos};
-use crate::compiler::naming::Mac;
+use crate::compiler::naming::{Mac, is_match_identifier};
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::source::Span;
 use crate::spec::Sp;
@@ -54,15 +54,6 @@ impl Endpoint {
             (IpAddr::V6(ip), Some(p)) => format!("[{ip}]:{p}"),
         }
     }
-}
-
-/// A name usable after `@` or `$` in a match: OVN's identifier syntax.
-fn is_match_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '.')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
 impl Checker<'_> {
@@ -238,29 +229,15 @@ impl Checker<'_> {
         for a in acls {
             let mut ok = self.priority(&a.priority);
             ok &= self.matches(&a.matches, names);
-            let key = (a.direction.value, a.priority.value, a.matches.value.clone());
-            if let Some(first) = seen.get(&key) {
-                ok = false;
-                self.push(
-                    Diagnostic::error(
-                        Code::AclDuplicate,
-                        format!(
-                            "{parent} has two ACLs {} priority {} on `{}`",
-                            a.direction.value.as_str(),
-                            a.priority.value,
-                            a.matches.value
-                        ),
-                    )
-                    .at(a.span, "the same direction, priority and match again")
-                    .related(*first, "first written here")
-                    .help(
-                        "OVN would apply only one of them: merge them, or give one another \
-                         priority",
-                    ),
-                );
-            } else {
-                seen.insert(key, a.span);
-            }
+            ok &= self.first_rule(
+                &mut seen,
+                parent,
+                "ACLs",
+                a.span,
+                &a.direction,
+                &a.priority,
+                &a.matches,
+            );
             if let Some(label) = &a.label
                 && !(0..=i64::from(u32::MAX)).contains(&label.value)
             {
@@ -335,26 +312,15 @@ impl Checker<'_> {
                     self.range(v, what, lo, hi);
                 }
             }
-            let key = (q.direction.value, q.priority.value, q.matches.value.clone());
-            if let Some(first) = seen.get(&key) {
-                ok = false;
-                self.push(
-                    Diagnostic::error(
-                        Code::AclDuplicate,
-                        format!(
-                            "{parent} has two QoS rules {} priority {} on `{}`",
-                            q.direction.value.as_str(),
-                            q.priority.value,
-                            q.matches.value
-                        ),
-                    )
-                    .at(q.span, "the same direction, priority and match again")
-                    .related(*first, "first written here")
-                    .help("merge them, or give one another priority"),
-                );
-            } else {
-                seen.insert(key, q.span);
-            }
+            ok &= self.first_rule(
+                &mut seen,
+                parent,
+                "QoS rules",
+                q.span,
+                &q.direction,
+                &q.priority,
+                &q.matches,
+            );
             if ok {
                 out.push(Qos {
                     direction: q.direction.value,
@@ -367,6 +333,41 @@ impl Checker<'_> {
             }
         }
         out
+    }
+
+    /// Whether an ACL or QoS rule is the first of its parent with its key (direction,
+    /// priority, match); the second is reported, pointing at both.
+    #[allow(clippy::too_many_arguments)]
+    fn first_rule(
+        &mut self,
+        seen: &mut BTreeMap<(types::Direction, i64, String), Span>,
+        parent: &str,
+        what: &str,
+        span: Span,
+        direction: &Sp<types::Direction>,
+        priority: &Sp<i64>,
+        matches: &Sp<String>,
+    ) -> bool {
+        let key = (direction.value, priority.value, matches.value.clone());
+        let Some(first) = seen.get(&key) else {
+            seen.insert(key, span);
+            return true;
+        };
+        self.push(
+            Diagnostic::error(
+                Code::AclDuplicate,
+                format!(
+                    "{parent} has two {what} {} priority {} on `{}`",
+                    direction.value.as_str(),
+                    priority.value,
+                    matches.value
+                ),
+            )
+            .at(span, "the same direction, priority and match again")
+            .related(*first, "first written here")
+            .help("OVN would apply only one of them: merge them, or give one another priority"),
+        );
+        false
     }
 
     fn range(&mut self, v: &Sp<i64>, what: &str, lo: i64, hi: i64) {
@@ -1011,13 +1012,5 @@ mod tests {
         assert_eq!(Endpoint::parse("10.0.0.10:0"), None);
         assert_eq!(Endpoint::parse("10.0.0.10:http"), None);
         assert_eq!(Endpoint::parse("web:80"), None);
-    }
-
-    #[test]
-    fn match_identifiers_are_ovns() {
-        assert!(is_match_identifier("pg_web"));
-        assert!(is_match_identifier("admins.v4"));
-        assert!(!is_match_identifier("pg-web"));
-        assert!(!is_match_identifier("1web"));
     }
 }

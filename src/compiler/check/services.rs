@@ -828,19 +828,13 @@ impl Checker<'_> {
             }
             None => {}
         }
-        let mac = match &d.server_mac {
-            Some(m) => self.mac(m),
-            None => Some(Mac::derived(&format!(
-                "{}/{}/dhcp",
-                self.model.stack, sw.value
-            ))),
-        };
-        match mac {
-            Some(m) => {
-                options.insert("server_mac".to_owned(), m.to_string());
-            }
-            None => ok = false,
-        }
+        ok &= self.server_mac(
+            &mut options,
+            "server_mac",
+            d.server_mac.as_ref(),
+            sw,
+            "dhcp",
+        );
         let lease = d.lease_time.as_ref().map_or(3600, |l| l.value);
         if let Some(l) = &d.lease_time
             && !(1..=i64::from(u32::MAX)).contains(&l.value)
@@ -849,16 +843,7 @@ impl Checker<'_> {
             self.range(l, "a `lease-time`", 1, i64::from(u32::MAX));
         }
         options.insert("lease_time".to_owned(), lease.to_string());
-        if !d.dns_server.is_empty() {
-            let ips: Vec<String> = d
-                .dns_server
-                .iter()
-                .filter_map(|s| self.ip(s))
-                .map(|ip| ip.to_string())
-                .collect();
-            ok &= ips.len() == d.dns_server.len();
-            options.insert("dns_server".to_owned(), braces(&ips));
-        }
+        ok &= self.dns_servers(&mut options, &d.dns_server);
         if let Some(n) = &d.domain_name {
             options.insert("domain_name".to_owned(), format!("\"{}\"", n.value));
         }
@@ -884,29 +869,14 @@ impl Checker<'_> {
         let cidr = self.dhcp_cidr(sw, d.cidr.as_ref(), declared, "v6", d.span)?;
         let mut ok = true;
         let mut options = BTreeMap::new();
-        let mac = match &d.server_id {
-            Some(m) => self.mac(m),
-            None => Some(Mac::derived(&format!(
-                "{}/{}/dhcpv6",
-                self.model.stack, sw.value
-            ))),
-        };
-        match mac {
-            Some(m) => {
-                options.insert("server_id".to_owned(), m.to_string());
-            }
-            None => ok = false,
-        }
-        if !d.dns_server.is_empty() {
-            let ips: Vec<String> = d
-                .dns_server
-                .iter()
-                .filter_map(|s| self.ip(s))
-                .map(|ip| ip.to_string())
-                .collect();
-            ok &= ips.len() == d.dns_server.len();
-            options.insert("dns_server".to_owned(), braces(&ips));
-        }
+        ok &= self.server_mac(
+            &mut options,
+            "server_id",
+            d.server_id.as_ref(),
+            sw,
+            "dhcpv6",
+        );
+        ok &= self.dns_servers(&mut options, &d.dns_server);
         if let Some(s) = &d.domain_search {
             options.insert("domain_search".to_owned(), format!("\"{}\"", s.value));
         }
@@ -915,6 +885,48 @@ impl Checker<'_> {
         }
         ok &= self.extra_options(&d.options, &mut options);
         ok.then_some(DhcpOptions { cidr, options })
+    }
+
+    /// The DHCP server's MAC as written under `option`, or derived from the stack, the switch
+    /// and `seed` (stable across runs).
+    fn server_mac(
+        &mut self,
+        options: &mut BTreeMap<String, String>,
+        option: &str,
+        written: Option<&Sp<String>>,
+        sw: &Sp<String>,
+        seed: &str,
+    ) -> bool {
+        let mac = match written {
+            Some(m) => self.mac(m),
+            None => Some(Mac::derived(&format!(
+                "{}/{}/{seed}",
+                self.model.stack, sw.value
+            ))),
+        };
+        if let Some(m) = mac {
+            options.insert(option.to_owned(), m.to_string());
+        }
+        mac.is_some()
+    }
+
+    /// `dns_server`, when any is written: every entry must be an address.
+    fn dns_servers(
+        &mut self,
+        options: &mut BTreeMap<String, String>,
+        servers: &[Sp<String>],
+    ) -> bool {
+        if servers.is_empty() {
+            return true;
+        }
+        let ips: Vec<String> = servers
+            .iter()
+            .filter_map(|s| self.ip(s))
+            .map(|ip| ip.to_string())
+            .collect();
+        let ok = ips.len() == servers.len();
+        options.insert("dns_server".to_owned(), braces(&ips));
+        ok
     }
 
     /// `options:` written as OVN names them; one that repeats a typed key is a conflict.

@@ -7,6 +7,7 @@
 
 mod addressing;
 mod chassis;
+mod dhcp;
 mod lab;
 mod matches;
 mod routers;

@@ -50,13 +50,17 @@ fn lab_available() -> bool {
     if !rustix::process::getuid().is_root() {
         missing.push("root".into());
     }
+    present_or_skip("lab tests", &missing)
+}
+
+/// `true` when nothing is `missing`; otherwise what `what` needs, as a failure under
+/// `CI=true` and a loud skip elsewhere.
+fn present_or_skip(what: &str, missing: &[impl AsRef<str>]) -> bool {
     if missing.is_empty() {
         return true;
     }
-    let msg = format!(
-        "lab tests need {} (scripts/install-deps.sh)",
-        missing.join(", ")
-    );
+    let names: Vec<&str> = missing.iter().map(AsRef::as_ref).collect();
+    let msg = format!("{what} need {} (scripts/install-deps.sh)", names.join(", "));
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{msg}");
     }
@@ -903,18 +907,7 @@ fn vtep_available() -> bool {
             (!Path::new("/usr/share/openvswitch/scripts/ovs-vtep").is_file()).then_some("ovs-vtep"),
         )
         .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!(
-        "the VTEP lab test needs {} (scripts/install-deps.sh)",
-        missing.join(", ")
-    );
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}");
-    }
-    eprintln!("skipping: {msg}");
-    false
+    present_or_skip("the VTEP lab tests", &missing)
 }
 
 /// `topo SUBCOMMAND FILE --lab DIR`: exit code and output.

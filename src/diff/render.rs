@@ -531,7 +531,13 @@ pub(crate) fn markdown_sections(plan: &Plan, budget: usize) -> String {
             "row(s) at risk",
         );
         push_list(&mut out, &kept_head, &kept, usize::MAX, "kept reference(s)");
-        push_conflicts(&mut out, &conflicts, usize::MAX);
+        push_list(
+            &mut out,
+            CONFLICTS_HEAD,
+            &conflicts,
+            usize::MAX,
+            "conflict(s)",
+        );
         push_changes(&mut out, &blocks, usize::MAX);
         return out;
     }
@@ -556,7 +562,13 @@ pub(crate) fn markdown_sections(plan: &Plan, budget: usize) -> String {
         "kept reference(s)",
     );
     let left = budget.saturating_sub(out.len());
-    push_conflicts(&mut out, &conflicts, (left / 2).saturating_sub(CLOSING));
+    push_list(
+        &mut out,
+        CONFLICTS_HEAD,
+        &conflicts,
+        (left / 2).saturating_sub(CLOSING),
+        "conflict(s)",
+    );
     let left = budget.saturating_sub(out.len());
     push_changes(&mut out, &blocks, left.saturating_sub(CLOSING));
     out
@@ -609,6 +621,9 @@ fn push_unchecked(out: &mut String, plan: &Plan) {
 
 /// A quoted list under `head`, as many lines as fit in `room` bytes, then how many (of
 /// `what`) were left out.
+/// The heading of the conflicts, a warning in GitHub's Markdown.
+const CONFLICTS_HEAD: &str = "> [!WARNING]\n> Conflicts block apply:\n";
+
 fn push_list(out: &mut String, head: &str, lines: &[String], room: usize, what: &str) {
     if lines.is_empty() {
         return;
@@ -622,26 +637,6 @@ fn push_list(out: &mut String, head: &str, lines: &[String], room: usize, what: 
         let _ = writeln!(
             out,
             "> - … and {} more {what} not shown here: `topo plan` lists them all",
-            lines.len() - shown
-        );
-    }
-    out.push('\n');
-}
-
-/// The conflicts as a warning, as many as fit in `room` bytes, then how many were left out.
-fn push_conflicts(out: &mut String, lines: &[String], room: usize) {
-    if lines.is_empty() {
-        return;
-    }
-    out.push_str("> [!WARNING]\n> Conflicts block apply:\n");
-    let shown = fitting(lines, room);
-    for l in &lines[..shown] {
-        out.push_str(l);
-    }
-    if shown < lines.len() {
-        let _ = writeln!(
-            out,
-            "> - … and {} more conflict(s) not shown here: `topo plan` lists them all",
             lines.len() - shown
         );
     }

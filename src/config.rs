@@ -65,6 +65,8 @@ struct RawTarget {
     timeout: Option<u64>,
     #[serde(default)]
     chassis: BTreeMap<String, RawRemote>,
+    #[serde(default)]
+    vteps: BTreeMap<String, RawRemote>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -90,6 +92,8 @@ pub(crate) struct Target {
     pub timeout: Option<u64>,
     /// Chassis name -> its Open_vSwitch database remote.
     pub chassis: BTreeMap<String, String>,
+    /// Hardware VTEP (physical switch) name -> its `hardware_vtep` database remote.
+    pub vteps: BTreeMap<String, String>,
 }
 
 /// A parsed `topo.toml`.
@@ -156,6 +160,7 @@ impl Config {
                     ca_cert: rel(t.ca_cert),
                     timeout: t.timeout,
                     chassis: chassis(t.chassis),
+                    vteps: chassis(t.vteps),
                 },
             );
         }

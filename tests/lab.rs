@@ -1059,5 +1059,56 @@ fn vtep_gateway_host_and_vms_reach_each_other_and_a_removed_binding_is_drift() {
     );
     let (code, out) = verify(&file, &lab.state.dir);
     assert_eq!(code, Some(0), "after the binding came back:\n{out}");
+    // The topology moves the server to VLAN 5: apply removes the binding it wrote (VLAN 0)
+    // and keeps the one made by hand (VLAN 7), which it never wrote.
+    let moved = lab.dir.path().join("vtep-moved.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(r#"{ "0": vtep-ls1 }"#));
+    std::fs::write(
+        &moved,
+        text.replace(r#"{ "0": vtep-ls1 }"#, r#"{ "5": vtep-ls1 }"#),
+    )
+    .unwrap();
+    let (code, out) = topo_lab("plan", &moved, &lab.state.dir);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("+ binding p0 vlan 5 → vtep-ls1"), "{out}");
+    assert!(out.contains("- binding p0 vlan 0 → vtep-ls1"), "{out}");
+    assert!(!out.contains("vlan 7"), "{out}");
+    apply(&moved, &lab.state);
+    assert_eq!(
+        vtep_ctl(&["list-bindings", "vtep1", "p0"]),
+        "0005 vtep-ls1\n0007 vtep-ls1"
+    );
+    let (code, out) = topo_lab("plan", &moved, &lab.state.dir);
+    assert_eq!(code, Some(0), "plan after the move:\n{out}");
+    // Without the lab: a topo.toml target names the VTEP's database, as for a real switch.
+    let config = lab.dir.path().join("topo.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[targets.t]\nnb = \"{}\"\nsb = \"{}\"\n[targets.t.vteps.vtep1]\nremote = \"{}\"\n",
+            lab.state.nb, lab.state.sb, vtep.remote
+        ),
+    )
+    .unwrap();
+    let plan_with_config = |file: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+            .arg("plan")
+            .arg(file)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, out) = plan_with_config(&moved);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = plan_with_config(&file);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("+ binding p0 vlan 0 → vtep-ls1"), "{out}");
     lab.finish();
 }

@@ -1,7 +1,7 @@
 //! The VTEP side of apply: read each hardware VTEP the stack reaches through `live::vtep`,
 //! compare it with what the stack wants (`diff::vtep::change_of`, as plan and drift do),
 //! refuse a saved plan whose VTEPs moved, and write what differs (`live::vtep::Vtep::write`:
-//! it adds and sets, never deletes). `ovn-controller-vtep` then binds the `vtep` ports and
+//! it adds and sets, and removes only bindings the stack wrote). `ovn-controller-vtep` then binds the `vtep` ports and
 //! sets each logical switch's `tunnel_key`.
 
 use std::time::Duration;
@@ -70,6 +70,7 @@ fn target_of(c: &VtepChange) -> Target {
     Target {
         name: c.vtep.clone(),
         remote: c.remote.clone(),
+        stack: c.stack.clone(),
         wanted: Wanted {
             tunnel_ip: c.tunnel_ip.clone(),
             bindings: c.wanted_bindings.clone(),

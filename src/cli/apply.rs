@@ -218,7 +218,7 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
             progress: Some(progress),
         };
         let vteps = match &desired {
-            Some(d) => super::vtep::reachable(&d.rows, targets.as_ref()),
+            Some(d) => super::vtep::reachable(&d.rows, targets.as_ref(), &args.db.vteps),
             None => Vec::new(),
         };
         let targets = match &desired {

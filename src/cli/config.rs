@@ -57,6 +57,8 @@ struct Shown {
     /// Seconds.
     timeout: Setting<u64>,
     chassis: BTreeMap<String, Setting<String>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    vteps: BTreeMap<String, Setting<String>>,
     /// The lab plan, apply, drift and verify fall back to when nothing names a Northbound.
     default_lab: Option<PathBuf>,
 }
@@ -97,6 +99,7 @@ fn shown(db: &DbArgs) -> Shown {
         ca_cert,
         timeout,
         chassis,
+        vteps,
     } = o;
     let default_lab = Path::new(crate::lab::DEFAULT_DIR);
     let lab_fallback = nb == Origin::Default
@@ -134,6 +137,13 @@ fn shown(db: &DbArgs) -> Shown {
             .into_iter()
             .map(|(name, origin)| {
                 let value = db.chassis.get(&name).cloned();
+                (name, Setting { value, origin })
+            })
+            .collect(),
+        vteps: vteps
+            .into_iter()
+            .map(|(name, origin)| {
+                let value = db.vteps.get(&name).cloned();
                 (name, Setting { value, origin })
             })
             .collect(),
@@ -199,6 +209,9 @@ fn render_text(s: &Shown) -> String {
     ];
     for (name, c) in &s.chassis {
         rows.push((format!("chassis {name}"), value_text(&c.value), &c.origin));
+    }
+    for (name, v) in &s.vteps {
+        rows.push((format!("vtep {name}"), value_text(&v.value), &v.origin));
     }
     let key_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let value_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);

@@ -65,6 +65,9 @@ pub(crate) struct DbArgs {
     /// Chassis name -> its Open_vSwitch database remote, from the target.
     #[arg(skip)]
     pub chassis: BTreeMap<String, String>,
+    /// Hardware VTEP name -> its `hardware_vtep` database remote, from the target.
+    #[arg(skip)]
+    pub vteps: BTreeMap<String, String>,
     /// Seconds to wait for a database (connect, leader election, each request). Default: the
     /// target's `timeout`, else 10.
     #[arg(long, value_name = "SECONDS")]
@@ -106,6 +109,8 @@ pub(crate) struct Origins {
     pub timeout: Origin,
     /// Per chassis remote (all come from the target).
     pub chassis: BTreeMap<String, Origin>,
+    /// Per hardware VTEP remote (all come from the target).
+    pub vteps: BTreeMap<String, Origin>,
 }
 
 /// A topo.toml that could not be used.
@@ -115,8 +120,8 @@ pub(crate) struct Origins {
     code(topo::config::invalid),
     help(
         "topo.toml holds `[targets.<name>]` tables with `nb`, `sb`, `private-key`, \
-         `certificate`, `ca-cert`, `timeout` and `[targets.<name>.chassis.<chassis>] remote` \
-         (docs/config.md); choose one with --target, or mark one `default = true`"
+         `certificate`, `ca-cert`, `timeout`, `[targets.<name>.chassis.<chassis>] remote` and \
+         `[targets.<name>.vteps.<vtep>] remote` (docs/config.md); choose one with --target, or mark one `default = true`"
     )
 )]
 pub(crate) struct ConfigFailure(#[from] pub ConfigError);
@@ -222,6 +227,14 @@ impl DbArgs {
         }
         origins.chassis = self
             .chassis
+            .keys()
+            .map(|name| (name.clone(), from_target.clone()))
+            .collect();
+        if self.vteps.is_empty() {
+            self.vteps = t.vteps;
+        }
+        origins.vteps = self
+            .vteps
             .keys()
             .map(|name| (name.clone(), from_target.clone()))
             .collect();
@@ -367,6 +380,8 @@ ca-cert = "ca.pem"
 timeout = 30
 [targets.a.chassis.gw1]
 remote = "unix:/gw1.sock"
+[targets.a.vteps.tor1]
+remote = "tcp:127.0.0.1:6641"
 [targets.b]
 default = true
 nb = "tcp:127.0.0.1:3"
@@ -396,6 +411,7 @@ nb = "tcp:127.0.0.1:3"
         assert_eq!(a.ca_cert.as_deref(), Some(Path::new("/my/ca.pem")));
         assert_eq!(a.private_key, Some(dir.path().join("key.pem")));
         assert_eq!(a.chassis["gw1"], "unix:/gw1.sock");
+        assert_eq!(a.vteps["tor1"], "tcp:127.0.0.1:6641");
         assert_eq!(a.timeout(), Duration::from_secs(30));
         let o = a.origins.clone().unwrap();
         assert_eq!(o.file.as_deref(), Some(file.as_path()));
@@ -406,6 +422,7 @@ nb = "tcp:127.0.0.1:3"
         assert_eq!(o.private_key, from_a);
         assert_eq!(o.timeout, from_a);
         assert_eq!(o.chassis["gw1"], from_a);
+        assert_eq!(o.vteps["tor1"], from_a);
 
         // The default target; what it leaves out falls back to ovn-nbctl's defaults.
         let mut b = args(&[]);

@@ -50,7 +50,7 @@ pub(crate) fn run(mut args: DriftArgs) -> Outcome {
         (plan.chassis, plan.chassis_unchecked) =
             args.chassis.preview(&stack, &reachable, timeout).await?;
         // The hardware VTEPs, as plan reads them.
-        let vteps = super::vtep::reachable(&desired.rows, targets.as_ref());
+        let vteps = super::vtep::reachable(&desired.rows, targets.as_ref(), &args.db.vteps);
         let (vtep_changes, vteps_unchecked) = args.chassis.preview_vteps(&vteps, timeout).await?;
         plan.vteps = vtep_changes;
         plan.chassis_unchecked.extend(vteps_unchecked);

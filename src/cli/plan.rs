@@ -104,7 +104,7 @@ pub(crate) fn run(mut args: PlanArgs) -> Outcome {
         }
     }
     // The hardware VTEPs apply would write, read through their own databases.
-    let vteps = super::vtep::reachable(&desired.rows, targets.as_ref());
+    let vteps = super::vtep::reachable(&desired.rows, targets.as_ref(), &args.db.vteps);
     if !vteps.is_empty() {
         let timeout = args.db.timeout();
         match rt.block_on(args.chassis.preview_vteps(&vteps, timeout)) {

@@ -49,7 +49,7 @@ impl Serialize for Rows<'_> {
         // Each hardware VTEP's rows as apply writes them into its own database.
         for (name, declared) in &self.0.vteps {
             let db = format!("vtep/{name}");
-            for (table, key, row) in declared.wanted.rows(name) {
+            for (table, key, row) in declared.wanted.rows(name, &declared.stack) {
                 seq.serialize_element(&RowEntry {
                     db: db.clone(),
                     table,

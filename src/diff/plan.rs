@@ -234,7 +234,7 @@ pub struct Plan {
 }
 
 /// A hardware VTEP whose `hardware_vtep` database apply will change, read through its
-/// management remote. Apply adds and sets; it never deletes a row or a binding.
+/// management remote. Apply adds and sets, and removes only bindings the stack wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VtepChange {
     /// The physical switch (`Physical_Switch.name`).
@@ -249,7 +249,8 @@ pub struct VtepChange {
     /// `Logical_Switch` rows apply creates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logical_switches_added: Vec<String>,
-    /// Bindings apply sets: port, VLAN, logical switch as read (none: unbound), and after.
+    /// Bindings apply sets or removes: port, VLAN, logical switch as read (none: unbound),
+    /// and after (none: removed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bindings: Vec<BindingChange>,
     /// Ports the topology binds that the switch does not publish (apply cannot bind them:
@@ -258,17 +259,21 @@ pub struct VtepChange {
     pub missing_ports: Vec<String>,
     /// What the stack wants there, for apply.
     pub tunnel_ip: String,
+    /// The stack whose bindings these are (the key of its ownership mark).
+    #[serde(default)]
+    pub stack: String,
     pub wanted_bindings:
         std::collections::BTreeMap<String, std::collections::BTreeMap<i64, String>>,
 }
 
-/// One VLAN binding of a VTEP physical port.
+/// One VLAN binding of a VTEP physical port: `before` none is a new binding, `after` none
+/// the removal of one the stack wrote and no longer wants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BindingChange {
     pub port: String,
     pub vlan: i64,
     pub before: Option<String>,
-    pub after: String,
+    pub after: Option<String>,
 }
 
 /// A chassis a plan did not read, and why.

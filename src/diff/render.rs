@@ -220,22 +220,22 @@ fn vtep_block(out: &mut String, v: &VtepChange, style: &Style) {
         let _ = writeln!(out, "    + logical switch {ls}");
     }
     for b in &v.bindings {
-        match &b.before {
-            None => {
-                let _ = writeln!(
-                    out,
-                    "    + binding {} vlan {} → {}",
-                    b.port, b.vlan, b.after
-                );
+        let _ = match (&b.before, &b.after) {
+            (None, Some(after)) => {
+                writeln!(out, "    + binding {} vlan {} → {after}", b.port, b.vlan)
             }
-            Some(before) => {
-                let _ = writeln!(
-                    out,
-                    "    binding {} vlan {}: {before} → {}",
-                    b.port, b.vlan, b.after
-                );
-            }
-        }
+            (Some(before), Some(after)) => writeln!(
+                out,
+                "    binding {} vlan {}: {before} → {after}",
+                b.port, b.vlan
+            ),
+            (Some(before), None) => writeln!(
+                out,
+                "    - binding {} vlan {} → {before} (written by this stack, gone from the topology)",
+                b.port, b.vlan
+            ),
+            (None, None) => Ok(()),
+        };
     }
     for p in &v.missing_ports {
         let _ = writeln!(

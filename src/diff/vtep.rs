@@ -4,8 +4,9 @@
 //!
 //! What counts is what `ovn-controller-vtep` and the switch would see: the physical switch
 //! and its single tunnel address, the logical switches the bindings name, and each binding.
-//! Bindings the topology does not name (others', the operator's) are no change: apply never
-//! removes them.
+//! A binding the stack wrote (its port's ownership mark lists the VLAN) and no longer wants
+//! is removed; bindings the topology does not name and the stack did not write (others',
+//! the operator's) are no change.
 
 use super::{BindingChange, VtepChange};
 use crate::rows::vtep::{Current, Target};
@@ -35,11 +36,28 @@ pub(crate) fn change_of(target: &Target, current: &Current) -> Option<VtepChange
                     port: port.clone(),
                     vlan: *vlan,
                     before,
-                    after: ls.clone(),
+                    after: Some(ls.clone()),
                 });
             }
         }
     }
+    for (port, have) in &current.ports {
+        let wanted_here = wanted.bindings.get(port);
+        for vlan in current.owned(port, &target.stack) {
+            if wanted_here.is_some_and(|w| w.contains_key(&vlan)) {
+                continue;
+            }
+            if let Some(ls) = have.get(&vlan) {
+                bindings.push(BindingChange {
+                    port: port.clone(),
+                    vlan,
+                    before: Some(ls.clone()),
+                    after: None,
+                });
+            }
+        }
+    }
+    bindings.sort_by(|a, b| (&a.port, a.vlan).cmp(&(&b.port, b.vlan)));
     if current.switch_exists
         && tunnel_ips.is_none()
         && logical_switches_added.is_empty()
@@ -56,6 +74,7 @@ pub(crate) fn change_of(target: &Target, current: &Current) -> Option<VtepChange
         bindings,
         missing_ports,
         tunnel_ip: wanted.tunnel_ip.clone(),
+        stack: target.stack.clone(),
         wanted_bindings: wanted.bindings.clone(),
     })
 }
@@ -71,6 +90,7 @@ mod tests {
         Target {
             name: "vtep1".into(),
             remote: "unix:/x".into(),
+            stack: "s".into(),
             wanted: Wanted {
                 tunnel_ip: "192.0.2.30".into(),
                 bindings: BTreeMap::from([("p0".into(), BTreeMap::from([(0, "ls-a".into())]))]),
@@ -88,8 +108,46 @@ mod tests {
                 "p0".into(),
                 BTreeMap::from([(0, "ls-a".into()), (7, "other".into())]),
             )]),
+            marks: BTreeMap::from([(
+                "p0".into(),
+                BTreeMap::from([("topo:other-stack:vlan-bindings".into(), "7".into())]),
+            )]),
         };
         assert_eq!(change_of(&target(), &current), None);
+    }
+
+    #[test]
+    fn a_binding_the_stack_wrote_and_no_longer_wants_is_removed_others_stay() {
+        let current = Current {
+            switch_exists: true,
+            tunnel_ips: vec!["192.0.2.30".into()],
+            logical_switches: ["ls-a".to_owned(), "ls-b".to_owned(), "op".to_owned()].into(),
+            ports: BTreeMap::from([
+                (
+                    "p0".into(),
+                    BTreeMap::from([(0, "ls-a".into()), (5, "ls-b".into()), (9, "op".into())]),
+                ),
+                ("p1".into(), BTreeMap::from([(3, "ls-b".into())])),
+            ]),
+            marks: BTreeMap::from([
+                (
+                    "p0".into(),
+                    BTreeMap::from([("topo:s:vlan-bindings".into(), "0,5".into())]),
+                ),
+                (
+                    "p1".into(),
+                    BTreeMap::from([("topo:s:vlan-bindings".into(), "3".into())]),
+                ),
+            ]),
+        };
+        let c = change_of(&target(), &current).expect("a change");
+        let removed: Vec<(&str, i64, Option<&str>)> = c
+            .bindings
+            .iter()
+            .map(|b| (b.port.as_str(), b.vlan, b.after.as_deref()))
+            .collect();
+        // VLAN 9 on p0 is the operator's (not in the mark): kept.
+        assert_eq!(removed, vec![("p0", 5, None), ("p1", 3, None)]);
     }
 
     #[test]

@@ -94,6 +94,7 @@ pub(crate) async fn build(
         bindings: Vec::new(),
         missing_ports: Vec::new(),
         tunnel_ip: v.tunnel_ip.to_string(),
+        stack: String::new(),
         wanted_bindings: Default::default(),
     })
     .await

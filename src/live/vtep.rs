@@ -2,8 +2,9 @@
 //! and writer of it, for plan, drift, apply and the lab. It reads one physical switch
 //! ([`Vtep::current`]) and writes what a [`VtepChange`] says ([`Vtep::write`]): the
 //! `Physical_Switch` row when missing, its `tunnel_ips`, missing `Logical_Switch` rows, and
-//! bindings entry by entry. It never deletes a row or a binding, and never creates a
-//! `Physical_Port` (the switch publishes its own ports).
+//! bindings entry by entry, with each port's ownership mark (`rows::vtep::owned_key`). It
+//! removes only bindings the mark says the stack wrote, never deletes a row, and never
+//! creates a `Physical_Port` (the switch publishes its own ports).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use crate::diff::VtepChange;
 use crate::ovsdb::{
     self, Atom, Client, Columns, ColumnsExt, Condition, ConnectOptions, Datum, Mutation, Operation,
 };
-use crate::rows::vtep::Current;
+use crate::rows::vtep::{self, Current};
 
 /// A failure on a VTEP database, naming what was being done and where.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -139,7 +140,10 @@ impl Vtep {
             .map(|s| s.iter().filter_map(Atom::as_uuid).collect())
             .unwrap_or_default();
         let ports = self
-            .select("Physical_Port", &["_uuid", "name", "vlan_bindings"])
+            .select(
+                "Physical_Port",
+                &["_uuid", "name", "vlan_bindings", "other_config"],
+            )
             .await?;
         for p in &ports {
             let (Some(uuid), Some(pname)) = (p.uuid("_uuid"), p.string("name")) else {
@@ -160,6 +164,11 @@ impl Vtep {
                         .collect()
                 })
                 .unwrap_or_default();
+            let mut marks = p.string_map("other_config");
+            marks.retain(|k, _| k.starts_with(crate::rows::ownership::PREFIX));
+            if !marks.is_empty() {
+                read.current.marks.insert(pname.to_owned(), marks);
+            }
             read.current.ports.insert(pname.to_owned(), bindings);
             read.ports.insert(pname.to_owned(), uuid);
         }
@@ -242,33 +251,59 @@ impl Vtep {
             ops.push(Operation::insert("Logical_Switch", row).with_uuid_name(&name));
             ls_ref.insert(ls.clone(), Atom::NamedUuid(name));
         }
-        for (port, vlans) in &change.wanted_bindings {
-            let Some(uuid) = read.ports.get(port) else {
-                continue;
-            };
+        let key = vtep::owned_key(&change.stack);
+        for (port, uuid) in &read.ports {
             let have = read.current.ports.get(port);
-            let differ: Vec<(i64, Atom)> = vlans
-                .iter()
+            let wanted = change.wanted_bindings.get(port);
+            let differ: Vec<(i64, Atom)> = wanted
+                .into_iter()
+                .flatten()
                 .filter(|(v, ls)| have.and_then(|h| h.get(v)) != Some(ls))
                 .filter_map(|(v, ls)| Some((*v, ls_ref.get(ls)?.clone())))
                 .collect();
-            if differ.is_empty() {
-                continue;
+            // Bindings this stack wrote and no longer wants (the operator's stay).
+            let unbind: Vec<i64> = read
+                .current
+                .owned(port, &change.stack)
+                .into_iter()
+                .filter(|v| !wanted.is_some_and(|w| w.contains_key(v)))
+                .filter(|v| have.is_some_and(|h| h.contains_key(v)))
+                .collect();
+            let mark_now = read.current.marks.get(port).and_then(|m| m.get(&key));
+            let mark_wanted = wanted.map(|w| vtep::format_owned(w.keys()));
+            let mut mutations = Vec::new();
+            if !differ.is_empty() || !unbind.is_empty() {
+                let removed = differ.iter().map(|(v, _)| *v).chain(unbind.iter().copied());
+                mutations.push(Mutation::delete(
+                    "vlan_bindings",
+                    Datum::set(removed.map(Atom::Integer)),
+                ));
             }
-            ops.push(Operation::mutate(
-                "Physical_Port",
-                vec![Condition::uuid(*uuid)],
-                vec![
-                    Mutation::delete(
-                        "vlan_bindings",
-                        Datum::set(differ.iter().map(|(v, _)| Atom::Integer(*v))),
-                    ),
-                    Mutation::insert(
-                        "vlan_bindings",
-                        Datum::map(differ.into_iter().map(|(v, a)| (Atom::Integer(v), a))),
-                    ),
-                ],
-            ));
+            if !differ.is_empty() {
+                mutations.push(Mutation::insert(
+                    "vlan_bindings",
+                    Datum::map(differ.into_iter().map(|(v, a)| (Atom::Integer(v), a))),
+                ));
+            }
+            if mark_now != mark_wanted.as_ref() {
+                mutations.push(Mutation::delete(
+                    "other_config",
+                    Datum::set([Atom::string(key.as_str())]),
+                ));
+                if let Some(mark) = &mark_wanted {
+                    mutations.push(Mutation::insert(
+                        "other_config",
+                        Datum::map([(Atom::string(key.as_str()), Atom::string(mark.as_str()))]),
+                    ));
+                }
+            }
+            if !mutations.is_empty() {
+                ops.push(Operation::mutate(
+                    "Physical_Port",
+                    vec![Condition::uuid(*uuid)],
+                    mutations,
+                ));
+            }
         }
         if ops.is_empty() {
             return Ok(());

@@ -13,12 +13,37 @@
 //!   `replication_mode`, the `*_Macs_Remote` and `Physical_Locator` rows; and in the
 //!   Southbound the switch's `Chassis` (with a VXLAN `Encap`) and the `vtep` port's binding.
 //!
-//! topo never deletes a row or a binding there: other stacks' and the operator's stay.
+//! topo deletes no row there, and removes only the bindings it wrote: each port's
+//! `other_config` remembers, under [`owned_key`], the VLANs a stack bound on it, so that a
+//! binding that leaves the topology is removed and the operator's and other stacks' stay.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Row, RowKey, RowRef, Value};
 use crate::ovsdb::Datum;
+
+/// `Physical_Port.other_config` key listing the VLANs a stack bound on that port
+/// (comma-separated, ascending).
+pub(crate) fn owned_key(stack: &str) -> String {
+    format!("topo:{stack}:vlan-bindings")
+}
+
+/// The VLANs of an [`owned_key`] value (entries that are not numbers are ignored).
+pub(crate) fn parse_owned(value: &str) -> BTreeSet<i64> {
+    value
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect()
+}
+
+/// The [`owned_key`] value for `vlans`.
+pub(crate) fn format_owned<'a>(vlans: impl IntoIterator<Item = &'a i64>) -> String {
+    vlans
+        .into_iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 /// What a topology wants on one VTEP (one `Physical_Switch`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,8 +69,9 @@ impl Wanted {
     /// The rows this stack's apply writes into the VTEP database of physical switch `name`
     /// that holds nothing of it yet (`topo compile`'s VTEP rows): the `Physical_Switch` with
     /// its tunnel IP, a `Logical_Switch` per bound name, and each bound `Physical_Port`'s
-    /// `vlan_bindings` entries (the port row itself is the switch's). Sorted by table, key.
-    pub fn rows(&self, name: &str) -> Vec<(&'static str, RowKey, Row)> {
+    /// `vlan_bindings` entries with the stack's [`owned_key`] (the port row itself is the
+    /// switch's). Sorted by table, key.
+    pub fn rows(&self, name: &str, stack: &str) -> Vec<(&'static str, RowKey, Row)> {
         let text = |s: &str| Datum::scalar(Value::from(s));
         let mut out = vec![(
             "Physical_Switch",
@@ -76,7 +102,14 @@ impl Wanted {
                 RowKey::name(port.as_str()),
                 Row::new()
                     .with("name", text(port))
-                    .with("vlan_bindings", bindings),
+                    .with("vlan_bindings", bindings)
+                    .with(
+                        "other_config",
+                        Datum::map([(
+                            Value::from(owned_key(stack).as_str()),
+                            Value::from(format_owned(vlans.keys()).as_str()),
+                        )]),
+                    ),
             ));
         }
         out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
@@ -103,6 +136,20 @@ pub(crate) struct Current {
     pub logical_switches: BTreeSet<String>,
     /// The switch's physical ports -> VLAN -> bound logical switch name.
     pub ports: BTreeMap<String, BTreeMap<i64, String>>,
+    /// The switch's physical ports -> their `other_config` keys that start with `topo:`
+    /// (what each stack bound there, [`owned_key`]).
+    pub marks: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Current {
+    /// The VLANs `stack` bound on `port`, as its mark says.
+    pub(crate) fn owned(&self, port: &str, stack: &str) -> BTreeSet<i64> {
+        self.marks
+            .get(port)
+            .and_then(|m| m.get(&owned_key(stack)))
+            .map(|v| parse_owned(v))
+            .unwrap_or_default()
+    }
 }
 
 /// A VTEP topo reaches: its physical switch name, the remote of its database, and what the
@@ -111,5 +158,7 @@ pub(crate) struct Current {
 pub(crate) struct Target {
     pub name: String,
     pub remote: String,
+    /// The stack whose bindings these are ([`owned_key`]).
+    pub stack: String,
     pub wanted: Wanted,
 }

@@ -224,9 +224,10 @@ struct Target<'a> {
 fn target<'a>(state: &'a LabState, to: &'a str, ipv6: bool) -> Result<Target<'a>, LabError> {
     if let Some(e) = state.endpoints.get(to) {
         let ip = if ipv6 {
-            let a = e.ipv6.first().ok_or_else(|| {
-                LabError::Spec(format!("`{to}` has no IPv6 address in this lab"))
-            })?;
+            let a = e
+                .ipv6
+                .first()
+                .ok_or_else(|| LabError::Spec(format!("`{to}` has no IPv6 address in this lab")))?;
             IpAddr::V6(*a)
         } else {
             IpAddr::V4(e.ip)
@@ -315,9 +316,7 @@ async fn run_one(
                 .collect();
             let _claim = claims.claim(keys);
             let _listener = match target.endpoint {
-                Some((name, t)) => {
-                    Some(Listener::start(&t.netns, port, name, to.is_ipv6()).await?)
-                }
+                Some((name, t)) => Some(Listener::start(&t.netns, port, name, to.is_ipv6()).await?),
                 None => None,
             };
             let window = if reachable {
@@ -1115,5 +1114,19 @@ mod tests {
         let line = "10:00:00.123456 IP 10.10.40.1 > 10.10.40.10: ICMP echo request, id 7, seq 1, length 64";
         assert_eq!(parse_source(line), Some("10.10.40.1".parse().unwrap()));
         assert_eq!(parse_source("listening on eth0"), None);
+        let line = "10:00:00.123456 IP6 fd00:40::1 > fd00:40::10: ICMP6, echo request, id 7, seq 1, length 108";
+        assert_eq!(parse_source(line), Some("fd00:40::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_capture_matches_the_pings_length_in_either_family() {
+        assert_eq!(
+            capture_filter("10.0.0.1".parse().unwrap(), 100),
+            "icmp[icmptype] == icmp-echo and dst host 10.0.0.1 and ip[2:2] == 128"
+        );
+        assert_eq!(
+            capture_filter("fd00::1".parse().unwrap(), 100),
+            "icmp6 and ip6[40] == 128 and dst host fd00::1 and ip6[4:2] == 108"
+        );
     }
 }

@@ -123,9 +123,7 @@ impl LabSpec {
                         IpAddr::V6(_) => None,
                     })
                     .ok_or_else(|| {
-                        LabError::Spec(format!(
-                            "lab host `{h}` needs an IPv4 address for the lab"
-                        ))
+                        LabError::Spec(format!("lab host `{h}` needs an IPv4 address for the lab"))
                     })?;
                 hosts.insert(h.clone(), ip);
                 let v6: Vec<Ipv6Addr> = ips
@@ -354,7 +352,7 @@ mod tests {
         assert!(
             spec.checks
                 .iter()
-                .any(|c| c.expect == Expect::SourceIp(Ipv4Addr::new(10, 10, 40, 1)))
+                .any(|c| c.expect == Expect::SourceIp(Ipv4Addr::new(10, 10, 40, 1).into()))
         );
         // `to` may be a plain address.
         assert!(spec.checks.iter().any(|c| c.to == "10.10.10.2"));
@@ -458,6 +456,59 @@ checks:
             }
         }
         assert!(seen >= 5);
+    }
+
+    #[test]
+    fn dual_stack_vms_and_hosts_get_their_ipv6_addresses_and_routes() {
+        let spec = LabSpec::from_model(&model("examples/topologies/dual-stack.yaml")).unwrap();
+        let vm = spec.vms.iter().find(|v| v.name == "ls2-vm1").unwrap();
+        assert_eq!(vm.ip.to_string(), "10.10.20.2/24");
+        let v6: Vec<String> = vm.ipv6.iter().map(ToString::to_string).collect();
+        assert_eq!(v6, ["fd00:20::2/64"]);
+        assert_eq!(vm.ipv6_gateway, Some("fd00:20::1".parse().unwrap()));
+        let net = &spec.networks[0];
+        assert_eq!(net.hosts["client"], Ipv4Addr::new(10, 10, 40, 10));
+        assert_eq!(
+            net.ipv6_hosts["client"],
+            ["fd00:40::10".parse::<Ipv6Addr>().unwrap()]
+        );
+        assert_eq!(net.ipv6_prefix, Some("fd00:40::/64".parse().unwrap()));
+        assert_eq!(net.gateway, Some(Ipv4Addr::new(10, 10, 40, 1)));
+        assert_eq!(net.ipv6_gateway, Some("fd00:40::1".parse().unwrap()));
+        let snat = spec
+            .checks
+            .iter()
+            .find(|c| c.name.as_deref() == Some("snat-v6"))
+            .unwrap();
+        assert_eq!(snat.expect, Expect::SourceIp("fd00:40::1".parse().unwrap()));
+        // An IPv6 `to` that is an endpoint's address is that endpoint.
+        assert_eq!(
+            spec.owner_of("fd00:20::2".parse().unwrap()),
+            Some("ls2-vm1")
+        );
+        assert_eq!(
+            spec.owner_of("fd00:40::10".parse().unwrap()),
+            Some("client")
+        );
+        assert_eq!(spec.owner_of("fd00:99::9".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn a_vm_ipv6_prefix_comes_from_the_switch_without_a_router() {
+        let text = SERVICES
+            .replace(
+                "subnet: 10.0.0.0/24",
+                "subnet: 10.0.0.0/24\n    ipv6-prefix: fd00:1::/80",
+            )
+            .replace("ip: 10.0.0.11,", "ips: [10.0.0.11, \"fd00:1::11\"],");
+        let loaded = crate::spec::load_str("s.yaml", &text);
+        let (model, diags) = crate::compiler::check(&loaded.topology);
+        let model = model.unwrap_or_else(|| panic!("{diags:?}"));
+        let spec = LabSpec::from_model(&model).unwrap();
+        let vm = &spec.vms.iter().find(|v| v.name == "vm1").unwrap();
+        assert_eq!(vm.ipv6[0].to_string(), "fd00:1::11/80");
+        // lr1 has no IPv6 network on ls1: no IPv6 default route.
+        assert_eq!(vm.ipv6_gateway, None);
     }
 
     #[test]

@@ -141,9 +141,7 @@ pub(crate) fn add_default_route(ns: &str, gateway: impl Into<IpAddr>) -> Result<
 pub(crate) fn static_ipv6(ns: &str, ifname: &str) -> Result<(), LabError> {
     let off = format!("net.ipv6.conf.{ifname}.disable_ipv6=0");
     let ra = format!("net.ipv6.conf.{ifname}.accept_ra=0");
-    run(&[
-        "ip", "netns", "exec", ns, "sysctl", "-q", "-w", &off, &ra,
-    ])?;
+    run(&["ip", "netns", "exec", ns, "sysctl", "-q", "-w", &off, &ra])?;
     Ok(())
 }
 

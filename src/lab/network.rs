@@ -8,8 +8,8 @@
 //! kernel may lack 8021q and bridge VLAN filtering (it does on the machines topo is
 //! developed on).
 
-use std::collections::BTreeMap;
 use ipnet::{Ipv4Net, Ipv6Net};
+use std::collections::BTreeMap;
 
 use super::error::LabError;
 use super::netns;

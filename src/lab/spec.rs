@@ -326,26 +326,28 @@ impl LabSpec {
         if let Some(v) = vm {
             return Some(&v.name);
         }
-        self.networks.iter().find_map(|n| match ip {
-            IpAddr::V4(a) => n
-                .hosts
-                .iter()
-                .find(|(_, h)| **h == a)
-                .map(|(h, _)| h.as_str()),
-            IpAddr::V6(a) => n
-                .ipv6_hosts
-                .iter()
-                .find(|(_, h)| h.contains(&a))
-                .map(|(h, _)| h.as_str()),
-        })
-        .or_else(|| {
-            self.vteps.iter().find_map(|v| {
-                v.hosts
+        self.networks
+            .iter()
+            .find_map(|n| match ip {
+                IpAddr::V4(a) => n
+                    .hosts
                     .iter()
-                    .find(|(_, (_, net))| IpAddr::V4(net.addr()) == ip)
-                    .map(|(h, _)| h.as_str())
+                    .find(|(_, h)| **h == a)
+                    .map(|(h, _)| h.as_str()),
+                IpAddr::V6(a) => n
+                    .ipv6_hosts
+                    .iter()
+                    .find(|(_, h)| h.contains(&a))
+                    .map(|(h, _)| h.as_str()),
             })
-        })
+            .or_else(|| {
+                self.vteps.iter().find_map(|v| {
+                    v.hosts
+                        .iter()
+                        .find(|(_, (_, net))| IpAddr::V4(net.addr()) == ip)
+                        .map(|(h, _)| h.as_str())
+                })
+            })
     }
 
     /// Reads a spec from a `.json` file, or YAML otherwise.
@@ -749,5 +751,34 @@ checks:
         let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
         spec.vms[0].name = "a/b".into();
         assert!(spec.validate().is_err());
+    }
+
+    #[test]
+    fn ipv6_addresses_are_validated_and_name_their_endpoint() {
+        let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
+        spec.vms[0].ipv6 = vec!["fd00:10::2/64".parse().unwrap()];
+        spec.vms[0].ipv6_gateway = Some("fd00:10::1".parse().unwrap());
+        let net = &mut spec.networks[0];
+        net.ipv6_prefix = Some("fd00:40::/64".parse().unwrap());
+        net.ipv6_hosts
+            .insert("client".into(), vec!["fd00:40::10".parse().unwrap()]);
+        // source-ip over IPv6, captured on the endpoint that has the address.
+        spec.checks[1].expect = Expect::SourceIp("fd00:40::1".parse().unwrap());
+        spec.checks[1].to = "fd00:40::10".into();
+        spec.validate().unwrap();
+        spec.checks[1].to = "fd00:40::99".into();
+        let e = spec.validate().unwrap_err().to_string();
+        assert!(e.contains("capture on"), "{e}");
+
+        let mut bad = spec.clone();
+        bad.networks[0]
+            .ipv6_hosts
+            .insert("client".into(), vec!["fd00:41::10".parse().unwrap()]);
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("outside the IPv6 prefix"), "{e}");
+        let mut bad = spec.clone();
+        bad.vms[0].ipv6_gateway = Some("fd00:11::1".parse().unwrap());
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("IPv6 gateway"), "{e}");
     }
 }

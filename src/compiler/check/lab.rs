@@ -181,8 +181,12 @@ impl Checker<'_> {
                                     "host `{}` address {addr} is outside {s} of lab network `{}`",
                                     host.value, net.value
                                 ),
+                                None if addr.is_ipv6() => format!(
+                                    "host `{}` address {addr} is IPv6, and lab network `{}` has no `ipv6-prefix`",
+                                    host.value, net.value
+                                ),
                                 None => format!(
-                                    "host `{}` address {addr} is of a family lab network `{}` has no network of",
+                                    "host `{}` address {addr} is IPv4, and lab network `{}` has no IPv4 `subnet`",
                                     host.value, net.value
                                 ),
                             },
@@ -190,7 +194,14 @@ impl Checker<'_> {
                         .at(ip.span, "outside the network");
                             d = match same_family.first() {
                             Some((_, span)) => d
-                                .related(*span, "the network's subnet")
+                                .related(
+                                    *span,
+                                    if addr.is_ipv6() {
+                                        "the network's IPv6 prefix"
+                                    } else {
+                                        "the network's subnet"
+                                    },
+                                )
                                 .help("give the host an address of its network"),
                             None if addr.is_ipv6() => d.help(
                                 "give the network its IPv6 prefix (`ipv6-prefix: fd00:40::/64`)",
@@ -522,6 +533,38 @@ impl Checker<'_> {
             Diagnostic::error(Code::ValueNotAllowed, format!("{what} is only for {only}"))
                 .at(span, "not used by this check")
                 .help(help.to_owned()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn codes(text: &str) -> Vec<String> {
+        let loaded = crate::spec::load_str("t.yaml", text);
+        let (_, diags) = crate::compiler::check(&loaded.topology);
+        diags
+            .items
+            .iter()
+            .map(|d| d.code.as_str().to_owned())
+            .collect()
+    }
+
+    const NET: &str = "name: t\nchassis:\n  hv1:\n    encap: { type: geneve, ip: 172.17.42.1 }\n    bridge-mappings: { ext: br-ex }\nlab:\n  networks:\n    ext:\n      subnet: 10.0.40.0/24\n      ipv6-prefix: fd00:40::/64\n";
+
+    #[test]
+    fn a_host_takes_one_address_or_a_list_with_one_ipv4() {
+        assert!(codes(&format!("{NET}      hosts: {{ c: 10.0.40.10 }}\n")).is_empty());
+        let both =
+            format!("{NET}      hosts: {{ c: [10.0.40.10, \"fd00:40::10\", \"fd00:40::11\"] }}\n");
+        assert!(codes(&both).is_empty());
+        let two_v4 = format!("{NET}      hosts: {{ c: [10.0.40.10, 10.0.40.11] }}\n");
+        assert_eq!(codes(&two_v4), ["topo::value::not-allowed"]);
+        let none = format!("{NET}      hosts: {{ c: [] }}\n");
+        assert_eq!(codes(&none), ["topo::value::missing"]);
+        let v4_prefix = NET.replace("fd00:40::/64", "10.0.41.0/24");
+        assert_eq!(
+            codes(&format!("{v4_prefix}      hosts: {{ c: 10.0.40.10 }}\n")),
+            ["topo::addr::bad-cidr"]
         );
     }
 }

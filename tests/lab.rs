@@ -606,6 +606,63 @@ fn verify_fails_on_a_missing_return_route_with_a_trace() {
     lab.finish();
 }
 
+/// The IPv6 checks fail for OVN's reason: without lr2's IPv6 SNAT of ls2 the outside host
+/// sees ls2-vm1's own address, and without lr2's IPv6 return route to ls1 the host's ping
+/// to ls1-vm1 gets no reply; the IPv4 checks of the same topology still pass.
+#[test]
+fn ipv6_checks_fail_without_the_ipv6_snat_and_return_route() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    let good = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/topologies/dual-stack.yaml"),
+    )
+    .unwrap();
+    let route = "      - { prefix: \"fd00:10::/64\", nexthop: \"fd00:30::1\" }\n";
+    let snat =
+        "      - { type: snat, logical-ip: \"fd00:20::/64\", external-ip: \"fd00:40::1\" }\n";
+    assert!(good.contains(route) && good.contains(snat));
+    let broken = good.replace(route, "").replace(snat, "");
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("no-ipv6-snat.yaml");
+    std::fs::write(&file, broken).unwrap();
+
+    let lab = TestLab::up(&rt, topology_lab(&file));
+    assert_eq!(
+        lab.state.endpoints["ls2-vm1"].ipv6,
+        ["fd00:20::2".parse::<std::net::Ipv6Addr>().unwrap()]
+    );
+    apply(&file, &lab.state);
+    let (code, out) = verify(&file, &lab.state.dir);
+    assert_eq!(code, Some(1), "{out}");
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no line for {name}:\n{out}"))
+            .to_owned()
+    };
+    let snat = line("snat-v6");
+    assert!(snat.contains("FAIL"), "{out}");
+    assert!(
+        snat.contains("client saw an echo request from fd00:20::2"),
+        "{out}"
+    );
+    assert!(line("in-v6").contains("FAIL"), "{out}");
+    assert!(line("in-v6").contains("no reply from fd00:10::2"), "{out}");
+    for passing in ["snat-v4", "east-west-v6", "ssh-v6", "nowhere-v6"] {
+        assert!(line(passing).contains("pass"), "{passing}:\n{out}");
+    }
+    // The diagnosis traces the IPv6 packet.
+    assert!(
+        out.contains("ip6.src == fd00:20::2 && ip6.dst == fd00:40::10"),
+        "{out}"
+    );
+    assert!(out.contains("icmp6.type == 128"), "{out}");
+    lab.finish();
+}
+
 #[test]
 fn down_cleans_up_a_crashed_lab_and_strays() {
     if !lab_available() {

@@ -147,7 +147,8 @@ fn print_remotes(state: &LabState) {
         );
     }
     for (name, ep) in &state.endpoints {
-        println!("  {name:<20} {}  netns {}", ep.ip, ep.netns);
+        let v6: String = ep.ipv6.iter().map(|a| format!(" {a}")).collect();
+        println!("  {name:<20} {}{v6}  netns {}", ep.ip, ep.netns);
     }
     println!(
         "  targets     {}",

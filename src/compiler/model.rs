@@ -229,7 +229,9 @@ pub struct LabVtepHost {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabNetwork {
     pub subnet: IpNet,
-    pub hosts: BTreeMap<String, IpAddr>,
+    pub ipv6_prefix: Option<Ipv6Net>,
+    /// host -> its addresses, as written (at most one IPv4)
+    pub hosts: BTreeMap<String, Vec<IpAddr>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

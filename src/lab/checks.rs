@@ -6,13 +6,17 @@
 //! - `source-ip`: `tcpdump` on the destination captures the first echo request while the
 //!   source pings; its source address is what the destination sees (e.g. the SNAT IP).
 //!
+//! Each works over IPv4 or IPv6: the family of the target address (an endpoint's IPv6
+//! address, or for `source-ip` the expected source's family; an endpoint's name alone is
+//! its IPv4 address).
+//!
 //! Every external command is bounded in time. On a failure the result carries a
 //! diagnosis: the ports' binding state in the Southbound database and the `ovn-trace` of
 //! the packet from the source VM.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
@@ -209,21 +213,62 @@ fn endpoint<'a>(state: &'a LabState, name: &str) -> Result<&'a Endpoint, LabErro
         .ok_or_else(|| LabError::Spec(format!("`{name}` is neither a vm nor a host of this lab")))
 }
 
-/// The address of endpoint `to`, or `to` itself if it is an address.
-fn target_ip(state: &LabState, to: &str) -> Result<Ipv4Addr, LabError> {
-    match state.endpoints.get(to) {
-        Some(e) => Ok(e.ip),
-        None => to.parse().map_err(|_| {
-            LabError::Spec(format!(
-                "`{to}` is neither a vm, a host of this lab nor an IPv4 address"
-            ))
-        }),
+/// Where a check's packets go: the address, and the VM or host that has it (if any).
+struct Target<'a> {
+    ip: IpAddr,
+    endpoint: Option<(&'a str, &'a Endpoint)>,
+}
+
+/// `to` resolved: an endpoint's name is its IPv4 address (its first IPv6 one when `ipv6`);
+/// an address is itself, and the endpoint whose address it is, if any.
+fn target<'a>(state: &'a LabState, to: &'a str, ipv6: bool) -> Result<Target<'a>, LabError> {
+    if let Some(e) = state.endpoints.get(to) {
+        let ip = if ipv6 {
+            let a = e
+                .ipv6
+                .first()
+                .ok_or_else(|| LabError::Spec(format!("`{to}` has no IPv6 address in this lab")))?;
+            IpAddr::V6(*a)
+        } else {
+            IpAddr::V4(e.ip)
+        };
+        return Ok(Target {
+            ip,
+            endpoint: Some((to, e)),
+        });
     }
+    let ip: IpAddr = to.parse().map_err(|_| {
+        LabError::Spec(format!(
+            "`{to}` is neither a vm, a host of this lab nor an IP address"
+        ))
+    })?;
+    Ok(Target {
+        ip,
+        endpoint: owner(state, ip),
+    })
+}
+
+/// The VM or host whose address `ip` is.
+fn owner(state: &LabState, ip: IpAddr) -> Option<(&str, &Endpoint)> {
+    state
+        .endpoints
+        .iter()
+        .find(|(_, e)| match ip {
+            IpAddr::V4(a) => e.ip == a,
+            IpAddr::V6(a) => e.ipv6.contains(&a),
+        })
+        .map(|(n, e)| (n.as_str(), e))
+}
+
+/// Whether `check` runs over IPv6 when `to` names an endpoint (a `source-ip` check expects
+/// a source of the family it pings with).
+fn wants_ipv6(check: &CheckSpec) -> bool {
+    matches!(check.expect, Expect::SourceIp(IpAddr::V6(_)))
 }
 
 /// A check that needs a route the source namespace does not have cannot test OVN: it is a
 /// setup error (an `unreachable` check must not pass because the packet never left).
-fn route_to(ns: &str, to: Ipv4Addr) -> Result<(), LabError> {
+fn route_to(ns: &str, to: IpAddr) -> Result<(), LabError> {
     let to_s = to.to_string();
     let out = output(&in_netns(ns, &["ip", "route", "get", &to_s]))?;
     if out.status.success() {
@@ -250,7 +295,8 @@ async fn run_one(
         let _claim = claims.claim(vec![(from.netns.clone(), dhcp_client_port())]);
         return run_dhcp(state, check, from, want);
     }
-    let to = target_ip(state, &check.to)?;
+    let target = target(state, &check.to, wants_ipv6(check))?;
+    let to = target.ip;
     route_to(&from.netns, to)?;
     match (&check.expect, check.port) {
         (Expect::Reachable, None) => {
@@ -263,14 +309,14 @@ async fn run_one(
         }
         (Expect::Reachable | Expect::Unreachable, Some(port)) => {
             let reachable = check.expect == Expect::Reachable;
-            let target = state.endpoints.get(&check.to);
             let keys: Vec<PortKey> = target
-                .map(|t| (t.netns.clone(), port))
+                .endpoint
+                .map(|(_, t)| (t.netns.clone(), port))
                 .into_iter()
                 .collect();
             let _claim = claims.claim(keys);
-            let _listener = match target {
-                Some(t) => Some(Listener::start(&t.netns, port, &check.to).await?),
+            let _listener = match target.endpoint {
+                Some((name, t)) => Some(Listener::start(&t.netns, port, name, to.is_ipv6()).await?),
                 None => None,
             };
             let window = if reachable {
@@ -293,8 +339,13 @@ async fn run_one(
             })
         }
         (Expect::SourceIp(expected), _) => {
-            let to = endpoint(state, &check.to)?;
-            let seen = capture_source(from, to, options.reachable_deadline, tag)?;
+            let (_, to_ep) = target.endpoint.ok_or_else(|| {
+                LabError::Spec(format!(
+                    "source-ip: `{}` is no vm or host to capture on",
+                    check.to
+                ))
+            })?;
+            let seen = capture_source(from, to_ep, to, options.reachable_deadline, tag)?;
             Ok(match seen {
                 Some(src) => (
                     src == *expected,
@@ -331,7 +382,7 @@ fn dhcp_client_port() -> L4Port {
 /// Connects until a listener answers (`Ok(name)`) or `window` passes (`Err(last error)`).
 async fn first_answer(
     ns: &str,
-    to: Ipv4Addr,
+    to: IpAddr,
     port: L4Port,
     window: Duration,
 ) -> Result<Result<String, String>, LabError> {
@@ -348,7 +399,7 @@ async fn first_answer(
 /// failed (its error last).
 fn round(
     ns: &str,
-    to: Ipv4Addr,
+    to: IpAddr,
     port: L4Port,
     n: u32,
 ) -> Result<Vec<Result<String, String>>, LabError> {
@@ -395,7 +446,7 @@ async fn run_balanced(
     state: &LabState,
     b: &Balanced,
     from: &Endpoint,
-    vip: Ipv4Addr,
+    vip: IpAddr,
     port: L4Port,
     options: &CheckOptions,
     claims: &Claims,
@@ -415,7 +466,8 @@ async fn run_balanced(
     let _claim = claims.claim(keys);
     let mut listeners = Vec::new();
     for (name, e) in &backends {
-        listeners.push((*name, Listener::start(&e.netns, backend_port, name).await?));
+        let listener = Listener::start(&e.netns, backend_port, name, vip.is_ipv6()).await?;
+        listeners.push((*name, listener));
     }
     // The backends' listeners start with the check: a health check may still count them
     // as down for a few intervals, so the rounds are asked again until one is spread over
@@ -543,7 +595,7 @@ impl Ping {
 }
 
 impl Ping {
-    fn describe(&self, to: Ipv4Addr) -> String {
+    fn describe(&self, to: IpAddr) -> String {
         match &self.reply {
             Some(line) => {
                 let ttl = line
@@ -569,8 +621,9 @@ impl Ping {
     }
 }
 
-/// Pings `to` from namespace `ns` every 0.2 s until the first reply or `deadline`.
-pub fn ping(ns: &str, to: Ipv4Addr, deadline: Duration) -> Result<Ping, LabError> {
+/// Pings `to` (IPv4 or IPv6) from namespace `ns` every 0.2 s until the first reply or
+/// `deadline`.
+pub fn ping(ns: &str, to: IpAddr, deadline: Duration) -> Result<Ping, LabError> {
     let secs = deadline.as_secs().max(1).to_string();
     let to_s = to.to_string();
     let argv = in_netns(
@@ -599,21 +652,19 @@ pub fn ping(ns: &str, to: Ipv4Addr, deadline: Duration) -> Result<Ping, LabError
     })
 }
 
-/// Captures, on `to`, the source of the first echo request addressed to it while `from`
-/// pings it. `None` if none arrived before the deadline. The echo requests carry `size`
-/// bytes of payload, and only those are captured: other checks running at the same time
-/// may ping `to` too (NAT changes addresses, never the length).
+/// Captures, on `to`, the source of the first echo request addressed to its address
+/// `to_ip` while `from` pings it (over `to_ip`'s family). `None` if none arrived before the
+/// deadline. The echo requests carry `size` bytes of payload, and only those are captured:
+/// other checks running at the same time may ping `to` too (NAT changes addresses, never
+/// the length).
 fn capture_source(
     from: &Endpoint,
     to: &Endpoint,
+    to_ip: IpAddr,
     deadline: Duration,
     size: u16,
-) -> Result<Option<Ipv4Addr>, LabError> {
-    let filter = format!(
-        "icmp[icmptype] == icmp-echo and dst host {} and ip[2:2] == {}",
-        to.ip,
-        u32::from(size) + 28
-    );
+) -> Result<Option<IpAddr>, LabError> {
+    let filter = capture_filter(to_ip, size);
     let mut child = Command::new("ip")
         .args([
             "netns", "exec", &to.netns, "tcpdump", "-n", "-l", "-c", "1", "-i",
@@ -688,7 +739,7 @@ fn capture_source(
     }
     // Ping in the background until tcpdump has seen a request or the deadline passes.
     let secs = deadline.as_secs().max(1).to_string();
-    let to_ip = to.ip.to_string();
+    let to_ip = to_ip.to_string();
     let size_s = size.to_string();
     let pinger = Command::new("ip")
         .args([
@@ -777,10 +828,26 @@ pub fn render(results: &[CheckResult]) -> String {
     out
 }
 
-/// `12:00:00.000 IP 10.10.40.1 > 10.10.40.10: ICMP echo request, ...` -> 10.10.40.1.
-fn parse_source(line: &str) -> Option<Ipv4Addr> {
+/// tcpdump's filter for echo requests to `to` with `size` bytes of payload: the IPv4 total
+/// length is 20 + 8 + size; the IPv6 payload length (no extension headers) 8 + size.
+fn capture_filter(to: IpAddr, size: u16) -> String {
+    match to {
+        IpAddr::V4(a) => format!(
+            "icmp[icmptype] == icmp-echo and dst host {a} and ip[2:2] == {}",
+            u32::from(size) + 28
+        ),
+        IpAddr::V6(a) => format!(
+            "icmp6 and ip6[40] == 128 and dst host {a} and ip6[4:2] == {}",
+            u32::from(size) + 8
+        ),
+    }
+}
+
+/// `12:00:00.000 IP 10.10.40.1 > 10.10.40.10: ICMP echo request, ...` -> 10.10.40.1;
+/// `... IP6 fd00:40::1 > fd00:40::10: ICMP6, echo request, ...` -> fd00:40::1.
+fn parse_source(line: &str) -> Option<IpAddr> {
     let mut words = line.split_whitespace();
-    words.find(|w| *w == "IP")?;
+    words.find(|w| *w == "IP" || *w == "IP6")?;
     words.next()?.parse().ok()
 }
 
@@ -788,8 +855,11 @@ fn parse_source(line: &str) -> Option<Ipv4Addr> {
 async fn diagnose(state: &LabState, check: &CheckSpec) -> String {
     let mut out = String::new();
     let from = state.endpoints.get(&check.from);
-    let to = state.endpoints.get(&check.to);
-    for (name, ep) in [(&check.from, from), (&check.to, to)] {
+    let target = target(state, &check.to, wants_ipv6(check)).ok();
+    let to = target.as_ref().and_then(|t| t.endpoint);
+    let to_name = to.map_or(check.to.as_str(), |(n, _)| n);
+    let to = to.map(|(_, e)| e);
+    for (name, ep) in [(check.from.as_str(), from), (to_name, to)] {
         if let Some(ep) = ep
             && ep.kind == EndpointKind::Vm
         {
@@ -802,21 +872,31 @@ async fn diagnose(state: &LabState, check: &CheckSpec) -> String {
         }
         return out;
     }
-    let to_ip = target_ip(state, &check.to).ok();
+    let to_ip = target.map(|t| t.ip);
     if let (Some(from), Some(to_ip)) = (from, to_ip) {
-        if from.kind == EndpointKind::Vm {
+        // The source's address of the target's family.
+        let from_ip = match to_ip {
+            IpAddr::V4(_) => Some(IpAddr::V4(from.ip)),
+            IpAddr::V6(_) => from.ipv6.first().map(|a| IpAddr::V6(*a)),
+        };
+        if let (EndpointKind::Vm, Some(from_ip)) = (from.kind, from_ip) {
             let to_mac = to.and_then(|t| t.mac.clone());
             out.push_str(
                 &trace(
                     state,
                     &check.from,
                     from,
-                    to_ip,
+                    (from_ip, to_ip),
                     to_mac,
                     Packet::request(check),
                 )
                 .await,
             );
+        } else if from.kind == EndpointKind::Vm {
+            out.push_str(&format!(
+                "no ovn-trace: {} has no address of {to_ip}'s family\n",
+                check.from
+            ));
         } else {
             out.push_str(&format!(
                 "no ovn-trace: {} is an outside host, not an OVN port\n",
@@ -824,15 +904,15 @@ async fn diagnose(state: &LabState, check: &CheckSpec) -> String {
             ));
         }
         // The way back matters as much: the reply from a destination VM.
-        if let Some(to) = to.filter(|t| t.kind == EndpointKind::Vm) {
+        if let (Some(to), Some(from_ip)) = (to.filter(|t| t.kind == EndpointKind::Vm), from_ip) {
             out.push_str("the reply:\n");
             let from_mac = from.mac.clone();
             out.push_str(
                 &trace(
                     state,
-                    &check.to,
+                    to_name,
                     to,
-                    from.ip,
+                    (to_ip, from_ip),
                     from_mac,
                     Packet::reply(check),
                 )
@@ -915,12 +995,14 @@ impl Packet {
     fn reply(check: &CheckSpec) -> Packet {
         check.port.map_or(Packet::Icmp(0), Packet::FromPort)
     }
-    fn flow(self) -> String {
+    /// The L4 part of the trace's flow; ICMP echo in IPv6 is ICMPv6 128 / 129.
+    fn flow(self, ipv6: bool) -> String {
         let l4 = |p: L4Port| match p.proto {
             Proto::Tcp => "tcp",
             Proto::Udp => "udp",
         };
         match self {
+            Packet::Icmp(t) if ipv6 => format!("icmp6.type == {}", if t == 8 { 128 } else { 129 }),
             Packet::Icmp(t) => format!("icmp4.type == {t}"),
             Packet::ToPort(p) => format!("{0}.src == 40000 && {0}.dst == {1}", l4(p), p.port),
             Packet::FromPort(p) => format!("{0}.src == {1} && {0}.dst == 40000", l4(p), p.port),
@@ -950,36 +1032,43 @@ fn run_trace(state: &LabState, flow: &str) -> String {
     }
 }
 
-/// `ovn-trace` of the check's packet (or its reply) from VM `name` to `to`.
+/// `ovn-trace` of the check's packet (or its reply) from VM `name`, addresses `(src, dst)`
+/// (both of one family).
 async fn trace(
     state: &LabState,
     name: &str,
     from: &Endpoint,
-    to_ip: Ipv4Addr,
+    (src, dst): (IpAddr, IpAddr),
     to_mac: Option<String>,
     packet: Packet,
 ) -> String {
-    let gateway_mac = match state.spec.vms.iter().find(|v| v.name == name) {
-        Some(vm) if vm.ip.contains(&to_ip) => to_mac,
-        Some(vm) => match vm.gateway {
-            Some(gw) => router_mac(state, gw).await,
-            None => None,
-        },
-        None => None,
+    let gateway_mac = match (state.spec.vms.iter().find(|v| v.name == name), dst) {
+        (Some(vm), IpAddr::V4(d)) if vm.ip.contains(&d) => to_mac,
+        (Some(vm), IpAddr::V6(d)) if vm.ipv6.iter().any(|n| n.contains(&d)) => to_mac,
+        (Some(vm), _) => {
+            let gw = match dst {
+                IpAddr::V4(_) => vm.gateway.map(IpAddr::V4),
+                IpAddr::V6(_) => vm.ipv6_gateway.map(IpAddr::V6),
+            };
+            match gw {
+                Some(gw) => router_mac(state, gw).await,
+                None => None,
+            }
+        }
+        (None, _) => None,
     };
     let eth_dst = gateway_mac.unwrap_or_else(|| "ff:ff:ff:ff:ff:ff".into());
+    let ip = if dst.is_ipv6() { "ip6" } else { "ip4" };
     let flow = format!(
-        "inport == \"{name}\" && eth.src == {} && eth.dst == {eth_dst} && ip4.src == {} && ip4.dst == {} && ip.ttl == 64 && {}",
+        "inport == \"{name}\" && eth.src == {} && eth.dst == {eth_dst} && {ip}.src == {src} && {ip}.dst == {dst} && ip.ttl == 64 && {}",
         from.mac.as_deref().unwrap_or("00:00:00:00:00:00"),
-        from.ip,
-        to_ip,
-        packet.flow()
+        packet.flow(dst.is_ipv6())
     );
     run_trace(state, &flow)
 }
 
 /// The MAC of the logical router port that owns `ip`.
-async fn router_mac(state: &LabState, ip: Ipv4Addr) -> Option<String> {
+async fn router_mac(state: &LabState, ip: IpAddr) -> Option<String> {
     let nb = connect(&state.nb, "OVN_Northbound").await?;
     let rows = select(
         &nb,
@@ -993,7 +1082,7 @@ async fn router_mac(state: &LabState, ip: Ipv4Addr) -> Option<String> {
         let owns = row
             .strings("networks")
             .iter()
-            .any(|n| n.split('/').next().and_then(|a| a.parse::<Ipv4Addr>().ok()) == Some(ip));
+            .any(|n| n.split('/').next().and_then(|a| a.parse::<IpAddr>().ok()) == Some(ip));
         owns.then(|| row.string("mac").map(str::to_owned)).flatten()
     })
 }
@@ -1025,5 +1114,19 @@ mod tests {
         let line = "10:00:00.123456 IP 10.10.40.1 > 10.10.40.10: ICMP echo request, id 7, seq 1, length 64";
         assert_eq!(parse_source(line), Some("10.10.40.1".parse().unwrap()));
         assert_eq!(parse_source("listening on eth0"), None);
+        let line = "10:00:00.123456 IP6 fd00:40::1 > fd00:40::10: ICMP6, echo request, id 7, seq 1, length 108";
+        assert_eq!(parse_source(line), Some("fd00:40::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_capture_matches_the_pings_length_in_either_family() {
+        assert_eq!(
+            capture_filter("10.0.0.1".parse().unwrap(), 100),
+            "icmp[icmptype] == icmp-echo and dst host 10.0.0.1 and ip[2:2] == 128"
+        );
+        assert_eq!(
+            capture_filter("fd00::1".parse().unwrap(), 100),
+            "icmp6 and ip6[40] == 128 and dst host fd00::1 and ip6[4:2] == 108"
+        );
     }
 }

@@ -2,13 +2,14 @@
 //! and their encap IPs, `lab.networks` with the chassis whose `bridge-mappings` name them
 //! (the NIC is the first port the topology lists for that provider bridge, e.g. `ens8` of
 //! `bridges: { br-ens8: [ens8] }`), every VIF port with a `chassis` as a VM (its MAC, IP,
-//! prefix and default route from the router port on its switch), and the `checks`.
+//! prefix and default route from the router port on its switch; the same for each IPv6
+//! address), hosts with their IPv4 and IPv6 addresses, and the `checks`.
 //! Ports with `dynamic` addresses get no VM: OVN picks their address at apply time.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ipnet::{IpNet, Ipv4Net};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use super::error::LabError;
 use super::spec::{
@@ -73,7 +74,7 @@ fn host_vlans(
 
 impl LabSpec {
     /// The lab that brings `model` to life. Fails on what the lab cannot build (IPv6-only
-    /// addresses, a VM without a MAC or a static IPv4 address).
+    /// VMs and hosts, a VM without a MAC or a static IPv4 address).
     pub fn from_model(model: &Model) -> Result<LabSpec, LabError> {
         let mut chassis = Vec::new();
         for (name, c) in &model.chassis {
@@ -113,8 +114,28 @@ impl LabSpec {
                 )));
             };
             let mut hosts = BTreeMap::new();
-            for (h, ip) in &net.hosts {
-                hosts.insert(h.clone(), v4(*ip, &format!("lab host `{h}`"))?);
+            let mut ipv6_hosts = BTreeMap::new();
+            for (h, ips) in &net.hosts {
+                let ip = ips
+                    .iter()
+                    .find_map(|ip| match ip {
+                        IpAddr::V4(a) => Some(*a),
+                        IpAddr::V6(_) => None,
+                    })
+                    .ok_or_else(|| {
+                        LabError::Spec(format!("lab host `{h}` needs an IPv4 address for the lab"))
+                    })?;
+                hosts.insert(h.clone(), ip);
+                let v6: Vec<Ipv6Addr> = ips
+                    .iter()
+                    .filter_map(|ip| match ip {
+                        IpAddr::V6(a) => Some(*a),
+                        IpAddr::V4(_) => None,
+                    })
+                    .collect();
+                if !v6.is_empty() {
+                    ipv6_hosts.insert(h.clone(), v6);
+                }
             }
             let mut mapped_on = BTreeMap::new();
             let mut nics = BTreeMap::new();
@@ -127,16 +148,25 @@ impl LabSpec {
                 }
             }
             let vlans = host_vlans(model, name, &hosts);
-            // The hosts' default route: the first router port address on this network.
-            let gateway = model
-                .routers
-                .values()
-                .flat_map(|r| r.ports.values())
-                .flat_map(|p| p.networks.iter())
-                .find_map(|n| match n {
-                    IpNet::V4(n) if subnet.contains(&n.addr()) => Some(n.addr()),
-                    _ => None,
-                });
+            // The hosts' default routes: the first router port address on this network, of
+            // each family.
+            let router_nets = || {
+                model
+                    .routers
+                    .values()
+                    .flat_map(|r| r.ports.values())
+                    .flat_map(|p| p.networks.iter())
+            };
+            let gateway = router_nets().find_map(|n| match n {
+                IpNet::V4(n) if subnet.contains(&n.addr()) => Some(n.addr()),
+                _ => None,
+            });
+            let ipv6_gateway = router_nets().find_map(|n| match n {
+                IpNet::V6(n) if net.ipv6_prefix.is_some_and(|p| p.contains(&n.addr())) => {
+                    Some(n.addr())
+                }
+                _ => None,
+            });
             networks.push(NetworkSpec {
                 name: name.clone(),
                 subnet,
@@ -145,21 +175,34 @@ impl LabSpec {
                 nics,
                 vlans,
                 gateway,
+                ipv6_prefix: net.ipv6_prefix,
+                ipv6_hosts,
+                ipv6_gateway,
             });
         }
 
         let mut vms = Vec::new();
         for (switch_name, switch) in &model.switches {
             // The router ports on this switch: (address with prefix).
-            let gateways: Vec<Ipv4Net> = model
+            let router_nets: Vec<&IpNet> = model
                 .routers
                 .values()
                 .flat_map(|r| r.ports.values())
                 .filter(|p| matches!(&p.link, Link::Switch(s) if s == switch_name))
                 .flat_map(|p| p.networks.iter())
+                .collect();
+            let gateways: Vec<Ipv4Net> = router_nets
+                .iter()
                 .filter_map(|n| match n {
                     IpNet::V4(n) => Some(*n),
                     IpNet::V6(_) => None,
+                })
+                .collect();
+            let gateways6: Vec<Ipv6Net> = router_nets
+                .iter()
+                .filter_map(|n| match n {
+                    IpNet::V6(n) => Some(*n),
+                    IpNet::V4(_) => None,
                 })
                 .collect();
             for (port, p) in &switch.ports {
@@ -195,12 +238,35 @@ impl LabSpec {
                             .map(|s| s.prefix_len())
                     })
                     .unwrap_or(24);
+                // IPv6: each address with the prefix of the router port or the switch's
+                // `ipv6-prefix` holding it (else /64), the default route via the router port.
+                let mut ipv6 = Vec::new();
+                let mut ipv6_gateway = None;
+                for a in p.ips.iter().filter_map(|ip| match ip {
+                    IpAddr::V6(a) => Some(*a),
+                    IpAddr::V4(_) => None,
+                }) {
+                    let router = gateways6.iter().find(|n| n.contains(&a));
+                    let prefix = router
+                        .map(|n| n.prefix_len())
+                        .or_else(|| {
+                            switch
+                                .ipv6_prefix
+                                .filter(|s| s.contains(&a))
+                                .map(|s| s.prefix_len())
+                        })
+                        .unwrap_or(64);
+                    ipv6.push(Ipv6Net::new(a, prefix).map_err(|e| LabError::Spec(e.to_string()))?);
+                    ipv6_gateway = ipv6_gateway.or(router.map(|n| n.addr()));
+                }
                 vms.push(VmSpec {
                     name: port.clone(),
                     chassis: ch.clone(),
                     mac: mac.to_string(),
                     ip: Ipv4Net::new(ip, prefix).map_err(|e| LabError::Spec(e.to_string()))?,
                     gateway: router.map(|n| n.addr()),
+                    ipv6,
+                    ipv6_gateway,
                 });
             }
         }
@@ -216,7 +282,7 @@ impl LabSpec {
                     let ip = c.source_ip.ok_or_else(|| {
                         LabError::Spec(format!("{}: `source-ip` needs the address", label()))
                     })?;
-                    Expect::SourceIp(v4(ip, "source-ip")?)
+                    Expect::SourceIp(ip)
                 }
                 TopoExpect::Dhcp => Expect::Dhcp(DhcpExpect {
                     address: v4_opt(c.address, "dhcp address")?,
@@ -286,7 +352,7 @@ mod tests {
         assert!(
             spec.checks
                 .iter()
-                .any(|c| c.expect == Expect::SourceIp(Ipv4Addr::new(10, 10, 40, 1)))
+                .any(|c| c.expect == Expect::SourceIp(Ipv4Addr::new(10, 10, 40, 1).into()))
         );
         // `to` may be a plain address.
         assert!(spec.checks.iter().any(|c| c.to == "10.10.10.2"));
@@ -390,6 +456,59 @@ checks:
             }
         }
         assert!(seen >= 5);
+    }
+
+    #[test]
+    fn dual_stack_vms_and_hosts_get_their_ipv6_addresses_and_routes() {
+        let spec = LabSpec::from_model(&model("examples/topologies/dual-stack.yaml")).unwrap();
+        let vm = spec.vms.iter().find(|v| v.name == "ls2-vm1").unwrap();
+        assert_eq!(vm.ip.to_string(), "10.10.20.2/24");
+        let v6: Vec<String> = vm.ipv6.iter().map(ToString::to_string).collect();
+        assert_eq!(v6, ["fd00:20::2/64"]);
+        assert_eq!(vm.ipv6_gateway, Some("fd00:20::1".parse().unwrap()));
+        let net = &spec.networks[0];
+        assert_eq!(net.hosts["client"], Ipv4Addr::new(10, 10, 40, 10));
+        assert_eq!(
+            net.ipv6_hosts["client"],
+            ["fd00:40::10".parse::<Ipv6Addr>().unwrap()]
+        );
+        assert_eq!(net.ipv6_prefix, Some("fd00:40::/64".parse().unwrap()));
+        assert_eq!(net.gateway, Some(Ipv4Addr::new(10, 10, 40, 1)));
+        assert_eq!(net.ipv6_gateway, Some("fd00:40::1".parse().unwrap()));
+        let snat = spec
+            .checks
+            .iter()
+            .find(|c| c.name.as_deref() == Some("snat-v6"))
+            .unwrap();
+        assert_eq!(snat.expect, Expect::SourceIp("fd00:40::1".parse().unwrap()));
+        // An IPv6 `to` that is an endpoint's address is that endpoint.
+        assert_eq!(
+            spec.owner_of("fd00:20::2".parse().unwrap()),
+            Some("ls2-vm1")
+        );
+        assert_eq!(
+            spec.owner_of("fd00:40::10".parse().unwrap()),
+            Some("client")
+        );
+        assert_eq!(spec.owner_of("fd00:99::9".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn a_vm_ipv6_prefix_comes_from_the_switch_without_a_router() {
+        let text = SERVICES
+            .replace(
+                "subnet: 10.0.0.0/24",
+                "subnet: 10.0.0.0/24\n    ipv6-prefix: fd00:1::/80",
+            )
+            .replace("ip: 10.0.0.11,", "ips: [10.0.0.11, \"fd00:1::11\"],");
+        let loaded = crate::spec::load_str("s.yaml", &text);
+        let (model, diags) = crate::compiler::check(&loaded.topology);
+        let model = model.unwrap_or_else(|| panic!("{diags:?}"));
+        let spec = LabSpec::from_model(&model).unwrap();
+        let vm = &spec.vms.iter().find(|v| v.name == "vm1").unwrap();
+        assert_eq!(vm.ipv6[0].to_string(), "fd00:1::11/80");
+        // lr1 has no IPv6 network on ls1: no IPv6 default route.
+        assert_eq!(vm.ipv6_gateway, None);
     }
 
     #[test]

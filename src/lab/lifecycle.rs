@@ -137,11 +137,10 @@ async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError
         let net_ns = names::netns(&id, Kind::Network, &net.name);
         new_netns(state, &net_ns)?;
         let mut ports = Vec::new();
-        for (host, ip) in &net.hosts {
+        for host in net.hosts.keys() {
             let host_ns = names::netns(&id, Kind::Host, host);
             new_netns(state, &host_ns)?;
-            let (port, ep) =
-                network::add_host(&net_ns, &host_ns, host_index, *ip, net.subnet, net.gateway)?;
+            let (port, ep) = network::add_host(&net_ns, &host_ns, host_index, net, host)?;
             host_index += 1;
             ports.push((port, net.vlans.get(host).copied()));
             state.endpoints.insert(host.clone(), ep);

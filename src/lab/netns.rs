@@ -5,10 +5,10 @@
 //! are then only unique within their namespace, but are still checked against the kernel's
 //! limit (15 bytes).
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::path::Path;
 
-use ipnet::Ipv4Net;
+use ipnet::IpNet;
 
 use super::command::run;
 use super::error::LabError;
@@ -110,32 +110,38 @@ pub(crate) fn set_mac(ns: &str, ifname: &str, mac: &str) -> Result<(), LabError>
     Ok(())
 }
 
-/// Adds `addr` (with its prefix length) to `ifname`.
-pub(crate) fn add_addr(ns: &str, ifname: &str, addr: Ipv4Net) -> Result<(), LabError> {
+/// Adds `addr` (with its prefix length) to `ifname`. An IPv6 address skips duplicate
+/// address detection (`nodad`): it is usable at once, not "tentative" for a second or two
+/// while the first check runs (the lab gives each address to one namespace only).
+pub(crate) fn add_addr(ns: &str, ifname: &str, addr: impl Into<IpNet>) -> Result<(), LabError> {
+    let addr: IpNet = addr.into();
+    let a = addr.to_string();
+    let mut argv = vec!["ip", "-n", ns, "addr", "add", &a, "dev", ifname];
+    if addr.addr().is_ipv6() {
+        argv.push("nodad");
+    }
+    run(&argv)?;
+    Ok(())
+}
+
+/// The default route of `gateway`'s family via `gateway`.
+pub(crate) fn add_default_route(ns: &str, gateway: impl Into<IpAddr>) -> Result<(), LabError> {
+    let gateway: IpAddr = gateway.into();
+    let family = if gateway.is_ipv6() { "-6" } else { "-4" };
+    let via = gateway.to_string();
     run(&[
-        "ip",
-        "-n",
-        ns,
-        "addr",
-        "add",
-        &addr.to_string(),
-        "dev",
-        ifname,
+        "ip", "-n", ns, family, "route", "add", "default", "via", &via,
     ])?;
     Ok(())
 }
 
-pub(crate) fn add_default_route(ns: &str, gateway: Ipv4Addr) -> Result<(), LabError> {
-    run(&[
-        "ip",
-        "-n",
-        ns,
-        "route",
-        "add",
-        "default",
-        "via",
-        &gateway.to_string(),
-    ])?;
+/// Readies `ifname` in `ns` for static IPv6: IPv6 on (a namespace may inherit it off) and
+/// router advertisements ignored (`accept_ra=0`), so a router port with `ipv6-ra` adds no
+/// SLAAC address or second default route beside the lab's static ones.
+pub(crate) fn static_ipv6(ns: &str, ifname: &str) -> Result<(), LabError> {
+    let off = format!("net.ipv6.conf.{ifname}.disable_ipv6=0");
+    let ra = format!("net.ipv6.conf.{ifname}.accept_ra=0");
+    run(&["ip", "netns", "exec", ns, "sysctl", "-q", "-w", &off, &ra])?;
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! Physical networks: a switch in the network's namespace standing for the wire, outside
-//! hosts as namespaces on it, and for each chassis that maps the network a veth whose
+//! hosts as namespaces on it (with their IPv6 addresses on a dual-stack network), and for each chassis that maps the network a veth whose
 //! chassis end is the NIC of that chassis's provider bridge (the seed's `ens8`).
 //!
 //! The switch is a Linux bridge; a network with VLANs (hosts behind a localnet port with a
@@ -8,13 +8,12 @@
 //! kernel may lack 8021q and bridge VLAN filtering (it does on the machines topo is
 //! developed on).
 
+use ipnet::{Ipv4Net, Ipv6Net};
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
-
-use ipnet::Ipv4Net;
 
 use super::error::LabError;
 use super::netns;
+use super::spec::NetworkSpec;
 use super::state::{Endpoint, EndpointKind};
 use crate::live::vswitch::{BridgeSpec, PortSpec, Vswitch};
 
@@ -23,25 +22,41 @@ pub(crate) const BRIDGE: &str = "br0";
 /// A host's interface inside its namespace.
 pub(crate) const HOST_IFNAME: &str = "eth0";
 
-/// Host number `index` with address `ip` (prefix from `subnet`, default route via `gateway`)
-/// in namespace `host_ns`
-/// (already created), wired into the network's namespace `net_ns`. Returns the port to put
-/// on the switch, and the endpoint.
+/// Host number `index`, `host` of network `net`, in namespace `host_ns` (already created),
+/// wired into the network's namespace `net_ns`: its address (prefix from the network's
+/// subnet, default route via its gateway) and its IPv6 addresses (prefix and default route
+/// likewise). Returns the port to put on the switch, and the endpoint.
 pub(crate) fn add_host(
     net_ns: &str,
     host_ns: &str,
     index: usize,
-    ip: Ipv4Addr,
-    subnet: Ipv4Net,
-    gateway: Option<Ipv4Addr>,
+    net: &NetworkSpec,
+    host: &str,
 ) -> Result<(String, Endpoint), LabError> {
+    let ip = *net
+        .hosts
+        .get(host)
+        .ok_or_else(|| LabError::Spec(format!("no host `{host}` on network `{}`", net.name)))?;
     let outer = format!("h{index}");
     netns::add_veth(net_ns, &outer, host_ns, HOST_IFNAME)?;
     netns::disable_tx_offload(host_ns, HOST_IFNAME)?;
-    let addr = Ipv4Net::new(ip, subnet.prefix_len()).map_err(|e| LabError::Spec(e.to_string()))?;
+    let addr =
+        Ipv4Net::new(ip, net.subnet.prefix_len()).map_err(|e| LabError::Spec(e.to_string()))?;
     netns::add_addr(host_ns, HOST_IFNAME, addr)?;
-    if let Some(gw) = gateway {
+    if let Some(gw) = net.gateway {
         netns::add_default_route(host_ns, gw)?;
+    }
+    let ipv6 = net.ipv6_hosts.get(host).cloned().unwrap_or_default();
+    if let (Some(prefix), false) = (net.ipv6_prefix, ipv6.is_empty()) {
+        netns::static_ipv6(host_ns, HOST_IFNAME)?;
+        for a in &ipv6 {
+            let addr =
+                Ipv6Net::new(*a, prefix.prefix_len()).map_err(|e| LabError::Spec(e.to_string()))?;
+            netns::add_addr(host_ns, HOST_IFNAME, addr)?;
+        }
+        if let Some(gw) = net.ipv6_gateway {
+            netns::add_default_route(host_ns, gw)?;
+        }
     }
     Ok((
         outer,
@@ -50,6 +65,7 @@ pub(crate) fn add_host(
             netns: host_ns.to_owned(),
             ifname: HOST_IFNAME.into(),
             ip,
+            ipv6,
             mac: None,
             chassis: None,
         },

@@ -2,17 +2,18 @@
 //! with the endpoint's name (`socat`), a TCP or UDP client of it, and a DHCP client
 //! (`busybox udhcpc`) that reports its lease without configuring anything.
 //!
+//! - Over IPv4 or IPv6, as the check's target address is (`TCP6-LISTEN`, `TCP6:[addr]:port`).
 //! - A listener runs for the check's lifetime, is ready once `ss` in its namespace shows the
 //!   port bound (polled, never slept for), and is stopped by PID and start time when dropped.
-//!   TCP: every connection is answered with one line, the endpoint's name, then closed. UDP:
-//!   every datagram is answered with one datagram holding the name; "reachable" over UDP
-//!   means that reply arrived.
+//!   TCP: every connection's first line is answered with one line, the endpoint's name,
+//!   then closed. UDP: every datagram is answered with one datagram holding the name;
+//!   "reachable" over UDP means that reply arrived. The client sends a line either way.
 //! - Two checks that need the same port in the same namespace (two listeners, or two DHCP
 //!   clients on port 68) never overlap: [`Claims`] hands the port to one check at a time.
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Condvar, Mutex};
@@ -69,15 +70,24 @@ pub(crate) struct Listener {
 }
 
 impl Listener {
-    /// Starts a listener on `port` in `netns` that answers with `name`, and waits until the
-    /// port is bound.
-    pub(crate) async fn start(netns: &str, port: L4Port, name: &str) -> Result<Self, LabError> {
+    /// Starts a listener on `port` in `netns` that answers with `name` over IPv6 (`ipv6`)
+    /// or IPv4, and waits until the port is bound.
+    pub(crate) async fn start(
+        netns: &str,
+        port: L4Port,
+        name: &str,
+        ipv6: bool,
+    ) -> Result<Self, LabError> {
+        let v = if ipv6 { 6 } else { 4 };
         let local = match port.proto {
-            Proto::Tcp => format!("TCP4-LISTEN:{},reuseaddr,fork", port.port),
-            Proto::Udp => format!("UDP4-RECVFROM:{},fork", port.port),
+            Proto::Tcp => format!("TCP{v}-LISTEN:{},reuseaddr,fork", port.port),
+            Proto::Udp => format!("UDP{v}-RECVFROM:{},fork", port.port),
         };
-        // EXEC runs `echo` directly (no shell); names are plain (checked by the spec).
-        let answer = format!("EXEC:echo {name}");
+        // The answer reads the client's line before it writes its name: `EXEC:echo NAME`
+        // could exit before socat handed it the datagram, and socat's write then failed
+        // (EPIPE) and ended the child before the name went out, so about one UDP reply in
+        // three was lost. The shell sees only plain names (checked by the spec).
+        let answer = format!("SYSTEM:read line; echo {name}");
         let child = Command::new("ip")
             .args(["netns", "exec", netns, "socat", &local, &answer])
             .stdin(Stdio::null())
@@ -161,13 +171,18 @@ pub(crate) struct Answer {
 
 /// One connection from `netns` to `ip`:`port` (at most ~1 s): TCP connects and reads a
 /// line; UDP sends one datagram and waits 0.5 s for a reply.
-pub(crate) fn connect(netns: &str, ip: Ipv4Addr, port: L4Port) -> Result<Answer, LabError> {
+pub(crate) fn connect(netns: &str, ip: IpAddr, port: L4Port) -> Result<Answer, LabError> {
+    // socat's address: `TCP4:10.0.0.1:22`, `TCP6:[fd00::1]:22`.
+    let (v, host) = match ip {
+        IpAddr::V4(a) => (4, a.to_string()),
+        IpAddr::V6(a) => (6, format!("[{a}]")),
+    };
     let (remote, timing) = match port.proto {
         Proto::Tcp => (
-            format!("TCP4:{ip}:{},connect-timeout=1", port.port),
+            format!("TCP{v}:{host}:{},connect-timeout=1", port.port),
             ["-T", "1"],
         ),
-        Proto::Udp => (format!("UDP4:{ip}:{}", port.port), ["-T", "0.5"]),
+        Proto::Udp => (format!("UDP{v}:{host}:{}", port.port), ["-T", "0.5"]),
     };
     let mut argv = vec!["timeout", "3", "socat"];
     argv.extend_from_slice(&timing);

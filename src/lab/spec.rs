@@ -14,12 +14,18 @@
 //!   - name: externalnet
 //!     subnet: 10.10.40.0/24
 //!     hosts: { client: 10.10.40.10 }
+//!     ipv6_prefix: fd00:40::/64
+//!     ipv6_hosts: { client: ["fd00:40::10"] }
+//!     ipv6_gateway: fd00:40::1
 //!     mapped_on: { ch1: br-ex }
 //! vms:
-//!   - { name: vm1, chassis: ch1, mac: "00:00:00:00:00:03", ip: 10.10.10.2/24, gateway: 10.10.10.1 }
+//!   - { name: vm1, chassis: ch1, mac: "00:00:00:00:00:03", ip: 10.10.10.2/24, gateway: 10.10.10.1,
+//!       ipv6: ["fd00:10::2/64"], ipv6_gateway: "fd00:10::1" }
 //! checks:
 //!   - { from: vm1, to: client, expect: reachable }
+//!   - { from: vm1, to: "fd00:40::10", expect: reachable }
 //!   - { from: vm1, to: client, expect: { source-ip: 10.10.40.1 } }
+//!   - { from: vm1, to: client, expect: { source-ip: "fd00:40::1" } }
 //!   - { name: ssh, from: vm1, to: client, expect: reachable, port: 22/tcp }
 //!   - { from: vm1, expect: { dhcp: { dns: 10.0.0.53 } } }
 //!   - { from: client, to: 172.16.0.100, port: 80/tcp,
@@ -27,10 +33,10 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 
 use super::error::LabError;
@@ -115,6 +121,15 @@ pub struct NetworkSpec {
     /// than the host's routing table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<Ipv4Addr>,
+    /// The network's IPv6 prefix (a dual-stack network): the hosts' IPv6 addresses are in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix: Option<Ipv6Net>,
+    /// Hosts' IPv6 addresses (each host also has its IPv4 address in `hosts`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ipv6_hosts: BTreeMap<String, Vec<Ipv6Addr>>,
+    /// The hosts' IPv6 default route (the router port's IPv6 address on this network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_gateway: Option<Ipv6Addr>,
 }
 
 /// A VM: a namespace plugged into its chassis's `br-int` as the VIF of the logical switch
@@ -131,10 +146,18 @@ pub struct VmSpec {
     /// Default route, usually the logical router port's address.
     #[serde(default)]
     pub gateway: Option<Ipv4Addr>,
+    /// IPv6 addresses with prefix length, e.g. `fd00:10::2/64` (the port's IPv6 addresses).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ipv6: Vec<Ipv6Net>,
+    /// IPv6 default route, usually the logical router port's IPv6 address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_gateway: Option<Ipv6Addr>,
 }
 
-/// One declared check from an endpoint (VM or host name) to an endpoint or an IPv4
-/// address (`source-ip` needs an endpoint: the capture runs there; `dhcp` needs no `to`).
+/// One declared check from an endpoint (VM or host name) to an endpoint or an IP address
+/// (`source-ip` needs an endpoint, or one of its addresses: the capture runs there; `dhcp`
+/// needs no `to`). An endpoint is reached at its IPv4 address, or for `source-ip` at its
+/// address of the expected source's family; an endpoint's IPv6 address picks IPv6.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
@@ -231,8 +254,9 @@ pub enum Expect {
     Reachable,
     /// No reply within the check's window.
     Unreachable,
-    /// `to` sees the echo request arrive with this source address (e.g. the SNAT IP).
-    SourceIp(Ipv4Addr),
+    /// `to` sees the echo request arrive with this source address (e.g. the SNAT IP); its
+    /// family is the family of the ping.
+    SourceIp(IpAddr),
     /// VM `from` gets an address, router and DNS server from OVN's native DHCP.
     Dhcp(DhcpExpect),
     /// Connections to the load balancer VIP `to`:`port` are answered by at least two of
@@ -293,6 +317,39 @@ impl std::fmt::Display for Expect {
 }
 
 impl LabSpec {
+    /// The VM or host whose address `ip` is.
+    pub(crate) fn owner_of(&self, ip: IpAddr) -> Option<&str> {
+        let vm = self.vms.iter().find(|v| match ip {
+            IpAddr::V4(a) => v.ip.addr() == a,
+            IpAddr::V6(a) => v.ipv6.iter().any(|n| n.addr() == a),
+        });
+        if let Some(v) = vm {
+            return Some(&v.name);
+        }
+        self.networks
+            .iter()
+            .find_map(|n| match ip {
+                IpAddr::V4(a) => n
+                    .hosts
+                    .iter()
+                    .find(|(_, h)| **h == a)
+                    .map(|(h, _)| h.as_str()),
+                IpAddr::V6(a) => n
+                    .ipv6_hosts
+                    .iter()
+                    .find(|(_, h)| h.contains(&a))
+                    .map(|(h, _)| h.as_str()),
+            })
+            .or_else(|| {
+                self.vteps.iter().find_map(|v| {
+                    v.hosts
+                        .iter()
+                        .find(|(_, (_, net))| IpAddr::V4(net.addr()) == ip)
+                        .map(|(h, _)| h.as_str())
+                })
+            })
+    }
+
     /// Reads a spec from a `.json` file, or YAML otherwise.
     pub fn load(path: &Path) -> Result<LabSpec, LabError> {
         let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
@@ -366,6 +423,29 @@ impl LabSpec {
                 return err(format!(
                     "network `{}`: gateway {gw} is outside {}",
                     n.name, n.subnet
+                ));
+            }
+            let v6_inside = |ip: &Ipv6Addr| n.ipv6_prefix.is_some_and(|p| p.contains(ip));
+            for (host, ips) in &n.ipv6_hosts {
+                if !n.hosts.contains_key(host) {
+                    return err(format!(
+                        "network `{}` gives an IPv6 address to unknown host `{host}`",
+                        n.name
+                    ));
+                }
+                if let Some(ip) = ips.iter().find(|ip| !v6_inside(ip)) {
+                    return err(format!(
+                        "host `{host}` address {ip} is outside the IPv6 prefix of network `{}`",
+                        n.name
+                    ));
+                }
+            }
+            if let Some(gw) = n.ipv6_gateway
+                && !v6_inside(&gw)
+            {
+                return err(format!(
+                    "network `{}`: IPv6 gateway {gw} is outside its IPv6 prefix",
+                    n.name
                 ));
             }
             for (ch, bridge) in &n.mapped_on {
@@ -482,6 +562,14 @@ impl LabSpec {
                     vm.ip.trunc()
                 ));
             }
+            if let Some(gw) = vm.ipv6_gateway
+                && !vm.ipv6.iter().any(|n| n.contains(&gw))
+            {
+                return err(format!(
+                    "vm `{}` IPv6 gateway {gw} is outside its IPv6 networks",
+                    vm.name
+                ));
+            }
         }
         let vms: BTreeSet<&str> = self.vms.iter().map(|v| v.name.as_str()).collect();
         let mut names = BTreeSet::new();
@@ -498,18 +586,19 @@ impl LabSpec {
                     c.from
                 ));
             }
-            let to_is_ip = c.to.parse::<Ipv4Addr>().is_ok();
+            let to_ip = c.to.parse::<IpAddr>().ok();
             let needs_to = !matches!(c.expect, Expect::Dhcp(_));
-            if needs_to && !endpoints.contains(c.to.as_str()) && !to_is_ip {
+            if needs_to && !endpoints.contains(c.to.as_str()) && to_ip.is_none() {
                 return err(format!(
-                    "check {label}: `{}` is neither a vm, a host nor an IPv4 address",
+                    "check {label}: `{}` is neither a vm, a host nor an IP address",
                     c.to
                 ));
             }
+            let owned = to_ip.is_some_and(|ip| self.owner_of(ip).is_some());
             match &c.expect {
-                Expect::SourceIp(_) if !endpoints.contains(c.to.as_str()) => {
+                Expect::SourceIp(_) if !endpoints.contains(c.to.as_str()) && !owned => {
                     return err(format!(
-                        "check {label}: source-ip needs a vm or host to capture on"
+                        "check {label}: source-ip needs a vm or host (or its address) to capture on"
                     ));
                 }
                 Expect::Dhcp(_) if !vms.contains(c.from.as_str()) => {
@@ -662,5 +751,34 @@ checks:
         let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
         spec.vms[0].name = "a/b".into();
         assert!(spec.validate().is_err());
+    }
+
+    #[test]
+    fn ipv6_addresses_are_validated_and_name_their_endpoint() {
+        let mut spec: LabSpec = serde_saphyr::from_str(demo()).unwrap();
+        spec.vms[0].ipv6 = vec!["fd00:10::2/64".parse().unwrap()];
+        spec.vms[0].ipv6_gateway = Some("fd00:10::1".parse().unwrap());
+        let net = &mut spec.networks[0];
+        net.ipv6_prefix = Some("fd00:40::/64".parse().unwrap());
+        net.ipv6_hosts
+            .insert("client".into(), vec!["fd00:40::10".parse().unwrap()]);
+        // source-ip over IPv6, captured on the endpoint that has the address.
+        spec.checks[1].expect = Expect::SourceIp("fd00:40::1".parse().unwrap());
+        spec.checks[1].to = "fd00:40::10".into();
+        spec.validate().unwrap();
+        spec.checks[1].to = "fd00:40::99".into();
+        let e = spec.validate().unwrap_err().to_string();
+        assert!(e.contains("capture on"), "{e}");
+
+        let mut bad = spec.clone();
+        bad.networks[0]
+            .ipv6_hosts
+            .insert("client".into(), vec!["fd00:41::10".parse().unwrap()]);
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("outside the IPv6 prefix"), "{e}");
+        let mut bad = spec.clone();
+        bad.vms[0].ipv6_gateway = Some("fd00:11::1".parse().unwrap());
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("IPv6 gateway"), "{e}");
     }
 }

@@ -88,6 +88,9 @@ pub struct Endpoint {
     /// Its interface inside `netns`.
     pub ifname: String,
     pub ip: Ipv4Addr,
+    /// Its IPv6 addresses (a dual-stack VM or host).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ipv6: Vec<std::net::Ipv6Addr>,
     pub mac: Option<String>,
     /// VMs: the chassis they are plugged into.
     pub chassis: Option<String>,

@@ -1,5 +1,6 @@
-//! VMs: a namespace per VIF port, whose `eth0` has the port's MAC, IP and default route
-//! (and no transmit checksum offload: see `netns::disable_tx_offload`),
+//! VMs: a namespace per VIF port, whose `eth0` has the port's MAC, IP and default route,
+//! and its IPv6 addresses and IPv6 default route when the port has any (static, see
+//! `netns::static_ipv6`; no transmit checksum offload: see `netns::disable_tx_offload`),
 //! and whose peer is a port of the chassis's `br-int` with `external_ids:iface-id` set to
 //! the logical switch port name, so ovn-controller binds the port to that chassis.
 
@@ -33,6 +34,15 @@ pub(crate) async fn plug(
     if let Some(gw) = vm.gateway {
         netns::add_default_route(vm_ns, gw)?;
     }
+    if !vm.ipv6.is_empty() {
+        netns::static_ipv6(vm_ns, IFNAME)?;
+        for a in &vm.ipv6 {
+            netns::add_addr(vm_ns, IFNAME, *a)?;
+        }
+        if let Some(gw) = vm.ipv6_gateway {
+            netns::add_default_route(vm_ns, gw)?;
+        }
+    }
     let vs = Vswitch::connect(&chassis.remote, Duration::from_secs(10)).await?;
     vs.add_port(
         BR_INT,
@@ -49,6 +59,7 @@ pub(crate) async fn plug(
         netns: vm_ns.to_owned(),
         ifname: IFNAME.into(),
         ip: vm.ip.addr(),
+        ipv6: vm.ipv6.iter().map(|n| n.addr()).collect(),
         mac: Some(vm.mac.clone()),
         chassis: Some(chassis.name.clone()),
     })

@@ -59,6 +59,7 @@ pub(crate) async fn build(
                         netns: hns,
                         ifname: HOST_IFNAME.into(),
                         ip: ip.addr(),
+                        ipv6: Vec::new(),
                         mac: None,
                         chassis: None,
                     },

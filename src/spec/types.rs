@@ -736,9 +736,70 @@ pub struct LabVtepHost {
 pub struct LabNetwork {
     /// The network's subnet, e.g. `10.10.40.0/24`.
     pub subnet: Sp<String>,
-    /// Hosts on the network: host name -> IP address.
+    /// The network's IPv6 prefix, e.g. `fd00:40::/64` (a dual-stack network).
+    pub ipv6_prefix: Option<Sp<String>>,
+    /// Hosts on the network: host name -> its address, or its addresses (one IPv4, and IPv6
+    /// ones in `ipv6-prefix`): `client: 10.10.40.10` or `client: [10.10.40.10, "fd00:40::10"]`.
     #[serde(default)]
-    pub hosts: Map<Sp<String>>,
+    pub hosts: Map<Sp<HostAddresses>>,
+}
+
+/// A lab host's addresses: one address, or a list of them.
+#[derive(Debug, Clone)]
+pub enum HostAddresses {
+    One(String),
+    Many(Vec<Sp<String>>),
+}
+
+impl HostAddresses {
+    /// Each address with where it was written (`span`: where the single address was).
+    pub fn items(&self, span: crate::source::Span) -> Vec<Sp<String>> {
+        match self {
+            HostAddresses::One(s) => vec![Sp {
+                value: s.clone(),
+                span,
+            }],
+            HostAddresses::Many(v) => v.clone(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for HostAddresses {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = HostAddresses;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an IP address or a list of IP addresses")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<HostAddresses, E> {
+                Ok(HostAddresses::One(s.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HostAddresses, A::Error> {
+                let mut v = Vec::new();
+                while let Some(s) = seq.next_element::<Sp<String>>()? {
+                    v.push(s);
+                }
+                Ok(HostAddresses::Many(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for HostAddresses {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "HostAddresses".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "an IP address, or a list of them (one IPv4, IPv6 ones)",
+            "anyOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" } }
+            ]
+        })
+    }
 }
 
 /// A connectivity check run by `topo verify`.

@@ -32,8 +32,8 @@ fn examples_have_two_chassis_and_checks() {
         n += 1;
     }
     assert_eq!(
-        n, 11,
-        "one example per seed scenario, and security groups, load balancers, DHCP, the VTEP gateway"
+        n, 12,
+        "one example per seed scenario, and security groups, load balancers, DHCP, the VTEP gateway, dual stack"
     );
 }
 

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use ipnet::IpNet;
+
 use super::Checker;
 use crate::compiler::model::{Check, LabNetwork};
 use crate::diagnostics::{Code, Diagnostic};
@@ -62,8 +64,35 @@ impl Checker<'_> {
                     self.push(d);
                 }
                 let subnet = self.network(&n.subnet);
+                let ipv6_prefix = n.ipv6_prefix.as_ref().and_then(|p| match self.network(p) {
+                    Some(IpNet::V6(n)) => Some(n),
+                    Some(IpNet::V4(_)) => {
+                        self.push(
+                            Diagnostic::error(
+                                Code::AddrBadCidr,
+                                format!(
+                                    "`ipv6-prefix` of lab network `{}` must be IPv6",
+                                    net.value
+                                ),
+                            )
+                            .at(p.span, "an IPv4 network")
+                            .help("write the IPv4 network as `subnet`"),
+                        );
+                        None
+                    }
+                    None => None,
+                });
+                let networks: Vec<(IpNet, Span)> = subnet
+                    .map(|s| (s, n.subnet.span))
+                    .into_iter()
+                    .chain(
+                        ipv6_prefix
+                            .zip(n.ipv6_prefix.as_ref())
+                            .map(|(p, sp)| (IpNet::V6(p), sp.span)),
+                    )
+                    .collect();
                 let mut hosts = BTreeMap::new();
-                for (host, ip) in n.hosts.iter() {
+                for (host, addrs) in n.hosts.iter() {
                     self.name("host", host);
                     if let Some((first, _)) = endpoints.get(&host.value) {
                         self.push(
@@ -80,52 +109,120 @@ impl Checker<'_> {
                         );
                     }
                     endpoints.insert(host.value.clone(), (host.span, true));
-                    let Some(addr) = self.ip(ip) else { continue };
-                    // The lab network is bridged into every switch with a localnet port on it:
-                    // a host must not take an address of a port there.
-                    let clash = bridged
-                        .get(net.value.as_str())
-                        .into_iter()
-                        .flatten()
-                        .flat_map(|sw| self.facts.switch_ips.get(*sw).into_iter().flatten())
-                        .find(|a| a.ip == addr)
-                        .map(|a| (a.span, a.owner.clone()));
-                    if let Some((first, owner)) = clash {
-                        self.push(
-                            Diagnostic::error(
-                                Code::AddrDuplicateIp,
-                                format!("lab host `{}` and {owner} both use {addr}", host.value),
-                            )
-                            .at(ip.span, "used again here")
-                            .related(
-                                first,
-                                "first used here, on a switch bridged to this network",
-                            )
-                            .help("give the host an address no logical port uses"),
+                    let items = addrs.value.items(addrs.span);
+                    if items.is_empty() {
+                        self.missing(
+                            addrs.span,
+                            format!("lab host `{}` has no address", host.value),
+                            "no address",
+                            "give the host its address, e.g. `client: 10.10.40.10`",
                         );
                     }
-                    if let Some(s) = subnet
-                        && !s.contains(&addr)
-                    {
-                        self.push(
-                            Diagnostic::error(
-                                Code::AddrOutsideSubnet,
-                                format!(
+                    let mut v4_seen: Option<Span> = None;
+                    let mut host_ips = Vec::new();
+                    for ip in &items {
+                        let Some(addr) = self.ip(ip) else { continue };
+                        if addr.is_ipv4() {
+                            if let Some(first) = v4_seen {
+                                self.push(
+                                    Diagnostic::error(
+                                        Code::ValueNotAllowed,
+                                        format!("lab host `{}` has two IPv4 addresses", host.value),
+                                    )
+                                    .at(ip.span, "a second IPv4 address")
+                                    .related(first, "the first")
+                                    .help("a host has one IPv4 address (and any IPv6 ones)"),
+                                );
+                                continue;
+                            }
+                            v4_seen = Some(ip.span);
+                        }
+                        // The lab network is bridged into every switch with a localnet port on it:
+                        // a host must not take an address of a port there.
+                        let clash = bridged
+                            .get(net.value.as_str())
+                            .into_iter()
+                            .flatten()
+                            .flat_map(|sw| self.facts.switch_ips.get(*sw).into_iter().flatten())
+                            .find(|a| a.ip == addr)
+                            .map(|a| (a.span, a.owner.clone()));
+                        if let Some((first, owner)) = clash {
+                            self.push(
+                                Diagnostic::error(
+                                    Code::AddrDuplicateIp,
+                                    format!(
+                                        "lab host `{}` and {owner} both use {addr}",
+                                        host.value
+                                    ),
+                                )
+                                .at(ip.span, "used again here")
+                                .related(
+                                    first,
+                                    "first used here, on a switch bridged to this network",
+                                )
+                                .help("give the host an address no logical port uses"),
+                            );
+                        }
+                        let same_family: Vec<&(IpNet, Span)> = networks
+                            .iter()
+                            .filter(|(s, _)| s.addr().is_ipv4() == addr.is_ipv4())
+                            .collect();
+                        // A network that did not parse was reported already.
+                        let unparsed = if addr.is_ipv4() {
+                            subnet.is_none()
+                        } else {
+                            n.ipv6_prefix.is_some() && ipv6_prefix.is_none()
+                        };
+                        if !unparsed && !same_family.iter().any(|(s, _)| s.contains(&addr)) {
+                            let mut d = Diagnostic::error(
+                            Code::AddrOutsideSubnet,
+                            match same_family.first() {
+                                Some((s, _)) => format!(
                                     "host `{}` address {addr} is outside {s} of lab network `{}`",
                                     host.value, net.value
                                 ),
-                            )
-                            .at(ip.span, "outside the network")
-                            .related(n.subnet.span, "the network's subnet")
-                            .help("give the host an address of its network"),
-                        );
+                                None if addr.is_ipv6() => format!(
+                                    "host `{}` address {addr} is IPv6, and lab network `{}` has no `ipv6-prefix`",
+                                    host.value, net.value
+                                ),
+                                None => format!(
+                                    "host `{}` address {addr} is IPv4, and lab network `{}` has no IPv4 `subnet`",
+                                    host.value, net.value
+                                ),
+                            },
+                        )
+                        .at(ip.span, "outside the network");
+                            d = match same_family.first() {
+                            Some((_, span)) => d
+                                .related(
+                                    *span,
+                                    if addr.is_ipv6() {
+                                        "the network's IPv6 prefix"
+                                    } else {
+                                        "the network's subnet"
+                                    },
+                                )
+                                .help("give the host an address of its network"),
+                            None if addr.is_ipv6() => d.help(
+                                "give the network its IPv6 prefix (`ipv6-prefix: fd00:40::/64`)",
+                            ),
+                            None => d.help("give the host an address of its network"),
+                        };
+                            self.push(d);
+                        }
+                        host_ips.push(addr);
                     }
-                    hosts.insert(host.value.clone(), addr);
+                    hosts.insert(host.value.clone(), host_ips);
                 }
                 if let Some(subnet) = subnet {
-                    self.model
-                        .lab
-                        .insert(net.value.clone(), LabNetwork { subnet, hosts });
+                    self.model.lab.insert(
+                        net.value.clone(),
+                        LabNetwork {
+                            subnet,
+                            ipv6_prefix,
+                            hosts,
+                        },
+                    );
                 }
             }
         }
@@ -436,6 +533,38 @@ impl Checker<'_> {
             Diagnostic::error(Code::ValueNotAllowed, format!("{what} is only for {only}"))
                 .at(span, "not used by this check")
                 .help(help.to_owned()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn codes(text: &str) -> Vec<String> {
+        let loaded = crate::spec::load_str("t.yaml", text);
+        let (_, diags) = crate::compiler::check(&loaded.topology);
+        diags
+            .items
+            .iter()
+            .map(|d| d.code.as_str().to_owned())
+            .collect()
+    }
+
+    const NET: &str = "name: t\nchassis:\n  hv1:\n    encap: { type: geneve, ip: 172.17.42.1 }\n    bridge-mappings: { ext: br-ex }\nlab:\n  networks:\n    ext:\n      subnet: 10.0.40.0/24\n      ipv6-prefix: fd00:40::/64\n";
+
+    #[test]
+    fn a_host_takes_one_address_or_a_list_with_one_ipv4() {
+        assert!(codes(&format!("{NET}      hosts: {{ c: 10.0.40.10 }}\n")).is_empty());
+        let both =
+            format!("{NET}      hosts: {{ c: [10.0.40.10, \"fd00:40::10\", \"fd00:40::11\"] }}\n");
+        assert!(codes(&both).is_empty());
+        let two_v4 = format!("{NET}      hosts: {{ c: [10.0.40.10, 10.0.40.11] }}\n");
+        assert_eq!(codes(&two_v4), ["topo::value::not-allowed"]);
+        let none = format!("{NET}      hosts: {{ c: [] }}\n");
+        assert_eq!(codes(&none), ["topo::value::missing"]);
+        let v4_prefix = NET.replace("fd00:40::/64", "10.0.41.0/24");
+        assert_eq!(
+            codes(&format!("{v4_prefix}      hosts: {{ c: 10.0.40.10 }}\n")),
+            ["topo::addr::bad-cidr"]
         );
     }
 }

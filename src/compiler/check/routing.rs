@@ -554,9 +554,10 @@ impl Checker<'_> {
             // A lab host on one of those physical networks.
             let hosts = t.lab.iter().flat_map(|l| l.networks.iter());
             for (net, n) in hosts.filter(|(net, _)| networks.contains(net.value.as_str())) {
-                for (host, addr) in n.hosts.iter() {
-                    if addr.value.parse::<IpAddr>().ok() == Some(ip) {
-                        found.push(
+                for (host, addrs) in n.hosts.iter() {
+                    for addr in addrs.value.items(addrs.span) {
+                        if addr.value.parse::<IpAddr>().ok() == Some(ip) {
+                            found.push(
                             Diagnostic::error(
                                 Code::AddrDuplicateIp,
                                 format!(
@@ -568,6 +569,7 @@ impl Checker<'_> {
                             .related(addr.span, format!("host `{}` on lab network `{}`", host.value, net.value))
                             .help("give the floating IP or the host another address of the network"),
                         );
+                        }
                     }
                 }
             }

@@ -18,18 +18,17 @@ pub(crate) struct Drift<'a> {
 }
 
 impl Drift<'_> {
-    /// No change, no conflict, no Southbound finding.
+    /// No change, no conflict, no Southbound finding, no gateway finding that blocks apply
+    /// (a warning, such as an acknowledged `unmapped-ok`, is shown but is no drift).
     pub(crate) fn in_sync(&self) -> bool {
-        self.plan.is_empty()
-            && self.plan.conflicts.is_empty()
-            && self.plan.foreign_kept.is_empty()
-            && self.findings.is_empty()
+        !self.plan_has_something() && self.findings.is_empty()
     }
 
     fn plan_has_something(&self) -> bool {
         !(self.plan.is_empty()
             && self.plan.conflicts.is_empty()
-            && self.plan.foreign_kept.is_empty())
+            && self.plan.foreign_kept.is_empty()
+            && !crate::diff::gateways::blocking(&self.plan.gateways))
     }
 }
 
@@ -41,6 +40,9 @@ pub(crate) fn text(drift: &Drift<'_>, color: bool) -> String {
         let _ = writeln!(out, "In sync: stack {stack} matches the topology.");
         for line in render::unchecked_lines(drift.plan) {
             let _ = writeln!(out, "  ? {line} (not checked)");
+        }
+        for line in render::gateway_lines(drift.plan) {
+            let _ = writeln!(out, "  ! {line}");
         }
         return out;
     }
@@ -90,6 +92,14 @@ pub(crate) fn markdown_within(drift: &Drift<'_>, budget: usize) -> String {
         if !unchecked.is_empty() {
             out.push_str("> [!NOTE]\n> Chassis not checked (the plan says nothing about them):\n");
             for line in unchecked {
+                let _ = writeln!(out, "> - {line}");
+            }
+            out.push('\n');
+        }
+        let gateways = render::gateway_lines(drift.plan);
+        if !gateways.is_empty() {
+            out.push_str("> [!WARNING]\n> Gateways (their chassis, from the Southbound):\n");
+            for line in gateways {
                 let _ = writeln!(out, "> - {line}");
             }
             out.push('\n');
@@ -187,6 +197,7 @@ mod tests {
             chassis: vec![],
             chassis_unchecked: vec![],
             vteps: Vec::new(),
+            gateways: Vec::new(),
             read: ReadSet::default(),
         }
     }

@@ -457,7 +457,8 @@ pub(crate) fn text_with(plan: &Plan, chassis: &[ChassisChange], color: bool) -> 
         }
     }
     if !plan.gateways.is_empty() {
-        let _ = writeln!(out, "\nGateways (their chassis, from the Southbound):");
+        let gap = if out.is_empty() { "" } else { "\n" };
+        let _ = writeln!(out, "{gap}Gateways (their chassis, from the Southbound):");
         for line in gateway_lines(plan) {
             let _ = writeln!(out, "  ! {line}");
         }

@@ -51,7 +51,16 @@ pub(crate) fn text(drift: &Drift<'_>, color: bool) -> String {
         "Drift: the live databases differ from the topology of stack {stack}."
     );
     if drift.plan_has_something() {
-        if drift.plan.is_empty() && drift.plan.conflicts.is_empty() {
+        if drift.plan.is_empty()
+            && drift.plan.conflicts.is_empty()
+            && drift.plan.foreign_kept.is_empty()
+        {
+            // Only a gateway finding that blocks apply: the rows match.
+            let _ = writeln!(
+                out,
+                "A gateway's chassis does not map its physical network in the Southbound:\n"
+            );
+        } else if drift.plan.is_empty() && drift.plan.conflicts.is_empty() {
             // Only references to rows the stack does not own: apply keeps them.
             let _ = writeln!(
                 out,
@@ -118,7 +127,12 @@ pub(crate) fn markdown_within(drift: &Drift<'_>, budget: usize) -> String {
     }
     let findings = findings_markdown(drift.findings, budget / 4);
     if drift.plan_has_something() {
-        if drift.plan.is_empty() && drift.plan.conflicts.is_empty() {
+        if drift.plan.is_empty()
+            && drift.plan.conflicts.is_empty()
+            && drift.plan.foreign_kept.is_empty()
+        {
+            let _ = writeln!(out, "#### A gateway's chassis lacks its physical network\n");
+        } else if drift.plan.is_empty() && drift.plan.conflicts.is_empty() {
             let _ = writeln!(out, "#### Rows the stack does not own, added to its rows\n");
         } else {
             let _ = writeln!(out, "#### What `topo apply` would do to bring them back\n");
@@ -349,5 +363,54 @@ mod tests {
         assert!(md.contains("more change(s) not shown"), "{md}");
         assert!(md.contains("more finding(s)"), "{md}");
         assert!(md.contains("#### Chassis (from the Southbound)"), "{md}");
+    }
+
+    /// A gateway warning (a backup, or acknowledged by `unmapped-ok`) is shown but is no
+    /// drift; an error (the active chassis lacks the network) is.
+    #[test]
+    fn a_gateway_warning_is_in_sync_an_error_is_drift() {
+        use crate::compiler::model::GatewayRole;
+        use crate::diff::gateways::{GatewayFinding, Problem, Severity};
+        let finding = |severity| GatewayFinding {
+            severity,
+            problem: Problem::Unmapped,
+            chassis: "node1".into(),
+            port: "lr1-lslocal".into(),
+            networks: vec!["externalnet".into()],
+            role: GatewayRole::Active,
+            acknowledged: severity == Severity::Warning,
+            message: "chassis node1 does not map externalnet (lr1-lslocal)".into(),
+        };
+        let mut p = plan(vec![]);
+        p.gateways.push(finding(Severity::Warning));
+        let drift = Drift {
+            plan: &p,
+            findings: &[],
+            chassis_checked: true,
+        };
+        assert!(drift.in_sync());
+        let out = text(&drift, false);
+        assert!(out.starts_with("In sync"), "{out}");
+        assert!(
+            out.contains("  ! warning: chassis node1 does not map externalnet (lr1-lslocal)"),
+            "{out}"
+        );
+        assert!(markdown(&drift).contains("> - warning: chassis node1"));
+        p.gateways[0] = finding(Severity::Error);
+        let drift = Drift {
+            plan: &p,
+            findings: &[],
+            chassis_checked: true,
+        };
+        assert!(!drift.in_sync());
+        let out = text(&drift, false);
+        assert!(
+            out.contains("  ! error (blocks apply): chassis node1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("A gateway's chassis does not map its physical network"),
+            "{out}"
+        );
     }
 }

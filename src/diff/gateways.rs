@@ -175,4 +175,52 @@ mod tests {
         assert_eq!(found[0].problem, Problem::Unregistered);
         assert_eq!(found[0].severity, Severity::Warning);
     }
+
+    /// A gateway router (`chassis`) and an l2gateway port on chassis whose mappings the
+    /// topology does not declare are each their gateway's only chassis: validate warns, and
+    /// the Southbound without the network makes an error.
+    #[test]
+    fn gateway_routers_and_l2gateways_are_checked_the_same_way() {
+        let text = "name: t\nchassis:\n  master: { encap: { type: geneve, ip: 172.17.0.1 }, bridge-mappings: { externalnet: br-ens8 } }\n  node1: { managed: false }\n  gw2: { encap: { type: geneve, ip: 172.17.0.2 } }\nswitches:\n  lslocal:\n    ports:\n      lslocal-localnet: { type: localnet, network: externalnet }\n  ls1:\n    ports:\n      ls1-l2gw: { type: l2gateway, network: externalnet, chassis: gw2 }\nrouters:\n  lr2:\n    chassis: node1\n    ports:\n      - { switch: lslocal, ip: 10.10.40.1/24 }\n";
+        let loaded = crate::spec::load_str("t.yaml", text);
+        let (model, diags) = crate::compiler::check(&loaded.topology);
+        let codes: Vec<&str> = diags.items.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "topo::chassis::gateway-unverified",
+                "topo::chassis::gateway-unverified"
+            ],
+            "{diags:?}"
+        );
+        let model = model.unwrap();
+        let needs: Vec<(&str, &str, GatewayRole)> = model
+            .gateway_needs
+            .iter()
+            .map(|n| (n.chassis.as_str(), n.port.as_str(), n.role))
+            .collect();
+        assert_eq!(
+            needs,
+            [
+                ("node1", "lr2-lslocal", GatewayRole::Only),
+                ("gw2", "ls1-l2gw", GatewayRole::Only),
+            ]
+        );
+        let found = check(
+            &model.gateway_needs,
+            &[sb("node1", "physnet:br-p"), sb("gw2", "")],
+        );
+        assert_eq!(found.len(), 2);
+        assert!(found.iter().all(|f| f.severity == Severity::Error));
+        assert!(
+            found[0].message.contains("gateway router `lr2`"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[1].message.contains("l2gateway chassis of `ls1-l2gw`"),
+            "{}",
+            found[1].message
+        );
+    }
 }

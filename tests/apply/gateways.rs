@@ -230,6 +230,29 @@ fn the_active_chassis_without_the_network_blocks_apply_unless_acknowledged() {
     assert_names_node1(&err);
     assert_eq!(owned_rows(&ovn, "dgp-seed-gc"), 0);
     assert_eq!(before, ovn.nb_dump(), "apply wrote to the Northbound");
+    // A saved plan carries its finding, and applying it is refused the same way.
+    let saved = dir.path().join("plan.json");
+    topo(
+        &ovn,
+        &[
+            "plan",
+            file.to_str().unwrap(),
+            "-o",
+            saved.to_str().unwrap(),
+        ],
+    )
+    .expect_code(1);
+    let out = topo(&ovn, &["apply", "--yes", saved.to_str().unwrap()]).expect_code(1);
+    assert!(
+        stderr(&out).contains("nothing was written"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(
+        before,
+        ovn.nb_dump(),
+        "the saved plan wrote to the Northbound"
+    );
 
     // node1 maps externalnet now (as the seed would with ovs-vsctl on node1).
     ovn.sbctl(&[

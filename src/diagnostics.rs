@@ -136,6 +136,11 @@ codes! {
     ChassisLocalnetConflict = "topo::chassis::localnet-conflict",
     /// A gateway chassis that does not map the physical network of the gateway's switch.
     ChassisGatewayUnmapped = "topo::chassis::gateway-unmapped",
+    /// A gateway on a chassis whose bridge mappings the topology does not declare: plan
+    /// checks them in the Southbound (warning).
+    ChassisGatewayUnverified = "topo::chassis::gateway-unverified",
+    /// A `managed: false` chassis with settings topo would not write.
+    ChassisUnmanagedSettings = "topo::chassis::unmanaged-settings",
     /// A VIF on a chassis that does not map the physical network of its switch (warning).
     ChassisVifUnmapped = "topo::chassis::vif-unmapped",
     /// A distributed floating IP whose VM's chassis does not map the physical network the

@@ -663,6 +663,78 @@ fn ipv6_checks_fail_without_the_ipv6_snat_and_return_route() {
     lab.finish();
 }
 
+/// `topo ARGS FILE --lab DIR` ([`topo_lab`] with flags): exit code, stdout and stderr.
+fn topo_lab_with(args: &[&str], file: &Path, lab_dir: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .args(args)
+        .arg(file)
+        .arg("--lab")
+        .arg(lab_dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// The seed's DGP as the seed writes it (priorities master 1, node1 2; only master maps
+/// `externalnet`), in the lab: node1 runs without the mapping, and plan reads it from the real
+/// Southbound. Without `unmapped-ok`, plan exits 1 naming node1, lr1-lslocal and externalnet,
+/// and apply refuses, writing nothing; with it, apply goes through, plan exits 0 with the
+/// warning, and OVN binds the gateway (`cr-lr1-lslocal`) on node1, the active chassis that
+/// lacks the network, as the finding says.
+#[test]
+fn the_seeds_dgp_in_the_lab_names_node1_from_the_real_southbound() {
+    if !lab_available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = runtime();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/topologies/dgp-seed-gateway-chassis.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let ack = "    unmapped-ok: [externalnet]\n";
+    assert_eq!(text.matches(ack).count(), 1);
+    let dir = TempDir::new().unwrap();
+    let noack = dir.path().join("noack.yaml");
+    std::fs::write(&noack, text.replace(ack, "")).unwrap();
+    let names_node1 = |out: &str| {
+        let line = out
+            .lines()
+            .find(|l| l.contains("does not map externalnet in the Southbound"))
+            .unwrap_or_else(|| panic!("no finding in:\n{out}"));
+        for word in [
+            "chassis node1",
+            "lr1-lslocal",
+            "priority 2",
+            "the active one",
+        ] {
+            assert!(line.contains(word), "{word}: {line}");
+        }
+        line.to_owned()
+    };
+
+    let lab = TestLab::up(&rt, topology_lab(&file));
+    let (code, out) = topo_lab_with(&["plan"], &noack, &lab.state.dir);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(names_node1(&out).contains("error (blocks apply)"), "{out}");
+    let (code, out) = topo_lab_with(&["apply", "--yes"], &noack, &lab.state.dir);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("nothing was written"), "{out}");
+    let (code, out) = topo_lab_with(&["plan"], &noack, &lab.state.dir);
+    assert_eq!(code, Some(1), "still nothing applied:\n{out}");
+
+    apply(&file, &lab.state);
+    let (code, out) = topo_lab_with(&["plan"], &file, &lab.state.dir);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("No changes."), "{out}");
+    assert!(names_node1(&out).contains("warning: "), "{out}");
+    wait_bound(&rt, &lab.state, "cr-lr1-lslocal", "node1");
+    lab.finish();
+}
+
 #[test]
 fn down_cleans_up_a_crashed_lab_and_strays() {
     if !lab_available() {

@@ -207,10 +207,14 @@ fn nothing_written(error: Error) -> Error {
 /// not own (`Error::ForeignLoss`; `docs/diagnostics.md`).
 pub const FOREIGN_LOSS: &str = "topo::apply::foreign-loss";
 
+/// The code of an apply refused because a gateway's active chassis, as the Southbound shows
+/// it, does not map the gateway's physical network (`cli::gateways`, `diff::gateways`).
+pub const GATEWAY_UNMAPPED: &str = "topo::apply::gateway-unmapped";
+
 impl Error {
     /// The codes of apply's own refusals that `docs/diagnostics.md` lists (the others are
     /// `topo::apply::failed` with the error's message, or the OVSDB client's own).
-    pub const CODES: &'static [&'static str] = &[FOREIGN_LOSS];
+    pub const CODES: &'static [&'static str] = &[FOREIGN_LOSS, GATEWAY_UNMAPPED];
 }
 
 /// The lock name of a stack. OVSDB lock names are ids (`[A-Za-z_][A-Za-z0-9_]*`), so other

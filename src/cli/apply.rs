@@ -203,6 +203,18 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
             None => None,
         };
         let (nb, read) = opened?;
+        // A gateway whose active chassis the Southbound shows without its network blocks
+        // apply before anything is read from or written to a chassis; a saved plan carries
+        // what its plan found.
+        let found = match (&desired, &saved) {
+            (Some(d), _) if !args.destroy => super::gateways::check(&args.db, &d.model).await,
+            (None, Some(plan)) => plan.gateways.clone(),
+            _ => Vec::new(),
+        };
+        if let Some(refusal) = super::gateways::refusal(&found) {
+            return Err(refusal);
+        }
+        super::gateways::warn(&found);
         let stack = match (&desired, &saved) {
             (Some(d), _) => d.stack.clone(),
             (None, Some(plan)) => args.stack.clone().unwrap_or_else(|| plan.stack.clone()),

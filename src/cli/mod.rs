@@ -17,6 +17,7 @@ pub mod desired;
 pub(crate) mod drift;
 pub(crate) mod exit;
 pub(crate) mod failure;
+pub(crate) mod gateways;
 pub(crate) mod graph;
 pub(crate) mod import;
 pub(crate) mod lab;

@@ -115,6 +115,11 @@ pub(crate) fn run(mut args: PlanArgs) -> Outcome {
             Err(report) => return Outcome::Error(report),
         }
     }
+    // The gateways on chassis whose mappings the topology does not declare, from the
+    // Southbound (a plan of the stack's removal has none).
+    if !args.destroy {
+        plan.gateways = rt.block_on(super::gateways::check(&args.db, &desired.model));
+    }
     // Process exit frees the rows faster than dropping them one by one.
     std::mem::forget((desired, live));
     print_plan(&plan, args.format);
@@ -164,9 +169,9 @@ pub(super) fn start(
     Ok((desired, targets, rt))
 }
 
-/// 1 with conflicts, 2 with changes, 0 otherwise.
+/// 1 with conflicts or a gateway finding that blocks apply, 2 with changes, 0 otherwise.
 pub(crate) fn verdict(plan: &Plan) -> Outcome {
-    if !plan.conflicts.is_empty() {
+    if !plan.conflicts.is_empty() || crate::diff::gateways::blocking(&plan.gateways) {
         Outcome::Failed
     } else if plan.is_empty() {
         Outcome::Success

@@ -32,6 +32,52 @@ pub struct Model {
     /// lab host behind a VTEP port -> where it sits
     pub lab_vtep_hosts: BTreeMap<String, LabVtepHost>,
     pub checks: Vec<Check>,
+    /// Gateways on chassis whose `ovn-bridge-mappings` this topology does not declare:
+    /// checked against the Southbound by plan, drift and apply (`diff::gateways`).
+    pub gateway_needs: Vec<GatewayNeed>,
+}
+
+/// A gateway that needs a physical network on a chassis whose mappings the topology does not
+/// declare (`managed: false`, or declared without `bridge-mappings`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GatewayNeed {
+    pub chassis: String,
+    /// The port that is the gateway: the LRP of a distributed gateway port or of a gateway
+    /// router's port on that switch, or the l2gateway LSP.
+    pub port: String,
+    /// What makes the chassis a gateway, in the topology's words.
+    pub what: String,
+    /// The physical networks of the gateway's switch (one of them is enough).
+    pub networks: Vec<String>,
+    pub role: GatewayRole,
+    /// The chassis's `unmapped-ok` names one of `networks`.
+    pub acknowledged: bool,
+}
+
+/// Where a chassis stands among a gateway's candidates. OVN makes the highest priority the
+/// active one (`Gateway_Chassis.priority`, `HA_Chassis.priority`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum GatewayRole {
+    /// The gateway's one chassis (a gateway router, an l2gateway port, a single gateway
+    /// chassis).
+    Only,
+    /// The highest priority among several (or tied for it): the one that carries the traffic.
+    Active,
+    /// A lower priority: used only when the ones above it fail.
+    Backup,
+}
+
+impl GatewayRole {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            GatewayRole::Only => "its only chassis",
+            GatewayRole::Active => "the highest priority, the active one",
+            GatewayRole::Backup => "a backup",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -10,6 +10,7 @@
 
 pub(crate) mod chassis;
 pub(crate) mod foreign;
+pub(crate) mod gateways;
 pub(crate) mod plan;
 pub(crate) mod render;
 pub(crate) mod vtep;
@@ -201,6 +202,7 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
         chassis: Vec::new(),
         chassis_unchecked: Vec::new(),
         vteps: Vec::new(),
+        gateways: Vec::new(),
         read: ReadSet { rows: read },
     }
 }

@@ -230,6 +230,10 @@ pub struct Plan {
     /// Hardware VTEPs whose own database apply will change (filled like `chassis`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vteps: Vec<VtepChange>,
+    /// Gateways whose chassis the Southbound shows without their physical network (filled by
+    /// the commands that read the Southbound; `diff::gateways`): errors block apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gateways: Vec<super::gateways::GatewayFinding>,
     pub read: ReadSet,
 }
 

@@ -347,9 +347,19 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
 /// [`summary_line`] counting `chassis` as the plan's chassis changes.
 fn summary_with(plan: &Plan, chassis: &[ChassisChange]) -> String {
     let conflicts = plan.conflicts.len();
+    let gateways = plan
+        .gateways
+        .iter()
+        .filter(|f| f.severity == super::gateways::Severity::Error)
+        .count();
     if plan.changes.is_empty() && chassis.is_empty() && plan.vteps.is_empty() {
         if conflicts > 0 {
             return format!("No changes planned, but {conflicts} conflict(s) block apply.");
+        }
+        if gateways > 0 {
+            return format!(
+                "No changes planned, but {gateways} gateway chassis finding(s) block apply."
+            );
         }
         if !plan.foreign_kept.is_empty() {
             return format!(
@@ -361,11 +371,17 @@ fn summary_with(plan: &Plan, chassis: &[ChassisChange]) -> String {
         return "No changes. The live databases match the topology.".to_owned();
     }
     let (c, u, d) = plan.summary();
-    let blocked = if conflicts > 0 {
+    let mut blocked = if conflicts > 0 {
         format!(" {conflicts} conflict(s) block apply.")
     } else {
         String::new()
     };
+    if gateways > 0 {
+        let _ = write!(
+            blocked,
+            " {gateways} gateway chassis finding(s) block apply."
+        );
+    }
     let chassis = match chassis.len() {
         0 => String::new(),
         n => format!(", {n} chassis to change"),
@@ -440,6 +456,13 @@ pub(crate) fn text_with(plan: &Plan, chassis: &[ChassisChange], color: bool) -> 
             let _ = writeln!(out, "{}", conflict_line(c));
         }
     }
+    if !plan.gateways.is_empty() {
+        let gap = if out.is_empty() { "" } else { "\n" };
+        let _ = writeln!(out, "{gap}Gateways (their chassis, from the Southbound):");
+        for line in gateway_lines(plan) {
+            let _ = writeln!(out, "  ! {line}");
+        }
+    }
     if !plan.chassis_unchecked.is_empty() {
         let _ = writeln!(
             out,
@@ -454,6 +477,20 @@ pub(crate) fn text_with(plan: &Plan, chassis: &[ChassisChange], color: bool) -> 
     }
     let _ = writeln!(out, "{}", summary_with(plan, chassis));
     out
+}
+
+/// One line per gateway finding: its severity (an error blocks apply), then the sentence.
+pub(crate) fn gateway_lines(plan: &Plan) -> Vec<String> {
+    plan.gateways
+        .iter()
+        .map(|f| {
+            let severity = match f.severity {
+                super::gateways::Severity::Error => "error (blocks apply)",
+                super::gateways::Severity::Warning => "warning",
+            };
+            format!("{severity}: {}", f.message)
+        })
+        .collect()
 }
 
 /// One line per chassis the plan did not read: which, where, why.
@@ -514,6 +551,17 @@ pub(crate) fn markdown_sections(plan: &Plan, budget: usize) -> String {
         + kept.iter().map(String::len).sum::<usize>()
         + 600;
     push_unchecked(&mut out, plan);
+    let gateways: Vec<String> = gateway_lines(plan)
+        .into_iter()
+        .map(|l| format!("> - {l}\n"))
+        .collect();
+    push_list(
+        &mut out,
+        "> [!WARNING]\n> Gateways (their chassis, from the Southbound):\n",
+        &gateways,
+        usize::MAX,
+        "gateway finding(s)",
+    );
     let at_risk_head = format!(
         "> [!CAUTION]\n> Foreign rows at risk (apply refuses without `{ALLOW_FOREIGN_LOSS}`):\n"
     );

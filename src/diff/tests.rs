@@ -716,3 +716,53 @@ fn a_single_valued_reference_is_kept_when_unset_and_at_risk_when_replaced() {
     assert_eq!(p.foreign_at_risk.len(), 1);
     assert_eq!(p.foreign_at_risk[0].fate, Fate::Detached);
 }
+
+/// The seed's DGP (node1, priority 2, without `externalnet` in the Southbound): acknowledged,
+/// a warning under "Gateways" and "No changes."; without `unmapped-ok`, an error that the
+/// summary says blocks apply. Text and Markdown.
+#[test]
+fn gateway_findings_are_shown_and_an_error_blocks_apply() {
+    use crate::live::southbound::SbChassis;
+    let seed = include_str!("../../examples/topologies/dgp-seed-gateway-chassis.yaml");
+    let sb = |name: &str, mappings: &str| SbChassis {
+        name: name.to_owned(),
+        published: std::collections::BTreeMap::from([(
+            "ovn-bridge-mappings".to_owned(),
+            mappings.to_owned(),
+        )]),
+        ..SbChassis::default()
+    };
+    let registered = [
+        sb("master", "externalnet:br-ens8"),
+        sb("node1", "physnet:br-phys"),
+    ];
+    let found = |text: &str| {
+        let loaded = crate::spec::load_str("seed.yaml", text);
+        let model = crate::compiler::check(&loaded.topology).0.unwrap();
+        let mut p = plan(&State::new(), &live(vec![]), "seed", Options::default());
+        p.gateways = gateways::check(&model.gateway_needs, &registered);
+        p
+    };
+    let acknowledged = found(seed);
+    assert!(!gateways::blocking(&acknowledged.gateways));
+    let text = render::text(&acknowledged, false);
+    assert!(text.contains("No changes."), "{text}");
+    insta::assert_snapshot!("gateway_warning_text", text);
+
+    let ack = "    unmapped-ok: [externalnet]\n";
+    assert_eq!(seed.matches(ack).count(), 1);
+    let refused = found(&seed.replace(ack, ""));
+    assert!(gateways::blocking(&refused.gateways));
+    assert_eq!(
+        render::summary_line(&refused),
+        "No changes planned, but 1 gateway chassis finding(s) block apply."
+    );
+    insta::assert_snapshot!("gateway_error_text", render::text(&refused, false));
+    insta::assert_snapshot!("gateway_error_markdown", render::markdown(&refused));
+    let json = serde_json::to_value(&refused).unwrap();
+    assert_eq!(json["gateways"][0]["severity"], "error");
+    assert_eq!(json["gateways"][0]["chassis"], "node1");
+    assert_eq!(json["gateways"][0]["port"], "lr1-lslocal");
+    assert_eq!(json["gateways"][0]["networks"][0], "externalnet");
+    assert_eq!(json["gateways"][0]["role"], "active");
+}

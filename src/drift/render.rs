@@ -18,18 +18,17 @@ pub(crate) struct Drift<'a> {
 }
 
 impl Drift<'_> {
-    /// No change, no conflict, no Southbound finding.
+    /// No change, no conflict, no Southbound finding, no gateway finding that blocks apply
+    /// (a warning, such as an acknowledged `unmapped-ok`, is shown but is no drift).
     pub(crate) fn in_sync(&self) -> bool {
-        self.plan.is_empty()
-            && self.plan.conflicts.is_empty()
-            && self.plan.foreign_kept.is_empty()
-            && self.findings.is_empty()
+        !self.plan_has_something() && self.findings.is_empty()
     }
 
     fn plan_has_something(&self) -> bool {
         !(self.plan.is_empty()
             && self.plan.conflicts.is_empty()
-            && self.plan.foreign_kept.is_empty())
+            && self.plan.foreign_kept.is_empty()
+            && !crate::diff::gateways::blocking(&self.plan.gateways))
     }
 }
 
@@ -42,6 +41,9 @@ pub(crate) fn text(drift: &Drift<'_>, color: bool) -> String {
         for line in render::unchecked_lines(drift.plan) {
             let _ = writeln!(out, "  ? {line} (not checked)");
         }
+        for line in render::gateway_lines(drift.plan) {
+            let _ = writeln!(out, "  ! {line}");
+        }
         return out;
     }
     let _ = writeln!(
@@ -49,7 +51,16 @@ pub(crate) fn text(drift: &Drift<'_>, color: bool) -> String {
         "Drift: the live databases differ from the topology of stack {stack}."
     );
     if drift.plan_has_something() {
-        if drift.plan.is_empty() && drift.plan.conflicts.is_empty() {
+        if drift.plan.is_empty()
+            && drift.plan.conflicts.is_empty()
+            && drift.plan.foreign_kept.is_empty()
+        {
+            // Only a gateway finding that blocks apply: the rows match.
+            let _ = writeln!(
+                out,
+                "A gateway's chassis does not map its physical network in the Southbound:\n"
+            );
+        } else if drift.plan.is_empty() && drift.plan.conflicts.is_empty() {
             // Only references to rows the stack does not own: apply keeps them.
             let _ = writeln!(
                 out,
@@ -94,6 +105,14 @@ pub(crate) fn markdown_within(drift: &Drift<'_>, budget: usize) -> String {
             }
             out.push('\n');
         }
+        let gateways = render::gateway_lines(drift.plan);
+        if !gateways.is_empty() {
+            out.push_str("> [!WARNING]\n> Gateways (their chassis, from the Southbound):\n");
+            for line in gateways {
+                let _ = writeln!(out, "> - {line}");
+            }
+            out.push('\n');
+        }
     } else {
         let _ = writeln!(
             out,
@@ -108,7 +127,12 @@ pub(crate) fn markdown_within(drift: &Drift<'_>, budget: usize) -> String {
     }
     let findings = findings_markdown(drift.findings, budget / 4);
     if drift.plan_has_something() {
-        if drift.plan.is_empty() && drift.plan.conflicts.is_empty() {
+        if drift.plan.is_empty()
+            && drift.plan.conflicts.is_empty()
+            && drift.plan.foreign_kept.is_empty()
+        {
+            let _ = writeln!(out, "#### A gateway's chassis lacks its physical network\n");
+        } else if drift.plan.is_empty() && drift.plan.conflicts.is_empty() {
             let _ = writeln!(out, "#### Rows the stack does not own, added to its rows\n");
         } else {
             let _ = writeln!(out, "#### What `topo apply` would do to bring them back\n");
@@ -187,6 +211,7 @@ mod tests {
             chassis: vec![],
             chassis_unchecked: vec![],
             vteps: Vec::new(),
+            gateways: Vec::new(),
             read: ReadSet::default(),
         }
     }
@@ -338,5 +363,54 @@ mod tests {
         assert!(md.contains("more change(s) not shown"), "{md}");
         assert!(md.contains("more finding(s)"), "{md}");
         assert!(md.contains("#### Chassis (from the Southbound)"), "{md}");
+    }
+
+    /// A gateway warning (a backup, or acknowledged by `unmapped-ok`) is shown but is no
+    /// drift; an error (the active chassis lacks the network) is.
+    #[test]
+    fn a_gateway_warning_is_in_sync_an_error_is_drift() {
+        use crate::compiler::model::GatewayRole;
+        use crate::diff::gateways::{GatewayFinding, Problem, Severity};
+        let finding = |severity| GatewayFinding {
+            severity,
+            problem: Problem::Unmapped,
+            chassis: "node1".into(),
+            port: "lr1-lslocal".into(),
+            networks: vec!["externalnet".into()],
+            role: GatewayRole::Active,
+            acknowledged: severity == Severity::Warning,
+            message: "chassis node1 does not map externalnet (lr1-lslocal)".into(),
+        };
+        let mut p = plan(vec![]);
+        p.gateways.push(finding(Severity::Warning));
+        let drift = Drift {
+            plan: &p,
+            findings: &[],
+            chassis_checked: true,
+        };
+        assert!(drift.in_sync());
+        let out = text(&drift, false);
+        assert!(out.starts_with("In sync"), "{out}");
+        assert!(
+            out.contains("  ! warning: chassis node1 does not map externalnet (lr1-lslocal)"),
+            "{out}"
+        );
+        assert!(markdown(&drift).contains("> - warning: chassis node1"));
+        p.gateways[0] = finding(Severity::Error);
+        let drift = Drift {
+            plan: &p,
+            findings: &[],
+            chassis_checked: true,
+        };
+        assert!(!drift.in_sync());
+        let out = text(&drift, false);
+        assert!(
+            out.contains("  ! error (blocks apply): chassis node1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("A gateway's chassis does not map its physical network"),
+            "{out}"
+        );
     }
 }

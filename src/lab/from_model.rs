@@ -211,6 +211,13 @@ impl LabSpec {
                 if p.kind != PortType::Vif || p.dynamic {
                     continue;
                 }
+                if !model.chassis.contains_key(ch) {
+                    return Err(LabError::Spec(format!(
+                        "port `{port}` is bound to chassis `{ch}`, which is `managed: false`: \
+                         the lab starts only the chassis the stack configures (give `{ch}` an \
+                         `encap`, or bind the port elsewhere)"
+                    )));
+                }
                 let mac = p.mac.as_ref().ok_or_else(|| {
                     LabError::Spec(format!(
                         "port `{port}` on chassis `{ch}` needs a `mac` for the lab"

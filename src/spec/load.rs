@@ -174,9 +174,22 @@ pub(crate) fn parse(text: &str, base: usize) -> (Option<Topology>, Vec<Diagnosti
     let _guard = BaseGuard::set(base);
     take_found();
     let result = serde_saphyr::from_str_with_options::<Root>(text, options(text.len()));
-    let mut diags: Vec<Diagnostic> = take_found().into_iter().map(found_diagnostic).collect();
+    let found = take_found();
+    let unknown_keys: Vec<(Span, String, String)> = found
+        .iter()
+        .filter_map(|f| match f {
+            Found::Unknown { key, object, .. } => {
+                Some((key.span, object.clone(), key.value.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut diags: Vec<Diagnostic> = found.into_iter().map(found_diagnostic).collect();
     match result {
-        Ok(root) => (Some(root.0), diags),
+        Ok(mut root) => {
+            root.0.unknown_keys = unknown_keys;
+            (Some(root.0), diags)
+        }
         Err(e) => {
             diags.extend(yaml_diagnostic(&e, text, base));
             (None, diags)
@@ -548,6 +561,7 @@ pub(crate) fn merge(parts: Vec<Topology>, diags: &mut Diagnostics) -> Topology {
                 None => out.name = Some(name),
             }
         }
+        out.unknown_keys.extend(part.unknown_keys);
         merge_map(&mut out.chassis, part.chassis, "chassis", diags);
         merge_map(
             &mut out.ha_chassis_groups,

@@ -55,14 +55,29 @@ pub struct Topology {
     /// Connectivity checks `topo verify` runs in the lab.
     #[serde(default)]
     pub checks: Vec<Sp<Check>>,
+    /// The keys the loader skipped as unknown (and reported): where, in which object (in
+    /// words), and the key. A check that would report the key it likely misspells as missing
+    /// stays quiet.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub unknown_keys: Vec<(crate::source::Span, String, String)>,
 }
 
 /// One chassis: what `ovn-controller` reads from its `Open_vSwitch` external_ids.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Chassis {
-    /// Tunnel encapsulation: `ovn-encap-type` and `ovn-encap-ip`.
-    pub encap: Sp<Encap>,
+    /// `false`: a chassis this stack does not configure (another tool or team runs it), named
+    /// only so that gateways and ports may refer to it; it takes no settings, and plan checks
+    /// in the Southbound that it maps the networks its gateways need. Default `true`.
+    pub managed: Option<Sp<bool>>,
+    /// Tunnel encapsulation: `ovn-encap-type` and `ovn-encap-ip` (required unless
+    /// `managed: false`).
+    pub encap: Option<Sp<Encap>>,
+    /// Physical networks this chassis is known not to map although a gateway on it is
+    /// attached to them: what `plan` finds missing there is then a warning, never an error.
+    #[serde(default)]
+    pub unmapped_ok: Vec<Sp<String>>,
     /// Physical network name -> provider bridge (`ovn-bridge-mappings`).
     #[serde(default)]
     pub bridge_mappings: Map<Sp<String>>,

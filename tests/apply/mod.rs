@@ -8,6 +8,7 @@ mod drift;
 mod edits;
 mod examples;
 mod foreign;
+mod gateways;
 mod safety;
 mod services;
 mod watch;

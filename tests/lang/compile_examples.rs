@@ -12,7 +12,19 @@ fn examples_compile_to_their_rows() {
     insta::glob!("../../examples/topologies", "*.yaml", |path| {
         let loaded = load(path);
         let diags = diagnose(&loaded);
-        assert!(diags.is_empty(), "{}: {diags:?}", path.display());
+        // The seed's own DGP scenarios keep their one warning: node1, the active gateway,
+        // has no mappings in the file (plan checks them in the Southbound).
+        let seed = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("dgp-seed-"));
+        let expected = if seed {
+            vec!["topo::chassis::gateway-unverified"]
+        } else {
+            vec![]
+        };
+        let codes: Vec<&str> = diags.items.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, expected, "{}: {diags:?}", path.display());
+        assert!(!diags.has_errors());
         let state = compiler::compile(&loaded.topology).0.unwrap();
         insta::assert_yaml_snapshot!(to_json(&state));
     });
@@ -32,8 +44,9 @@ fn examples_have_two_chassis_and_checks() {
         n += 1;
     }
     assert_eq!(
-        n, 12,
-        "one example per seed scenario, and security groups, load balancers, DHCP, the VTEP gateway, dual stack"
+        n, 14,
+        "one example per seed scenario (the DGP ones also as the seed writes them), and \
+         security groups, load balancers, DHCP, the VTEP gateway, dual stack"
     );
 }
 

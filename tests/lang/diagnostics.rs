@@ -66,6 +66,7 @@ fn warning_fixtures_are_valid_and_the_others_are_not() {
     let warnings = [
         "topo::chassis::unmapped-network",
         "topo::chassis::vif-unmapped",
+        "topo::chassis::gateway-unverified",
     ];
     let dir = root().join("tests/fixtures/invalid");
     for e in std::fs::read_dir(dir).unwrap() {

@@ -4,9 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use super::Checker;
-use crate::compiler::model::Chassis;
+use crate::compiler::model::{Chassis, GatewayNeed, GatewayRole};
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::source::Span;
+use crate::spec::Sp;
 use crate::spec::types::PortType;
 
 impl Checker<'_> {
@@ -16,7 +17,45 @@ impl Checker<'_> {
         for (name, ch) in t.chassis.iter() {
             self.name("chassis", name);
             self.facts.chassis.insert(name.value.clone(), name);
-            let ip = self.ip(&ch.encap.ip);
+            let managed = ch.managed.as_ref().is_none_or(|m| m.value);
+            for network in &ch.unmapped_ok {
+                self.name("network", network);
+                if let Some(bridge) = ch.bridge_mappings.get(&network.value) {
+                    let d = Diagnostic::error(
+                        Code::ValueConflict,
+                        format!(
+                            "chassis `{}` maps network `{}` and lists it in `unmapped-ok`",
+                            name.value, network.value
+                        ),
+                    )
+                    .at(network.span, "acknowledged as not mapped here")
+                    .related(bridge.span, "but mapped here")
+                    .help("`unmapped-ok` is for networks the chassis does not map: remove it from one of the two");
+                    self.push(d);
+                }
+            }
+            if !managed || ch.bridge_mappings.is_empty() {
+                let ok = ch.unmapped_ok.iter().map(|n| n.value.clone()).collect();
+                self.facts.unverified.insert(name.value.clone(), ok);
+            }
+            if !managed {
+                self.unmanaged_settings(name, ch);
+                continue;
+            }
+            let Some(encap) = &ch.encap else {
+                if self.misspelt_encap(name) {
+                    continue; // the loader reported the typo, with `encap` as its fix
+                }
+                self.missing(
+                    name.span,
+                    format!("chassis `{}` has no `encap`", name.value),
+                    "no `encap` here",
+                    "give `encap: { type: geneve, ip: <tunnel address> }`, or `managed: false` \
+                     for a chassis this stack does not configure",
+                );
+                continue;
+            };
+            let ip = self.ip(&encap.ip);
             if let Some(ip) = ip {
                 if let Some((first, owner)) = encap_ips.get(&ip) {
                     let d = Diagnostic::error(
@@ -26,12 +65,12 @@ impl Checker<'_> {
                             name.value
                         ),
                     )
-                    .at(ch.encap.ip.span, "used again here")
+                    .at(encap.ip.span, "used again here")
                     .related(*first, "first used here")
                     .help("every chassis needs its own `ovn-encap-ip`");
                     self.push(d);
                 } else {
-                    encap_ips.insert(ip, (ch.encap.ip.span, name.value.clone()));
+                    encap_ips.insert(ip, (encap.ip.span, name.value.clone()));
                 }
             }
             let mut mappings = BTreeMap::new();
@@ -85,7 +124,7 @@ impl Checker<'_> {
                 self.model.chassis.insert(
                     name.value.clone(),
                     Chassis {
-                        encap_type: ch.encap.ty.value,
+                        encap_type: encap.ty.value,
                         encap_ip: ip,
                         bridge_mappings: mappings,
                         bridges,
@@ -94,6 +133,60 @@ impl Checker<'_> {
                     },
                 );
             }
+        }
+    }
+
+    /// Whether the loader skipped a misspelt `encap` (`encapp`) in chassis `name`: between
+    /// its name and the next chassis's.
+    fn misspelt_encap(&self, name: &Sp<String>) -> bool {
+        let next = self
+            .t
+            .chassis
+            .iter()
+            .map(|(n, _)| n.span.offset)
+            .filter(|o| *o > name.span.offset)
+            .min()
+            .unwrap_or(usize::MAX);
+        self.t.unknown_keys.iter().any(|(span, object, key)| {
+            object == "chassis"
+                && (name.span.offset..next).contains(&span.offset)
+                && did_you_mean(key, ["encap"]).is_some()
+        })
+    }
+
+    /// A `managed: false` chassis is only a name: topo writes nothing there, so a setting
+    /// would be silently ignored.
+    fn unmanaged_settings(&mut self, name: &Sp<String>, ch: &crate::spec::types::Chassis) {
+        let mut given: Vec<(&str, Span)> = Vec::new();
+        if let Some(e) = &ch.encap {
+            given.push(("encap", e.span));
+        }
+        if let Some((n, _)) = ch.bridge_mappings.iter().next() {
+            given.push(("bridge-mappings", n.span));
+        }
+        if let Some((b, _)) = ch.bridges.iter().next() {
+            given.push(("bridges", b.span));
+        }
+        if let Some(r) = &ch.remote {
+            given.push(("remote", r.span));
+        }
+        if let Some(r) = &ch.ovn_remote {
+            given.push(("ovn-remote", r.span));
+        }
+        for (key, span) in given {
+            self.push(
+                Diagnostic::error(
+                    Code::ChassisUnmanagedSettings,
+                    format!(
+                        "chassis `{}` is `managed: false` but sets `{key}`",
+                        name.value
+                    ),
+                )
+                .at(span, "topo writes nothing on an unmanaged chassis")
+                .help(format!(
+                    "remove `{key}`, or remove `managed: false` so that apply configures the chassis"
+                )),
+            );
         }
     }
 
@@ -195,6 +288,19 @@ impl Checker<'_> {
                         let Some(gw) = &p.chassis else { continue };
                         if !self.facts.chassis.contains_key(&gw.value) {
                             continue; // reported as unknown chassis
+                        }
+                        if let Some(ok) = self.facts.unverified.get(&gw.value) {
+                            let need = GatewayNeed {
+                                chassis: gw.value.clone(),
+                                port: port.value.clone(),
+                                what: format!("l2gateway chassis of `{}`", port.value),
+                                networks: vec![network.value.clone()],
+                                role: GatewayRole::Only,
+                                acknowledged: ok.contains(&network.value),
+                            };
+                            self.push(unverified(&need, gw.span));
+                            self.model.gateway_needs.push(need);
+                            continue;
                         }
                         if !chassis.contains(&gw.value) {
                             let d = Diagnostic::error(
@@ -310,36 +416,68 @@ impl Checker<'_> {
                 let Some(nets) = localnets.get(sw.value.as_str()) else {
                     continue;
                 };
-                // (chassis, where it is named, what names it)
-                let mut gateways: Vec<(&str, Span, String)> = Vec::new();
+                let lrp = p.name.as_ref().map_or_else(
+                    || crate::compiler::naming::lrp_name(&router.value, &sw.value),
+                    |n| n.value.clone(),
+                );
+                // (chassis, where it is named, what names it, its role)
+                let mut gateways: Vec<(&str, Span, String, GatewayRole)> = Vec::new();
                 if let Some(c) = &r.chassis {
                     gateways.push((
                         c.value.as_str(),
                         c.span,
                         format!("gateway router `{}`", router.value),
+                        GatewayRole::Only,
                     ));
                 }
                 if let Some(g) = &p.gateway {
-                    for (c, _) in g.chassis.iter() {
+                    let prios: Vec<i64> = g.chassis.iter().map(|(_, p)| p.value).collect();
+                    for (c, prio) in g.chassis.iter() {
                         gateways.push((
                             c.value.as_str(),
                             c.span,
-                            format!("gateway chassis of `{}-{}`", router.value, sw.value),
+                            format!("gateway chassis of `{lrp}`, priority {}", prio.value),
+                            role(prio.value, &prios),
                         ));
                     }
                     if let Some(group) = &g.ha_group {
                         let members = t.ha_chassis_groups.get(&group.value);
-                        for (c, _) in members.iter().flat_map(|m| m.iter()) {
+                        let prios: Vec<i64> = members
+                            .iter()
+                            .flat_map(|m| m.iter())
+                            .map(|(_, p)| p.value)
+                            .collect();
+                        for (c, prio) in members.iter().flat_map(|m| m.iter()) {
                             gateways.push((
                                 c.value.as_str(),
                                 c.span,
-                                format!("member of HA chassis group `{}`", group.value),
+                                format!(
+                                    "member of HA chassis group `{}` of `{lrp}`, priority {}",
+                                    group.value, prio.value
+                                ),
+                                role(prio.value, &prios),
                             ));
                         }
                     }
                 }
-                for (chassis, span, what) in gateways {
-                    if !self.facts.chassis.contains_key(chassis) || maps(chassis, nets) {
+                for (chassis, span, what, role) in gateways {
+                    if !self.facts.chassis.contains_key(chassis) {
+                        continue;
+                    }
+                    if let Some(ok) = self.facts.unverified.get(chassis) {
+                        let need = GatewayNeed {
+                            chassis: chassis.to_owned(),
+                            port: lrp.clone(),
+                            what,
+                            networks: nets.iter().map(|n| (*n).to_owned()).collect(),
+                            role,
+                            acknowledged: nets.iter().any(|n| ok.contains(*n)),
+                        };
+                        found.push(unverified(&need, span));
+                        self.model.gateway_needs.push(need);
+                        continue;
+                    }
+                    if maps(chassis, nets) {
                         continue;
                     }
                     let list = nets.join("`, `");
@@ -421,4 +559,51 @@ impl Checker<'_> {
             self.push(d);
         }
     }
+}
+
+/// A chassis's role among a gateway's candidates with these priorities: OVN makes the
+/// highest the active one.
+fn role(prio: i64, all: &[i64]) -> GatewayRole {
+    if all.len() <= 1 {
+        GatewayRole::Only
+    } else if all.iter().all(|p| *p <= prio) {
+        GatewayRole::Active
+    } else {
+        GatewayRole::Backup
+    }
+}
+
+/// The warning for a gateway whose chassis's mappings the topology does not declare: what
+/// plan will check, and what it will do when the chassis lacks the network.
+fn unverified(need: &GatewayNeed, span: Span) -> Diagnostic {
+    let list = need.networks.join("`, `");
+    let chassis = &need.chassis;
+    let then = if need.acknowledged {
+        format!(
+            "acknowledged by `unmapped-ok` on chassis `{chassis}`: if the Southbound shows it \
+             without `{list}`, plan and apply warn and go on"
+        )
+    } else if need.role == GatewayRole::Backup {
+        format!(
+            "a backup: if the Southbound shows it without `{list}`, plan and apply warn and go on"
+        )
+    } else {
+        format!(
+            "if the Southbound shows it without `{list}`, plan and apply refuse (the gateway's \
+             traffic would be dropped there): map it on the chassis, or add `unmapped-ok: \
+             [{}]` to chassis `{chassis}` to apply anyway",
+            need.networks.first().map_or("", String::as_str)
+        )
+    };
+    Diagnostic::warning(
+        Code::ChassisGatewayUnverified,
+        format!(
+            "chassis `{chassis}` ({}, {}) needs `{list}`, but its bridge mappings are not in \
+             this topology: plan checks them in the Southbound",
+            need.what,
+            need.role.word()
+        ),
+    )
+    .at(span, format!("`{chassis}` must map `{list}`"))
+    .help(then)
 }

@@ -60,6 +60,9 @@ pub fn check(topology: &Topology) -> (Option<Model>, Diagnostics) {
 struct Facts<'a> {
     /// chassis -> its name as written
     chassis: BTreeMap<String, &'a Sp<String>>,
+    /// Chassis whose `ovn-bridge-mappings` the topology does not declare (`managed: false`,
+    /// or no `bridge-mappings`) -> the networks their `unmapped-ok` acknowledges.
+    unverified: BTreeMap<String, std::collections::BTreeSet<String>>,
     ha_groups: BTreeMap<String, &'a Sp<String>>,
     switches: BTreeMap<String, &'a Sp<String>>,
     routers: BTreeMap<String, &'a Sp<String>>,
@@ -216,7 +219,8 @@ impl<'a> Checker<'a> {
             "chassis",
             name,
             known.iter().map(String::as_str),
-            "declare it under `chassis:`",
+            "declare it under `chassis:`, as `<name>: { managed: false }` if this stack does \
+             not configure it",
         );
         false
     }

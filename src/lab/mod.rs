@@ -16,7 +16,8 @@
 //! One job per file: [`spec`] (input), [`from_model`] (input from a topology), [`state`] (the persisted lab), [`names`],
 //! [`command`], [`netns`], [`process`], [`daemons`], [`chassis`] (through `live::vswitch`, the
 //! chassis database client apply uses too), [`underlay`], [`network`],
-//! [`vm`], [`targets`], [`checks`], [`lifecycle`] (up / down / status).
+//! [`vm`], [`targets`], [`checks`], [`lifecycle`] (up / down / status), [`parts`] (adding and
+//! removing one chassis, network, VTEP or VM), [`reconcile`] (`up` on a running lab).
 
 pub(crate) mod chassis;
 pub mod checks;
@@ -28,8 +29,10 @@ pub(crate) mod lifecycle;
 pub mod names;
 pub mod netns;
 pub(crate) mod network;
+pub(crate) mod parts;
 pub(crate) mod probe;
 pub mod process;
+pub(crate) mod reconcile;
 pub(crate) mod spec;
 pub mod state;
 pub mod targets;
@@ -37,8 +40,10 @@ pub(crate) mod underlay;
 pub(crate) mod vm;
 pub(crate) mod vtep;
 
+pub use chassis::{Action as ChassisAction, control as chassis_control};
 pub use checks::{CheckResult, run_checks};
 pub(crate) use lifecycle::DEFAULT_DIR;
-pub use lifecycle::{UpOptions, down, status, up};
+pub use lifecycle::{Health, UpOptions, down, status, up};
+pub use reconcile::{Reconciled, reconcile};
 pub use spec::{CheckSpec, Expect, LabSpec};
 pub use state::LabState;

@@ -311,7 +311,7 @@ fn down(dir: &std::path::Path) -> Outcome {
 }
 
 fn check(dir: &std::path::Path, wanted: &[String]) -> Outcome {
-    let state = match LabState::load(dir) {
+    let mut state = match LabState::load(dir) {
         Ok(Some(s)) => s,
         Ok(None) => return err(miette::miette!("no lab in {}", dir.display())),
         Err(e) => return err(e),
@@ -324,6 +324,9 @@ fn check(dir: &std::path::Path, wanted: &[String]) -> Outcome {
         Ok(rt) => rt,
         Err(outcome) => return outcome,
     };
+    if let Err(e) = rt.block_on(lab::dynamic::learn(&mut state)) {
+        return err(e);
+    }
     let results = rt.block_on(lab::run_checks(
         &state,
         &state.spec.checks,

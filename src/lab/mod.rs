@@ -17,12 +17,13 @@
 //! [`command`], [`netns`], [`process`], [`daemons`], [`chassis`] (through `live::vswitch`, the
 //! chassis database client apply uses too), [`underlay`], [`network`],
 //! [`vm`], [`targets`], [`checks`], [`lifecycle`] (up / down / status), [`parts`] (adding and
-//! removing one chassis, network, VTEP or VM), [`reconcile`] (`up` on a running lab).
+//! removing one chassis, network, VTEP or VM), [`dynamic`] (VMs taking OVN's dynamic addresses), [`reconcile`] (`up` on a running lab).
 
 pub(crate) mod chassis;
 pub mod checks;
 pub(crate) mod command;
 pub(crate) mod daemons;
+pub mod dynamic;
 pub(crate) mod error;
 pub(crate) mod from_model;
 pub(crate) mod lifecycle;

@@ -131,6 +131,11 @@ pub struct VmSpec {
     /// Default route, usually the logical router port's address.
     #[serde(default)]
     pub gateway: Option<Ipv4Addr>,
+    /// OVN assigns the address (`addresses: dynamic`): the VM is plugged in with no
+    /// address (and `mac` may be empty), `ip` is `0.0.0.0` with the switch's prefix, and the
+    /// VM takes the port's `dynamic_addresses` once they exist (`lab::dynamic`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dynamic: bool,
 }
 
 /// One declared check from an endpoint (VM or host name) to an endpoint or an IPv4
@@ -467,13 +472,14 @@ impl LabSpec {
                     vm.name, vm.chassis
                 ));
             }
-            if !is_unicast_mac(&vm.mac) {
+            if !(vm.dynamic && vm.mac.is_empty()) && !is_unicast_mac(&vm.mac) {
                 return err(format!(
                     "vm `{}` MAC `{}` is not a unicast MAC address",
                     vm.name, vm.mac
                 ));
             }
             if let Some(gw) = vm.gateway
+                && !vm.dynamic
                 && !vm.ip.contains(&gw)
             {
                 return err(format!(

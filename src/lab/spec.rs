@@ -472,7 +472,8 @@ impl LabSpec {
                     vm.name, vm.chassis
                 ));
             }
-            if !(vm.dynamic && vm.mac.is_empty()) && !is_unicast_mac(&vm.mac) {
+            let mac_later = vm.dynamic && vm.mac.is_empty();
+            if !mac_later && !is_unicast_mac(&vm.mac) {
                 return err(format!(
                     "vm `{}` MAC `{}` is not a unicast MAC address",
                     vm.name, vm.mac

@@ -107,13 +107,20 @@ fn man_writes_a_page_per_subcommand_that_groff_renders() {
         .success()
         .stdout();
 
-    let mut want = vec!["topo.1".to_owned()];
-    for sub in subcommands(&[]) {
-        want.push(format!("topo-{sub}.1"));
-        for nested in subcommands(&[&sub]) {
-            want.push(format!("topo-{sub}-{nested}.1"));
+    // A page per subcommand at every depth (`topo lab chassis stop`).
+    fn pages(parent: &[&str], want: &mut Vec<String>) {
+        for sub in subcommands(parent) {
+            let path: Vec<&str> = parent.iter().copied().chain([sub.as_str()]).collect();
+            want.push(format!("topo-{}.1", path.join("-")));
+            pages(&path, want);
         }
     }
+    let mut want = vec!["topo.1".to_owned()];
+    pages(&[], &mut want);
+    assert!(
+        want.contains(&"topo-lab-chassis-stop.1".to_owned()),
+        "{want:?}"
+    );
     assert!(want.contains(&"topo-plan.1".to_owned()), "{want:?}");
     assert!(want.contains(&"topo-lab-up.1".to_owned()), "{want:?}");
     let mut written: Vec<String> = std::fs::read_dir(&out_dir)

@@ -15,6 +15,8 @@ use tempfile::TempDir;
 use topo::lab::checks::{CheckOptions, Verdict};
 use topo::lab::{self, CheckSpec, Expect, LabSpec, LabState, UpOptions};
 
+mod follow;
+
 static SERIAL: Mutex<()> = Mutex::new(());
 
 const TOOLS: &[&str] = &[
@@ -837,10 +839,13 @@ checks:
         assert_eq!(code, Some(0), "{out}");
         assert!(out.contains("is up"), "{out}");
     }
-    // A second `up` in the same directory is refused.
+    // A second `up` in the same directory follows the file: here, nothing changed.
     let (code, out) = run(&["lab", "up", file, "--dir", a.path().to_str().unwrap()]);
-    assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("already running"), "{out}");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("= 1 chassis, 0 VMs, 1 network unchanged"),
+        "{out}"
+    );
 
     let state_a = LabState::load(a.path()).unwrap().unwrap();
     let state_b = LabState::load(b.path()).unwrap().unwrap();

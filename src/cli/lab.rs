@@ -1,8 +1,9 @@
-//! `topo lab up|status|down|check`: the bundled OVN lab.
+//! `topo lab up|chassis|status|down|check`: the bundled OVN lab.
 //!
 //! `up` reads a topology (files or directories, checked like `topo validate`; the lab is
 //! built from its chassis, `lab.networks`, VIF ports with a `chassis` and `checks`), or a
-//! lab description file (the [`crate::lab::LabSpec`] as JSON or YAML; interim format).
+//! lab description file (the [`crate::lab::LabSpec`] as JSON or YAML; interim format). On a
+//! lab that is up, `up` reconciles it with the file (`lab::reconcile`) and prints what it did.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -39,7 +40,14 @@ pub(crate) enum LabCommand {
         #[command(flatten)]
         dir: DirArg,
     },
-    /// Show the lab's processes, namespaces and remotes.
+    /// Stop, start or restart one chassis's daemons (ovn-controller, ovs-vswitchd and its
+    /// ovsdb-server), for failover drills; its namespace, links and VMs stay.
+    Chassis {
+        #[command(subcommand)]
+        action: ChassisCommand,
+    },
+    /// Show the lab's processes, namespaces and remotes: `Up` when every daemon runs,
+    /// `Degraded` (exit 1) naming the stopped ones otherwise.
     Status {
         #[command(flatten)]
         dir: DirArg,
@@ -61,9 +69,40 @@ pub(crate) enum LabCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum ChassisCommand {
+    /// Stop the chassis's daemons by their recorded PIDs.
+    Stop {
+        name: String,
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Start them again on the chassis's own database (same system-id and encap): it
+    /// rejoins as itself.
+    Start {
+        name: String,
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Stop, then start.
+    Restart {
+        name: String,
+        #[command(flatten)]
+        dir: DirArg,
+    },
+}
+
 pub(crate) fn run(args: LabArgs) -> Outcome {
     match args.command {
         LabCommand::Up { paths, dir } => up(&paths, &dir.dir),
+        LabCommand::Chassis { action } => {
+            let (name, dir, action) = match action {
+                ChassisCommand::Stop { name, dir } => (name, dir, lab::ChassisAction::Stop),
+                ChassisCommand::Start { name, dir } => (name, dir, lab::ChassisAction::Start),
+                ChassisCommand::Restart { name, dir } => (name, dir, lab::ChassisAction::Restart),
+            };
+            chassis(&name, &dir.dir, action)
+        }
         LabCommand::Status { dir, format } => status(&dir.dir, format),
         LabCommand::Down { dir } => down(&dir.dir),
         LabCommand::Check { dir, checks } => check(&dir.dir, &checks),
@@ -111,6 +150,31 @@ fn up(paths: &[PathBuf], dir: &std::path::Path) -> Outcome {
         Err(outcome) => return outcome,
     };
     let start = Instant::now();
+    // A lab that is up follows the topology; one starting or failed is `down`'s to clear.
+    if let Ok(Some(state)) = LabState::load(dir)
+        && state.phase == lab::state::Phase::Up
+    {
+        return match rt.block_on(lab::reconcile(dir, spec, &options)) {
+            Ok((state, done)) => {
+                for line in &done.changes {
+                    println!("{line}");
+                }
+                println!("= {}", done.unchanged);
+                println!(
+                    "lab {} ({}) follows its topology ({} change(s) in {:.1} s)",
+                    state.id,
+                    state.spec.name,
+                    done.changes.len(),
+                    start.elapsed().as_secs_f64()
+                );
+                Outcome::Success
+            }
+            Err(e) => err(miette::Report::new(e).wrap_err(format!(
+                "lab up failed on the running lab (lab.json records what exists; `topo lab up` again carries on, `topo lab down --lab {}` removes it)",
+                dir.display()
+            ))),
+        };
+    }
     match rt.block_on(lab::up(spec, dir, &options)) {
         Ok(state) => {
             println!(
@@ -171,12 +235,20 @@ fn status(dir: &std::path::Path, format: Format) -> Outcome {
             Err(e) => return err(miette::Report::from_err(e)),
         },
         Format::Text => {
+            let health = match st.health {
+                lab::Health::Up => "Up".to_owned(),
+                lab::Health::Degraded if st.stopped.is_empty() => {
+                    "Degraded (a namespace is missing)".to_owned()
+                }
+                lab::Health::Degraded => format!("Degraded (stopped: {})", st.stopped.join(", ")),
+                lab::Health::Starting => "Starting".to_owned(),
+                lab::Health::Failed => "Failed".to_owned(),
+            };
             println!(
-                "lab {} ({}) in {}: {:?}",
+                "lab {} ({}) in {}: {health}",
                 st.id,
                 st.name,
-                st.dir.display(),
-                st.phase
+                st.dir.display()
             );
             println!("  northbound  {}\n  southbound  {}", st.nb, st.sb);
             for (c, r) in &st.chassis {
@@ -196,6 +268,27 @@ fn status(dir: &std::path::Path, format: Format) -> Outcome {
         Outcome::Success
     } else {
         Outcome::Failed
+    }
+}
+
+fn chassis(name: &str, dir: &std::path::Path, action: lab::ChassisAction) -> Outcome {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(outcome) => return outcome,
+    };
+    let start = Instant::now();
+    match rt.block_on(lab::chassis_control(dir, name, action)) {
+        Ok(done) => {
+            for line in &done {
+                println!("{line}");
+            }
+            println!(
+                "chassis {name}: done in {:.1} s",
+                start.elapsed().as_secs_f64()
+            );
+            Outcome::Success
+        }
+        Err(e) => err(e),
     }
 }
 
@@ -219,7 +312,7 @@ fn down(dir: &std::path::Path) -> Outcome {
 }
 
 fn check(dir: &std::path::Path, wanted: &[String]) -> Outcome {
-    let state = match LabState::load(dir) {
+    let mut state = match LabState::load(dir) {
         Ok(Some(s)) => s,
         Ok(None) => return err(miette::miette!("no lab in {}", dir.display())),
         Err(e) => return err(e),
@@ -232,6 +325,9 @@ fn check(dir: &std::path::Path, wanted: &[String]) -> Outcome {
         Ok(rt) => rt,
         Err(outcome) => return outcome,
     };
+    if let Err(e) = rt.block_on(lab::dynamic::learn(&mut state)) {
+        return err(e);
+    }
     let results = rt.block_on(lab::run_checks(
         &state,
         &state.spec.checks,

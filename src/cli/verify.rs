@@ -45,7 +45,7 @@ pub(crate) fn run(args: VerifyArgs) -> Outcome {
         .lab
         .clone()
         .unwrap_or_else(|| PathBuf::from(lab::DEFAULT_DIR));
-    let state = match LabState::load(&dir) {
+    let mut state = match LabState::load(&dir) {
         Ok(Some(s)) => s,
         Ok(None) => {
             return Outcome::Error(miette::miette!(
@@ -77,6 +77,16 @@ pub(crate) fn run(args: VerifyArgs) -> Outcome {
         Ok(rt) => rt,
         Err(outcome) => return outcome,
     };
+    // VMs of ports with dynamic addresses take the ones OVN assigned.
+    match rt.block_on(lab::dynamic::learn(&mut state)) {
+        Ok(lines) if args.format == Format::Text => {
+            for l in lines {
+                eprintln!("dynamic address of {l}");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => return Outcome::Error(e.into()),
+    }
     let results = rt.block_on(lab::run_checks(
         &state,
         &spec.checks,

@@ -211,15 +211,28 @@ pub(crate) async fn start_ovsdb_with(
     netns: &str,
     vtep: bool,
 ) -> Result<String, LabError> {
-    let (dir, remote) = ovs_paths(&state.dir, subdir);
+    let (dir, _) = ovs_paths(&state.dir, subdir);
     std::fs::create_dir_all(&dir).map_err(|e| LabError::io(&dir, e))?;
-    let db = dir.join("conf.db");
-    create_db(&db, VSWITCH_SCHEMA)?;
-    let mut argv = vec!["ovsdb-server".to_owned(), s(&db)];
+    create_db(&dir.join("conf.db"), VSWITCH_SCHEMA)?;
     if vtep {
-        let vtep_db = dir.join("vtep.db");
-        create_db(&vtep_db, VTEP_SCHEMA)?;
-        argv.push(s(&vtep_db));
+        create_db(&dir.join("vtep.db"), VTEP_SCHEMA)?;
+    }
+    serve_ovsdb(state, owner, subdir, netns, vtep).await
+}
+
+/// An Open_vSwitch ovsdb-server on the database files `subdir` already has (a chassis
+/// started again after `topo lab chassis stop`: same `system-id`, encap, bridges and ports).
+pub(crate) async fn serve_ovsdb(
+    state: &mut LabState,
+    owner: &str,
+    subdir: &str,
+    netns: &str,
+    vtep: bool,
+) -> Result<String, LabError> {
+    let (dir, remote) = ovs_paths(&state.dir, subdir);
+    let mut argv = vec!["ovsdb-server".to_owned(), s(&dir.join("conf.db"))];
+    if vtep {
+        argv.push(s(&dir.join("vtep.db")));
     }
     argv.extend([
         format!("--remote=p{remote}"),
@@ -363,6 +376,34 @@ pub(crate) async fn wait_chassis_registered(
     sb.close().await;
     last.map_err(|missing| LabError::Timeout {
         what: format!("chassis {missing:?} to register in the Southbound database"),
+        seconds: READY.as_secs_f64(),
+    })
+}
+
+/// Waits until `ovn-controller` of chassis `name` says it is connected to the Southbound
+/// database (`connection-status` on its control socket, `ovn-controller.PID.ctl`).
+pub(crate) async fn wait_controller_connected(
+    state: &LabState,
+    name: &str,
+) -> Result<(), LabError> {
+    let rec = state
+        .process(&format!("{name}/ovn-controller"))
+        .ok_or_else(|| LabError::Setup(format!("chassis {name} has no ovn-controller")))?;
+    let (dir, _) = chassis_paths(&state.dir, name);
+    let ctl = dir.join(format!("ovn-controller.{}.ctl", rec.pid));
+    let ready = poll_until(READY, Duration::from_millis(50), || async {
+        let out = super::command::output(&["ovn-appctl", "-t", &s(&ctl), "connection-status"])?;
+        if String::from_utf8_lossy(&out.stdout).trim() == "connected" {
+            return Ok(Ok(()));
+        }
+        if !rec.alive() {
+            return Err(died(rec, &dir.join("ovn-controller.log")));
+        }
+        Ok(Err(()))
+    })
+    .await?;
+    ready.map_err(|()| LabError::Timeout {
+        what: format!("ovn-controller of {name} to connect to the Southbound database"),
         seconds: READY.as_secs_f64(),
     })
 }

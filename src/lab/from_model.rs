@@ -4,7 +4,8 @@
 //! `bridges: { br-ens8: [ens8] }`), every VIF port with a `chassis` as a VM (its MAC, IP,
 //! prefix and default route from the router port on its switch; the same for each IPv6
 //! address), hosts with their IPv4 and IPv6 addresses, and the `checks`.
-//! Ports with `dynamic` addresses get no VM: OVN picks their address at apply time.
+//! A port with `dynamic` addresses gets a VM without an address: OVN picks it at apply time,
+//! and the VM takes its IPv4 address then (`lab::dynamic`).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -207,8 +208,31 @@ impl LabSpec {
                 .collect();
             for (port, p) in &switch.ports {
                 let Some(ch) = &p.chassis else { continue };
-                // OVN assigns dynamic addresses at apply time: no VM for those (yet).
-                if p.kind != PortType::Vif || p.dynamic {
+                if p.kind != PortType::Vif {
+                    continue;
+                }
+                if p.dynamic {
+                    // OVN assigns the address at apply time: the VM learns it then.
+                    let Some(subnet) = switch.subnet else {
+                        return Err(LabError::Spec(format!(
+                            "port `{port}` on chassis `{ch}` has dynamic addresses but switch `{switch_name}` has no IPv4 `subnet`"
+                        )));
+                    };
+                    vms.push(VmSpec {
+                        name: port.clone(),
+                        chassis: ch.clone(),
+                        mac: p.mac.as_ref().map(ToString::to_string).unwrap_or_default(),
+                        ip: Ipv4Net::new(Ipv4Addr::UNSPECIFIED, subnet.prefix_len())
+                            .map_err(|e| LabError::Spec(e.to_string()))?,
+                        gateway: gateways
+                            .iter()
+                            .find(|n| n.trunc() == subnet.trunc())
+                            .map(|n| n.addr()),
+                        // OVN's dynamic IPv6 (from `ipv6-prefix`) is not taken by the lab.
+                        ipv6: Vec::new(),
+                        ipv6_gateway: None,
+                        dynamic: true,
+                    });
                     continue;
                 }
                 if !model.chassis.contains_key(ch) {
@@ -274,6 +298,7 @@ impl LabSpec {
                     gateway: router.map(|n| n.addr()),
                     ipv6,
                     ipv6_gateway,
+                    dynamic: false,
                 });
             }
         }

@@ -10,18 +10,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::chassis;
 use super::daemons;
 use super::error::LabError;
 use super::names::{self, Kind};
 use super::netns;
-use super::network;
+use super::parts;
 use super::process::{self, ProcessRecord};
 use super::spec::LabSpec;
 use super::state::{LabState, Phase};
 use super::targets::Targets;
 use super::underlay;
-use super::vm;
 use crate::live::vswitch::Vswitch;
 use crate::rows::chassis::{Target, Wanted};
 
@@ -104,106 +102,50 @@ fn check_socket_paths(dir: &Path, spec: &LabSpec) -> Result<(), LabError> {
     Ok(())
 }
 
-/// Creates namespace `ns` after recording it.
-fn new_netns(state: &mut LabState, ns: &str) -> Result<(), LabError> {
-    state.record_netns(ns)?;
-    netns::add(ns)
-}
-
 async fn build(state: &mut LabState, options: &UpOptions) -> Result<(), LabError> {
     let id = state.id.clone();
     let spec = state.spec.clone();
 
     let central = names::netns(&id, Kind::Central, "");
-    new_netns(state, &central)?;
+    parts::new_netns(state, &central)?;
     daemons::start_central(state, &central).await?;
 
     let underlay_ns = names::netns(&id, Kind::Underlay, "");
-    new_netns(state, &underlay_ns)?;
+    parts::new_netns(state, &underlay_ns)?;
     underlay::create(&underlay_ns)?;
 
-    for (i, c) in spec.chassis.iter().enumerate() {
-        let ns = names::netns(&id, Kind::Chassis, &c.name);
-        new_netns(state, &ns)?;
-        let chassis = chassis::build(state, c, i, &ns, &underlay_ns).await?;
-        state.chassis.push(chassis);
-        state.save()?;
+    for c in &spec.chassis {
+        parts::add_chassis(state, c).await?;
     }
     let names: Vec<String> = spec.chassis.iter().map(|c| c.name.clone()).collect();
     daemons::wait_chassis_registered(state, &names).await?;
-
-    let mut host_index = 0;
     for (n, net) in spec.networks.iter().enumerate() {
-        let net_ns = names::netns(&id, Kind::Network, &net.name);
-        new_netns(state, &net_ns)?;
-        let mut ports = Vec::new();
-        for host in net.hosts.keys() {
-            let host_ns = names::netns(&id, Kind::Host, host);
-            new_netns(state, &host_ns)?;
-            let (port, ep) = network::add_host(&net_ns, &host_ns, host_index, net, host)?;
-            host_index += 1;
-            ports.push((port, net.vlans.get(host).copied()));
-            state.endpoints.insert(host.clone(), ep);
-        }
-        for ch in net.mapped_on.keys() {
-            let i = spec
-                .chassis
-                .iter()
-                .position(|c| &c.name == ch)
-                .ok_or_else(|| LabError::Spec(format!("unknown chassis `{ch}`")))?;
-            let nic = net
-                .nics
-                .get(ch)
-                .cloned()
-                .unwrap_or_else(|| format!("nic{n}"));
-            let chassis = &mut state.chassis[i];
-            ports.push((
-                network::wire_chassis(&net_ns, &chassis.netns, i, &nic)?,
-                None,
-            ));
-            chassis.nics.insert(net.name.clone(), nic);
-        }
-        if net.vlans.is_empty() {
-            network::linux_switch(&net_ns, &ports)?;
-        } else {
-            let owner = format!("net-{}", net.name);
-            let remote = daemons::start_ovsdb(state, &owner, &owner, &net_ns).await?;
-            let vs = Vswitch::connect(&remote, daemons::READY).await?;
-            vs.init().await?;
-            network::ovs_switch(&vs, &ports).await?;
-            daemons::start_vswitchd(state, &owner, &owner, &net_ns)?;
-            vs.wait_applied(daemons::READY).await?;
-        }
-        state.save()?;
+        parts::add_network(state, net, n).await?;
     }
-    for (j, v) in spec.vteps.iter().enumerate() {
-        let ns = names::netns(&id, Kind::Vtep, &v.name);
-        new_netns(state, &ns)?;
-        for host in v.hosts.keys() {
-            new_netns(state, &names::netns(&id, Kind::Host, host))?;
-        }
-        let built = super::vtep::build(state, v, spec.chassis.len() + j, &ns, &underlay_ns).await?;
-        state.vteps.push(built);
-        state.save()?;
+    for v in &spec.vteps {
+        parts::add_vtep(state, v).await?;
     }
     if options.chassis_settings {
-        for target in chassis_targets(state) {
-            crate::apply::chassis::write(LAB_STACK, &target, daemons::READY).await?;
-        }
+        write_chassis_settings(state).await?;
     }
+    for v in &spec.vms {
+        parts::add_vm(state, v).await?;
+    }
+    wait_applied(state, &names).await
+}
 
-    for (i, v) in spec.vms.iter().enumerate() {
-        let vm_ns = names::netns(&id, Kind::Vm, &v.name);
-        new_netns(state, &vm_ns)?;
-        let chassis = state
-            .chassis(&v.chassis)
-            .ok_or_else(|| LabError::Spec(format!("unknown chassis `{}`", v.chassis)))?
-            .clone();
-        let ep = vm::plug(v, &vm_ns, &chassis, i).await?;
-        state.endpoints.insert(v.name.clone(), ep);
-        state.save()?;
+/// Writes what each chassis needs for the lab's physical networks (a lab description's own
+/// settings; a topology's are `topo apply`'s).
+pub(crate) async fn write_chassis_settings(state: &LabState) -> Result<(), LabError> {
+    for target in chassis_targets(state) {
+        crate::apply::chassis::write(LAB_STACK, &target, daemons::READY).await?;
     }
-    for c in &state.chassis {
+    Ok(())
+}
+
+/// Waits until the `ovs-vswitchd` of each chassis in `names` has applied its database.
+pub(crate) async fn wait_applied(state: &LabState, names: &[String]) -> Result<(), LabError> {
+    for c in state.chassis.iter().filter(|c| names.contains(&c.name)) {
         Vswitch::connect(&c.remote, daemons::READY)
             .await?
             .wait_applied(daemons::READY)
@@ -350,6 +292,18 @@ pub struct ProcessStatus {
     pub running: bool,
 }
 
+/// The lab at a glance: `Up` only when every recorded daemon runs and every namespace
+/// exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Health {
+    Up,
+    /// Up, but a daemon is stopped (`topo lab chassis stop`, a crash) or a namespace is gone.
+    Degraded,
+    Starting,
+    Failed,
+}
+
 /// What `status` reports.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LabStatus {
@@ -357,6 +311,9 @@ pub struct LabStatus {
     pub name: String,
     pub dir: PathBuf,
     pub phase: Phase,
+    pub health: Health,
+    /// Roles of the recorded daemons that do not run.
+    pub stopped: Vec<String>,
     pub nb: String,
     pub sb: String,
     pub processes: Vec<ProcessStatus>,
@@ -371,9 +328,7 @@ pub struct LabStatus {
 impl LabStatus {
     /// Every process runs and every namespace exists.
     pub fn healthy(&self) -> bool {
-        self.phase == Phase::Up
-            && self.processes.iter().all(|p| p.running)
-            && self.namespaces.values().all(|e| *e)
+        self.health == Health::Up
     }
 }
 
@@ -382,27 +337,42 @@ pub fn status(dir: &Path) -> Result<Option<LabStatus>, LabError> {
     let Some(state) = LabState::load(dir)? else {
         return Ok(None);
     };
+    let processes: Vec<ProcessStatus> = state
+        .processes
+        .iter()
+        .map(|p| ProcessStatus {
+            role: p.role.clone(),
+            pid: p.pid,
+            running: p.alive(),
+        })
+        .collect();
+    let namespaces: BTreeMap<String, bool> = state
+        .namespaces
+        .iter()
+        .map(|n| (n.clone(), netns::exists(n)))
+        .collect();
+    let stopped: Vec<String> = processes
+        .iter()
+        .filter(|p| !p.running)
+        .map(|p| p.role.clone())
+        .collect();
+    let health = match state.phase {
+        Phase::Starting => Health::Starting,
+        Phase::Failed => Health::Failed,
+        Phase::Up if stopped.is_empty() && namespaces.values().all(|e| *e) => Health::Up,
+        Phase::Up => Health::Degraded,
+    };
     Ok(Some(LabStatus {
         id: state.id.clone(),
         name: state.spec.name.clone(),
         dir: state.dir.clone(),
         phase: state.phase,
+        health,
+        stopped,
         nb: state.nb.clone(),
         sb: state.sb.clone(),
-        processes: state
-            .processes
-            .iter()
-            .map(|p| ProcessStatus {
-                role: p.role.clone(),
-                pid: p.pid,
-                running: p.alive(),
-            })
-            .collect(),
-        namespaces: state
-            .namespaces
-            .iter()
-            .map(|n| (n.clone(), netns::exists(n)))
-            .collect(),
+        processes,
+        namespaces,
         chassis: state
             .chassis
             .iter()

@@ -16,20 +16,24 @@
 //! One job per file: [`spec`] (input), [`from_model`] (input from a topology), [`state`] (the persisted lab), [`names`],
 //! [`command`], [`netns`], [`process`], [`daemons`], [`chassis`] (through `live::vswitch`, the
 //! chassis database client apply uses too), [`underlay`], [`network`],
-//! [`vm`], [`targets`], [`checks`], [`lifecycle`] (up / down / status).
+//! [`vm`], [`targets`], [`checks`], [`lifecycle`] (up / down / status), [`parts`] (adding and
+//! removing one chassis, network, VTEP or VM), [`dynamic`] (VMs taking OVN's dynamic addresses), [`reconcile`] (`up` on a running lab).
 
 pub(crate) mod chassis;
 pub mod checks;
 pub(crate) mod command;
 pub(crate) mod daemons;
+pub mod dynamic;
 pub(crate) mod error;
 pub(crate) mod from_model;
 pub(crate) mod lifecycle;
 pub mod names;
 pub mod netns;
 pub(crate) mod network;
+pub(crate) mod parts;
 pub(crate) mod probe;
 pub mod process;
+pub(crate) mod reconcile;
 pub(crate) mod spec;
 pub mod state;
 pub mod targets;
@@ -37,8 +41,10 @@ pub(crate) mod underlay;
 pub(crate) mod vm;
 pub(crate) mod vtep;
 
+pub use chassis::{Action as ChassisAction, control as chassis_control};
 pub use checks::{CheckResult, run_checks};
 pub(crate) use lifecycle::DEFAULT_DIR;
-pub use lifecycle::{UpOptions, down, status, up};
+pub use lifecycle::{Health, UpOptions, down, status, up};
+pub use reconcile::{Reconciled, reconcile};
 pub use spec::{CheckSpec, Expect, LabSpec};
 pub use state::LabState;

@@ -76,6 +76,26 @@ pub fn pids(ns: &str) -> Result<Vec<i32>, LabError> {
         .collect())
 }
 
+/// The names of the links in namespace `ns` (a veth's `@peer` suffix dropped).
+pub(crate) fn links(ns: &str) -> Result<Vec<String>, LabError> {
+    let out = run(&["ip", "-n", ns, "-o", "link", "show"])?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split(": ").nth(1))
+        .map(|n| n.split('@').next().unwrap_or(n).to_owned())
+        .collect())
+}
+
+/// The smallest `N` for which `ns` has no link `<prefix>N`: a free name for the next link
+/// of that kind, also after links were removed (a running lab that follows its topology).
+pub(crate) fn free_index(ns: &str, prefix: &str) -> Result<usize, LabError> {
+    let taken: Vec<usize> = links(ns)?
+        .iter()
+        .filter_map(|l| l.strip_prefix(prefix)?.parse().ok())
+        .collect();
+    Ok((0..).find(|i| !taken.contains(i)).unwrap_or(0))
+}
+
 /// A veth pair: `a` in namespace `ns_a`, its peer `b` in `ns_b`; both up.
 pub(crate) fn add_veth(ns_a: &str, a: &str, ns_b: &str, b: &str) -> Result<(), LabError> {
     check_ifname(a)?;

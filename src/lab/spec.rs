@@ -152,6 +152,11 @@ pub struct VmSpec {
     /// IPv6 default route, usually the logical router port's IPv6 address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipv6_gateway: Option<Ipv6Addr>,
+    /// OVN assigns the address (`addresses: dynamic`): the VM is plugged in with no
+    /// address (and `mac` may be empty), `ip` is `0.0.0.0` with the switch's prefix, and the
+    /// VM takes the port's `dynamic_addresses` once they exist (`lab::dynamic`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dynamic: bool,
 }
 
 /// One declared check from an endpoint (VM or host name) to an endpoint or an IP address
@@ -547,13 +552,15 @@ impl LabSpec {
                     vm.name, vm.chassis
                 ));
             }
-            if !is_unicast_mac(&vm.mac) {
+            let mac_later = vm.dynamic && vm.mac.is_empty();
+            if !mac_later && !is_unicast_mac(&vm.mac) {
                 return err(format!(
                     "vm `{}` MAC `{}` is not a unicast MAC address",
                     vm.name, vm.mac
                 ));
             }
             if let Some(gw) = vm.gateway
+                && !vm.dynamic
                 && !vm.ip.contains(&gw)
             {
                 return err(format!(

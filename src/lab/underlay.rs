@@ -50,3 +50,20 @@ pub(crate) fn address(chassis_ns: &str, ip: Ipv4Addr, prefix: u8) -> Result<(), 
     netns::add_addr(chassis_ns, PHY_BRIDGE, net)?;
     netns::link_up(chassis_ns, PHY_BRIDGE)
 }
+
+/// Puts the encap IP on `br-phy` again after `ovs-vswitchd` restarted (the new interface has
+/// none; an address still there is kept).
+pub(crate) fn readdress(chassis_ns: &str, ip: Ipv4Addr, prefix: u8) -> Result<(), LabError> {
+    let net = Ipv4Net::new(ip, prefix).map_err(|e| LabError::Spec(e.to_string()))?;
+    super::command::run(&[
+        "ip",
+        "-n",
+        chassis_ns,
+        "addr",
+        "replace",
+        &net.to_string(),
+        "dev",
+        PHY_BRIDGE,
+    ])?;
+    netns::link_up(chassis_ns, PHY_BRIDGE)
+}

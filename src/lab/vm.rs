@@ -28,11 +28,16 @@ pub(crate) async fn plug(
 ) -> Result<Endpoint, LabError> {
     let outer = format!("vif{index}");
     netns::add_veth(&chassis.netns, &outer, vm_ns, IFNAME)?;
-    netns::set_mac(vm_ns, IFNAME, &vm.mac)?;
+    if !vm.mac.is_empty() {
+        netns::set_mac(vm_ns, IFNAME, &vm.mac)?;
+    }
     netns::disable_tx_offload(vm_ns, IFNAME)?;
-    netns::add_addr(vm_ns, IFNAME, vm.ip)?;
-    if let Some(gw) = vm.gateway {
-        netns::add_default_route(vm_ns, gw)?;
+    // A port with dynamic addresses gets them later (`lab::dynamic`).
+    if !vm.dynamic {
+        netns::add_addr(vm_ns, IFNAME, vm.ip)?;
+        if let Some(gw) = vm.gateway {
+            netns::add_default_route(vm_ns, gw)?;
+        }
     }
     if !vm.ipv6.is_empty() {
         netns::static_ipv6(vm_ns, IFNAME)?;
@@ -60,7 +65,7 @@ pub(crate) async fn plug(
         ifname: IFNAME.into(),
         ip: vm.ip.addr(),
         ipv6: vm.ipv6.iter().map(|n| n.addr()).collect(),
-        mac: Some(vm.mac.clone()),
+        mac: (!vm.mac.is_empty()).then(|| vm.mac.clone()),
         chassis: Some(chassis.name.clone()),
     })
 }

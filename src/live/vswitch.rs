@@ -309,6 +309,51 @@ impl Vswitch {
         Ok(())
     }
 
+    /// Removes from `bridge` the ports whose interface has `external_ids:iface-id=iface_id`
+    /// (a lab VM taken away); returns their names. The Port and Interface rows go with the
+    /// reference (they are not root rows).
+    pub(crate) async fn remove_iface_ports(
+        &self,
+        bridge: &str,
+        iface_id: &str,
+    ) -> Result<Vec<String>, Error> {
+        let ifaces: Vec<String> = self
+            .select("Interface", vec![], &["name", "external_ids"])
+            .await?
+            .iter()
+            .filter(|row| {
+                row.string_map("external_ids")
+                    .get("iface-id")
+                    .is_some_and(|id| id == iface_id)
+            })
+            .filter_map(|row| row.string("name").map(str::to_owned))
+            .collect();
+        let ports: Vec<Atom> = self
+            .select("Port", vec![], &["_uuid", "name"])
+            .await?
+            .iter()
+            .filter(|row| {
+                row.string("name")
+                    .is_some_and(|n| ifaces.iter().any(|i| i == n))
+            })
+            .filter_map(|row| row.uuid("_uuid"))
+            .map(Atom::Uuid)
+            .collect();
+        if !ports.is_empty() {
+            let op = Operation::mutate(
+                "Bridge",
+                vec![Condition::eq("name", bridge)],
+                vec![Mutation::delete("ports", Datum::set(ports))],
+            );
+            self.transact(
+                &format!("remove the ports of {iface_id} from {bridge}"),
+                &[op],
+            )
+            .await?;
+        }
+        Ok(ifaces)
+    }
+
     /// Asks `ovs-vswitchd` to apply the database and waits until it has (`cur_cfg` reaches
     /// the new `next_cfg`), polling until `deadline`.
     pub(crate) async fn wait_applied(&self, deadline: Duration) -> Result<(), Error> {

@@ -34,6 +34,7 @@ lb_t<i> (one VIP, two backends) on its switch, in all four forms.
 import json
 import os
 import resource
+import select
 import socket
 import subprocess
 import sys
@@ -277,6 +278,12 @@ def gen(n, d):
           f"{len(transact(n)['params']) - 1} rows in the raw transact")
 
 
+def drained(s):
+    """No more bytes readable right now: only then is a buffer worth parsing (parsing it at
+    every chunk that happens to end with `}` is quadratic in a 50 MB message)."""
+    return not select.select([s], [], [], 0)[0]
+
+
 def rpc(sock_path, payload):
     """Sends one request, returns (seconds, reply). Echo requests from the server are
     answered (none arrive within a benchmark's few seconds, but a client must)."""
@@ -293,7 +300,7 @@ def rpc(sock_path, payload):
             raise SystemExit("connection closed before the reply")
         chunks.append(data)
         # The reply is one JSON object; parse only once the bytes end with its closing brace.
-        if data.rstrip().endswith(b"}"):
+        if data.rstrip().endswith(b"}") and drained(s):
             buf = b"".join(chunks).decode()
             try:
                 msg, _ = dec.raw_decode(buf)
@@ -325,7 +332,7 @@ def cmd_transact_watched(sock_path, path):
     dec = json.JSONDecoder()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(sock_path)
-    pending = b""
+    pending = bytearray()
 
     def messages():
         """Every whole message received so far, in order (blocks for more bytes)."""
@@ -335,7 +342,7 @@ def cmd_transact_watched(sock_path, path):
             if not data:
                 raise SystemExit("connection closed before the reply")
             pending += data
-            if not pending.rstrip().endswith(b"}"):
+            if not data.rstrip().endswith(b"}") or not drained(s):
                 continue
             text = pending.decode()
             out, pos = [], 0
@@ -349,7 +356,7 @@ def cmd_transact_watched(sock_path, path):
                     out.append(msg)
             except ValueError:
                 continue
-            pending = b""
+            pending = bytearray()
             return out
 
     s.sendall(json.dumps({"method": "get_schema", "id": "s", "params": ["OVN_Northbound"]}).encode())

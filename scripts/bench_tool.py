@@ -13,6 +13,11 @@
                        (what an apply that re-reads its result waits for); prints seconds, rows
   monitor SOCK         monitor_cond of the tables topo reads (all columns, initial rows);
                        prints seconds
+  chained SOCK FILE    run the chained ovn-nbctl of FILE (DIR/nbctl.args) with the stack limit
+                       raised; a command line over CHAIN_BYTES (4 MiB of strings and argv
+                       pointers: Linux caps exec's arguments at 6 MiB whatever `ulimit -s`) is
+                       cut at a `--` into several invocations run one after the other;
+                       prints seconds, invocations
   cmds SOCK FILE       run one ovn-nbctl process per command of FILE; prints seconds
 
 Per tenant i: switch t<i> (subnet) with 10 VIFs ("MAC IP" + port security), a router port
@@ -28,6 +33,8 @@ lb_t<i> (one VIP, two backends) on its switch, in all four forms.
 
 import json
 import os
+import resource
+import select
 import socket
 import subprocess
 import sys
@@ -271,6 +278,12 @@ def gen(n, d):
           f"{len(transact(n)['params']) - 1} rows in the raw transact")
 
 
+def drained(s):
+    """No more bytes readable right now: only then is a buffer worth parsing (parsing it at
+    every chunk that happens to end with `}` is quadratic in a 50 MB message)."""
+    return not select.select([s], [], [], 0)[0]
+
+
 def rpc(sock_path, payload):
     """Sends one request, returns (seconds, reply). Echo requests from the server are
     answered (none arrive within a benchmark's few seconds, but a client must)."""
@@ -287,7 +300,7 @@ def rpc(sock_path, payload):
             raise SystemExit("connection closed before the reply")
         chunks.append(data)
         # The reply is one JSON object; parse only once the bytes end with its closing brace.
-        if data.rstrip().endswith(b"}"):
+        if data.rstrip().endswith(b"}") and drained(s):
             buf = b"".join(chunks).decode()
             try:
                 msg, _ = dec.raw_decode(buf)
@@ -319,7 +332,7 @@ def cmd_transact_watched(sock_path, path):
     dec = json.JSONDecoder()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(sock_path)
-    pending = b""
+    pending = bytearray()
 
     def messages():
         """Every whole message received so far, in order (blocks for more bytes)."""
@@ -329,7 +342,7 @@ def cmd_transact_watched(sock_path, path):
             if not data:
                 raise SystemExit("connection closed before the reply")
             pending += data
-            if not pending.rstrip().endswith(b"}"):
+            if not data.rstrip().endswith(b"}") or not drained(s):
                 continue
             text = pending.decode()
             out, pos = [], 0
@@ -343,7 +356,7 @@ def cmd_transact_watched(sock_path, path):
                     out.append(msg)
             except ValueError:
                 continue
-            pending = b""
+            pending = bytearray()
             return out
 
     s.sendall(json.dumps({"method": "get_schema", "id": "s", "params": ["OVN_Northbound"]}).encode())
@@ -390,6 +403,44 @@ def cmd_monitor(sock_path):
     print(f"{t:.4f} {rows}")
 
 
+CHAIN_BYTES = 4 << 20
+
+
+def cmd_chained(sock_path, path):
+    with open(path, "rb") as f:
+        args = f.read().split(b"\0")
+    # Commands, each a list of words (the `--` separators dropped).
+    cmds, cur = [], []
+    for a in args:
+        if a == b"--":
+            cmds.append(cur)
+            cur = []
+        else:
+            cur.append(a)
+    cmds.append(cur)
+    pieces, piece, size = [], [], 0
+    for c in cmds:
+        cost = sum(len(a) + 1 + 8 for a in c) + 3 + 8
+        if piece and size + cost > CHAIN_BYTES:
+            pieces.append(piece)
+            piece, size = [], 0
+        if piece:
+            piece.append(b"--")
+        piece += c
+        size += cost
+    pieces.append(piece)
+
+    def unlimited_stack():
+        resource.setrlimit(resource.RLIMIT_STACK,
+                           (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+    start = time.perf_counter()
+    for p in pieces:
+        subprocess.run([b"ovn-nbctl", f"--db=unix:{sock_path}".encode()] + p, check=True,
+                       stdout=subprocess.DEVNULL, preexec_fn=unlimited_stack)
+    print(f"{time.perf_counter() - start:.4f} {len(pieces)}")
+
+
 def cmd_cmds(sock_path, path):
     with open(path, "rb") as f:
         cmds = [line.split(b"\0") for line in f.read().split(b"\n") if line]
@@ -410,6 +461,8 @@ def main():
         cmd_transact_watched(args[1], args[2])
     elif args[:1] == ["monitor"] and len(args) == 2:
         cmd_monitor(args[1])
+    elif args[:1] == ["chained"] and len(args) == 3:
+        cmd_chained(args[1], args[2])
     elif args[:1] == ["cmds"] and len(args) == 3:
         cmd_cmds(args[1], args[2])
     else:

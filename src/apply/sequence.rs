@@ -101,7 +101,7 @@ pub(crate) async fn apply(
     sb: Option<&Client>,
     read: Read,
     prepared: Prepared<'_>,
-    mut confirm: impl FnMut(&Plan, &[ChassisChange]) -> bool,
+    mut confirm: impl FnMut(&Plan, &[ChassisChange]) -> bool + Send,
 ) -> Result<Applied, Error> {
     let Prepared {
         request:

@@ -288,6 +288,8 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
                     println!(
                         "{verb} complete: {c} created, {u} updated, {d} deleted (apply {apply_id})."
                     );
+                    // Process exit frees it faster than dropping it change by change.
+                    std::mem::forget(plan);
                     // What the Southbound did not show yet when the deadline passed.
                     for w in warnings {
                         eprintln!("warning: {w}");

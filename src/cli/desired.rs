@@ -5,14 +5,12 @@ use std::path::PathBuf;
 
 use super::validate::ValidateFormat;
 use super::validate::{load_and_check, report};
-use crate::compiler::Model;
 use crate::rows::State;
 
-/// A checked topology and its desired rows.
+/// A checked topology's desired rows.
 pub struct Desired {
     pub stack: String,
     pub rows: State,
-    pub model: Model,
 }
 
 impl Desired {
@@ -31,19 +29,32 @@ impl Desired {
 
 /// The checked topology, or `None` after the diagnostics were printed.
 pub fn load(paths: &[PathBuf]) -> Option<Desired> {
+    let (desired, rest) = load_keeping(paths);
+    drop(rest);
+    desired
+}
+
+/// What [`load`] built on the way: the files, their parse and the model (a few hundred MB at
+/// 10,000 tenants, and freeing it takes a while).
+type Leftovers = Box<dyn Send>;
+
+/// [`load`], and what it built on the way, for the caller to free when it suits it.
+fn load_keeping(paths: &[PathBuf]) -> (Option<Desired>, Leftovers) {
     let (loaded, model, diags) = load_and_check(paths);
     crate::timings::phase("load and check the topology");
     if !diags.items.is_empty() {
         report(&loaded, &diags, ValidateFormat::Text);
     }
-    let model = model?;
+    let Some(model) = model else {
+        return (None, Box::new((loaded, diags)));
+    };
     let rows = crate::compiler::lower(&model);
     crate::timings::phase("lower to rows");
-    Some(Desired {
+    let desired = Desired {
         stack: model.stack.clone(),
         rows,
-        model,
-    })
+    };
+    (Some(desired), Box::new((loaded, diags, model)))
 }
 
 /// A topology loading on its own thread.
@@ -58,7 +69,10 @@ pub(crate) struct Loading {
 pub(crate) fn load_in_background(paths: Vec<PathBuf>) -> Loading {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let thread = std::thread::spawn(move || {
-        let _ = tx.send(load(&paths));
+        let (desired, rest) = load_keeping(&paths);
+        let _ = tx.send(desired);
+        // Freed while the command goes on.
+        drop(rest);
     });
     Loading { rx, thread }
 }

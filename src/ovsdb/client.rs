@@ -262,6 +262,7 @@ impl Client {
             stream,
             ConnectionOptions {
                 probe: self.options.inactivity_probe,
+                busy: self.options.request_timeout,
                 max_message: self.options.max_message,
             },
             self.notify_tx.clone(),
@@ -440,15 +441,16 @@ impl Client {
         database: &str,
         operations: &[Operation],
     ) -> Result<Vec<OpResult>, Error> {
-        let params = TransactParams {
-            database,
-            operations,
-        };
         let mut retried = false;
         let reply = loop {
             let (conn, info) = self.ensure_connected().await?;
             match conn
-                .call("transact", &params, self.options.request_timeout)
+                .call_streamed(
+                    "transact",
+                    database,
+                    operations,
+                    self.options.request_timeout,
+                )
                 .await
             {
                 Ok(v) => break v,

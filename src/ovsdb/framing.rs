@@ -83,8 +83,11 @@ impl Framer {
                     }
                     self.depth -= 1;
                     if self.depth == 0 {
-                        let message = self.buf[self.start..i].to_vec();
-                        self.buf.drain(..i);
+                        // The message keeps the buffer (a large one is not copied); what
+                        // follows it moves to a new one.
+                        let rest = self.buf.split_off(i);
+                        let mut message = std::mem::replace(&mut self.buf, rest);
+                        message.drain(..self.start);
                         self.start = 0;
                         self.scanned = 0;
                         return Ok(Some(message));

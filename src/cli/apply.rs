@@ -207,7 +207,9 @@ pub(crate) fn run(mut args: ApplyArgs) -> Outcome {
         // apply before anything is read from or written to a chassis; a saved plan carries
         // what its plan found.
         let found = match (&desired, &saved) {
-            (Some(d), _) if !args.destroy => super::gateways::check(&args.db, &d.model).await,
+            (Some(d), _) if !args.destroy => {
+                super::gateways::check(&args.db, &d.gateway_needs).await
+            }
             (None, Some(plan)) => plan.gateways.clone(),
             _ => Vec::new(),
         };

@@ -11,6 +11,9 @@ use crate::rows::State;
 pub struct Desired {
     pub stack: String,
     pub rows: State,
+    /// Gateways on chassis whose mappings the topology does not declare, for the
+    /// Southbound check of plan, drift and apply (`cli::gateways`).
+    pub gateway_needs: Vec<crate::compiler::model::GatewayNeed>,
 }
 
 impl Desired {
@@ -45,7 +48,7 @@ fn load_keeping(paths: &[PathBuf]) -> (Option<Desired>, Leftovers) {
     if !diags.items.is_empty() {
         report(&loaded, &diags, ValidateFormat::Text);
     }
-    let Some(model) = model else {
+    let Some(mut model) = model else {
         return (None, Box::new((loaded, diags)));
     };
     let rows = crate::compiler::lower(&model);
@@ -53,6 +56,7 @@ fn load_keeping(paths: &[PathBuf]) -> (Option<Desired>, Leftovers) {
     let desired = Desired {
         stack: model.stack.clone(),
         rows,
+        gateway_needs: std::mem::take(&mut model.gateway_needs),
     };
     (Some(desired), Box::new((loaded, diags, model)))
 }

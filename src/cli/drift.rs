@@ -55,7 +55,7 @@ pub(crate) fn run(mut args: DriftArgs) -> Outcome {
         plan.vteps = vtep_changes;
         plan.chassis_unchecked.extend(vteps_unchecked);
         // The gateways on chassis whose mappings the topology does not declare.
-        plan.gateways = super::gateways::check(&args.db, &desired.model).await;
+        plan.gateways = super::gateways::check(&args.db, &desired.gateway_needs).await;
         // The chassis side needs the Southbound; without it (an NB-only pipeline) the row
         // drift is still reported and the chassis are said to be unchecked.
         let chassis = if desired.rows.chassis.is_empty() {

@@ -3,7 +3,7 @@
 //! them blocks.
 
 use super::connect::DbArgs;
-use crate::compiler::Model;
+use crate::compiler::model::GatewayNeed;
 use crate::diff::gateways::{self, GatewayFinding};
 
 use crate::apply::GATEWAY_UNMAPPED;
@@ -11,8 +11,8 @@ use crate::apply::GATEWAY_UNMAPPED;
 /// The findings for the topology's gateways on chassis it does not map, from the Southbound
 /// (read only when there are such gateways). Without the Southbound, a note says they were
 /// not checked and there is no finding.
-pub(crate) async fn check(db: &DbArgs, model: &Model) -> Vec<GatewayFinding> {
-    if model.gateway_needs.is_empty() {
+pub(crate) async fn check(db: &DbArgs, needs: &[GatewayNeed]) -> Vec<GatewayFinding> {
+    if needs.is_empty() {
         return Vec::new();
     }
     let read = async {
@@ -22,7 +22,7 @@ pub(crate) async fn check(db: &DbArgs, model: &Model) -> Vec<GatewayFinding> {
             .map_err(|e| e.to_string())
     };
     match read.await {
-        Ok(registered) => gateways::check(&model.gateway_needs, &registered),
+        Ok(registered) => gateways::check(needs, &registered),
         Err(e) => {
             eprintln!("note: the gateways' chassis were not checked in the Southbound: {e}");
             Vec::new()

@@ -118,7 +118,7 @@ pub(crate) fn run(mut args: PlanArgs) -> Outcome {
     // The gateways on chassis whose mappings the topology does not declare, from the
     // Southbound (a plan of the stack's removal has none).
     if !args.destroy {
-        plan.gateways = rt.block_on(super::gateways::check(&args.db, &desired.model));
+        plan.gateways = rt.block_on(super::gateways::check(&args.db, &desired.gateway_needs));
     }
     // Process exit frees the rows faster than dropping them one by one.
     std::mem::forget((desired, live));

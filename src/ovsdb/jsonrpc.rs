@@ -184,6 +184,16 @@ impl Connection {
             // Some or all of the request may have reached the server: it may run.
             return Err(CallError::Lost(format!("write failed: {e}")));
         }
+        self.reply(id, rx, timeout).await
+    }
+
+    /// The reply to request `id`, within `timeout`; on a timeout the request is forgotten.
+    async fn reply(
+        &self,
+        id: u64,
+        rx: oneshot::Receiver<Result<Box<RawValue>, CallError>>,
+        timeout: Option<Duration>,
+    ) -> Result<Box<RawValue>, CallError> {
         let reply = match timeout {
             Some(t) => match tokio::time::timeout(t, rx).await {
                 Ok(r) => r,
@@ -258,17 +268,7 @@ impl Connection {
             return Err(CallError::Lost(format!("write failed: {e}")));
         }
         drop(piece);
-        let reply = match timeout {
-            Some(t) => match tokio::time::timeout(t, rx).await {
-                Ok(r) => r,
-                Err(_) => {
-                    lock(&self.shared.pending).remove(&id);
-                    return Err(CallError::Timeout);
-                }
-            },
-            None => rx.await,
-        };
-        let raw = reply.unwrap_or_else(|_| Err(CallError::Lost(self.reason())))?;
+        let raw = self.reply(id, rx, timeout).await?;
         serde_json::from_str(raw.get())
             .map_err(|e| CallError::Lost(format!("invalid JSON from the server: {e}")))
     }

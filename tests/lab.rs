@@ -846,6 +846,25 @@ checks:
         out.contains("= 1 chassis, 0 VMs, 1 network unchanged"),
         "{out}"
     );
+    // While another command changes the lab (its lock held), up, down and chassis commands
+    // are refused at once and change nothing; status still reads it.
+    {
+        let held = std::fs::File::open(a.path().join("lab.lock")).unwrap();
+        held.lock().unwrap();
+        let dir = a.path().to_str().unwrap();
+        for args in [
+            vec!["lab", "up", file, "--lab", dir],
+            vec!["lab", "down", "--lab", dir],
+            vec!["lab", "chassis", "restart", "ch1", "--lab", dir],
+        ] {
+            let (code, out) = run(&args);
+            assert_eq!(code, Some(1), "{args:?}: {out}");
+            assert!(out.contains("topo::lab::busy"), "{args:?}: {out}");
+        }
+        let (code, out) = run(&["lab", "status", "--lab", dir]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains(": Up"), "{out}");
+    }
 
     let state_a = LabState::load(a.path()).unwrap().unwrap();
     let state_b = LabState::load(b.path()).unwrap().unwrap();

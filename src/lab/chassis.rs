@@ -83,6 +83,7 @@ pub enum Action {
 /// Stops, starts or restarts chassis `name` of the lab in `dir` (for failover drills).
 /// Returns one line per daemon stopped or started.
 pub async fn control(dir: &Path, name: &str, action: Action) -> Result<Vec<String>, LabError> {
+    let _lock = super::lock::acquire_existing(dir)?;
     let mut state = LabState::load(dir)?
         .ok_or_else(|| LabError::Setup(format!("no lab in {}", dir.display())))?;
     if state.chassis(name).is_none() {

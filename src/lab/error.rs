@@ -50,6 +50,15 @@ pub enum LabError {
     #[diagnostic(code(topo::lab::exists))]
     Exists(PathBuf),
 
+    #[error("another `topo lab` command is changing the lab in {0} (up, down or chassis)")]
+    #[diagnostic(
+        code(topo::lab::busy),
+        help(
+            "wait for it to finish and run this again; `topo lab status` shows the lab meanwhile"
+        )
+    )]
+    Busy(PathBuf),
+
     #[error("{0}")]
     #[diagnostic(code(topo::lab::setup))]
     Setup(String),

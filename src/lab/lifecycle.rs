@@ -50,6 +50,7 @@ pub async fn up(spec: LabSpec, dir: &Path, options: &UpOptions) -> Result<LabSta
     spec.validate()?;
     std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
     let dir = std::fs::canonicalize(dir).map_err(|e| LabError::io(dir, e))?;
+    let _lock = super::lock::acquire(&dir)?;
     if LabState::load(&dir)?.is_some() {
         return Err(LabError::Exists(dir));
     }
@@ -201,6 +202,7 @@ pub struct DownReport {
 
 /// Tears down the lab in `dir`: idempotent; a directory without a lab is fine.
 pub fn down(dir: &Path) -> Result<DownReport, LabError> {
+    let _lock = super::lock::acquire_existing(dir)?;
     let Some(state) = LabState::load(dir)? else {
         return Ok(DownReport {
             absent: true,

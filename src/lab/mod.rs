@@ -27,6 +27,7 @@ pub mod dynamic;
 pub(crate) mod error;
 pub(crate) mod from_model;
 pub(crate) mod lifecycle;
+pub(crate) mod lock;
 pub mod names;
 pub mod netns;
 pub(crate) mod network;

@@ -67,6 +67,7 @@ pub async fn reconcile(
     options: &UpOptions,
 ) -> Result<(LabState, Reconciled), LabError> {
     spec.validate()?;
+    let _lock = super::lock::acquire_existing(dir)?;
     let mut state = LabState::load(dir)?
         .ok_or_else(|| LabError::Setup(format!("no lab in {}", dir.display())))?;
     if state.phase != Phase::Up {

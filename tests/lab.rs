@@ -1235,7 +1235,7 @@ fn vtep_gateway_host_and_vms_reach_each_other_and_a_removed_binding_is_drift() {
     let (code, out) = topo_lab("plan", &moved, &lab.state.dir);
     assert_eq!(code, Some(0), "plan after the move:\n{out}");
     // Without the lab: a topo.toml target names the VTEP's database, as for a real switch.
-    let config = lab.dir.path().join("topo.toml");
+    let config = lab.dir.path().join("target.toml");
     std::fs::write(
         &config,
         format!(
@@ -1263,5 +1263,27 @@ fn vtep_gateway_host_and_vms_reach_each_other_and_a_removed_binding_is_drift() {
     let (code, out) = plan_with_config(&file);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("+ binding p0 vlan 0 → vtep-ls1"), "{out}");
+    // Import: the VTEP's Southbound chassis (registered by ovn-controller-vtep) becomes a
+    // `vteps` entry with its bindings read from its own database, not a `chassis` entry.
+    let out = Command::new(env!("CARGO_BIN_EXE_topo"))
+        .args(["import", "--stack", "vtepgw", "--lab"])
+        .arg(&lab.state.dir)
+        .output()
+        .unwrap();
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    let notes = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{notes}");
+    assert!(
+        yaml.contains("vteps:\n  vtep1:\n    tunnel-ip: 172.17.42.180\n    ports:\n      p0: { vlan-bindings: { \"5\": vtep-ls1, \"7\": vtep-ls1 } }"),
+        "{yaml}"
+    );
+    assert!(!yaml.contains("vtep1: { encap"), "{yaml}");
+    assert!(!notes.contains("VTEP"), "{notes}");
+    // The imported file plans nothing on the VTEP.
+    let imported = lab.dir.path().join("imported.yaml");
+    std::fs::write(&imported, yaml.as_bytes()).unwrap();
+    let (code, out) = topo_lab("plan", &imported, &lab.state.dir);
+    assert!(!out.contains("~ vtep"), "{out}");
+    assert!(code == Some(0) || code == Some(2), "{out}");
     lab.finish();
 }

@@ -2,6 +2,7 @@
 //! chassis) as a topology file. Everything the language cannot express is said on stderr;
 //! `--adopt` then marks the imported rows as owned by the stack in one guarded transaction.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -10,6 +11,7 @@ use super::connect::{DbArgs, runtime};
 use super::exit::Outcome;
 use super::lab_target::LabArg;
 use crate::import::{self, Input, SbChassis};
+use crate::live::vtep::Vtep;
 
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
@@ -30,8 +32,15 @@ pub(crate) struct ImportArgs {
 }
 
 pub(crate) fn run(mut args: ImportArgs) -> Outcome {
-    if let Err(report) = args.lab.resolve(&mut args.db) {
-        return Outcome::Error(report);
+    let lab = match args.lab.resolve(&mut args.db) {
+        Ok(lab) => lab,
+        Err(report) => return Outcome::Error(report),
+    };
+    // A lab's emulated VTEPs are reached through the lab, like its chassis.
+    if let Some(lab) = lab {
+        for (name, v) in lab.vteps {
+            args.db.vteps.insert(name, v.remote);
+        }
     }
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -61,11 +70,13 @@ async fn run_async(args: &ImportArgs) -> Result<Outcome, miette::Report> {
             None
         }
     };
+    let vtep_bindings = read_vtep_bindings(&args.db, chassis.as_deref(), &mut notes).await;
     let imported = import::import(&Input {
         stack: &args.stack,
         live: &live,
         schema: &schema,
         chassis: chassis.as_deref(),
+        vtep_bindings: &vtep_bindings,
         other_tables: &other_tables,
     });
     notes.extend(imported.notes.iter().cloned());
@@ -119,6 +130,41 @@ async fn run_async(args: &ImportArgs) -> Result<Outcome, miette::Report> {
         );
     }
     Ok(Outcome::Success)
+}
+
+/// The VLAN bindings of each hardware VTEP the Southbound lists (registered by
+/// `ovn-controller-vtep`) whose own database has a remote (the lab's, else the target's); one
+/// that cannot be read is a note, and imported without its bindings.
+async fn read_vtep_bindings(
+    db: &DbArgs,
+    chassis: Option<&[SbChassis]>,
+    notes: &mut Vec<String>,
+) -> BTreeMap<String, BTreeMap<String, BTreeMap<i64, String>>> {
+    let mut out = BTreeMap::new();
+    let vteps = chassis
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c.published.get("is-vtep").is_some_and(|v| v == "true"));
+    for c in vteps {
+        let Some(remote) = db.vteps.get(&c.name) else {
+            continue;
+        };
+        let read = async {
+            let vtep = Vtep::connect(remote, db.timeout(), false).await?;
+            vtep.current(&c.name).await
+        };
+        match read.await {
+            Ok(current) => {
+                out.insert(c.name.clone(), current.ports);
+            }
+            Err(e) => notes.push(format!(
+                "VTEP {}: its database at {remote} could not be read ({e}); imported without \
+                 `ports`",
+                c.name
+            )),
+        }
+    }
+    out
 }
 
 /// The SB chassis with their encaps and bridge mappings.

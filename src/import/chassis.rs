@@ -48,7 +48,12 @@ pub(super) fn ha_groups(cx: &mut Cx) -> Vec<(String, Node)> {
 pub(super) fn chassis(cx: &mut Cx) -> Vec<(String, Node)> {
     let mut out = Vec::new();
     let sb: Vec<SbChassis> = cx.input.chassis.map(<[_]>::to_vec).unwrap_or_default();
-    let mut names: BTreeSet<String> = sb.iter().map(|c| c.name.clone()).collect();
+    // A hardware VTEP's chassis is a `vteps` entry (`vteps.rs`), unless the rows name it.
+    let mut names: BTreeSet<String> = sb
+        .iter()
+        .filter(|c| !super::vteps::is_vtep(c))
+        .map(|c| c.name.clone())
+        .collect();
     names.extend(cx.chassis_used.iter().cloned());
     let mut placeholder = 0u8;
     for name in names {

@@ -25,6 +25,7 @@ mod routers;
 mod self_check;
 mod services;
 mod switches;
+mod vteps;
 pub(crate) mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -161,6 +162,9 @@ pub(crate) struct Input<'a> {
     pub schema: &'a DatabaseSchema,
     /// `None` when the Southbound database could not be read.
     pub chassis: Option<&'a [SbChassis]>,
+    /// The VLAN bindings (port -> VLAN -> VTEP logical switch) of each hardware VTEP whose
+    /// own database was read (`vteps`).
+    pub vtep_bindings: &'a BTreeMap<String, BTreeMap<String, BTreeMap<i64, String>>>,
     /// Row counts of Northbound tables topo does not manage (ACL, Load_Balancer, ...).
     pub other_tables: &'a [(String, usize)],
 }
@@ -534,6 +538,7 @@ pub(crate) fn import(input: &Input) -> Imported {
     let routers = routers(&mut cx, &sides, &localnet);
     let switches = switches(&mut cx, &switches_rows);
     let chassis = chassis(&mut cx);
+    let vteps = vteps::vteps(&mut cx);
     let switch_names: BTreeSet<String> = switches.iter().map(|(n, _)| n.clone()).collect();
     let address_sets = services::address_sets(&mut cx);
     let port_groups = services::port_groups(&mut cx, &switch_names);
@@ -542,6 +547,9 @@ pub(crate) fn import(input: &Input) -> Imported {
     let mut doc: Vec<(String, Node)> = vec![("name".to_owned(), Node::str(input.stack))];
     if !chassis.is_empty() {
         doc.push(("chassis".to_owned(), Node::Map(chassis)));
+    }
+    if !vteps.is_empty() {
+        doc.push(("vteps".to_owned(), Node::Map(vteps)));
     }
     if !ha_groups.is_empty() {
         doc.push(("ha-chassis-groups".to_owned(), Node::Map(ha_groups)));

@@ -120,6 +120,7 @@ fn an_ovn_nbctl_gateway_router_imports_with_its_macs_and_plans_empty() {
         live: &live,
         schema: &schema,
         chassis: Some(&chassis),
+        vtep_bindings: &BTreeMap::new(),
         other_tables: &[("ACL".into(), 2)],
     });
     assert!(out.yaml.contains("chassis: master"), "{}", out.yaml);
@@ -166,6 +167,7 @@ fn what_the_language_cannot_say_is_noted() {
         live: &live,
         schema: &schema,
         chassis: None,
+        vtep_bindings: &BTreeMap::new(),
         other_tables: &[],
     });
     assert!(

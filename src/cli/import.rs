@@ -141,10 +141,7 @@ async fn read_vtep_bindings(
     notes: &mut Vec<String>,
 ) -> BTreeMap<String, BTreeMap<String, BTreeMap<i64, String>>> {
     let mut out = BTreeMap::new();
-    let vteps = chassis
-        .unwrap_or_default()
-        .iter()
-        .filter(|c| c.published.get("is-vtep").is_some_and(|v| v == "true"));
+    let vteps = chassis.unwrap_or_default().iter().filter(|c| c.is_vtep());
     for c in vteps {
         let Some(remote) = db.vteps.get(&c.name) else {
             continue;

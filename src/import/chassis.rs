@@ -51,7 +51,7 @@ pub(super) fn chassis(cx: &mut Cx) -> Vec<(String, Node)> {
     // A hardware VTEP's chassis is a `vteps` entry (`vteps.rs`), unless the rows name it.
     let mut names: BTreeSet<String> = sb
         .iter()
-        .filter(|c| !super::vteps::is_vtep(c))
+        .filter(|c| !c.is_vtep())
         .map(|c| c.name.clone())
         .collect();
     names.extend(cx.chassis_used.iter().cloned());

@@ -12,14 +12,6 @@ use super::yaml::Node;
 use super::{Cx, col_map, col_str};
 use crate::live::southbound::SbChassis;
 
-/// Whether `chassis` is a hardware VTEP's, as `ovn-controller-vtep` registers it.
-pub(super) fn is_vtep(chassis: &SbChassis) -> bool {
-    chassis
-        .published
-        .get("is-vtep")
-        .is_some_and(|v| v == "true")
-}
-
 /// The VTEP logical switches the Northbound's `vtep` ports name on physical switch `vtep`.
 fn named_logical_switches(cx: &Cx, vtep: &str) -> BTreeSet<String> {
     cx.nb("Logical_Switch_Port")
@@ -39,7 +31,7 @@ pub(super) fn vteps(cx: &mut Cx) -> Vec<(String, Node)> {
         .chassis
         .unwrap_or_default()
         .iter()
-        .filter(|c| is_vtep(c))
+        .filter(|c| c.is_vtep())
         .cloned()
         .collect();
     let mut out = Vec::new();

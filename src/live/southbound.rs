@@ -29,6 +29,12 @@ impl SbChassis {
     pub(crate) fn bridge_mappings(&self) -> BridgeMappings {
         BridgeMappings::parse(self.published.get(MAPPINGS_KEY).map_or("", String::as_str))
     }
+
+    /// Whether this is a hardware VTEP's chassis (`ovn-controller-vtep` registers it with
+    /// `other_config:is-vtep=true`).
+    pub(crate) fn is_vtep(&self) -> bool {
+        self.published.get("is-vtep").is_some_and(|v| v == "true")
+    }
 }
 
 /// One `Encap` row: a tunnel type and endpoint IP.

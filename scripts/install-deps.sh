@@ -20,7 +20,6 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ -f /usr/share/openvswitch/scripts/ovs-vtep ] || { echo "install-deps: ovs-vtep missing after install" >&2; exit 1; }
 
 if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""

@@ -206,30 +206,49 @@ fn save(plan: &Plan, path: &std::path::Path) -> std::io::Result<()> {
 }
 
 /// Reads a saved plan, refusing other format versions.
+///
+/// The text is parsed straight into the [`Plan`], never into a `serde_json::Value` first: a
+/// 15,000-change plan (22 MB) took 0.4 s and 200 MB that way. Only a plan that does not parse
+/// is read again for its version alone (other fields skipped unbuilt), so that a plan of
+/// another release is refused for its version, not for a field it names differently.
 pub(crate) fn load_saved(path: &std::path::Path) -> Result<Plan, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("not a saved plan: {e}"))?;
-    let version = value
-        .get("format_version")
-        .and_then(serde_json::Value::as_u64);
-    if version != Some(u64::from(crate::diff::plan::FORMAT_VERSION)) {
-        return Err(format!(
+    /// A saved plan's `format_version`, whatever the rest holds.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        format_version: Option<u64>,
+    }
+    let wrong_version = |version: Option<u64>| {
+        format!(
             "plan format version {} is not {} (made by another topo release?)",
             version.map_or("missing".to_owned(), |v| v.to_string()),
             crate::diff::plan::FORMAT_VERSION
-        ));
+        )
+    };
+    let current = Some(u64::from(crate::diff::plan::FORMAT_VERSION));
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    match serde_json::from_str::<Plan>(&text) {
+        Ok(plan) if Some(u64::from(plan.format_version)) == current => Ok(plan),
+        Ok(plan) => Err(wrong_version(Some(u64::from(plan.format_version)))),
+        Err(e) => match serde_json::from_str::<Version>(&text) {
+            Ok(Version { format_version }) if format_version != current => {
+                Err(wrong_version(format_version))
+            }
+            _ => Err(format!("not a saved plan: {e}")),
+        },
     }
-    serde_json::from_value(value).map_err(|e| format!("not a saved plan: {e}"))
 }
 
 /// Whether a path holds a saved plan rather than a topology: a JSON object. A damaged plan
 /// (truncated, edited) is still one, so that [`load_saved`] refuses it as a plan instead of
 /// it being read as a topology (JSON is YAML) and failing with topology diagnostics.
 pub(crate) fn is_saved_plan(path: &std::path::Path) -> bool {
-    std::fs::read(path).ok().is_some_and(|b| {
-        b.iter()
-            .find(|c| !c.is_ascii_whitespace())
-            .is_some_and(|c| *c == b'{')
-    })
+    use std::io::Read;
+    // Only up to the first byte that is not whitespace: a plan can be tens of MB.
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut bytes = std::io::BufReader::new(file).bytes();
+    bytes
+        .find(|b| !matches!(b, Ok(c) if c.is_ascii_whitespace()))
+        .is_some_and(|b| matches!(b, Ok(b'{')))
 }

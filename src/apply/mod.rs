@@ -164,7 +164,7 @@ pub enum Error {
     /// The database failed before the transaction was sent, or refused it whole.
     #[error("{error}; nothing was written")]
     NothingWritten { error: Box<Error> },
-    #[error("applied, but the live state still differs from the topology: {0}")]
+    #[error("applied, but the live state still differs from what was planned: {0}")]
     NotConverged(String),
     #[error("applied, but the Southbound outcome differs from the topology: {}", .0.join("; "))]
     Southbound(Vec<String>),
@@ -482,90 +482,97 @@ async fn run_locked(
     // The re-plan: what was planned must now be true. The read brought up to date from the
     // monitor's updates when they can tell; else read again. A read is safe to repeat, so a
     // server that went away after the commit (restarting, a new leader) is waited for until
-    // the deadline.
-    if let Some(desired) = desired {
-        let caught_up = match watch {
-            Some(watch) => watch
-                .catch_up(
-                    nb,
-                    &schema,
-                    live,
-                    &transaction::marker_key(&plan.stack),
-                    &apply_id.to_string(),
-                    options.timeout,
-                )
-                .await
-                .map_err(|e| unverified(e.into()))?,
-            None => None,
-        };
-        let prune = diff::Options {
-            prune: options.prune,
-        };
-        let after = match &caught_up {
-            // Patched row by row: only the rows the updates or the plan touched can differ
-            // (a row's plan depends on that row alone), so only they are planned.
-            Some(live::watch::CaughtUp {
+    // the deadline. A saved plan has no topology to plan from: the stack's rows as read with
+    // the plan carried out are what the database must now hold.
+    let saved_plan = desired.is_none();
+    let from_saved_plan;
+    let desired = match desired {
+        Some(desired) => desired,
+        None => {
+            from_saved_plan = diff::expected_after(&plan, &live);
+            &from_saved_plan
+        }
+    };
+    let caught_up = match watch {
+        Some(watch) => watch
+            .catch_up(
+                nb,
+                &schema,
                 live,
-                changed: Some(changed),
-            }) if changed.len() < live.rows.len() / 2 => {
-                let mut keys = changed.clone();
-                keys.extend(
-                    plan.changes
-                        .iter()
-                        .filter(|c| c.db == Db::Northbound)
-                        .map(|c| (c.table.clone(), c.key.clone())),
-                );
-                let nb_rows = only(desired, &keys);
-                let live = Live {
-                    state: only(&live.state, &keys),
-                    rows: keys
-                        .iter()
-                        .filter_map(|(t, k)| {
-                            let id = (Db::Northbound, t.clone(), k.clone());
-                            let row = live.rows.get(&id)?.clone();
-                            Some((id, row))
-                        })
-                        .collect(),
-                    schema: live.schema.clone(),
-                    ..Live::default()
-                };
-                diff::plan(&nb_rows, &live, &options.stack, prune)
-            }
-            Some(caught_up) => diff::plan(desired, &caught_up.live, &options.stack, prune),
-            // A read is safe to repeat: a database that is away is asked again.
-            None => {
-                let last = poll_until(options.timeout, Duration::from_millis(200), || async {
-                    match read_and_plan(nb, desired, &options.stack, options.prune).await {
-                        Ok((after, _)) => Ok(Ok(after)),
-                        Err(e @ (Error::Ovsdb(_) | Error::Live(live::Error::Ovsdb(_)))) => {
-                            Ok(Err(e))
-                        }
-                        Err(e) => Err(e),
-                    }
-                })
-                .await
-                .map_err(unverified)?;
-                last.map_err(unverified)?
-            }
-        };
-        crate::timings::phase("re-read and re-plan");
-        // The read holds every row of the database: freeing it row by row takes a CLI's exit
-        // ~10 ms at 15k rows, so it is freed beside the rest of the work.
-        std::thread::spawn(move || drop(caught_up));
-        if !after.is_empty() {
-            return Err(Error::NotConverged(diff::render::summary_line(&after)));
+                &transaction::marker_key(&plan.stack),
+                &apply_id.to_string(),
+                options.timeout,
+            )
+            .await
+            .map_err(|e| unverified(e.into()))?,
+        None => None,
+    };
+    let prune = diff::Options {
+        prune: options.prune,
+    };
+    let after = match &caught_up {
+        // Patched row by row: only the rows the updates or the plan touched can differ
+        // (a row's plan depends on that row alone), so only they are planned.
+        Some(live::watch::CaughtUp {
+            live,
+            changed: Some(changed),
+        }) if changed.len() < live.rows.len() / 2 => {
+            let mut keys = changed.clone();
+            keys.extend(
+                plan.changes
+                    .iter()
+                    .filter(|c| c.db == Db::Northbound)
+                    .map(|c| (c.table.clone(), c.key.clone())),
+            );
+            let nb_rows = only(desired, &keys);
+            let live = Live {
+                state: only(&live.state, &keys),
+                rows: keys
+                    .iter()
+                    .filter_map(|(t, k)| {
+                        let id = (Db::Northbound, t.clone(), k.clone());
+                        let row = live.rows.get(&id)?.clone();
+                        Some((id, row))
+                    })
+                    .collect(),
+                schema: live.schema.clone(),
+                ..Live::default()
+            };
+            diff::plan(&nb_rows, &live, &options.stack, prune)
         }
-        // And northd (and the chassis) must have made of it what the topology says.
-        // Bindings settle after the chassis processed the change (a `cr-` port waits for
-        // BFD), so look again until they do or the deadline passes.
-        if let (Some(sb), true) = (sb, options.wait != WaitFor::None) {
-            warnings = wait::wait_for_bindings(sb, desired, options.wait, options.timeout)
-                .await
-                .map_err(|e| match e {
-                    Error::Southbound(_) => e,
-                    e => unverified(e),
-                })?;
+        Some(caught_up) => diff::plan(desired, &caught_up.live, &options.stack, prune),
+        // A read is safe to repeat: a database that is away is asked again.
+        None => {
+            let last = poll_until(options.timeout, Duration::from_millis(200), || async {
+                match read_and_plan(nb, desired, &options.stack, options.prune).await {
+                    Ok((after, _)) => Ok(Ok(after)),
+                    Err(e @ (Error::Ovsdb(_) | Error::Live(live::Error::Ovsdb(_)))) => Ok(Err(e)),
+                    Err(e) => Err(e),
+                }
+            })
+            .await
+            .map_err(unverified)?;
+            last.map_err(unverified)?
         }
+    };
+    crate::timings::phase("re-read and re-plan");
+    // The read holds every row of the database: freeing it row by row takes a CLI's exit
+    // ~10 ms at 15k rows, so it is freed beside the rest of the work.
+    std::thread::spawn(move || drop(caught_up));
+    if !after.is_empty() {
+        return Err(Error::NotConverged(diff::render::summary_naming(&after)));
+    }
+    // And northd (and the chassis) must have made of it what the topology says (a saved
+    // plan does not say which ports the chassis bind).
+    // Bindings settle after the chassis processed the change (a `cr-` port waits for
+    // BFD), so look again until they do or the deadline passes.
+    if let (Some(sb), true, false) = (sb, options.wait != WaitFor::None, saved_plan) {
+        warnings = wait::wait_for_bindings(sb, desired, options.wait, options.timeout)
+            .await
+            .map_err(|e| match e {
+                Error::Southbound(_) => e,
+                e => unverified(e),
+            })?;
     }
     Ok(Report::Applied {
         plan,

@@ -207,6 +207,55 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
     }
 }
 
+/// What the plan's stack's Northbound rows of `live` become once `plan` is applied: its rows
+/// as read, with the plan's creates, updates and deletes carried out (other stacks' and
+/// other tools' rows left out). For a saved plan, which has no
+/// topology, this is what the re-plan after its commit compares the database with: planning
+/// from it against the database as read after the commit is empty exactly when every change
+/// holds and nothing else of the stack's moved.
+pub(crate) fn expected_after(plan: &Plan, live: &Live) -> State {
+    let stack_key = Value::from(ownership::STACK_KEY);
+    let mut state = State::new();
+    let nb = Db::Northbound;
+    for (table, rows) in live.state.tables.get(&nb).into_iter().flatten() {
+        for (key, row) in rows {
+            if owner_of(row, &stack_key) == Some(plan.stack.as_str()) {
+                state.insert(nb.clone(), table, key.clone(), row.clone());
+            }
+        }
+    }
+    for change in plan.changes.iter().filter(|c| c.db == nb) {
+        let after = change
+            .columns
+            .iter()
+            .filter_map(|c| Some((c.column.clone(), c.after.clone()?)));
+        match change.action {
+            Action::Create => {
+                let mut row = Row::new();
+                row.columns.extend(after);
+                state.insert(change.db.clone(), &change.table, change.key.clone(), row);
+            }
+            Action::Update => {
+                if let Some(row) = state.get_mut(&change.db, &change.table, &change.key) {
+                    for (column, cell) in after {
+                        row.columns.insert(column, cell);
+                    }
+                }
+            }
+            Action::Delete => {
+                if let Some(rows) = state
+                    .tables
+                    .get_mut(&change.db)
+                    .and_then(|t| t.get_mut(&change.table))
+                {
+                    rows.remove(&change.key);
+                }
+            }
+        }
+    }
+    state
+}
+
 /// What [`changed_columns`] needs to keep references to rows the stack does not own: the
 /// table's reference columns and who owns what.
 struct Refs<'a> {

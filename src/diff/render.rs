@@ -344,6 +344,39 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
     summary_with(plan, &plan.chassis)
 }
 
+/// [`summary_line`], then the first few changes by name (`create port ls3-vm1; update switch
+/// ls1 (ports)`): what an apply that did not converge left different.
+pub(crate) fn summary_naming(plan: &Plan) -> String {
+    const NAMED: usize = 5;
+    let mut named: Vec<String> = plan
+        .changes
+        .iter()
+        .take(NAMED)
+        .map(|c| {
+            let verb = match c.action {
+                Action::Create => "create",
+                Action::Update => "update",
+                Action::Delete => "delete",
+            };
+            let subject = subject(&c.db, &c.table, &c.key);
+            match c.action {
+                Action::Update => {
+                    let columns: Vec<&str> = c.columns.iter().map(|c| c.column.as_str()).collect();
+                    format!("{verb} {subject} ({})", columns.join(", "))
+                }
+                _ => format!("{verb} {subject}"),
+            }
+        })
+        .collect();
+    if plan.changes.len() > NAMED {
+        named.push(format!("and {} more", plan.changes.len() - NAMED));
+    }
+    if named.is_empty() {
+        return summary_line(plan);
+    }
+    format!("{} ({})", summary_line(plan), named.join("; "))
+}
+
 /// [`summary_line`] counting `chassis` as the plan's chassis changes.
 fn summary_with(plan: &Plan, chassis: &[ChassisChange]) -> String {
     let conflicts = plan.conflicts.len();

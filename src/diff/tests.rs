@@ -766,3 +766,106 @@ fn gateway_findings_are_shown_and_an_error_blocks_apply() {
     assert_eq!(json["gateways"][0]["networks"][0], "externalnet");
     assert_eq!(json["gateways"][0]["role"], "active");
 }
+
+/// A saved plan's expected end state: the stack's rows as read, with the plan carried out.
+/// Planning from it against the database after a faithful apply is empty; against one where a
+/// change did not hold (a created row missing, an update undone), it is not.
+#[test]
+fn a_saved_plans_expected_end_is_the_stacks_rows_with_the_plan_carried_out() {
+    let before = live(vec![
+        ("Logical_Switch", "ls1", switch("ls1", "lab", &["vm1"])),
+        (
+            "Logical_Switch_Port",
+            "vm1",
+            port("vm1", "lab", "00:00:00:00:00:01 10.0.0.2"),
+        ),
+        ("Logical_Switch", "old", switch("old", "lab", &[])),
+        ("Logical_Switch", "theirs", switch("theirs", "other", &[])),
+    ]);
+    let desired = state(vec![
+        (
+            "Logical_Switch",
+            "ls1",
+            switch("ls1", "lab", &["vm1", "vm2"]),
+        ),
+        (
+            "Logical_Switch_Port",
+            "vm1",
+            port("vm1", "lab", "00:00:00:00:00:01 10.0.0.9"),
+        ),
+        ("Logical_Switch_Port", "vm2", port("vm2", "lab", "dynamic")),
+    ]);
+    let options = Options { prune: true };
+    let p = plan(&desired, &before, "lab", options);
+    assert_eq!(p.changes.len(), 4, "{p:#?}");
+
+    let expected = expected_after(&p, &before);
+    // The other stack's switch is not the stack's to expect; the pruned one is gone.
+    assert_eq!(expected.tables, desired.tables);
+
+    // The database as a faithful apply leaves it (the other stack's switch still there).
+    let wanted: Vec<(&str, String, &Row)> = desired
+        .rows()
+        .map(|(_, table, key, row)| (table, key.0[0].clone(), row))
+        .collect();
+    let mut after_rows: Vec<(&str, &str, Row)> = wanted
+        .iter()
+        .map(|(table, name, row)| (*table, name.as_str(), (*row).clone()))
+        .collect();
+    after_rows.push(("Logical_Switch", "theirs", switch("theirs", "other", &[])));
+    let after = live(after_rows.clone());
+    assert!(plan(&expected, &after, "lab", options).is_empty());
+
+    // A created row the database does not hold (garbage-collected, say): not converged.
+    let without_vm2 = live(
+        after_rows
+            .iter()
+            .filter(|(_, k, _)| *k != "vm2")
+            .cloned()
+            .collect(),
+    );
+    let left = plan(&expected, &without_vm2, "lab", options);
+    assert_eq!(left.changes.len(), 1, "{left:#?}");
+    assert_eq!(left.changes[0].key, RowKey::name("vm2"));
+
+    // An update that did not hold.
+    let undone = live(
+        after_rows
+            .into_iter()
+            .map(|(t, k, row)| match k {
+                "vm1" => (t, k, port("vm1", "lab", "00:00:00:00:00:01 10.0.0.2")),
+                _ => (t, k, row),
+            })
+            .collect(),
+    );
+    let left = plan(&expected, &undone, "lab", options);
+    assert_eq!(left.changes.len(), 1, "{left:#?}");
+    assert_eq!(left.changes[0].action, Action::Update);
+}
+
+/// What an apply that did not converge says: the summary, then the changes left by name.
+#[test]
+fn the_summary_naming_the_changes_left() {
+    let desired = state(vec![
+        ("Logical_Switch", "ls1", switch("ls1", "lab", &["vm1"])),
+        ("Logical_Switch_Port", "vm1", port("vm1", "lab", "dynamic")),
+    ]);
+    let p = plan(&desired, &Live::default(), "lab", Options::default());
+    assert_eq!(
+        render::summary_naming(&p),
+        format!(
+            "{} (create switch port vm1; create switch ls1)",
+            render::summary_line(&p)
+        )
+    );
+    let have = live(vec![
+        ("Logical_Switch", "ls1", switch("ls1", "lab", &[])),
+        ("Logical_Switch_Port", "vm1", port("vm1", "lab", "dynamic")),
+    ]);
+    let p = plan(&desired, &have, "lab", Options::default());
+    assert!(
+        render::summary_naming(&p).ends_with("(update switch ls1 (ports))"),
+        "{}",
+        render::summary_naming(&p)
+    );
+}

@@ -130,6 +130,52 @@ fn rows_beside_the_stack_are_untouched_by_apply_and_prune() {
     assert_converged(&ovn, &f.base);
 }
 
+/// A saved plan is checked after its commit as a topology is. A hand-edited plan that creates
+/// a port no switch refers to commits (OVSDB drops the unreferenced row with the
+/// transaction); apply says the database does not hold what was planned, and names the port.
+/// The faithful plan, applied afterwards, converges.
+#[test]
+fn a_saved_plan_that_does_not_hold_after_its_commit_is_reported() {
+    require_ovn!();
+    let ovn = nb_only();
+    let f = files();
+    apply(&ovn, &f.base);
+    let saved = f.dir.path().join("plan.json");
+    let s = saved.to_str().unwrap();
+    topo(&ovn, &["plan", "-o", s, f.with_ls3.to_str().unwrap()]).expect_code(2);
+
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let ls3 = plan["changes"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["table"] == "Logical_Switch" && c["key"] == serde_json::json!(["ls3"]))
+        .expect("the plan creates ls3");
+    ls3["columns"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|c| c["column"] != "ports");
+    let edited = write(
+        f.dir.path(),
+        "edited.json",
+        &serde_json::to_string_pretty(&plan).unwrap(),
+    );
+    let out = topo(&ovn, &["apply", "--yes", edited.to_str().unwrap()]).expect_code(1);
+    let err = super::stderr(&out);
+    assert!(
+        err.contains("applied, but the live state still differs from what was planned"),
+        "{err}"
+    );
+    assert!(err.contains("ls3-vm1"), "{err}");
+    let names = |table: &str| ovn.nbctl(&["--bare", "--columns=name", "list", table]);
+    assert!(names("Logical_Switch").contains("ls3"));
+    assert!(!names("Logical_Switch_Port").contains("ls3-vm1"));
+
+    apply(&ovn, &f.with_ls3);
+    assert_converged(&ovn, &f.with_ls3);
+}
+
 #[test]
 fn a_stale_saved_plan_is_refused_and_writes_nothing() {
     require_ovn!();

@@ -130,6 +130,18 @@ fn rows_beside_the_stack_are_untouched_by_apply_and_prune() {
     assert_converged(&ovn, &f.base);
 }
 
+/// A Northbound with gateway-router.yaml applied, and the plan that adds ls3 saved in
+/// `plan.json` beside the files.
+fn ls3_plan_saved() -> (OvnSandbox, Files, PathBuf) {
+    let ovn = nb_only();
+    let f = files();
+    apply(&ovn, &f.base);
+    let saved = f.dir.path().join("plan.json");
+    let s = saved.to_str().unwrap();
+    topo(&ovn, &["plan", "-o", s, f.with_ls3.to_str().unwrap()]).expect_code(2);
+    (ovn, f, saved)
+}
+
 /// A saved plan is checked after its commit as a topology is. A hand-edited plan that creates
 /// a port no switch refers to commits (OVSDB drops the unreferenced row with the
 /// transaction); apply says the database does not hold what was planned, and names the port.
@@ -137,12 +149,7 @@ fn rows_beside_the_stack_are_untouched_by_apply_and_prune() {
 #[test]
 fn a_saved_plan_that_does_not_hold_after_its_commit_is_reported() {
     require_ovn!();
-    let ovn = nb_only();
-    let f = files();
-    apply(&ovn, &f.base);
-    let saved = f.dir.path().join("plan.json");
-    let s = saved.to_str().unwrap();
-    topo(&ovn, &["plan", "-o", s, f.with_ls3.to_str().unwrap()]).expect_code(2);
+    let (ovn, f, saved) = ls3_plan_saved();
 
     let mut plan: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
@@ -179,12 +186,8 @@ fn a_saved_plan_that_does_not_hold_after_its_commit_is_reported() {
 #[test]
 fn a_stale_saved_plan_is_refused_and_writes_nothing() {
     require_ovn!();
-    let ovn = nb_only();
-    let f = files();
-    apply(&ovn, &f.base);
-    let saved = f.dir.path().join("plan.json");
+    let (ovn, f, saved) = ls3_plan_saved();
     let s = saved.to_str().unwrap();
-    topo(&ovn, &["plan", "-o", s, f.with_ls3.to_str().unwrap()]).expect_code(2);
     let mode = std::fs::metadata(&saved).unwrap().permissions();
     assert_eq!(
         std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,

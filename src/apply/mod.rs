@@ -563,10 +563,13 @@ async fn run_locked(
         return Err(Error::NotConverged(diff::render::summary_naming(&after)));
     }
     // And northd (and the chassis) must have made of it what the topology says (a saved
-    // plan does not say which ports the chassis bind).
-    // Bindings settle after the chassis processed the change (a `cr-` port waits for
-    // BFD), so look again until they do or the deadline passes.
-    if let (Some(sb), true, false) = (sb, options.wait != WaitFor::None, saved_plan) {
+    // plan does not say which ports the chassis bind). Bindings settle after the chassis
+    // processed the change (a `cr-` port waits for BFD), so look again until they do or the
+    // deadline passes.
+    if let Some(sb) = sb
+        && options.wait != WaitFor::None
+        && !saved_plan
+    {
         warnings = wait::wait_for_bindings(sb, desired, options.wait, options.timeout)
             .await
             .map_err(|e| match e {

@@ -224,13 +224,13 @@ pub(crate) fn load_saved(path: &std::path::Path) -> Result<Plan, String> {
             crate::diff::plan::FORMAT_VERSION
         )
     };
-    let current = Some(u64::from(crate::diff::plan::FORMAT_VERSION));
+    let current = u64::from(crate::diff::plan::FORMAT_VERSION);
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     match serde_json::from_str::<Plan>(&text) {
-        Ok(plan) if Some(u64::from(plan.format_version)) == current => Ok(plan),
+        Ok(plan) if u64::from(plan.format_version) == current => Ok(plan),
         Ok(plan) => Err(wrong_version(Some(u64::from(plan.format_version)))),
         Err(e) => match serde_json::from_str::<Version>(&text) {
-            Ok(Version { format_version }) if format_version != current => {
+            Ok(Version { format_version }) if format_version != Some(current) => {
                 Err(wrong_version(format_version))
             }
             _ => Err(format!("not a saved plan: {e}")),

@@ -209,10 +209,10 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
 
 /// What the plan's stack's Northbound rows of `live` become once `plan` is applied: its rows
 /// as read, with the plan's creates, updates and deletes carried out (other stacks' and
-/// other tools' rows left out). For a saved plan, which has no
-/// topology, this is what the re-plan after its commit compares the database with: planning
-/// from it against the database as read after the commit is empty exactly when every change
-/// holds and nothing else of the stack's moved.
+/// other tools' rows left out). For a saved plan, which has no topology, this is what the
+/// re-plan after its commit compares the database with: planning from it against the
+/// database as read after the commit is empty exactly when every change holds and nothing
+/// else of the stack's moved.
 pub(crate) fn expected_after(plan: &Plan, live: &Live) -> State {
     let stack_key = Value::from(ownership::STACK_KEY);
     let mut state = State::new();

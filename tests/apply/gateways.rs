@@ -94,6 +94,31 @@ fn rows(nbctl: impl Fn(&[&str]) -> String, columns: &str, table: &str) -> Vec<St
     lines
 }
 
+/// The seed's router and its gateway port, with `ovn-nbctl` as the seed makes them.
+fn seed_router(seed: &OvnSandbox) {
+    seed.nbctl(&["ls-add", "lslocal"]);
+    seed.nbctl(&["lr-add", "lr1"]);
+    seed.nbctl(&[
+        "lrp-add",
+        "lr1",
+        "lr1-lslocal",
+        "00:00:00:00:00:07",
+        "10.10.40.1/24",
+    ]);
+}
+
+/// The `_uuid` of HA chassis group `ha1`.
+fn ha1_uuid(nb: &OvnSandbox) -> String {
+    let uuid = nb.nbctl(&[
+        "--bare",
+        "--columns=_uuid",
+        "find",
+        "HA_Chassis_Group",
+        "name=ha1",
+    ]);
+    uuid.trim().to_owned()
+}
+
 /// The seed's gateway-chassis form, `lrp-set-gateway-chassis lr1-lslocal master 1` / `node1 2`.
 #[test]
 fn seed_gateway_chassis_applies_as_ovn_nbctl_writes_it_and_names_node1() {
@@ -105,15 +130,7 @@ fn seed_gateway_chassis_applies_as_ovn_nbctl_writes_it_and_names_node1() {
 
     // The seed's own commands on a second Northbound.
     let seed = OvnSandbox::builder().sb(false).northd(false).start();
-    seed.nbctl(&["ls-add", "lslocal"]);
-    seed.nbctl(&["lr-add", "lr1"]);
-    seed.nbctl(&[
-        "lrp-add",
-        "lr1",
-        "lr1-lslocal",
-        "00:00:00:00:00:07",
-        "10.10.40.1/24",
-    ]);
+    seed_router(&seed);
     seed.nbctl(&["lrp-set-gateway-chassis", "lr1-lslocal", "master", "1"]);
     seed.nbctl(&["lrp-set-gateway-chassis", "lr1-lslocal", "node1", "2"]);
 
@@ -144,27 +161,12 @@ fn seed_ha_group_applies_as_ovn_nbctl_writes_it_and_names_node1() {
     seed.nbctl(&["ha-chassis-group-add", "ha1"]);
     seed.nbctl(&["ha-chassis-group-add-chassis", "ha1", "master", "1"]);
     seed.nbctl(&["ha-chassis-group-add-chassis", "ha1", "node1", "2"]);
-    seed.nbctl(&["ls-add", "lslocal"]);
-    seed.nbctl(&["lr-add", "lr1"]);
-    seed.nbctl(&[
-        "lrp-add",
-        "lr1",
-        "lr1-lslocal",
-        "00:00:00:00:00:07",
-        "10.10.40.1/24",
-    ]);
-    let group = seed.nbctl(&[
-        "--bare",
-        "--columns=_uuid",
-        "find",
-        "HA_Chassis_Group",
-        "name=ha1",
-    ]);
+    seed_router(&seed);
     seed.nbctl(&[
         "set",
         "Logical_Router_Port",
         "lr1-lslocal",
-        &format!("ha_chassis_group={}", group.trim()),
+        &format!("ha_chassis_group={}", ha1_uuid(&seed)),
     ]);
 
     for (columns, table) in [
@@ -180,13 +182,6 @@ fn seed_ha_group_applies_as_ovn_nbctl_writes_it_and_names_node1() {
     );
     // The port points at ha1 in both, and neither has Gateway_Chassis rows.
     for nb in [&ovn, &seed] {
-        let uuid = nb.nbctl(&[
-            "--bare",
-            "--columns=_uuid",
-            "find",
-            "HA_Chassis_Group",
-            "name=ha1",
-        ]);
         let port = nb.nbctl(&[
             "--bare",
             "--columns=ha_chassis_group",
@@ -194,7 +189,7 @@ fn seed_ha_group_applies_as_ovn_nbctl_writes_it_and_names_node1() {
             "Logical_Router_Port",
             "lr1-lslocal",
         ]);
-        assert_eq!(port.trim(), uuid.trim());
+        assert_eq!(port.trim(), ha1_uuid(nb));
         assert!(nb.nbctl(&["list", "Gateway_Chassis"]).trim().is_empty());
     }
 }

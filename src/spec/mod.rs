@@ -8,6 +8,7 @@ pub mod load;
 pub(crate) mod map;
 pub mod schema;
 pub(crate) mod spanned;
+pub(crate) mod split;
 pub(crate) mod types;
 
 use std::path::PathBuf;
@@ -62,7 +63,10 @@ pub fn load_files(files: Vec<(String, String)>) -> Loaded {
             .last()
             .map(|f| f.text.as_str())
             .unwrap_or_default();
-        let (topology, found) = load::parse(text, base);
+        let (topology, found) = match parse_on_threads(text, base) {
+            Some(topology) => (Some(topology), Vec::new()),
+            None => load::parse(text, base),
+        };
         for d in found {
             diagnostics.push(d);
         }
@@ -78,6 +82,16 @@ pub fn load_files(files: Vec<(String, String)>) -> Loaded {
         diagnostics,
         complete,
     }
+}
+
+/// A large file parsed in parts on the machine's cores (see [`split`]); `None` when it is
+/// small, the machine has one core, or the cut would not be certain (then it is parsed whole).
+fn parse_on_threads(text: &str, base: usize) -> Option<types::Topology> {
+    if text.len() < split::MIN_SPLIT_BYTES {
+        return None;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    split::parse(text, base, cores.min(8))
 }
 
 /// Parses one text. Pure; for tests and the fuzzer.

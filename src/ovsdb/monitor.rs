@@ -199,12 +199,88 @@ pub(crate) fn decode_update_params(
         "update3" => 1,
         _ => return Ok(None),
     };
+    if params.len() >= PARALLEL_DECODE_BYTES
+        && let Some(parsed) = decode_on_two_threads(params, schema, skip)
+    {
+        return Ok(Some(parsed));
+    }
     let mut de = serde_json::Deserializer::from_str(params);
     let parsed = ParamsSeed { schema, skip }
         .deserialize(&mut de)
         .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(Some(parsed))
+}
+
+/// Updates at least this long are decoded on two threads: an apply from empty gets every row
+/// it created back in one update (6 MB at 1,000 tenants), and it waits for the decode.
+const PARALLEL_DECODE_BYTES: usize = 1 << 20;
+
+/// The tables of an update, each row's update still as its text.
+type RawTables<'a> = BTreeMap<String, Option<BTreeMap<&'a str, &'a serde_json::value::RawValue>>>;
+
+/// [`decode_update_params`] on two threads: one pass finds each row's text, then each half of
+/// the rows is typed on a thread of its own. `None` for anything unexpected (a uuid or table
+/// name with an escape, a malformed row, one core): the caller decodes in one pass, and says
+/// what is wrong.
+fn decode_on_two_threads(
+    params: &str,
+    schema: &DatabaseSchema,
+    skip: usize,
+) -> Option<(Value, Changes)> {
+    use serde_json::value::RawValue;
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return None;
+    }
+    let parts: Vec<&RawValue> = serde_json::from_str(params).ok()?;
+    let monitor: Value = serde_json::from_str(parts.first()?.get()).ok()?;
+    let tables: Option<RawTables> = serde_json::from_str(parts.get(1 + skip)?.get()).ok()?;
+    let tables = tables.unwrap_or_default();
+    let rows: Vec<(&str, &str, &RawValue)> = tables
+        .iter()
+        .flat_map(|(table, rows)| {
+            rows.iter()
+                .flatten()
+                .map(move |(uuid, raw)| (table.as_str(), *uuid, *raw))
+        })
+        .collect();
+    let decode = |rows: &[(&str, &str, &RawValue)]| -> Option<Vec<(Uuid, Option<RowChange>)>> {
+        rows.iter()
+            .map(|(table, uuid, raw)| {
+                let uuid = Uuid::parse_str(uuid).ok()?;
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                let change = UpdateSeed {
+                    table: schema.table(table),
+                    name: table,
+                }
+                .deserialize(&mut de)
+                .ok()?;
+                de.end().ok()?;
+                Some((uuid, change))
+            })
+            .collect()
+    };
+    let (first, second) = rows.split_at(rows.len() / 2);
+    let (first, second) = std::thread::scope(|s| {
+        let second = s.spawn(|| decode(second));
+        let first = decode(first);
+        (
+            first,
+            second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    let mut changes: Changes = tables
+        .keys()
+        .map(|t| (t.clone(), BTreeMap::new()))
+        .collect();
+    for ((table, _, _), (uuid, change)) in rows.iter().zip(first?.into_iter().chain(second?)) {
+        if let (Some(rows), Some(change)) = (changes.get_mut(*table), change) {
+            rows.insert(uuid, change);
+        }
+    }
+    Some((monitor, changes))
 }
 
 struct ParamsSeed<'s> {
@@ -442,6 +518,55 @@ mod tests {
         let e = decode_rows(&bad.to_string(), &schema).unwrap_err();
         assert!(e.contains("T.n"), "{e}");
         assert_eq!(decode_rows("null", &schema).unwrap(), Rows::new());
+    }
+
+    /// A large update decodes on two threads exactly as in one pass.
+    #[test]
+    fn a_large_update_decodes_on_two_threads_as_in_one_pass() {
+        let schema = DatabaseSchema::from_json(&json!({
+            "name": "S", "version": "1.0.0", "tables": {
+                "T": {"columns": {
+                    "name": {"type": "string"},
+                    "ports": {"type": {"key": {"type": "uuid", "refTable": "T"},
+                                       "min": 0, "max": "unlimited"}},
+                    "ids": {"type": {"key": "string", "value": "string",
+                                     "min": 0, "max": "unlimited"}}}},
+                "U": {"columns": {"n": {"type": "integer"}}}}
+        }))
+        .unwrap();
+        let uuid = |i: usize| format!("6b7c6a3e-0000-4000-8000-{i:012}");
+        let mut t = Map::new();
+        for i in 0..12_000 {
+            let change = match i % 4 {
+                0 => {
+                    json!({"initial": {"name": format!("row {i} \"q\""), "ports": ["set", [["uuid", uuid(i + 1)]]],
+                                        "ids": ["map", [["k", "v"]]]}})
+                }
+                1 => json!({"insert": {"name": format!("r{i}"), "_version": ["uuid", uuid(i)]}}),
+                2 => json!({"modify": {"ids": ["map", [["k", "w"]]]}}),
+                _ => json!({"delete": null}),
+            };
+            t.insert(uuid(i), change);
+        }
+        let params =
+            json!(["m", "txn", {"T": t, "U": {uuid(1): {"insert": {"n": 3}}}, "Empty": {}}])
+                .to_string();
+        assert!(params.len() >= PARALLEL_DECODE_BYTES, "{}", params.len());
+        let threaded = decode_on_two_threads(&params, &schema, 1).expect("decodes");
+        let mut de = serde_json::Deserializer::from_str(&params);
+        let one_pass = ParamsSeed {
+            schema: &schema,
+            skip: 1,
+        }
+        .deserialize(&mut de)
+        .unwrap();
+        assert_eq!(threaded, one_pass);
+        assert_eq!(threaded.1["T"].len(), 12_000);
+        assert!(threaded.1["Empty"].is_empty());
+        // What it does not expect, it leaves to the one pass (which names the problem).
+        let bad = params.replacen("\"name\":\"r1\"", "\"name\":7", 1);
+        assert!(decode_on_two_threads(&bad, &schema, 1).is_none());
+        assert!(decode_update_params("update3", &bad, &schema).is_err());
     }
 
     #[test]

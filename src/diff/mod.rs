@@ -7,6 +7,10 @@
 //! rename it); a key held by several live rows is a [`Conflict::Duplicate`]. References from
 //! owned rows to rows the stack does not own are kept, and rows the changes would delete or
 //! detach are named ([`foreign`]).
+//!
+//! A large plan (thousands of rows) is made on two threads, in pieces of the key order whose
+//! lists are joined in that order, so it is the plan one thread makes; std's scoped threads,
+//! no pool: [`plan`] runs twice per apply.
 
 pub(crate) mod chassis;
 pub(crate) mod foreign;
@@ -16,6 +20,7 @@ pub(crate) mod render;
 pub(crate) mod vtep;
 
 use std::cmp::Ordering;
+use std::ops::Bound;
 
 pub(crate) use plan::{
     Action, BindingChange, Change, ChassisChange, ColumnChange, Conflict, ForeignKept, Plan,
@@ -55,17 +60,28 @@ fn owner_of<'a>(row: &'a Row, stack_key: &Value) -> Option<&'a str> {
 ///
 /// Both states (and `live.rows`) are sorted by database, table and key, so they are walked
 /// together once, like a merge: no lookups per row, and every list comes out in key order.
+/// A row's plan depends on that row alone, so a large walk is cut at keys into pieces walked
+/// on two threads, their lists joined in order: the plan is the same either way.
 pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) -> Plan {
-    let mut creates = Vec::new();
-    let mut updates = Vec::new();
-    let mut deletes = Vec::new();
-    let mut kept = Vec::new();
-    let mut conflicts = Vec::new();
-    let mut foreign_kept = Vec::new();
-    let mut read = Vec::new();
+    plan_split(desired, live, stack, options, PARALLEL_MIN_ROWS)
+}
+
+/// The rows (desired and live together) from which [`plan`] walks on two threads: below it a
+/// thread costs more than it saves (a row takes a few microseconds).
+const PARALLEL_MIN_ROWS: usize = 2_000;
+
+/// [`plan`], on two threads when desired and live hold `parallel_min` rows or more.
+fn plan_split(
+    desired: &State,
+    live: &Live,
+    stack: &str,
+    options: Options,
+    parallel_min: usize,
+) -> Plan {
     let stack_key = Value::from(ownership::STACK_KEY);
     let owned = |row: &Row| owner_of(row, &stack_key) == Some(stack);
 
+    let mut conflicts = Vec::new();
     for dup in &live.duplicates {
         if desired.get(&dup.db, &dup.table, &dup.key).is_some()
             || live
@@ -82,109 +98,31 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
         }
     }
 
-    for (db, want_tables, have_tables) in
-        merge_sorted(desired.tables.iter(), live.state.tables.iter())
-    {
-        for (table, want_rows, have_rows) in merge_sorted(
-            want_tables.into_iter().flatten(),
-            have_tables.into_iter().flatten(),
-        ) {
-            let mut live_rows = LiveRows::new(live, db, table, have_rows.is_some());
-            let ref_columns = foreign::ref_columns(live.schema.as_deref(), table);
-            let owners = foreign::Owners::new(live, db, stack);
-            let refs = Refs {
-                columns: &ref_columns,
-                owners: &owners,
-                table,
-            };
-            for (key, want, have) in merge_sorted(
-                want_rows.into_iter().flatten(),
-                have_rows.into_iter().flatten(),
-            ) {
-                match (want, have) {
-                    (Some(want), None) => {
-                        read.push(ReadRow {
-                            db: db.clone(),
-                            table: table.clone(),
-                            key: key.clone(),
-                            uuid: None,
-                            version: None,
-                            digest: None,
-                        });
-                        creates.push(Change {
-                            action: Action::Create,
-                            db: db.clone(),
-                            table: table.clone(),
-                            key: key.clone(),
-                            columns: want
-                                .columns
-                                .iter()
-                                .map(|(c, v)| ColumnChange {
-                                    column: c.clone(),
-                                    before: None,
-                                    after: Some(v.clone()),
-                                })
-                                .collect(),
-                        });
-                    }
-                    (Some(want), Some(have)) => {
-                        let live_row = live_rows.get(key);
-                        read.push(read_row(db, table, key, live_row));
-                        let owned_by = owner_of(have, &stack_key);
-                        if owned_by != Some(stack) {
-                            conflicts.push(Conflict::Unowned {
-                                db: db.clone(),
-                                table: table.clone(),
-                                key: key.clone(),
-                                uuid: live_row.map(|r| r.uuid).unwrap_or_default(),
-                                owner: owned_by.map(str::to_owned),
-                            });
-                            continue;
-                        }
-                        let columns = changed_columns(want, have, &refs, key, &mut foreign_kept);
-                        if !columns.is_empty() {
-                            updates.push(Change {
-                                action: Action::Update,
-                                db: db.clone(),
-                                table: table.clone(),
-                                key: key.clone(),
-                                columns,
-                            });
-                        }
-                    }
-                    (None, Some(have)) => {
-                        if !owned(have) {
-                            continue;
-                        }
-                        read.push(read_row(db, table, key, live_rows.get(key)));
-                        let change = Change {
-                            action: Action::Delete,
-                            db: db.clone(),
-                            table: table.clone(),
-                            key: key.clone(),
-                            columns: have
-                                .columns
-                                .iter()
-                                .map(|(c, v)| ColumnChange {
-                                    column: c.clone(),
-                                    before: Some(v.clone()),
-                                    after: None,
-                                })
-                                .collect(),
-                        };
-                        if options.prune {
-                            deletes.push(change)
-                        } else {
-                            kept.push(change)
-                        }
-                    }
-                    (None, None) => {}
-                }
-            }
-        }
-    }
+    let tables = spans(desired, live);
+    let walk = Walk {
+        live,
+        stack,
+        options,
+        stack_key: &stack_key,
+    };
+    let walked = if rows(&tables) < parallel_min.max(1) {
+        walk.spans(&tables)
+    } else {
+        let pieces = cut(&tables, PIECES);
+        Walked::join(on_two_threads(pieces.len(), |i| walk.spans(&pieces[i])))
+    };
+    let Walked {
+        creates,
+        updates,
+        deletes,
+        kept,
+        conflicts: unowned,
+        mut foreign_kept,
+        read,
+    } = walked;
+    conflicts.extend(unowned);
 
-    let mut changes = order_creates(creates);
+    let mut changes = order_creates(creates, parallel_min);
     changes.extend(updates);
     changes.extend(deletes);
     let foreign_at_risk = foreign::at_risk(&changes, live, stack);
@@ -204,6 +142,269 @@ pub(crate) fn plan(desired: &State, live: &Live, stack: &str, options: Options) 
         vteps: Vec::new(),
         gateways: Vec::new(),
         read: ReadSet { rows: read },
+    }
+}
+
+type Rows = std::collections::BTreeMap<RowKey, Row>;
+
+/// Every table of `desired` or `live`, whole, in (db, table) order.
+fn spans<'a>(desired: &'a State, live: &'a Live) -> Vec<Span<'a>> {
+    let mut spans = Vec::new();
+    for (db, want_tables, have_tables) in
+        merge_sorted(desired.tables.iter(), live.state.tables.iter())
+    {
+        for (table, want, have) in merge_sorted(
+            want_tables.into_iter().flatten(),
+            have_tables.into_iter().flatten(),
+        ) {
+            spans.push(Span {
+                db,
+                table,
+                want,
+                have,
+                from: None,
+                to: None,
+            });
+        }
+    }
+    spans
+}
+
+/// One table's rows, desired and live, from key `from` (included) to `to` (excluded); `None`:
+/// from the first, to the last.
+#[derive(Clone, Copy)]
+struct Span<'a> {
+    db: &'a Db,
+    table: &'a String,
+    want: Option<&'a Rows>,
+    have: Option<&'a Rows>,
+    from: Option<&'a RowKey>,
+    to: Option<&'a RowKey>,
+}
+
+impl Span<'_> {
+    /// The rows of the whole table (spans are cut only after they are counted).
+    fn len(&self) -> usize {
+        self.want.map_or(0, Rows::len) + self.have.map_or(0, Rows::len)
+    }
+}
+
+/// How many rows `tables` hold, desired and live together.
+fn rows(tables: &[Span<'_>]) -> usize {
+    tables.iter().map(Span::len).sum()
+}
+
+/// Into how many pieces a walk on two threads is cut: rows cost more in some tables than in
+/// others (a switch's port list against a port), so two halves by count would not take as
+/// long; each thread takes the next piece left.
+const PIECES: usize = 8;
+
+/// `tables` cut into `pieces` runs of about as many rows, in order; a cut inside a table is at
+/// a key.
+fn cut<'a>(tables: &[Span<'a>], pieces: usize) -> Vec<Vec<Span<'a>>> {
+    let total = rows(tables);
+    let mut out = Vec::with_capacity(pieces);
+    let mut piece = Vec::new();
+    let mut before = 0;
+    for t in tables {
+        let len = t.len();
+        // The key that far into the larger side: desired and live share most keys, or one
+        // side is (nearly) empty.
+        let larger = match (t.want, t.have) {
+            (Some(w), Some(h)) if h.len() > w.len() => Some(h),
+            (Some(w), _) => Some(w),
+            (None, h) => h,
+        };
+        let mut from = t.from;
+        for n in 1..pieces {
+            let at = total * n / pieces;
+            if at < before || at >= before + len {
+                continue;
+            }
+            let Some(key) = larger.and_then(|l| l.keys().nth((at - before) * l.len() / len)) else {
+                continue;
+            };
+            piece.push(Span {
+                from,
+                to: Some(key),
+                ..*t
+            });
+            out.push(std::mem::take(&mut piece));
+            from = Some(key);
+        }
+        piece.push(Span { from, ..*t });
+        before += len;
+    }
+    out.push(piece);
+    out
+}
+
+/// What [`plan`] needs for each row.
+struct Walk<'a> {
+    live: &'a Live,
+    stack: &'a str,
+    options: Options,
+    /// `topo:stack` as a value (made once per plan, not once per row).
+    stack_key: &'a Value,
+}
+
+/// What the walk over some rows found, in the order it visited them.
+#[derive(Default)]
+struct Walked {
+    creates: Vec<Change>,
+    updates: Vec<Change>,
+    deletes: Vec<Change>,
+    kept: Vec<Change>,
+    conflicts: Vec<Conflict>,
+    foreign_kept: Vec<ForeignKept>,
+    read: Vec<ReadRow>,
+}
+
+impl Walked {
+    /// The pieces' lists joined in order, each allocated once (growing them piece by piece
+    /// cost more than walking a piece).
+    fn join(mut pieces: Vec<Walked>) -> Walked {
+        fn join<T>(pieces: &mut [Walked], list: fn(&mut Walked) -> &mut Vec<T>) -> Vec<T> {
+            let mut out = Vec::with_capacity(pieces.iter_mut().map(|p| list(p).len()).sum());
+            for piece in pieces {
+                out.append(list(piece));
+            }
+            out
+        }
+        Walked {
+            creates: join(&mut pieces, |w| &mut w.creates),
+            updates: join(&mut pieces, |w| &mut w.updates),
+            deletes: join(&mut pieces, |w| &mut w.deletes),
+            kept: join(&mut pieces, |w| &mut w.kept),
+            conflicts: join(&mut pieces, |w| &mut w.conflicts),
+            foreign_kept: join(&mut pieces, |w| &mut w.foreign_kept),
+            read: join(&mut pieces, |w| &mut w.read),
+        }
+    }
+}
+
+impl Walk<'_> {
+    fn spans(&self, spans: &[Span<'_>]) -> Walked {
+        let mut out = Walked::default();
+        for span in spans {
+            self.span(span, &mut out);
+        }
+        out
+    }
+
+    fn span(&self, span: &Span<'_>, out: &mut Walked) {
+        let Walk {
+            live,
+            stack,
+            options,
+            stack_key,
+        } = *self;
+        let &Span {
+            db,
+            table,
+            want,
+            have,
+            from,
+            to,
+        } = span;
+        let range = (
+            from.map_or(Bound::Unbounded, Bound::Included),
+            to.map_or(Bound::Unbounded, Bound::Excluded),
+        );
+        let mut live_rows = LiveRows::new(live, db, table, have.is_some(), from);
+        let ref_columns = foreign::ref_columns(live.schema.as_deref(), table);
+        let owners = foreign::Owners::new(live, db, stack);
+        let refs = Refs {
+            columns: &ref_columns,
+            owners: &owners,
+            table,
+        };
+        for (key, want, have) in merge_sorted(
+            want.into_iter()
+                .flat_map(|rows| rows.range::<RowKey, _>(range)),
+            have.into_iter()
+                .flat_map(|rows| rows.range::<RowKey, _>(range)),
+        ) {
+            match (want, have) {
+                (Some(want), None) => {
+                    out.read.push(ReadRow {
+                        db: db.clone(),
+                        table: table.clone(),
+                        key: key.clone(),
+                        uuid: None,
+                        version: None,
+                        digest: None,
+                    });
+                    out.creates.push(Change {
+                        action: Action::Create,
+                        db: db.clone(),
+                        table: table.clone(),
+                        key: key.clone(),
+                        columns: want
+                            .columns
+                            .iter()
+                            .map(|(c, v)| ColumnChange {
+                                column: c.clone(),
+                                before: None,
+                                after: Some(v.clone()),
+                            })
+                            .collect(),
+                    });
+                }
+                (Some(want), Some(have)) => {
+                    let live_row = live_rows.get(key);
+                    out.read.push(read_row(db, table, key, live_row));
+                    let owned_by = owner_of(have, stack_key);
+                    if owned_by != Some(stack) {
+                        out.conflicts.push(Conflict::Unowned {
+                            db: db.clone(),
+                            table: table.clone(),
+                            key: key.clone(),
+                            uuid: live_row.map(|r| r.uuid).unwrap_or_default(),
+                            owner: owned_by.map(str::to_owned),
+                        });
+                        continue;
+                    }
+                    let columns = changed_columns(want, have, &refs, key, &mut out.foreign_kept);
+                    if !columns.is_empty() {
+                        out.updates.push(Change {
+                            action: Action::Update,
+                            db: db.clone(),
+                            table: table.clone(),
+                            key: key.clone(),
+                            columns,
+                        });
+                    }
+                }
+                (None, Some(have)) => {
+                    if owner_of(have, stack_key) != Some(stack) {
+                        continue;
+                    }
+                    out.read.push(read_row(db, table, key, live_rows.get(key)));
+                    let change = Change {
+                        action: Action::Delete,
+                        db: db.clone(),
+                        table: table.clone(),
+                        key: key.clone(),
+                        columns: have
+                            .columns
+                            .iter()
+                            .map(|(c, v)| ColumnChange {
+                                column: c.clone(),
+                                before: Some(v.clone()),
+                                after: None,
+                            })
+                            .collect(),
+                    };
+                    if options.prune {
+                        out.deletes.push(change)
+                    } else {
+                        out.kept.push(change)
+                    }
+                }
+                (None, None) => {}
+            }
+        }
     }
 }
 
@@ -386,10 +587,18 @@ struct LiveRows<'a> {
 }
 
 impl<'a> LiveRows<'a> {
-    fn new(live: &'a Live, db: &'a Db, table: &'a str, any: bool) -> LiveRows<'a> {
+    /// From key `from` on (the first when `None`).
+    fn new(
+        live: &'a Live,
+        db: &'a Db,
+        table: &'a str,
+        any: bool,
+        from: Option<&RowKey>,
+    ) -> LiveRows<'a> {
         let rows = any.then(|| {
+            let from = from.cloned().unwrap_or(RowKey(Vec::new()));
             live.rows
-                .range((db.clone(), table.to_owned(), RowKey(Vec::new()))..)
+                .range((db.clone(), table.to_owned(), from)..)
                 .peekable()
         });
         LiveRows { rows, db, table }
@@ -465,37 +674,61 @@ fn read_row(db: &Db, table: &str, key: &RowKey, live: Option<&LiveRow>) -> ReadR
 ///
 /// Rows are layered: each round takes, in (db, table, key) order, every row whose referenced
 /// creates were taken in earlier rounds (or, when none is ready, the first row left).
-fn order_creates(creates: Vec<Change>) -> Vec<Change> {
+/// From `parallel_min` creates on, on two threads (the order is the same).
+fn order_creates(creates: Vec<Change>, parallel_min: usize) -> Vec<Change> {
     fn id(c: &Change) -> (&Db, &str, &RowKey) {
         (&c.db, c.table.as_str(), &c.key)
     }
-    // Positions in (db, table, key) order; found again by binary search, never copied.
+    // Positions in (db, table, key) order; found again by binary search, never copied: first
+    // the table's run (a few dozen), then the key within it.
     let mut sorted: Vec<usize> = (0..creates.len()).collect();
     sorted.sort_by(|&a, &b| id(&creates[a]).cmp(&id(&creates[b])));
-    let find = |target: (&Db, &str, &RowKey)| {
-        sorted
-            .binary_search_by(|&i| id(&creates[i]).cmp(&target))
+    let mut tables: Vec<(&Db, &str, std::ops::Range<usize>)> = Vec::new();
+    for (p, &i) in sorted.iter().enumerate() {
+        let c = &creates[i];
+        match tables.last_mut() {
+            Some((db, table, run)) if *db == &c.db && *table == c.table => run.end = p + 1,
+            _ => tables.push((&c.db, c.table.as_str(), p..p + 1)),
+        }
+    }
+    let find = |db: &Db, table: &str, key: &RowKey| {
+        let t = tables
+            .binary_search_by(|(d, t, _)| (*d, *t).cmp(&(db, table)))
+            .ok()?;
+        let run = &sorted[tables[t].2.clone()];
+        run.binary_search_by(|&i| creates[i].key.cmp(key))
             .ok()
-            .map(|p| sorted[p])
+            .map(|p| run[p])
     };
-    let deps: Vec<Vec<usize>> = creates
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let mut d = Vec::new();
-            for cell in c.columns.iter().filter_map(|col| col.after.as_ref()) {
-                for_each_value(cell, |v| {
-                    if let Value::Ref(r) = v
-                        && let Some(j) = find((&c.db, r.table.as_str(), &r.key))
-                        && j != i
-                    {
-                        d.push(j);
-                    }
-                });
-            }
-            d
-        })
-        .collect();
+    let deps_of = |from: usize, to: usize| -> Vec<Vec<usize>> {
+        (from..to)
+            .map(|i| {
+                let c = &creates[i];
+                let mut d = Vec::new();
+                for cell in c.columns.iter().filter_map(|col| col.after.as_ref()) {
+                    for_each_value(cell, |v| {
+                        if let Value::Ref(r) = v
+                            && let Some(j) = find(&c.db, r.table.as_str(), &r.key)
+                            && j != i
+                        {
+                            d.push(j);
+                        }
+                    });
+                }
+                d
+            })
+            .collect()
+    };
+    // Finding the references is most of the work.
+    let n = creates.len();
+    let deps: Vec<Vec<usize>> = if n >= parallel_min.max(2) {
+        on_two_threads(PIECES, |p| deps_of(n * p / PIECES, n * (p + 1) / PIECES))
+            .into_iter()
+            .flatten()
+            .collect()
+    } else {
+        deps_of(0, n)
+    };
     let mut done = vec![false; creates.len()];
     let mut left = sorted.clone();
     let mut order = Vec::with_capacity(creates.len());
@@ -514,6 +747,36 @@ fn order_creates(creates: Vec<Change>) -> Vec<Change> {
     }
     let mut slots: Vec<Option<Change>> = creates.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// `job(0)`, …, `job(jobs - 1)` run on this thread and one more, each taking the next job
+/// left; the results in job order.
+fn on_two_threads<T: Send>(jobs: usize, job: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if i >= jobs {
+                return done;
+            }
+            done.push((i, job(i)));
+        }
+    };
+    let (mut done, other) = std::thread::scope(|s| {
+        let other = s.spawn(work);
+        let done = work();
+        // A panic on the other thread is this call's panic.
+        (
+            done,
+            other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        )
+    });
+    done.extend(other);
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Calls `f` on every value of a cell (map keys and values alike).

@@ -869,3 +869,150 @@ fn the_summary_naming_the_changes_left() {
         render::summary_naming(&p)
     );
 }
+
+/// Desired and live states of `n` ports (and their switches) where every fate occurs: ports
+/// created, unchanged, updated, deleted (kept without prune), held by no stack or another one
+/// (conflicts); switches updated, keeping an unowned port; duplicated keys.
+fn every_fate(n: usize) -> (State, Live) {
+    let port_key = |i: usize| format!("p{i:05}");
+    let switch_of = |i: usize| format!("s{:04}", i / 10);
+    let mut desired = Vec::new();
+    let mut current = Vec::new();
+    let mut wanted_ports = std::collections::BTreeMap::<String, Vec<String>>::new();
+    let mut live_ports = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for i in 0..n {
+        let (name, sw) = (port_key(i), switch_of(i));
+        let addr = format!(
+            "00:00:00:00:{:02x}:{:02x} 10.0.{}.{}",
+            i / 256 % 256,
+            i % 256,
+            i / 250,
+            i % 250 + 2
+        );
+        let (want, have) = match i % 10 {
+            0 | 5 => (Some(port(&name, "lab", &addr)), None),
+            1 | 6 => (
+                Some(port(&name, "lab", &addr)),
+                Some(port(&name, "lab", &addr)),
+            ),
+            2 | 7 => (
+                Some(port(&name, "lab", &addr)),
+                Some(port(&name, "lab", "dynamic")),
+            ),
+            3 | 8 => (None, Some(port(&name, "lab", &addr))),
+            4 => (Some(port(&name, "lab", &addr)), Some(unowned_port(&name))),
+            _ => (
+                Some(port(&name, "lab", &addr)),
+                Some(port(&name, "other", &addr)),
+            ),
+        };
+        if let Some(row) = want {
+            wanted_ports
+                .entry(sw.clone())
+                .or_default()
+                .push(name.clone());
+            desired.push(("Logical_Switch_Port", RowKey::name(&name), row));
+        }
+        if let Some(row) = have {
+            live_ports.entry(sw.clone()).or_default().push(name.clone());
+            current.push(("Logical_Switch_Port", RowKey::name(&name), row));
+        }
+    }
+    let refs = |names: &[String]| {
+        Datum::set(
+            names
+                .iter()
+                .map(|p| r("Logical_Switch_Port", RowKey::name(p.as_str()))),
+        )
+    };
+    for (sw, ports) in &wanted_ports {
+        let row = switch(sw, "lab", &[]).with("ports", refs(ports));
+        desired.push(("Logical_Switch", RowKey::name(sw.as_str()), row));
+    }
+    for (j, (sw, ports)) in live_ports.iter().enumerate() {
+        let mut ports = ports.clone();
+        if j % 3 == 0 {
+            let foreign = format!("x{j:04}");
+            current.push((
+                "Logical_Switch_Port",
+                RowKey::name(foreign.as_str()),
+                unowned_port(&foreign),
+            ));
+            ports.push(foreign);
+        }
+        let row = switch(sw, "lab", &[]).with("ports", refs(&ports));
+        current.push(("Logical_Switch", RowKey::name(sw.as_str()), row));
+        if j % 50 == 1 {
+            // A switch that left, taking an unowned port along.
+            let (gone, foreign) = (format!("y{j:04}"), format!("w{j:04}"));
+            let row = switch(&gone, "lab", &[]).with("ports", refs(std::slice::from_ref(&foreign)));
+            current.push(("Logical_Switch", RowKey::name(gone.as_str()), row));
+            current.push((
+                "Logical_Switch_Port",
+                RowKey::name(foreign.as_str()),
+                unowned_port(&foreign),
+            ));
+        }
+    }
+    let mut live = live_keyed(current);
+    for i in (0..n).step_by(97) {
+        live.duplicates.push(crate::rows::live::Duplicate {
+            db: Db::Northbound,
+            table: "Logical_Switch_Port".into(),
+            key: RowKey::name(port_key(i)),
+            uuids: vec![Uuid::from_u128(i as u128), Uuid::from_u128(i as u128 + 1)],
+        });
+    }
+    (state_keyed(desired), live)
+}
+
+fn state_keyed(rows: Vec<(&str, RowKey, Row)>) -> State {
+    let mut s = State::new();
+    for (table, key, row) in rows {
+        s.insert(Db::Northbound, table, key, row);
+    }
+    s
+}
+
+#[test]
+fn a_plan_on_two_threads_is_the_plan_on_one() {
+    for n in [1, 2, 3, 10, 57, 3_000] {
+        let (desired, live) = every_fate(n);
+        for prune in [true, false] {
+            let options = Options { prune };
+            let one = plan_split(&desired, &live, "lab", options, usize::MAX);
+            let two = plan_split(&desired, &live, "lab", options, 0);
+            assert_eq!(one, two, "{n} ports, prune {prune}");
+            assert_eq!(
+                serde_json::to_string(&one).unwrap(),
+                serde_json::to_string(&two).unwrap()
+            );
+            if n == 3_000 {
+                // Pieces of about as many rows.
+                let pieces = cut(&spans(&desired, &live), PIECES);
+                let walk = Walk {
+                    live: &live,
+                    stack: "lab",
+                    options,
+                    stack_key: &Value::from(ownership::STACK_KEY),
+                };
+                let sizes: Vec<usize> = pieces.iter().map(|p| walk.spans(p).read.len()).collect();
+                assert_eq!(sizes.len(), PIECES);
+                let mean = sizes.iter().sum::<usize>() / PIECES;
+                assert!(
+                    sizes.iter().all(|s| s.abs_diff(mean) < mean / 2),
+                    "{sizes:?}"
+                );
+                let count = |a: Action| one.changes.iter().filter(|c| c.action == a).count();
+                assert_eq!(count(Action::Create), 600);
+                assert!(count(Action::Update) > 600, "ports and switches");
+                assert_eq!(count(Action::Delete), if prune { 600 + 6 } else { 0 });
+                assert_eq!(one.kept.len(), if prune { 0 } else { 600 + 6 });
+                assert_eq!(one.conflicts.len(), 600 + 31);
+                assert_eq!(one.foreign_kept.len(), 100);
+                assert_eq!(one.foreign_at_risk.len(), if prune { 6 } else { 0 });
+                assert_eq!(one.read.rows.len(), 3_000 + 300 + 6);
+            }
+        }
+    }
+}

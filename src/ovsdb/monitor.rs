@@ -217,7 +217,7 @@ pub(crate) fn decode_update_params(
 const PARALLEL_DECODE_BYTES: usize = 1 << 20;
 
 /// The tables of an update, each row's update still as its text.
-type RawTables<'a> = BTreeMap<String, Option<BTreeMap<&'a str, &'a serde_json::value::RawValue>>>;
+type RawTables<'a> = BTreeMap<String, BTreeMap<&'a str, &'a serde_json::value::RawValue>>;
 
 /// [`decode_update_params`] on two threads: one pass finds each row's text, then each half of
 /// the rows is typed on a thread of its own. `None` for anything unexpected (a uuid or table
@@ -240,7 +240,6 @@ fn decode_on_two_threads(
         .iter()
         .flat_map(|(table, rows)| {
             rows.iter()
-                .flatten()
                 .map(move |(uuid, raw)| (table.as_str(), *uuid, *raw))
         })
         .collect();
@@ -567,6 +566,9 @@ mod tests {
         let bad = params.replacen("\"name\":\"r1\"", "\"name\":7", 1);
         assert!(decode_on_two_threads(&bad, &schema, 1).is_none());
         assert!(decode_update_params("update3", &bad, &schema).is_err());
+        let null_rows = params.replacen("\"Empty\":{}", "\"Empty\":null", 1);
+        assert!(decode_on_two_threads(&null_rows, &schema, 1).is_none());
+        assert!(decode_update_params("update3", &null_rows, &schema).is_err());
     }
 
     #[test]

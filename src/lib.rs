@@ -40,6 +40,7 @@ pub mod import;
 pub mod lab;
 pub mod live;
 pub mod ovsdb;
+pub(crate) mod parallel;
 pub(crate) mod poll;
 pub mod rows;
 pub mod source;

@@ -22,6 +22,8 @@ pub(crate) mod vtep;
 use std::cmp::Ordering;
 use std::ops::Bound;
 
+use crate::parallel::on_threads;
+
 pub(crate) use plan::{
     Action, BindingChange, Change, ChassisChange, ColumnChange, Conflict, ForeignKept, Plan,
     ReadRow, ReadSet, Referrer, SettingChange, UncheckedChassis, VtepChange,
@@ -109,7 +111,7 @@ fn plan_split(
         walk.spans(&tables)
     } else {
         let pieces = cut(&tables, PIECES);
-        Walked::join(on_two_threads(pieces.len(), |i| walk.spans(&pieces[i])))
+        Walked::join(on_threads(2, pieces.len(), |i| walk.spans(&pieces[i])))
     };
     let Walked {
         creates,
@@ -722,7 +724,7 @@ fn order_creates(creates: Vec<Change>, parallel_min: usize) -> Vec<Change> {
     // Finding the references is most of the work.
     let n = creates.len();
     let deps: Vec<Vec<usize>> = if n >= parallel_min.max(2) {
-        on_two_threads(PIECES, |p| deps_of(n * p / PIECES, n * (p + 1) / PIECES))
+        on_threads(2, PIECES, |p| deps_of(n * p / PIECES, n * (p + 1) / PIECES))
             .into_iter()
             .flatten()
             .collect()
@@ -747,36 +749,6 @@ fn order_creates(creates: Vec<Change>, parallel_min: usize) -> Vec<Change> {
     }
     let mut slots: Vec<Option<Change>> = creates.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
-}
-
-/// `job(0)`, …, `job(jobs - 1)` run on this thread and one more, each taking the next job
-/// left; the results in job order.
-fn on_two_threads<T: Send>(jobs: usize, job: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if i >= jobs {
-                return done;
-            }
-            done.push((i, job(i)));
-        }
-    };
-    let (mut done, other) = std::thread::scope(|s| {
-        let other = s.spawn(work);
-        let done = work();
-        // A panic on the other thread is this call's panic.
-        (
-            done,
-            other
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-        )
-    });
-    done.extend(other);
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Calls `f` on every value of a cell (map keys and values alike).

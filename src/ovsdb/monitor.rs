@@ -259,22 +259,20 @@ fn decode_on_two_threads(
             })
             .collect()
     };
-    let (first, second) = rows.split_at(rows.len() / 2);
-    let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(|| decode(second));
-        let first = decode(first);
-        (
-            first,
-            second
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        )
-    });
+    let half = rows.len() / 2;
+    let halves = [&rows[..half], &rows[half..]];
+    let decoded = crate::parallel::on_threads(2, 2, |i| decode(halves[i]));
     let mut changes: Changes = tables
         .keys()
         .map(|t| (t.clone(), BTreeMap::new()))
         .collect();
-    for ((table, _, _), (uuid, change)) in rows.iter().zip(first?.into_iter().chain(second?)) {
+    for ((table, _, _), (uuid, change)) in rows.iter().zip(
+        decoded
+            .into_iter()
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .flatten(),
+    ) {
         if let (Some(rows), Some(change)) = (changes.get_mut(*table), change) {
             rows.insert(uuid, change);
         }

@@ -46,23 +46,7 @@ const SPLIT_KEYS: &[&str] = &[
 /// caller then parses it whole).
 pub(crate) fn parse(text: &str, base: usize, parts: usize) -> Option<Topology> {
     let texts = cut(text, parts)?;
-    let parsed: Vec<Option<Topology>> = std::thread::scope(|s| {
-        let mut rest = texts.iter();
-        let first = rest.next()?;
-        let handles: Vec<_> = rest
-            .map(|part| s.spawn(move || clean(part, base)))
-            .collect();
-        let mut parsed = vec![clean(first, base)];
-        for handle in handles {
-            // A panic in a part is a panic of the parse: raised here as it would have been.
-            parsed.push(
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            );
-        }
-        Some(parsed)
-    })?;
+    let parsed = crate::parallel::on_threads(texts.len(), texts.len(), |i| clean(&texts[i], base));
     let parsed: Option<Vec<Topology>> = parsed.into_iter().collect();
     let mut diags = Diagnostics::new();
     let merged = load::merge(parsed?, &mut diags);

@@ -35,6 +35,7 @@ use crate::ovsdb::{
     Atom, Columns, Condition, DatabaseSchema, Datum, Function, Mutation, Mutator, Operation,
     WaitUntil,
 };
+use crate::parallel::on_threads;
 use crate::rows::live::Live;
 use crate::rows::{Cell, Db, RowKey, Value, identity, ownership};
 
@@ -87,6 +88,21 @@ pub enum BuildError {
     OtherDatabase(String),
 }
 
+/// From how many changes the operations are built on two threads.
+const PARALLEL_MIN: usize = 2_000;
+
+/// Into how many pieces the changes are cut then (a create costs more than a delete, so each
+/// thread takes the next piece left rather than a half).
+const PIECES: usize = 8;
+
+/// One piece of the changes as operations: its guards (a row guard with the row's UUID, a
+/// name guard without), then its body.
+#[derive(Default)]
+struct Piece {
+    guards: Vec<(Option<Uuid>, Operation)>,
+    body: Vec<Operation>,
+}
+
 /// The operations that apply the plan's changes to `db`.
 pub fn build(
     plan: &Plan,
@@ -94,6 +110,19 @@ pub fn build(
     live: &Live,
     schema: &DatabaseSchema,
     options: &TxOptions,
+) -> Result<Vec<Operation>, BuildError> {
+    build_with(plan, db, live, schema, options, PARALLEL_MIN)
+}
+
+/// [`build`], on two threads from `parallel_min` changes (a test compares both ways).
+#[doc(hidden)]
+pub fn build_with(
+    plan: &Plan,
+    db: &Db,
+    live: &Live,
+    schema: &DatabaseSchema,
+    options: &TxOptions,
+    parallel_min: usize,
 ) -> Result<Vec<Operation>, BuildError> {
     let changes: Vec<&Change> = plan.changes.iter().filter(|c| &c.db == db).collect();
     // uuid-names of created rows, in plan order.
@@ -133,92 +162,122 @@ pub fn build(
             })
     };
 
+    // Each change's operations depend on that change alone: from `PARALLEL_MIN` changes
+    // they are built in pieces on two threads (the other core is idle or rendering the plan
+    // by now), and joined in order: the operations one thread would build.
+    let piece = |changes: &[&Change]| -> Result<Piece, BuildError> {
+        let mut piece = Piece::default();
+        let Piece { guards, body } = &mut piece;
+        for c in changes {
+            match c.action {
+                Action::Create => {
+                    let name_indexed = schema
+                        .table(&c.table)
+                        .is_some_and(|t| t.indexes.iter().any(|i| i == &["name"]));
+                    if identity::rule(&c.table) == Some(identity::Rule::Name) && !name_indexed {
+                        // The name must still be free when the transaction commits. (Where the
+                        // schema indexes the name, the server refuses a second row by itself.)
+                        guards.push((
+                            None,
+                            Operation::wait(
+                                &c.table,
+                                vec![Condition::eq(
+                                    "name",
+                                    c.key.0.first().cloned().unwrap_or_default(),
+                                )],
+                                vec!["_uuid".to_owned()],
+                                WaitUntil::Equal,
+                                vec![],
+                            ),
+                        ));
+                    }
+                    let mut row = Columns::new();
+                    for col in &c.columns {
+                        if let Some(after) = &col.after {
+                            row.insert(col.column.clone(), wire(&c.table, &c.key, after)?);
+                        }
+                    }
+                    let name = named
+                        .get(&(c.table.as_str(), &c.key))
+                        .cloned()
+                        .unwrap_or_default();
+                    body.push(Operation::insert(&c.table, row).with_uuid_name(&name));
+                }
+                Action::Update => {
+                    let uuid = uuid_of(c)?;
+                    guards.push((Some(uuid), row_guard_of(c, uuid, live, db)));
+                    let mut row = Columns::new();
+                    let mut mutations = Vec::new();
+                    for col in &c.columns {
+                        let ty = schema.column_type(&c.table, &col.column).ok_or_else(|| {
+                            BuildError::UnknownColumn {
+                                database: schema.name.clone(),
+                                table: c.table.clone(),
+                                column: col.column.clone(),
+                            }
+                        })?;
+                        let after = col
+                            .after
+                            .as_ref()
+                            .map(|a| wire(&c.table, &c.key, a))
+                            .transpose()?;
+                        let before = col
+                            .before
+                            .as_ref()
+                            .map(|b| wire(&c.table, &c.key, b))
+                            .transpose()?;
+                        let after = after.unwrap_or_default();
+                        if ty.max == Some(1) && !ty.is_map() {
+                            row.insert(col.column.clone(), after);
+                        } else {
+                            mutations.extend(set_mutations(&col.column, before.as_ref(), &after));
+                        }
+                    }
+                    if !row.is_empty() {
+                        body.push(Operation::update(
+                            &c.table,
+                            vec![Condition::uuid(uuid)],
+                            row,
+                        ));
+                    }
+                    if !mutations.is_empty() {
+                        body.push(Operation::mutate(
+                            &c.table,
+                            vec![Condition::uuid(uuid)],
+                            mutations,
+                        ));
+                    }
+                }
+                Action::Delete => {
+                    let uuid = uuid_of(c)?;
+                    guards.push((Some(uuid), row_guard_of(c, uuid, live, db)));
+                    body.push(Operation::delete(&c.table, vec![Condition::uuid(uuid)]));
+                }
+            }
+        }
+        Ok(piece)
+    };
+
+    let pieces = if changes.len() < parallel_min.max(1) {
+        vec![piece(&changes)]
+    } else {
+        let n = changes.len();
+        on_threads(2, PIECES, |p| {
+            piece(&changes[n * p / PIECES..n * (p + 1) / PIECES])
+        })
+    };
+    // A row updated by two changes is guarded once, where it was first.
     let mut guards = Vec::new();
     let mut body = Vec::new();
     let mut guarded: BTreeSet<Uuid> = BTreeSet::new();
-    for c in &changes {
-        match c.action {
-            Action::Create => {
-                let name_indexed = schema
-                    .table(&c.table)
-                    .is_some_and(|t| t.indexes.iter().any(|i| i == &["name"]));
-                if identity::rule(&c.table) == Some(identity::Rule::Name) && !name_indexed {
-                    // The name must still be free when the transaction commits. (Where the
-                    // schema indexes the name, the server refuses a second row by itself.)
-                    guards.push(Operation::wait(
-                        &c.table,
-                        vec![Condition::eq(
-                            "name",
-                            c.key.0.first().cloned().unwrap_or_default(),
-                        )],
-                        vec!["_uuid".to_owned()],
-                        WaitUntil::Equal,
-                        vec![],
-                    ));
-                }
-                let mut row = Columns::new();
-                for col in &c.columns {
-                    if let Some(after) = &col.after {
-                        row.insert(col.column.clone(), wire(&c.table, &c.key, after)?);
-                    }
-                }
-                let name = named
-                    .get(&(c.table.as_str(), &c.key))
-                    .cloned()
-                    .unwrap_or_default();
-                body.push(Operation::insert(&c.table, row).with_uuid_name(&name));
-            }
-            Action::Update => {
-                let uuid = uuid_of(c)?;
-                push_guard(&mut guards, &mut guarded, c, uuid, live, db);
-                let mut row = Columns::new();
-                let mut mutations = Vec::new();
-                for col in &c.columns {
-                    let ty = schema.column_type(&c.table, &col.column).ok_or_else(|| {
-                        BuildError::UnknownColumn {
-                            database: schema.name.clone(),
-                            table: c.table.clone(),
-                            column: col.column.clone(),
-                        }
-                    })?;
-                    let after = col
-                        .after
-                        .as_ref()
-                        .map(|a| wire(&c.table, &c.key, a))
-                        .transpose()?;
-                    let before = col
-                        .before
-                        .as_ref()
-                        .map(|b| wire(&c.table, &c.key, b))
-                        .transpose()?;
-                    let after = after.unwrap_or_default();
-                    if ty.max == Some(1) && !ty.is_map() {
-                        row.insert(col.column.clone(), after);
-                    } else {
-                        mutations.extend(set_mutations(&col.column, before.as_ref(), &after));
-                    }
-                }
-                if !row.is_empty() {
-                    body.push(Operation::update(
-                        &c.table,
-                        vec![Condition::uuid(uuid)],
-                        row,
-                    ));
-                }
-                if !mutations.is_empty() {
-                    body.push(Operation::mutate(
-                        &c.table,
-                        vec![Condition::uuid(uuid)],
-                        mutations,
-                    ));
-                }
-            }
-            Action::Delete => {
-                let uuid = uuid_of(c)?;
-                push_guard(&mut guards, &mut guarded, c, uuid, live, db);
-                body.push(Operation::delete(&c.table, vec![Condition::uuid(uuid)]));
+    for piece in pieces {
+        let piece = piece?;
+        for (uuid, guard) in piece.guards {
+            if uuid.is_none_or(|u| guarded.insert(u)) {
+                guards.push(guard);
             }
         }
+        body.extend(piece.body);
     }
 
     if *db == Db::Northbound
@@ -286,19 +345,10 @@ pub(crate) fn marker_guard(stack: &str, seen: &Datum) -> Operation {
     )
 }
 
-fn push_guard(
-    guards: &mut Vec<Operation>,
-    guarded: &mut BTreeSet<Uuid>,
-    c: &Change,
-    uuid: Uuid,
-    live: &Live,
-    db: &Db,
-) {
-    if !guarded.insert(uuid) {
-        return;
-    }
+/// The `wait` guard of the row `c` updates or deletes, read as `uuid`.
+fn row_guard_of(c: &Change, uuid: Uuid, live: &Live, db: &Db) -> Operation {
     let version = live.row(db, &c.table, &c.key).and_then(|r| r.version);
-    guards.push(row_guard(&c.table, uuid, version));
+    row_guard(&c.table, uuid, version)
 }
 
 /// The `wait` that guards a row read as `uuid` at `version`: the transaction fails (and

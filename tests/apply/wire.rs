@@ -367,3 +367,60 @@ fn a_port_name_taken_since_the_read_fails_the_transaction() {
         assert_eq!(before, ovn.nb_dump());
     });
 }
+
+/// From 2,000 changes the operations are built in pieces on two threads: the same operations,
+/// in the same order, as one thread builds; and the database takes them and converges.
+#[test]
+fn the_transaction_built_on_two_threads_is_the_one_built_on_one() {
+    require_ovn!();
+    let ovn = OvnSandbox::builder().sb(false).northd(false).start();
+    let dir = tempfile::tempdir().unwrap();
+    // 100 switches of 30 ports; then two ports in three change address (an update each), the
+    // first 10 switches leave (deletes) and 10 new ones come (creates).
+    let topology = |first: usize, last: usize, moved: bool| {
+        let mut text = String::from("name: pieces\nswitches:\n");
+        for s in first..last {
+            text.push_str(&format!("  s{s}:\n    subnet: 10.{s}.0.0/24\n    ports:\n"));
+            for p in 0..30 {
+                let host = if moved && p % 3 != 2 { 100 + p } else { 10 + p };
+                text.push_str(&format!(
+                    "      s{s}-p{p}: {{ mac: \"0a:00:00:00:{s:02x}:{p:02x}\", ip: 10.{s}.0.{host} }}\n"
+                ));
+            }
+        }
+        text
+    };
+    apply_file(
+        &ovn,
+        &write(dir.path(), "before.yaml", &topology(0, 100, false)),
+    );
+    let (after, stack, desired) = compiled(dir.path(), &topology(10, 110, true));
+    let (rt, nb, schema) = nb_client(&ovn);
+    rt.block_on(async {
+        let (plan, live) = apply::read_and_plan(&nb, &desired, &stack, true)
+            .await
+            .unwrap();
+        let (creates, updates, deletes) = plan.summary();
+        assert!(creates + updates + deletes >= 2_000, "{:?}", plan.summary());
+        assert!(
+            creates > 0 && updates > 0 && deletes > 0,
+            "{:?}",
+            plan.summary()
+        );
+        let options = transaction::TxOptions {
+            apply_id: Uuid::new_v4(),
+            ..Default::default()
+        };
+        let on_one =
+            transaction::build_with(&plan, &Db::Northbound, &live, &schema, &options, usize::MAX)
+                .unwrap();
+        let on_two =
+            transaction::build_with(&plan, &Db::Northbound, &live, &schema, &options, 0).unwrap();
+        assert_eq!(
+            serde_json::to_string(&on_one).unwrap(),
+            serde_json::to_string(&on_two).unwrap()
+        );
+        nb.transact(NB_DB, &on_two).await.unwrap();
+    });
+    assert_converged(&ovn, &after);
+}

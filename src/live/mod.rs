@@ -169,7 +169,7 @@ fn fill_defaults(schema: &DatabaseSchema, table: &str, columns: &mut Columns) {
 /// Keys every row, then converts references. Pure, so it is tested without a server. It
 /// consumes what was read: each row's wire columns move into its [`LiveRow`] instead of being
 /// copied (a copy of the whole database at 15k rows).
-pub(super) fn build(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
+pub(super) fn build(schema: &DatabaseSchema, db: Db, raw: Raw) -> Live {
     // Keys by row UUID, with the table's name (shared by every reference to the row).
     let tables: Vec<String> = raw.keys().cloned().collect();
     let mut keys: HashMap<Uuid, (&str, RowKey)> = HashMap::new();
@@ -220,29 +220,36 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
     let ref_columns = ref_columns(schema);
 
     // 3. Rows with references by key; the first claim of a key wins (UUID order, so the
-    // choice is deterministic).
-    let mut claimed: Vec<(usize, &RowKey, Vec<Uuid>)> = Vec::new();
-    for (t, rows) in raw.values().enumerate() {
-        let mut claims: BTreeMap<&RowKey, Vec<Uuid>> = BTreeMap::new();
-        for uuid in rows.keys() {
-            if let Some((_, key)) = keys.get(uuid) {
-                claims.entry(key).or_default().push(*uuid);
+    // choice is deterministic). Each table's rows are taken out of `raw` whole, in UUID
+    // order, and sorted by key: the later claims of a key and the rows without one are left
+    // over, in UUID order.
+    let mut work = Vec::with_capacity(keys.len());
+    let mut left_over: Vec<(usize, Vec<(Uuid, Columns)>)> = Vec::new();
+    for (t, rows) in raw.into_values().enumerate() {
+        let mut keyed: Vec<(&RowKey, Uuid, Columns)> = Vec::with_capacity(rows.len());
+        let mut rest = Vec::new();
+        for (uuid, columns) in rows {
+            match keys.get(&uuid) {
+                Some((_, key)) => keyed.push((key, uuid, columns)),
+                None => rest.push((uuid, columns)),
             }
         }
-        claimed.extend(claims.into_iter().map(|(key, uuids)| (t, key, uuids)));
+        let mut claims = by_key(keyed).into_iter().peekable();
+        while let Some((key, uuid, columns)) = claims.next() {
+            let mut uuids = vec![uuid];
+            while let Some((_, later, columns)) = claims.next_if(|(k, ..)| *k == key) {
+                uuids.push(later);
+                rest.push((later, columns));
+            }
+            work.push((t, key, uuids, columns));
+        }
+        rest.sort_unstable_by_key(|(uuid, _)| *uuid);
+        left_over.push((t, rest));
     }
     let mut live = Live {
         schema: Some(std::sync::Arc::new(schema.clone())),
         ..Live::default()
     };
-    // Each claimed row's wire columns, out of `raw`, in (table, key) order.
-    let mut work = Vec::with_capacity(claimed.len());
-    for (t, key, uuids) in claimed {
-        let Some(columns) = raw.get_mut(&tables[t]).and_then(|r| r.remove(&uuids[0])) else {
-            continue;
-        };
-        work.push((t, key, uuids, columns));
-    }
     // Converting the rows is most of a read's CPU, and each row converts alone: two threads
     // (the server is idle by now, and so is the other core) each take half.
     type Work<'k> = Vec<(usize, &'k RowKey, Vec<Uuid>, Columns)>;
@@ -315,12 +322,58 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, mut raw: Raw) -> Live {
         live.state.tables.insert(db.clone(), state);
     }
     // What is left: rows without a key and the later claims of duplicated keys.
-    for (table, rows) in raw {
+    for (t, rows) in left_over {
         for (uuid, columns) in rows {
-            live.others.push((table.clone(), uuid, columns));
+            live.others.push((tables[t].clone(), uuid, columns));
         }
     }
     live
+}
+
+/// From how many rows a table's claims are sorted on two threads.
+const PARALLEL_SORT_MIN: usize = 4_000;
+
+/// The claims of [`by_key`] on one thread (a test compares both ways).
+#[cfg(test)]
+fn by_key_on_one(mut rows: Vec<(&RowKey, Uuid, Columns)>) -> Vec<(&RowKey, Uuid, Columns)> {
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(&b.1)));
+    rows
+}
+
+/// A table's rows by (key, UUID). Comparing keys is a walk through memory, so a large table
+/// is sorted in halves on two threads and merged.
+fn by_key(mut rows: Vec<(&RowKey, Uuid, Columns)>) -> Vec<(&RowKey, Uuid, Columns)> {
+    type Claim<'k> = (&'k RowKey, Uuid, Columns);
+    let order = |a: &Claim<'_>, b: &Claim<'_>| a.0.cmp(b.0).then(a.1.cmp(&b.1));
+    if rows.len() < PARALLEL_SORT_MIN {
+        rows.sort_unstable_by(order);
+        return rows;
+    }
+    let half = rows.len() / 2;
+    let (first, second) = rows.split_at_mut(half);
+    let halves = [std::sync::Mutex::new(first), std::sync::Mutex::new(second)];
+    crate::parallel::on_threads(2, 2, |i| {
+        let mut half = halves[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        half.sort_unstable_by(order);
+    });
+    let second = rows.split_off(half);
+    let first = rows;
+    let mut out = Vec::with_capacity(first.len() + second.len());
+    let (mut a, mut b) = (first.into_iter().peekable(), second.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if order(x, y).is_le() => a.next(),
+            (Some(_), Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, _) => b.next(),
+        };
+        match next {
+            Some(claim) => out.push(claim),
+            None => return out,
+        }
+    }
 }
 
 /// Gives a row read without a key (one of `live.others`) the key `key`, as if it carried
@@ -535,5 +588,62 @@ mod tests {
             live.row(&Db::Northbound, "NAT", &nat_key).map(|r| r.uuid),
             Some(nat)
         );
+    }
+
+    /// A large table: its claims sorted on two threads are the claims sorted on one, the first
+    /// claim of a key (by UUID) wins, and the later claims and the unnamed rows are left over
+    /// in UUID order.
+    #[test]
+    fn a_large_table_is_claimed_as_on_one_thread() {
+        let n = 3 * PARALLEL_SORT_MIN;
+        // UUIDs in an order unrelated to the names; every 7th name given twice, every 11th
+        // row without a name.
+        let uuid = |i: usize| Uuid::from_u128((i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let name = |i: usize| format!("lr{}", if i.is_multiple_of(7) { i + 1 } else { i });
+        let keys: Vec<RowKey> = (0..n).map(|i| RowKey::name(name(i))).collect();
+        let claims = || -> Vec<(&RowKey, Uuid, Columns)> {
+            (0..n)
+                .map(|i| (&keys[i], uuid(i), Columns::new()))
+                .collect()
+        };
+        let order = |rows: Vec<(&RowKey, Uuid, Columns)>| -> Vec<(RowKey, Uuid)> {
+            rows.into_iter().map(|(k, u, _)| (k.clone(), u)).collect()
+        };
+        assert_eq!(order(by_key(claims())), order(by_key_on_one(claims())));
+
+        let mut raw: BTreeMap<String, BTreeMap<Uuid, Columns>> = BTreeMap::new();
+        for i in 0..n {
+            let mut columns = Columns::new();
+            if !i.is_multiple_of(11) {
+                columns.insert("name".to_owned(), s(&name(i)));
+            }
+            raw.entry("Logical_Router".into())
+                .or_default()
+                .insert(uuid(i), columns);
+        }
+        let live = build(&schema(), Db::Northbound, raw);
+        let mut claims_of: BTreeMap<String, Vec<Uuid>> = BTreeMap::new();
+        for i in (0..n).filter(|i| !i.is_multiple_of(11)) {
+            claims_of.entry(name(i)).or_default().push(uuid(i));
+        }
+        assert_eq!(live.rows.len(), claims_of.len());
+        for (key, uuids) in &claims_of {
+            assert_eq!(
+                live.row(
+                    &Db::Northbound,
+                    "Logical_Router",
+                    &RowKey::name(key.clone())
+                )
+                .map(|r| r.uuid),
+                uuids.iter().min().copied(),
+                "{key}"
+            );
+        }
+        let twice = claims_of.values().filter(|u| u.len() > 1).count();
+        assert!(twice > 100);
+        assert_eq!(live.duplicates.len(), twice);
+        let left: Vec<Uuid> = live.others.iter().map(|(_, u, _)| *u).collect();
+        assert_eq!(left.len(), n - claims_of.len());
+        assert!(left.is_sorted(), "left over in UUID order");
     }
 }

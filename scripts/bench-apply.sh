@@ -111,7 +111,7 @@ for n in "${tenants[@]}"; do
         # Its own time: from its start to the transaction's send, and from the reply to the end.
         read -r b f < <(awk '/ MB  build transaction$/ {b = $2} / MB  transact$/ {t = $2}
             / MB  command done$/ {d = $2} END {printf "%.4f %.4f\n", b / 1000, (d - t) / 1000}' "$work/timings.txt")
-        before+=("$b"); after+=("$f"); own+=("$(echo "$b + $f" | bc -l)")
+        before+=("$b"); after+=("$f"); own+=("$(echo "$b + $f" | bc -l | xargs printf '%.4f')")
         t0=$(now)
         "$topo" validate "$gen/topo.yaml" >/dev/null
         validate+=("$(elapsed "$t0")")

@@ -241,7 +241,7 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, raw: Raw) -> Live {
                 uuids.push(later);
                 rest.push((later, columns));
             }
-            work.push((t, key, uuids, columns));
+            work.push((t, uuids, columns));
         }
         rest.sort_unstable_by_key(|(uuid, _)| *uuid);
         left_over.push((t, rest));
@@ -252,22 +252,22 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, raw: Raw) -> Live {
     };
     // Converting the rows is most of a read's CPU, and each row converts alone: two threads
     // (the server is idle by now, and so is the other core) each take half.
-    type Work<'k> = Vec<(usize, &'k RowKey, Vec<Uuid>, Columns)>;
-    type Done<'k> = Vec<(usize, &'k RowKey, Vec<Uuid>, Row, LiveRow)>;
-    fn convert_part<'k>(
-        part: Work<'k>,
+    type Work = Vec<(usize, Vec<Uuid>, Columns)>;
+    type Done = Vec<(usize, Vec<Uuid>, Row, LiveRow)>;
+    fn convert_part(
+        part: Work,
         tables: &[String],
         ref_columns: &BTreeMap<&str, BTreeSet<&str>>,
         keys: &HashMap<Uuid, (&str, RowKey)>,
-    ) -> Done<'k> {
+    ) -> Done {
         let no_refs = BTreeSet::new();
         part.into_iter()
-            .map(|(t, key, uuids, columns)| {
+            .map(|(t, uuids, columns)| {
                 let refs = ref_columns.get(tables[t].as_str()).unwrap_or(&no_refs);
                 let (row, live_row) = to_row(uuids[0], columns, refs, |u| {
                     keys.get(&u).map(|(t, k)| (*t, k))
                 });
-                (t, key, uuids, row, live_row)
+                (t, uuids, row, live_row)
             })
             .collect()
     }
@@ -292,7 +292,11 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, raw: Raw) -> Live {
     let mut live_rows = Vec::with_capacity(converted.len());
     let mut table_rows: Vec<(RowKey, Row)> = Vec::new();
     let mut current: Option<usize> = None;
-    for (t, key, uuids, row, live_row) in converted {
+    // Each key is moved out of `keys` (the references are converted): one copy fewer per row.
+    for (t, uuids, row, live_row) in converted {
+        let Some((_, key)) = keys.remove(&uuids[0]) else {
+            continue;
+        };
         let table = &tables[t];
         if current != Some(t) {
             if let Some(c) = current {
@@ -304,7 +308,6 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, raw: Raw) -> Live {
             current = Some(t);
         }
         live_rows.push(((db.clone(), table.clone(), key.clone()), live_row));
-        table_rows.push((key.clone(), row));
         if uuids.len() > 1 {
             live.duplicates.push(Duplicate {
                 db: db.clone(),
@@ -313,6 +316,7 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, raw: Raw) -> Live {
                 uuids,
             });
         }
+        table_rows.push((key, row));
     }
     if let Some(c) = current {
         state.insert(tables[c].clone(), table_rows.into_iter().collect());

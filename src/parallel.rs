@@ -41,6 +41,30 @@ pub(crate) fn on_threads<T: Send>(
     done.into_iter().map(|(_, t)| t).collect()
 }
 
+/// `job(part)` for each of `parts` on this thread and `threads - 1` more, each part moved
+/// into its job; the results in the parts' order.
+pub(crate) fn each_on_threads<T: Send, R: Send>(
+    threads: usize,
+    parts: Vec<T>,
+    job: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    // Each slot is taken by the one job of its index.
+    let slots: Vec<std::sync::Mutex<Option<T>>> = parts
+        .into_iter()
+        .map(|p| std::sync::Mutex::new(Some(p)))
+        .collect();
+    on_threads(threads, slots.len(), |i| {
+        let part = slots[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        part.map(&job)
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +86,17 @@ mod tests {
     #[should_panic(expected = "job 3")]
     fn a_panic_in_a_job_is_the_callers() {
         on_threads(2, 6, |i| assert!(i != 3, "job 3"));
+    }
+
+    #[test]
+    fn each_part_is_moved_into_one_job_and_results_come_in_order() {
+        for threads in [1, 2, 3] {
+            let parts: Vec<Vec<usize>> = (0..5).map(|i| vec![i; i]).collect();
+            assert_eq!(
+                each_on_threads(threads, parts, |p| p.len() * 10),
+                vec![0, 10, 20, 30, 40],
+                "{threads} threads"
+            );
+        }
     }
 }

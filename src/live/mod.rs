@@ -31,6 +31,7 @@ use uuid::Uuid;
 use crate::ovsdb::{
     self, Atom, Client, Columns, DatabaseSchema, Datum, MonitorRequest, MonitorSelect,
 };
+use crate::parallel::each_on_threads;
 use crate::rows::identity::{self, Rule};
 use crate::rows::live::{Duplicate, Live, LiveRow, Raw, digest_of};
 use crate::rows::{Db, Row, RowKey, RowRef, Value};
@@ -271,21 +272,16 @@ pub(super) fn build(schema: &DatabaseSchema, db: Db, raw: Raw) -> Live {
             })
             .collect()
     }
-    let second = work.split_off(work.len() / 2);
-    let converted = if work.len() < 1000 {
-        let mut all = convert_part(work, &tables, &ref_columns, &keys);
-        all.extend(convert_part(second, &tables, &ref_columns, &keys));
-        all
+    let converted: Done = if work.len() < 2000 {
+        convert_part(work, &tables, &ref_columns, &keys)
     } else {
-        std::thread::scope(|s| {
-            let other = s.spawn(|| convert_part(second, &tables, &ref_columns, &keys));
-            let mut all = convert_part(work, &tables, &ref_columns, &keys);
-            match other.join() {
-                Ok(rest) => all.extend(rest),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-            all
+        let second = work.split_off(work.len() / 2);
+        each_on_threads(2, vec![work, second], |part| {
+            convert_part(part, &tables, &ref_columns, &keys)
         })
+        .into_iter()
+        .flatten()
+        .collect()
     };
     let mut state: BTreeMap<String, BTreeMap<RowKey, Row>> = BTreeMap::new();
     // In (table, key) order, so both maps are built from sorted input.
@@ -353,17 +349,16 @@ fn by_key(mut rows: Vec<(&RowKey, Uuid, Columns)>) -> Vec<(&RowKey, Uuid, Column
         rows.sort_unstable_by(order);
         return rows;
     }
-    let half = rows.len() / 2;
-    let (first, second) = rows.split_at_mut(half);
-    let halves = [std::sync::Mutex::new(first), std::sync::Mutex::new(second)];
-    crate::parallel::on_threads(2, 2, |i| {
-        let mut half = halves[i]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let second = rows.split_off(rows.len() / 2);
+    let mut halves = each_on_threads(2, vec![rows, second], |mut half| {
         half.sort_unstable_by(order);
-    });
-    let second = rows.split_off(half);
-    let first = rows;
+        half
+    })
+    .into_iter();
+    let (first, second) = (
+        halves.next().unwrap_or_default(),
+        halves.next().unwrap_or_default(),
+    );
     let mut out = Vec::with_capacity(first.len() + second.len());
     let (mut a, mut b) = (first.into_iter().peekable(), second.into_iter().peekable());
     loop {

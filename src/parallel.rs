@@ -41,6 +41,19 @@ pub(crate) fn on_threads<T: Send>(
     done.into_iter().map(|(_, t)| t).collect()
 }
 
+/// `job(range)` for `pieces` consecutive ranges covering `0..len` (of about as many items
+/// each), on this thread and `threads - 1` more; the results in the ranges' order.
+pub(crate) fn ranges_on_threads<T: Send>(
+    threads: usize,
+    len: usize,
+    pieces: usize,
+    job: impl Fn(std::ops::Range<usize>) -> T + Sync,
+) -> Vec<T> {
+    on_threads(threads, pieces, |p| {
+        job(len * p / pieces..len * (p + 1) / pieces)
+    })
+}
+
 /// `job(part)` for each of `parts` on this thread and `threads - 1` more, each part moved
 /// into its job; the results in the parts' order.
 pub(crate) fn each_on_threads<T: Send, R: Send>(
@@ -97,6 +110,16 @@ mod tests {
                 vec![0, 10, 20, 30, 40],
                 "{threads} threads"
             );
+        }
+    }
+
+    #[test]
+    fn ranges_cover_the_length_once_in_order() {
+        for (len, pieces) in [(0, 3), (5, 8), (100, 8), (7, 1)] {
+            let ranges = ranges_on_threads(2, len, pieces, |r| r);
+            assert_eq!(ranges.len(), pieces);
+            let covered: Vec<usize> = ranges.into_iter().flatten().collect();
+            assert_eq!(covered, (0..len).collect::<Vec<_>>(), "{len} in {pieces}");
         }
     }
 }

@@ -35,7 +35,7 @@ use crate::ovsdb::{
     Atom, Columns, Condition, DatabaseSchema, Datum, Function, Mutation, Mutator, Operation,
     WaitUntil,
 };
-use crate::parallel::on_threads;
+use crate::parallel::ranges_on_threads;
 use crate::rows::live::Live;
 use crate::rows::{Cell, Db, RowKey, Value, identity, ownership};
 
@@ -261,10 +261,7 @@ pub fn build_with(
     let pieces = if changes.len() < parallel_min.max(1) {
         vec![piece(&changes)]
     } else {
-        let n = changes.len();
-        on_threads(2, PIECES, |p| {
-            piece(&changes[n * p / PIECES..n * (p + 1) / PIECES])
-        })
+        ranges_on_threads(2, changes.len(), PIECES, |r| piece(&changes[r]))
     };
     // A row updated by two changes is guarded once, where it was first.
     let mut guards = Vec::new();

@@ -22,7 +22,7 @@ pub(crate) mod vtep;
 use std::cmp::Ordering;
 use std::ops::Bound;
 
-use crate::parallel::on_threads;
+use crate::parallel::{on_threads, ranges_on_threads};
 
 pub(crate) use plan::{
     Action, BindingChange, Change, ChassisChange, ColumnChange, Conflict, ForeignKept, Plan,
@@ -724,7 +724,7 @@ fn order_creates(creates: Vec<Change>, parallel_min: usize) -> Vec<Change> {
     // Finding the references is most of the work.
     let n = creates.len();
     let deps: Vec<Vec<usize>> = if n >= parallel_min.max(2) {
-        on_threads(2, PIECES, |p| deps_of(n * p / PIECES, n * (p + 1) / PIECES))
+        ranges_on_threads(2, n, PIECES, |r| deps_of(r.start, r.end))
             .into_iter()
             .flatten()
             .collect()
